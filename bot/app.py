@@ -1,0 +1,221 @@
+"""The application factory: ``create_app(settings)`` builds everything and returns the aiohttp app.
+
+app = create_app(Settings())
+web.run_app(app, host=settings.host, port=settings.port)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ActivityTypes
+from jwt import PyJWTError
+from msrest.exceptions import DeserializationError
+
+from bot.api import HttpRequest, HttpResponse, Messenger, Services
+from bot.services import default_messenger
+from bot.settings import Settings
+from bot.tasks import TaskGroup
+from bot.turn import DxBot
+from dialogs.i18n import normalize_locale, t
+from dialogs.registry import features, route_table
+from storage.db import make_engine, make_sessionmaker
+from storage.migrate import is_migrated
+
+log = logging.getLogger(__name__)
+
+SERVICES = web.AppKey("services", Services)
+TASKS = web.AppKey("tasks", TaskGroup)
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+INFLIGHT = web.AppKey("inflight", dict)
+
+
+class _BotConfig:
+    """The attribute names botbuilder's configuration objects read."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.APP_ID = settings.app_id
+        self.APP_PASSWORD = settings.app_password
+        self.APP_TYPE = settings.app_type
+        self.APP_TENANTID = settings.app_tenant_id
+
+
+def _problem(status: int, code: str, message_ja: str) -> web.Response:
+    return web.json_response({"error": code, "message": message_ja}, status=status)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    messenger: Messenger | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> web.Application:
+    engine = make_engine(settings.database_url)
+    if messenger is None:
+        messenger = default_messenger(settings)
+    services = Services(
+        settings=settings,
+        sessionmaker=make_sessionmaker(engine),
+        messenger=messenger,
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(settings)))
+    adapter.on_turn_error = _turn_error_handler(settings)
+    bot = DxBot(services, route_table())
+
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SERVICES] = services
+    app[TASKS] = TaskGroup()
+    app[ADAPTER] = adapter
+    app[INFLIGHT] = {"count": 0, "idle": asyncio.Event()}
+    app[INFLIGHT]["idle"].set()
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        if request.content_type != "application/json":
+            return _problem(400, "content_type", "Content-Type は application/json にしてください。")
+        if request.content_length is not None and request.content_length > settings.max_body_bytes:
+            return _problem(413, "too_large", "リクエストが大きすぎます(上限 256 KB)。")
+        try:
+            body = await request.json()
+        except web.HTTPRequestEntityTooLarge:
+            return _problem(413, "too_large", "リクエストが大きすぎます(上限 256 KB)。")
+        except (ValueError, UnicodeDecodeError):
+            return _problem(400, "malformed_json", "JSON として読み取れませんでした。")
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+            return _problem(400, "not_an_activity", "Bot Framework のアクティビティではありません。")
+        if not settings.local_mode and not request.headers.get("Authorization"):
+            return _problem(401, "unauthorized", "認証情報がありません。")
+        if settings.allowed_tenants:
+            tenant = _tenant_of(body)
+            if tenant not in settings.allowed_tenants:
+                log.warning("refused a request from a tenant outside DXBOT_ALLOWED_TENANTS")
+                return _problem(403, "tenant", "このテナントからの利用は許可されていません。")
+        inflight = app[INFLIGHT]
+        inflight["count"] += 1
+        inflight["idle"].clear()
+        try:
+            response = await adapter.process(request, bot)
+        except DeserializationError:
+            return _problem(400, "not_an_activity", "アクティビティの形式が正しくありません。")
+        except (PyJWTError, PermissionError, web.HTTPUnauthorized):
+            return _problem(401, "unauthorized", "認証に失敗しました。")
+        finally:
+            inflight["count"] -= 1
+            if inflight["count"] == 0:
+                inflight["idle"].set()
+        return response or web.Response(status=201)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "alive"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        try:
+            ok = await is_migrated(engine)
+        except Exception as exc:  # the database is down or unreadable
+            log.warning("readiness check failed: %s", type(exc).__name__)
+            return web.json_response({"status": "database unreachable"}, status=503)
+        if not ok:
+            return web.json_response({"status": "database not migrated"}, status=503)
+        return web.json_response({"status": "ready"})
+
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    for feature in features():
+        for route in feature.http:
+            app.router.add_route(route.method, route.path, _web_handler(route.handler, services))
+
+    async def on_startup(app: web.Application) -> None:
+        if settings.local_mode:
+            log.warning(
+                "LOCAL MODE: MicrosoftAppId is empty, so requests are NOT authenticated. "
+                "Use this only on 127.0.0.1 with the Agents Playground or tests."
+            )
+        for feature in features():
+            if feature.startup:
+                await feature.startup(services)
+        if settings.background_jobs:
+            for feature in features():
+                for job in feature.jobs:
+                    app[TASKS].start(job.name, job.run(services, app[TASKS].stop))
+
+    async def on_shutdown(app: web.Application) -> None:
+        # Let turns already running finish (bounded), then stop background jobs.
+        try:
+            await asyncio.wait_for(app[INFLIGHT]["idle"].wait(), timeout=20)
+        except TimeoutError:
+            log.warning("shutdown: %d turns still running", app[INFLIGHT]["count"])
+        await app[TASKS].close()
+
+    async def on_cleanup(app: web.Application) -> None:
+        close = getattr(services.messenger, "close", None)
+        if close:
+            await close()
+        await engine.dispose()
+
+    app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
+    app.on_cleanup.append(on_cleanup)
+    return app
+
+
+def _tenant_of(body: dict[str, Any]) -> str | None:
+    conv = body.get("conversation")
+    if isinstance(conv, dict) and isinstance(conv.get("tenantId"), str):
+        return conv["tenantId"]
+    data = body.get("channelData")
+    if isinstance(data, dict) and isinstance(data.get("tenant"), dict):
+        tenant = data["tenant"].get("id")
+        return tenant if isinstance(tenant, str) else None
+    return None
+
+
+def _web_handler(handler: Callable[[HttpRequest], Any], services: Services) -> Callable[..., Any]:
+    async def serve(request: web.Request) -> web.StreamResponse:
+        req = HttpRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers=dict(request.headers),
+            body=await request.read(),
+            match=dict(request.match_info),
+            services=services,
+        )
+        resp: HttpResponse = await handler(req)
+        body = resp.body.encode("utf-8") if isinstance(resp.body, str) else resp.body
+        return web.Response(
+            status=resp.status, body=body, content_type=resp.content_type, headers=resp.headers
+        )
+
+    return serve
+
+
+def _turn_error_handler(settings: Settings) -> Callable[[TurnContext, Exception], Any]:
+    async def on_turn_error(context: TurnContext, error: Exception) -> None:
+        correlation_id = context.turn_state.get("correlation_id", "-")
+        log.error(
+            "turn failed (correlation id %s, activity type %s)",
+            correlation_id,
+            context.activity.type,
+            exc_info=(type(error), error, error.__traceback__),
+        )
+        if context.activity.type != ActivityTypes.message:
+            return
+        locale = normalize_locale(context.activity.locale, settings.locale)
+        try:
+            await context.send_activity(
+                Activity(
+                    type=ActivityTypes.message, text=t("core.error", locale, correlation_id=correlation_id)
+                )
+            )
+        except Exception:  # the connector itself may be what failed
+            log.warning("could not tell the user about turn failure %s", correlation_id)
+
+    return on_turn_error

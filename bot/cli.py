@@ -1,0 +1,92 @@
+"""``dxbot`` and ``python -m bot``: one CLI for the service and the DX division's batch work.
+
+dxbot run               serve the bot
+dxbot db upgrade        apply migrations
+dxbot seed-demo         fill an empty database with the demo city
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.settings import Settings
+
+log = logging.getLogger("dxbot")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from dialogs.registry import features
+
+    parser = argparse.ArgumentParser(prog="dxbot", description="DX推進ボット (dx-promoter-bot)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="ボットを起動します / serve the bot")
+    run.set_defaults(func=_run)
+    db = sub.add_parser("db", help="データベース / database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="マイグレーションを適用します / apply migrations")
+    up.set_defaults(func=_db_upgrade)
+    seed = sub.add_parser("seed-demo", help="デモ用の市を登録します / seed the demo city")
+    seed.add_argument("--if-empty", action="store_true", help="名簿が空のときだけ / only when empty")
+    seed.set_defaults(func=_seed_demo)
+    for feature in features():
+        if feature.cli:
+            feature.cli(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from bot.logging_setup import configure
+
+    configure()
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    settings.ensure_data_dir()
+    result = args.func(settings, args)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    return int(result or 0)
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=30,
+        print=lambda *_: log.info("serving on http://%s:%d/api/messages", settings.host, settings.port),
+    )
+    return 0
+
+
+def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.migrate import upgrade_sync
+
+    upgrade_sync(settings.database_url)
+    print("データベースを最新の状態にしました。 / Database is up to date.")
+    return 0
+
+
+async def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services import open_services
+    from dialogs.registry import features
+
+    seeders = [f.seed_demo for f in features() if f.seed_demo]
+    if not seeders:
+        print("デモデータを登録する機能がまだありません。 / No feature provides demo data yet.")
+        return 0
+    async with open_services(settings) as services:
+        for seed in seeders:
+            await seed(services, args.if_empty)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Settings from the environment and an optional ``.env`` file.
+
+settings = Settings()                      # reads the environment
+settings = Settings(database_url="sqlite+aiosqlite:///:memory:")   # tests
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DB = "sqlite+aiosqlite:///./data/dxbot.sqlite3"
+
+
+def _split(value: object) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.replace(";", ",").split(",") if v.strip()]
+    return [str(v).strip() for v in value]  # type: ignore[union-attr]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # Bot Framework names, as botbuilder and the Azure portal spell them.
+    app_id: str = Field("", validation_alias=AliasChoices("MicrosoftAppId", "app_id"))
+    app_password: str = Field("", validation_alias=AliasChoices("MicrosoftAppPassword", "app_password"))
+    app_type: str = Field("MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "app_type"))
+    app_tenant_id: str = Field("", validation_alias=AliasChoices("MicrosoftAppTenantId", "app_tenant_id"))
+
+    database_url: str = Field(DEFAULT_DB, validation_alias=AliasChoices("DXBOT_DATABASE_URL", "database_url"))
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("DXBOT_HOST", "host"))
+    port: int = Field(3978, validation_alias=AliasChoices("DXBOT_PORT", "port"))
+    allowed_tenants: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("DXBOT_ALLOWED_TENANTS", "allowed_tenants")
+    )
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("DXBOT_ADMINS", "admins")
+    )
+    timezone: str = Field("Asia/Tokyo", validation_alias=AliasChoices("DXBOT_TIMEZONE", "timezone"))
+    locale: str = Field("ja", validation_alias=AliasChoices("DXBOT_LOCALE", "locale"))
+    public_url: str = Field(
+        "http://127.0.0.1:3978", validation_alias=AliasChoices("DXBOT_PUBLIC_URL", "public_url")
+    )
+    secret_key: str = Field(
+        "local-development-only", validation_alias=AliasChoices("DXBOT_SECRET_KEY", "secret_key")
+    )
+    background_jobs: bool = Field(
+        True, validation_alias=AliasChoices("DXBOT_BACKGROUND_JOBS", "background_jobs")
+    )
+    max_body_bytes: int = 256 * 1024
+
+    @field_validator("allowed_tenants", "admins", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> list[str]:
+        return _split(value)
+
+    @field_validator("admins")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        return [v.lower() for v in value]
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        return "en" if value.lower().startswith("en") else "ja"
+
+    @property
+    def local_mode(self) -> bool:
+        """No app id: no authentication, for the Agents Playground and development."""
+        return not self.app_id
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def ensure_data_dir(self) -> None:
+        """Create the folder of a SQLite file database, so `make run` works on a fresh clone."""
+        if self.database_url.startswith("sqlite") and ":memory:" not in self.database_url:
+            path = self.database_url.split("///", 1)[-1]
+            Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,216 @@
+"""The bridge from botbuilder's TurnContext to the features' ``Turn``."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+import aiohttp
+from botbuilder.core import Bot, TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema import Activity, ActivityTypes
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api import Address, Conversation, FileAttachment, Identity, Message, Services, User
+from dialogs.dispatch import dispatch
+from dialogs.i18n import normalize_locale, t
+from dialogs.identity import resolve_identity
+from dialogs.router import RouteTable
+from storage import references
+
+log = logging.getLogger(__name__)
+_MENTION = re.compile(r"<at>.*?</at>", re.DOTALL)
+
+
+class BotTurn:
+    """``bot.api.Turn`` over a botbuilder TurnContext."""
+
+    def __init__(
+        self,
+        ctx: TurnContext,
+        session: AsyncSession,
+        services: Services,
+        identity: Identity,
+        correlation_id: str,
+    ) -> None:
+        act = ctx.activity
+        self._ctx = ctx
+        self.session = session
+        self.services = services
+        self.identity = identity
+        self.correlation_id = correlation_id
+        self.text = _MENTION.sub("", act.text or "").strip()
+        self.value = act.value if isinstance(act.value, dict) else None
+        self.user = user_of(act)
+        self.conversation = conversation_of(act)
+        self.locale = normalize_locale(act.locale, services.settings.locale)
+        self.attachments = files_of(act)
+        self.reply_to_id = act.reply_to_id
+        self.address = Address(
+            conversation_id=self.conversation.id,
+            service_url=act.service_url or "",
+            tenant_id=self.conversation.tenant_id,
+            conversation_type=self.conversation.type,
+            bot_id=act.recipient.id if act.recipient else None,
+            user_id=self.user.id if self.conversation.type == "personal" else None,
+        )
+
+    def t(self, key: str, **kwargs: Any) -> str:
+        return t(key, self.locale, **kwargs)
+
+    # Replies go through the same aiohttp Messenger as proactive sends: one HTTP client, real status codes.
+    async def reply(self, text: str) -> str | None:
+        return await self.services.messenger.send(self.address, Message(text=text)) or None
+
+    async def reply_card(self, card: dict[str, Any], text: str | None = None) -> str | None:
+        return await self.services.messenger.send(self.address, Message(text=text, card=card)) or None
+
+    async def update_card(self, activity_id: str, card: dict[str, Any]) -> None:
+        await self.services.messenger.update(self.address, activity_id, Message(card=card))
+
+    async def member_email(self) -> str | None:
+        try:
+            member = await TeamsInfo.get_member(self._ctx, self._ctx.activity.from_property.id)
+        except Exception as exc:  # the member API is optional for us: no email means "staff"
+            log.info("member lookup failed: %s", type(exc).__name__)
+            return None
+        email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+        return email.lower() if email else None
+
+    async def download(self, attachment: FileAttachment, max_bytes: int = 10 * 1024 * 1024) -> bytes:
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as client,
+            client.get(attachment.download_url) as resp,
+        ):
+            resp.raise_for_status()
+            data = await resp.content.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise ValueError("file too large")
+        return data
+
+
+def user_of(act: Activity) -> User:
+    sender = act.from_property
+    return User(
+        id=sender.id if sender else "",
+        aad_object_id=getattr(sender, "aad_object_id", None) if sender else None,
+        name=(sender.name or "") if sender else "",
+        tenant_id=_tenant(act),
+    )
+
+
+def conversation_of(act: Activity) -> Conversation:
+    conv = act.conversation
+    data = act.channel_data if isinstance(act.channel_data, dict) else {}
+    team = (data.get("team") or {}).get("id")
+    channel = (data.get("channel") or {}).get("id")
+    ctype = (conv.conversation_type if conv else None) or ("channel" if channel else "personal")
+    return Conversation(
+        id=conv.id if conv else "", type=ctype, tenant_id=_tenant(act), team_id=team, channel_id=channel
+    )
+
+
+def _tenant(act: Activity) -> str | None:
+    if act.conversation and act.conversation.tenant_id:
+        return act.conversation.tenant_id
+    data = act.channel_data if isinstance(act.channel_data, dict) else {}
+    return (data.get("tenant") or {}).get("id")
+
+
+def files_of(act: Activity) -> list[FileAttachment]:
+    """Files a user sent: Teams puts them in ``application/vnd.microsoft.teams.file.download.info``."""
+    files = []
+    for att in act.attachments or []:
+        content = att.content if isinstance(att.content, dict) else {}
+        if att.content_type == "application/vnd.microsoft.teams.file.download.info" and content.get(
+            "downloadUrl"
+        ):
+            files.append(
+                FileAttachment(att.name or "file", content["downloadUrl"], content.get("fileType", ""))
+            )
+        elif (
+            att.content_url
+            and att.content_type
+            and not att.content_type.startswith("application/vnd.microsoft.card")
+        ):
+            if att.content_type.startswith("text/html"):
+                continue  # Teams mirrors the message body as an HTML attachment
+            files.append(
+                FileAttachment(att.name or "file", att.content_url, (att.name or "").rsplit(".", 1)[-1])
+            )
+    return files
+
+
+class DxBot(Bot):
+    """Keeps references current and hands messages to the route table, one DB transaction per turn."""
+
+    def __init__(self, services: Services, table: RouteTable) -> None:
+        self.services = services
+        self.table = table
+
+    async def on_turn(self, context: TurnContext) -> None:
+        correlation_id = uuid.uuid4().hex[:12]
+        context.turn_state["correlation_id"] = correlation_id
+        act = context.activity
+        now = self.services.clock()
+        async with self.services.sessionmaker() as session:
+            async with session.begin():
+                await self._remember(session, context, now)
+            if act.type == ActivityTypes.message:
+                async with session.begin():
+                    await self._on_message(session, context, correlation_id)
+            elif act.type == ActivityTypes.invoke:
+                await context.send_activity(
+                    Activity(type="invokeResponse", value={"status": 200, "body": None})
+                )
+            # other activity types (typing, reactions, …) are accepted and ignored
+
+    async def _remember(self, session: AsyncSession, context: TurnContext, now: Any) -> None:
+        act = context.activity
+        conv = conversation_of(act)
+        if not conv.id or not act.service_url:
+            return
+        removed = act.type == ActivityTypes.installation_update and (act.action or "").startswith("remove")
+        bot_removed = act.type == ActivityTypes.conversation_update and any(
+            m.id == (act.recipient.id if act.recipient else None) for m in (act.members_removed or [])
+        )
+        if removed or bot_removed:
+            await references.mark_unreachable(session, conv.id, "uninstalled", now)
+            log.info("bot removed from a %s conversation", conv.type)
+            return
+        ref = TurnContext.get_conversation_reference(act)
+        user = user_of(act)
+        await references.upsert_reference(
+            session,
+            conversation_id=conv.id,
+            conversation_type=conv.type,
+            service_url=act.service_url,
+            tenant_id=conv.tenant_id,
+            bot_id=act.recipient.id if act.recipient else None,
+            user_id=user.id if conv.type == "personal" else None,
+            aad_object_id=user.aad_object_id if conv.type == "personal" else None,
+            team_id=conv.team_id,
+            channel_id=conv.channel_id,
+            reference=ref.serialize(),
+            now=now,
+        )
+        if user.aad_object_id and act.type == ActivityTypes.message:
+            account = await references.upsert_account(
+                session,
+                aad_object_id=user.aad_object_id,
+                user_id=user.id,
+                name=user.name,
+                tenant_id=user.tenant_id,
+                locale=act.locale,
+                now=now,
+            )
+            if account.email is None:
+                account.email = await BotTurn(context, session, self.services, Identity(), "").member_email()
+
+    async def _on_message(self, session: AsyncSession, context: TurnContext, correlation_id: str) -> None:
+        identity = await resolve_identity(session, user_of(context.activity), self.services.settings)
+        turn = BotTurn(context, session, self.services, identity, correlation_id)
+        await dispatch(turn, self.table)

@@ -1,0 +1,36 @@
+"""The one place where features are composed: their routers (in matching order), start-up hooks,
+background jobs, CLI commands and web routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from bot.api import HttpRoute, Job, Services
+from dialogs import help as help_feature
+from dialogs.router import Router, RouteTable
+
+
+@dataclass
+class Feature:
+    name: str
+    router: Router
+    startup: Callable[[Services], Awaitable[None]] | None = None
+    jobs: list[Job] = field(default_factory=list)
+    cli: Callable[[Any], None] | None = None  # (argparse subparsers) -> None
+    http: list[HttpRoute] = field(default_factory=list)
+    # Demo data for `dxbot seed-demo`: async (services, only_if_empty) -> None, in the order of features().
+    seed_demo: Callable[[Services, bool], Awaitable[None]] | None = None
+
+
+@cache
+def features() -> tuple[Feature, ...]:
+    return (Feature("help", help_feature.router),)
+
+
+@cache
+def route_table() -> RouteTable:
+    return RouteTable(f.router for f in features())

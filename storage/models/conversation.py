@@ -1,0 +1,52 @@
+"""Conversation references and Teams accounts: what every proactive message depends on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, utcnow
+
+
+class ConversationRef(Base):
+    """One conversation the bot can write into: a personal chat, a group chat or a channel."""
+
+    __tablename__ = "conversation_refs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(512), unique=True)
+    conversation_type: Mapped[str] = mapped_column(String(20))  # personal | groupChat | channel
+    service_url: Mapped[str] = mapped_column(String(512))
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    bot_id: Mapped[str | None] = mapped_column(String(128))
+    user_id: Mapped[str | None] = mapped_column(String(256))  # personal chats: the Teams user id
+    aad_object_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    team_id: Mapped[str | None] = mapped_column(String(256))
+    channel_id: Mapped[str | None] = mapped_column(String(256))
+    title: Mapped[str | None] = mapped_column(String(256))  # team/channel name where known
+    reference: Mapped[dict] = mapped_column(JSON)  # the full serialized reference, for the adapter
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    unreachable_reason: Mapped[str | None] = mapped_column(String(64))  # uninstalled | blocked | not_found
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_conversation_refs_personal", "aad_object_id", "conversation_type"),)
+
+
+class TeamsAccount(Base):
+    """A Teams user the bot has seen, linked to a roster person when their email matches."""
+
+    __tablename__ = "teams_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    aad_object_id: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(String(256))
+    name: Mapped[str] = mapped_column(String(256), default="")
+    email: Mapped[str | None] = mapped_column(String(320), index=True)  # lower-cased email or UPN
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    person_id: Mapped[int | None] = mapped_column(index=True)  # roster link, set by the roster feature
+    locale: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,111 @@
+"""Keeping conversation references and Teams accounts current.
+
+Called by the transport on every activity, install and uninstall; features read the rows to address
+proactive messages (see ``bot.api.Address``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api import Address
+from storage.models import ConversationRef, TeamsAccount
+
+
+async def upsert_reference(
+    session: AsyncSession,
+    *,
+    conversation_id: str,
+    conversation_type: str,
+    service_url: str,
+    tenant_id: str | None,
+    bot_id: str | None,
+    user_id: str | None,
+    aad_object_id: str | None,
+    team_id: str | None,
+    channel_id: str | None,
+    reference: dict[str, Any],
+    now: datetime,
+    title: str | None = None,
+) -> ConversationRef:
+    row = await session.scalar(
+        select(ConversationRef).where(ConversationRef.conversation_id == conversation_id)
+    )
+    if row is None:
+        row = ConversationRef(conversation_id=conversation_id, created_at=now)
+        session.add(row)
+    row.conversation_type = conversation_type
+    row.service_url = service_url
+    row.tenant_id = tenant_id
+    row.bot_id = bot_id
+    if conversation_type == "personal":
+        row.user_id = user_id
+        row.aad_object_id = aad_object_id
+    row.team_id = team_id or row.team_id
+    row.channel_id = channel_id or row.channel_id
+    row.title = title or row.title
+    row.reference = reference
+    row.reachable = True
+    row.unreachable_reason = None
+    row.updated_at = now
+    return row
+
+
+async def mark_unreachable(session: AsyncSession, conversation_id: str, reason: str, now: datetime) -> None:
+    await session.execute(
+        update(ConversationRef)
+        .where(ConversationRef.conversation_id == conversation_id)
+        .values(reachable=False, unreachable_reason=reason, updated_at=now)
+    )
+
+
+async def upsert_account(
+    session: AsyncSession,
+    *,
+    aad_object_id: str,
+    user_id: str,
+    name: str,
+    tenant_id: str | None,
+    locale: str | None,
+    now: datetime,
+) -> TeamsAccount:
+    row = await session.scalar(select(TeamsAccount).where(TeamsAccount.aad_object_id == aad_object_id))
+    if row is None:
+        row = TeamsAccount(aad_object_id=aad_object_id, created_at=now)
+        session.add(row)
+    row.user_id = user_id
+    row.name = name or row.name or ""
+    row.tenant_id = tenant_id
+    row.locale = locale
+    row.last_seen_at = now
+    return row
+
+
+def address_of(row: ConversationRef) -> Address:
+    return Address(
+        conversation_id=row.conversation_id,
+        service_url=row.service_url,
+        tenant_id=row.tenant_id,
+        conversation_type=row.conversation_type,
+        bot_id=row.bot_id,
+        user_id=row.user_id,
+    )
+
+
+async def personal_address(session: AsyncSession, aad_object_id: str) -> Address | None:
+    """The reachable 1:1 chat with a user, if the bot has one."""
+    row = await session.scalar(
+        select(ConversationRef)
+        .where(
+            ConversationRef.aad_object_id == aad_object_id,
+            ConversationRef.conversation_type == "personal",
+            ConversationRef.reachable.is_(True),
+        )
+        .order_by(ConversationRef.updated_at.desc())
+        .limit(1)
+    )
+    return address_of(row) if row else None

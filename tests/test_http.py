@@ -1,0 +1,151 @@
+"""The real HTTP path: an activity in through /api/messages, replies out to a fake Bot Connector."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import ConversationRef, TeamsAccount
+from tests.support import ADMIN, STAFF, activity, members_for, running_bot, settings_for
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_help_reply_and_reference_stored(sqlite_url, connector):
+    connector.members = members_for(STAFF)
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        status = await bot.say("ヘルプ", user=STAFF)
+        assert status in (200, 201)
+        cards = connector.cards_to(STAFF.conversation_id)
+        assert len(cards) == 1
+        assert cards[0]["body"][0]["text"] == "DX推進ボットでできること"
+        async with bot.services.sessionmaker() as s:
+            ref = await s.scalar(select(ConversationRef))
+            account = await s.scalar(select(TeamsAccount))
+        assert ref.conversation_id == STAFF.conversation_id
+        assert ref.service_url == connector.url
+        assert ref.reachable and ref.aad_object_id == STAFF.aad_object_id
+        assert account.email == STAFF.email
+
+
+async def test_width_and_case_insensitive_commands_and_english(sqlite_url, connector):
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        await bot.say("ﾍﾙﾌﾟ")
+        await bot.say("HELP", locale="en-US")
+    cards = connector.cards_to(STAFF.conversation_id)
+    assert [c["body"][0]["text"] for c in cards] == [
+        "DX推進ボットでできること",
+        "What DX Promoter Bot can do",
+    ]
+
+
+async def test_unknown_text_gets_polite_japanese_pointer_to_help(sqlite_url, connector):
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        await bot.say("こんにちは、よろしく")
+    texts = connector.texts_to(STAFF.conversation_id)
+    assert texts and "ヘルプ" in texts[-1]
+
+
+async def test_admin_from_settings_sees_admin_help(sqlite_url, connector):
+    connector.members = members_for(ADMIN, STAFF)
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        await bot.say("ヘルプ", user=ADMIN)
+        await bot.say("ヘルプ", user=STAFF)
+    admin_card = connector.cards_to(ADMIN.conversation_id)[0]
+    staff_card = connector.cards_to(STAFF.conversation_id)[0]
+    assert "管理者" in admin_card["body"][1]["text"]
+    assert "管理者" not in staff_card["body"][1]["text"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (b"{not json", "application/json", 400),
+        (b"[1, 2, 3]", "application/json", 400),
+        (b'{"text": "no type"}', "application/json", 400),
+        (b'{"type": ""}', "application/json", 400),
+        (b'{"type": "message"}', "text/plain", 400),
+        (b'{"type": "message", "from": 5, "conversation": "x"}', "application/json", 400),
+        (b"\xff\xfe garbage", "application/json", 400),
+    ],
+)
+async def test_bad_input_is_400_never_500(sqlite_url, connector, body, content_type, expected):
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        resp = await bot.client.post("/api/messages", data=body, headers={"Content-Type": content_type})
+        assert resp.status == expected
+        assert "message" in await resp.json()
+
+
+async def test_body_over_256kb_is_413(sqlite_url, connector):
+    big = activity(connector.url, text="あ" * 100_000)  # ~300 KB in UTF-8
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        status = await bot.post(big)
+    assert status == 413
+    assert connector.calls == []
+
+
+async def test_unknown_activity_types_are_accepted_and_ignored(sqlite_url, connector):
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        for kind in ("typing", "messageReaction", "somethingNew", "event"):
+            status = await bot.post(activity(connector.url, type=kind))
+            assert 200 <= status < 300
+    assert connector.replies() == []
+
+
+async def test_missing_or_invalid_token_is_401_with_app_id(sqlite_url, connector):
+    settings = settings_for(sqlite_url, app_id="11111111-2222-3333-4444-555555555555", app_password="x")
+    async with running_bot(settings, connector) as bot:
+        assert await bot.post(activity(connector.url, text="ヘルプ")) == 401
+        bad = {"Authorization": "Bearer not-a-real-token"}
+        assert await bot.post(activity(connector.url, text="ヘルプ"), headers=bad) == 401
+    assert connector.replies() == []
+
+
+async def test_tenant_outside_allowed_list_is_refused(sqlite_url, connector):
+    settings = settings_for(sqlite_url, allowed_tenants=["another-tenant"])
+    async with running_bot(settings, connector) as bot:
+        assert await bot.say("ヘルプ") == 403
+    assert connector.replies() == []
+
+
+async def test_allowed_tenant_passes(sqlite_url, connector):
+    from tests.support import TENANT
+
+    async with running_bot(settings_for(sqlite_url, allowed_tenants=[TENANT]), connector) as bot:
+        assert await bot.say("ヘルプ") in (200, 201)
+    assert len(connector.cards_to(STAFF.conversation_id)) == 1
+
+
+async def test_uninstall_marks_reference_unreachable(sqlite_url, connector):
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        await bot.post(activity(connector.url, type="installationUpdate", action="add"))
+        await bot.post(activity(connector.url, type="installationUpdate", action="remove"))
+        async with bot.services.sessionmaker() as s:
+            ref = await s.scalar(select(ConversationRef))
+    assert ref is not None and ref.reachable is False and ref.unreachable_reason == "uninstalled"
+
+
+async def test_turn_failure_is_apologised_in_japanese_with_reference(sqlite_url, connector, monkeypatch):
+    import dialogs.help
+
+    def broken(*_a, **_k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(dialogs.help, "help_card", broken)
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        status = await bot.say("ヘルプ")
+    assert status < 500
+    text = connector.texts_to(STAFF.conversation_id)[-1]
+    assert "申し訳ありません" in text and "お問い合わせ番号" in text
+    assert "boom" not in text and "Traceback" not in text
+
+
+async def test_health_and_readiness(sqlite_url, tmp_path, connector):
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        assert (await bot.client.get("/healthz")).status == 200
+        assert (await bot.client.get("/readyz")).status == 200
+    empty = f"sqlite+aiosqlite:///{tmp_path}/empty.sqlite3"
+    async with running_bot(settings_for(empty), connector) as bot:
+        assert (await bot.client.get("/healthz")).status == 200
+        resp = await bot.client.get("/readyz")
+        assert resp.status == 503
