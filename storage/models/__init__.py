@@ -2,5 +2,29 @@
 
 from storage.models.base import Base
 from storage.models.conversation import ConversationRef, TeamsAccount
+from storage.models.roster import (
+    AppSetting,
+    Assignment,
+    AuditEntry,
+    Department,
+    DivisionRole,
+    DivisionRoleKind,
+    Person,
+    PromoterRole,
+    Section,
+)
 
-__all__ = ["Base", "ConversationRef", "TeamsAccount"]
+__all__ = [
+    "AppSetting",
+    "Assignment",
+    "AuditEntry",
+    "Base",
+    "ConversationRef",
+    "Department",
+    "DivisionRole",
+    "DivisionRoleKind",
+    "Person",
+    "PromoterRole",
+    "Section",
+    "TeamsAccount",
+]
