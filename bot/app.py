@@ -19,6 +19,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from jwt import PyJWTError
 from msrest.exceptions import DeserializationError
 
+from bot.adapter import DxAdapter
 from bot.api import HttpRequest, HttpResponse, Messenger, Services
 from bot.services import default_messenger
 from bot.settings import Settings
@@ -66,7 +67,7 @@ def create_app(
         messenger=messenger,
         clock=clock or (lambda: datetime.now(UTC)),
     )
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(settings)))
+    adapter = DxAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(settings)))
     adapter.on_turn_error = _turn_error_handler(settings)
     bot = DxBot(services, route_table())
 

@@ -6,7 +6,7 @@ proactive messages (see ``bot.api.Address``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address
 from storage.models import ConversationRef, TeamsAccount
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=15)  # finer is not needed and costs a write a message
 
 
 async def upsert_reference(
@@ -35,23 +37,30 @@ async def upsert_reference(
     row = await session.scalar(
         select(ConversationRef).where(ConversationRef.conversation_id == conversation_id)
     )
-    if row is None:
-        row = ConversationRef(conversation_id=conversation_id, created_at=now)
-        session.add(row)
-    row.conversation_type = conversation_type
-    row.service_url = service_url
-    row.tenant_id = tenant_id
-    row.bot_id = bot_id
+    wanted: dict[str, Any] = {
+        "conversation_type": conversation_type,
+        "service_url": service_url,
+        "tenant_id": tenant_id,
+        "bot_id": bot_id,
+        "reference": {k: v for k, v in reference.items() if k != "activity_id"},
+        "reachable": True,
+        "unreachable_reason": None,
+    }
     if conversation_type == "personal":
-        row.user_id = user_id
-        row.aad_object_id = aad_object_id
-    row.team_id = team_id or row.team_id
-    row.channel_id = channel_id or row.channel_id
-    row.title = title or row.title
-    row.reference = reference
-    row.reachable = True
-    row.unreachable_reason = None
-    row.updated_at = now
+        wanted.update(user_id=user_id, aad_object_id=aad_object_id)
+    for key, value in (("team_id", team_id), ("channel_id", channel_id), ("title", title)):
+        if value:
+            wanted[key] = value
+    if row is None:
+        row = ConversationRef(conversation_id=conversation_id, created_at=now, updated_at=now, **wanted)
+        session.add(row)
+        return row
+    # Most activities change nothing: write only what changed, so a busy chat costs no writes.
+    changed = {k: v for k, v in wanted.items() if getattr(row, k) != v}
+    if changed:
+        for key, value in changed.items():
+            setattr(row, key, value)
+        row.updated_at = now
     return row
 
 
@@ -75,13 +84,18 @@ async def upsert_account(
 ) -> TeamsAccount:
     row = await session.scalar(select(TeamsAccount).where(TeamsAccount.aad_object_id == aad_object_id))
     if row is None:
-        row = TeamsAccount(aad_object_id=aad_object_id, created_at=now)
+        row = TeamsAccount(aad_object_id=aad_object_id, user_id=user_id, name=name or "", created_at=now)
         session.add(row)
-    row.user_id = user_id
-    row.name = name or row.name or ""
-    row.tenant_id = tenant_id
-    row.locale = locale
-    row.last_seen_at = now
+    if row.user_id != user_id:
+        row.user_id = user_id
+    if name and row.name != name:
+        row.name = name
+    if row.tenant_id != tenant_id:
+        row.tenant_id = tenant_id
+    if locale and row.locale != locale:
+        row.locale = locale
+    if row.last_seen_at is None or now - row.last_seen_at > LAST_SEEN_RESOLUTION:
+        row.last_seen_at = now
     return row
 
 
