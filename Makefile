@@ -22,17 +22,40 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -ra
 
+CODE := bot dialogs storage manifests tests bench
+
 lint: $(STAMP)
-	$(BIN)/ruff check bot dialogs storage tests bench
-	$(BIN)/ruff format --check bot dialogs storage tests bench
-	$(BIN)/mypy bot dialogs storage
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy bot dialogs storage manifests
 
 format: $(STAMP)
-	$(BIN)/ruff format bot dialogs storage tests bench
-	$(BIN)/ruff check --fix bot dialogs storage tests bench
+	$(BIN)/ruff format $(CODE)
+	$(BIN)/ruff check --fix $(CODE)
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The Teams app package: build/appPackage.zip with the app id filled in (from .env or the command line:
+# make package MicrosoftAppId=<GUID> DXBOT_PUBLIC_HOST=dxbot.example.jp).
+package: $(STAMP)
+	$(BIN)/python manifests/build.py --out build/appPackage.zip
+
+e2e/node_modules/.installed: e2e/package.json e2e/package-lock.json
+	cd e2e && npm ci --no-audit --no-fund
+	touch $@
+
+e2e-deps: e2e/node_modules/.installed
+
+# The bot plus the Microsoft 365 Agents Playground (a local Teams emulator) in one terminal.
+playground: $(STAMP) e2e-deps
+	$(BIN)/dxbot db upgrade
+	$(BIN)/dxbot seed-demo --if-empty
+	@echo ""
+	@echo "  Agents Playground: open http://127.0.0.1:56150 in a browser (Ctrl+C stops both)."
+	@echo ""
+	$(BIN)/dxbot run & BOT=$$!; trap "kill $$BOT" EXIT INT TERM; \
+	  cd e2e && npx agentsplayground -e http://127.0.0.1:3978/api/messages -c msteams
 
 clean:
 	rm -rf $(VENV) build *.egg-info
