@@ -57,7 +57,39 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = 256 * 1024
 
-    @field_validator("allowed_tenants", "admins", mode="before")
+    # Delivery engine (dialogs/delivery): Teams' published limits by default; the app-wide rate is
+    # shared between the live worker processes.
+    delivery_rate: float = Field(30.0, validation_alias=AliasChoices("DXBOT_DELIVERY_RATE", "delivery_rate"))
+    delivery_conversation_rate: float = Field(
+        7.0, validation_alias=AliasChoices("DXBOT_DELIVERY_CONVERSATION_RATE", "delivery_conversation_rate")
+    )
+    delivery_concurrency: int = Field(
+        8, validation_alias=AliasChoices("DXBOT_DELIVERY_CONCURRENCY", "delivery_concurrency")
+    )
+    delivery_max_attempts: int = Field(
+        8, validation_alias=AliasChoices("DXBOT_DELIVERY_MAX_ATTEMPTS", "delivery_max_attempts")
+    )
+    delivery_lease_seconds: float = Field(
+        60.0, validation_alias=AliasChoices("DXBOT_DELIVERY_LEASE_SECONDS", "delivery_lease_seconds")
+    )
+    delivery_send_timeout: float = Field(
+        20.0, validation_alias=AliasChoices("DXBOT_DELIVERY_SEND_TIMEOUT", "delivery_send_timeout")
+    )
+    delivery_poll_seconds: float = Field(
+        0.5, validation_alias=AliasChoices("DXBOT_DELIVERY_POLL_SECONDS", "delivery_poll_seconds")
+    )
+    delivery_progress_seconds: float = Field(
+        2.0, validation_alias=AliasChoices("DXBOT_DELIVERY_PROGRESS_SECONDS", "delivery_progress_seconds")
+    )
+    # Announcements (dialogs/announce): automation API keys, reminder lead time in business days.
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("DXBOT_API_KEYS", "api_keys")
+    )
+    announce_reminder_days: int = Field(
+        2, validation_alias=AliasChoices("DXBOT_ANNOUNCE_REMINDER_DAYS", "announce_reminder_days")
+    )
+
+    @field_validator("allowed_tenants", "admins", "api_keys", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> list[str]:
         return _split(value)

@@ -2,6 +2,7 @@
 
 from storage.models.base import Base
 from storage.models.conversation import ConversationRef, TeamsAccount
+from storage.models.delivery import Delivery, DeliveryOp, DeliveryState, DeliveryWorker
 from storage.models.roster import (
     AppSetting,
     Assignment,
@@ -20,6 +21,10 @@ __all__ = [
     "AuditEntry",
     "Base",
     "ConversationRef",
+    "Delivery",
+    "DeliveryOp",
+    "DeliveryState",
+    "DeliveryWorker",
     "Department",
     "DivisionRole",
     "DivisionRoleKind",

@@ -1,0 +1,60 @@
+"""The delivery engine: every proactive message the bot sends goes through here.
+
+Features queue rows inside their own transaction; a worker (a ``bot.api.Job`` started by the app,
+or ``dxbot delivery worker`` on its own) claims due rows, sends them under Teams' rate limits,
+retries what can be retried and records the Teams activity id. See README.md beside this file.
+
+    from dialogs.delivery import DeliveryItem, Recipient, enqueue, counts
+    n = await enqueue(session, "survey", round.id,
+                      [DeliveryItem(Recipient(person_id=p.id), Message(card=card)) for p in people])
+"""
+
+from __future__ import annotations
+
+from dialogs.delivery.queue import (
+    INITIAL,
+    DeliveryCounts,
+    DeliveryItem,
+    ProgressListener,
+    Recipient,
+    address_from_json,
+    cancel_pending,
+    counts,
+    delete_delivered,
+    delivered_to_conversation,
+    deliveries,
+    enqueue,
+    find_by_activity,
+    message_to_payload,
+    on_progress,
+    payload_to_message,
+    pending_operations,
+    retry_failed,
+    update_delivered,
+)
+from storage.models.delivery import Delivery, DeliveryOp, DeliveryState
+
+__all__ = [
+    "INITIAL",
+    "Delivery",
+    "DeliveryCounts",
+    "DeliveryItem",
+    "DeliveryOp",
+    "DeliveryState",
+    "ProgressListener",
+    "Recipient",
+    "address_from_json",
+    "cancel_pending",
+    "counts",
+    "delete_delivered",
+    "deliveries",
+    "delivered_to_conversation",
+    "enqueue",
+    "find_by_activity",
+    "message_to_payload",
+    "on_progress",
+    "payload_to_message",
+    "pending_operations",
+    "retry_failed",
+    "update_delivered",
+]

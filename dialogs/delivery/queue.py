@@ -1,0 +1,469 @@
+"""The delivery queue as features see it: enqueue messages, change or withdraw delivered copies, ask
+how far a send has got. Everything here runs inside the caller's transaction; the worker
+(``dialogs.delivery.worker``) picks the rows up once that transaction commits.
+
+    from dialogs.delivery import DeliveryItem, Recipient, enqueue
+    await enqueue(turn.session, "announcement", ann.id,
+                  [DeliveryItem(Recipient(person_id=p), Message(card=card)) for p in people])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api import Address, Message, Services
+from storage.models.base import utcnow
+from storage.models.delivery import PENDING_STATES, Delivery, DeliveryOp, DeliveryState
+
+INITIAL = "initial"
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who gets a message. Give exactly one of: a roster person, a Teams user, a known conversation
+    (a row of ``conversation_refs``, e.g. a channel), or a full ``Address``.
+
+    A person or user is resolved to their personal chat when the message is sent, not when it is
+    queued, so a scheduled message follows the roster and installs that happen in between.
+    """
+
+    person_id: int | None = None
+    aad_object_id: str | None = None
+    conversation_id: str | None = None
+    address: Address | None = None
+
+    def __post_init__(self) -> None:
+        given = [self.person_id is not None, bool(self.aad_object_id), bool(self.conversation_id)]
+        if self.address is not None:
+            given.append(True)
+        if sum(given) != 1:
+            raise ValueError(
+                "a Recipient needs exactly one of person_id, aad_object_id, conversation_id, address"
+            )
+
+    @property
+    def key(self) -> str:
+        if self.person_id is not None:
+            return f"person:{self.person_id}"
+        if self.aad_object_id:
+            return f"aad:{self.aad_object_id}"
+        if self.conversation_id:
+            return f"conv:{self.conversation_id}"
+        assert self.address is not None
+        return f"conv:{self.address.conversation_id}"
+
+
+@dataclass(frozen=True)
+class DeliveryItem:
+    recipient: Recipient
+    message: Message
+    purpose: str = INITIAL  # part of the idempotency key: "initial", "reminder-1", "channel", …
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    total: int = 0
+    queued: int = 0
+    sending: int = 0
+    delivered: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    cancelled: int = 0
+    late: int = 0
+
+    @property
+    def pending(self) -> int:
+        return self.queued + self.sending
+
+    @property
+    def done(self) -> bool:
+        return self.pending == 0
+
+
+# --- payloads -------------------------------------------------------------------------------------
+
+
+def message_to_payload(message: Message) -> dict[str, Any]:
+    return {"text": message.text, "card": message.card, "importance": message.importance}
+
+
+def payload_to_message(payload: dict[str, Any]) -> Message:
+    return Message(text=payload.get("text"), card=payload.get("card"), importance=payload.get("importance"))
+
+
+def address_to_json(address: Address) -> dict[str, Any]:
+    return asdict(address)
+
+
+def address_from_json(data: dict[str, Any]) -> Address:
+    return Address(**data)
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+
+async def _insert_ignore(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert rows, skipping those whose key already exists; return how many were new."""
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    created = 0
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        stmt = insert(Delivery).values(chunk).on_conflict_do_nothing().returning(Delivery.id)
+        created += len((await session.execute(stmt)).all())
+    return created
+
+
+def _base_row(kind: str, ref_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "ref_id": ref_id,
+        "state": DeliveryState.QUEUED.value,
+        "attempts": 0,
+        "throttles": 0,
+        "recreated": False,
+        "late": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def enqueue(
+    session: AsyncSession,
+    kind: str,
+    ref_id: int,
+    items: Iterable[DeliveryItem],
+    *,
+    not_before: datetime | None = None,
+    priority: int = 100,
+    now: datetime | None = None,
+) -> int:
+    """Queue one row per item; items already queued under the same key are left alone.
+
+    Returns the number of new rows. ``not_before`` schedules the send (aware datetime); a row that
+    goes out well after it (the bot was down) is marked ``late``.
+    """
+    now = now or utcnow()
+    due = max(not_before, now) if not_before else now
+    rows = []
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        rcpt = item.recipient
+        if (rcpt.key, item.purpose) in seen:
+            continue
+        seen.add((rcpt.key, item.purpose))
+        row = _base_row(kind, ref_id, now)
+        row.update(
+            recipient_key=rcpt.key,
+            purpose=item.purpose,
+            op=DeliveryOp.SEND.value,
+            target_id=None,
+            person_id=rcpt.person_id,
+            aad_object_id=rcpt.aad_object_id,
+            conversation_id=rcpt.address.conversation_id if rcpt.address else rcpt.conversation_id,
+            address=address_to_json(rcpt.address) if rcpt.address else None,
+            payload=message_to_payload(item.message),
+            priority=priority,
+            not_before=not_before,
+            next_attempt_at=due,
+        )
+        rows.append(row)
+    return await _insert_ignore(session, rows)
+
+
+def _send_rows(kind: str, ref_id: int, purposes: Sequence[str] | None, recipient_key: str | None) -> Any:
+    cond = [Delivery.kind == kind, Delivery.ref_id == ref_id, Delivery.op == DeliveryOp.SEND.value]
+    if purposes is not None:
+        cond.append(Delivery.purpose.in_(list(purposes)))
+    if recipient_key is not None:
+        cond.append(Delivery.recipient_key == recipient_key)
+    return and_(*cond)
+
+
+async def update_delivered(
+    session: AsyncSession,
+    kind: str,
+    ref_id: int,
+    message_for: Callable[[Delivery], Message | None],
+    *,
+    revision: str,
+    purposes: Sequence[str] | None = None,
+    recipient_key: str | None = None,
+    priority: int = 50,
+    now: datetime | None = None,
+) -> int:
+    """Replace every copy sent for (kind, ref_id) with ``message_for(row)`` (None: leave that one).
+
+    Copies not yet sent get the new content directly; delivered (or in-flight) copies get an update
+    operation through the worker, under the same rate limits. ``revision`` names this change
+    ("edit-2", "ack-person:7") and makes calling twice harmless. Returns the number of copies touched.
+    """
+    now = now or utcnow()
+    targets = (
+        await session.scalars(
+            select(Delivery)
+            .where(
+                _send_rows(kind, ref_id, purposes, recipient_key),
+                Delivery.state.in_(
+                    [DeliveryState.QUEUED.value, DeliveryState.SENDING.value, DeliveryState.DELIVERED.value]
+                ),
+            )
+            .order_by(Delivery.id)
+        )
+    ).all()
+    ops = []
+    for target in targets:
+        message = message_for(target)
+        if message is None:
+            continue
+        payload = message_to_payload(message)
+        if target.state == DeliveryState.QUEUED:
+            target.payload = payload
+        row = _base_row(kind, ref_id, now)
+        row.update(
+            recipient_key=target.recipient_key,
+            purpose=f"{target.purpose}~{revision}",
+            op=DeliveryOp.UPDATE.value,
+            target_id=target.id,
+            person_id=target.person_id,
+            aad_object_id=target.aad_object_id,
+            conversation_id=None,
+            address=None,
+            payload=payload,
+            priority=priority,
+            not_before=None,
+            next_attempt_at=now,
+        )
+        ops.append(row)
+    await _insert_ignore(session, ops)
+    return len(ops)
+
+
+async def delete_delivered(
+    session: AsyncSession,
+    kind: str,
+    ref_id: int,
+    *,
+    revision: str = "recall",
+    purposes: Sequence[str] | None = None,
+    priority: int = 50,
+    now: datetime | None = None,
+) -> int:
+    """Withdraw everything sent for (kind, ref_id): queued copies are cancelled, delivered (or
+    in-flight) copies are deleted from Teams by the worker. Returns the number of copies touched."""
+    now = now or utcnow()
+    cancelled = await cancel_pending(session, kind, ref_id, purposes=purposes, now=now)
+    targets = (
+        await session.scalars(
+            select(Delivery)
+            .where(
+                _send_rows(kind, ref_id, purposes, None),
+                Delivery.state.in_([DeliveryState.SENDING.value, DeliveryState.DELIVERED.value]),
+            )
+            .order_by(Delivery.id)
+        )
+    ).all()
+    ops = []
+    for target in targets:
+        row = _base_row(kind, ref_id, now)
+        row.update(
+            recipient_key=target.recipient_key,
+            purpose=f"{target.purpose}~{revision}",
+            op=DeliveryOp.DELETE.value,
+            target_id=target.id,
+            person_id=target.person_id,
+            aad_object_id=target.aad_object_id,
+            conversation_id=None,
+            address=None,
+            payload={},
+            priority=priority,
+            not_before=None,
+            next_attempt_at=now,
+        )
+        ops.append(row)
+    await _insert_ignore(session, ops)
+    return cancelled + len(ops)
+
+
+async def cancel_pending(
+    session: AsyncSession,
+    kind: str,
+    ref_id: int,
+    *,
+    purposes: Sequence[str] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Cancel copies that have not gone out yet (state queued). Returns how many."""
+    result = await session.execute(
+        update(Delivery)
+        .where(_send_rows(kind, ref_id, purposes, None), Delivery.state == DeliveryState.QUEUED.value)
+        .values(state=DeliveryState.CANCELLED.value, updated_at=now or utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def retry_failed(
+    session: AsyncSession,
+    kind: str,
+    ref_id: int,
+    *,
+    purposes: Sequence[str] | None = (INITIAL,),
+    now: datetime | None = None,
+) -> int:
+    """Queue again the copies that failed or found the recipient unreachable (失敗分を再送).
+
+    Their address is resolved afresh, so someone who installed the bot since then receives it."""
+    now = now or utcnow()
+    reset = dict(
+        state=DeliveryState.QUEUED.value,
+        next_attempt_at=now,
+        attempts=0,
+        throttles=0,
+        recreated=False,
+        error=None,
+        last_status=None,
+        claimed_by=None,
+        claimed_until=None,
+        updated_at=now,
+    )
+    failed = [DeliveryState.FAILED.value, DeliveryState.UNREACHABLE.value]
+    total = 0
+    # Fixed addresses (channels) keep theirs; people and users are looked up again.
+    fixed = Delivery.recipient_key.like("conv:%")
+    for cond, extra in ((fixed, {}), (~fixed, {"address": None, "conversation_id": None})):
+        result = await session.execute(
+            update(Delivery)
+            .where(_send_rows(kind, ref_id, purposes, None), Delivery.state.in_(failed), cond)
+            .values(**reset, **extra)
+        )
+        total += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return total
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+async def counts(
+    session: AsyncSession, kind: str, ref_id: int, *, purposes: Sequence[str] | None = (INITIAL,)
+) -> DeliveryCounts:
+    """How far the sends of (kind, ref_id) have got (by default only the first send, not reminders)."""
+    rows = (
+        await session.execute(
+            select(Delivery.state, func.count(), func.sum(func.cast(Delivery.late, Integer)))
+            .where(_send_rows(kind, ref_id, purposes, None))
+            .group_by(Delivery.state)
+        )
+    ).all()
+    by_state = {state: (n, late or 0) for state, n, late in rows}
+    return DeliveryCounts(
+        total=sum(n for n, _ in by_state.values()),
+        queued=by_state.get(DeliveryState.QUEUED.value, (0, 0))[0],
+        sending=by_state.get(DeliveryState.SENDING.value, (0, 0))[0],
+        delivered=by_state.get(DeliveryState.DELIVERED.value, (0, 0))[0],
+        failed=by_state.get(DeliveryState.FAILED.value, (0, 0))[0],
+        unreachable=by_state.get(DeliveryState.UNREACHABLE.value, (0, 0))[0],
+        cancelled=by_state.get(DeliveryState.CANCELLED.value, (0, 0))[0],
+        late=sum(late for _, late in by_state.values()),
+    )
+
+
+async def deliveries(
+    session: AsyncSession,
+    kind: str,
+    ref_id: int,
+    *,
+    purposes: Sequence[str] | None = (INITIAL,),
+) -> list[Delivery]:
+    """The send rows of (kind, ref_id), oldest first: state, activity_id, delivered_at, error."""
+    return list(
+        (
+            await session.scalars(
+                select(Delivery).where(_send_rows(kind, ref_id, purposes, None)).order_by(Delivery.id)
+            )
+        ).all()
+    )
+
+
+async def pending_operations(session: AsyncSession, kind: str, ref_id: int) -> int:
+    """Update/delete operations for (kind, ref_id) not finished yet."""
+    return int(
+        await session.scalar(
+            select(func.count()).where(
+                Delivery.kind == kind,
+                Delivery.ref_id == ref_id,
+                Delivery.op != DeliveryOp.SEND.value,
+                Delivery.state.in_([s.value for s in PENDING_STATES]),
+            )
+        )
+        or 0
+    )
+
+
+async def find_by_activity(session: AsyncSession, kind: str, activity_id: str) -> Delivery | None:
+    """The send row that delivered ``activity_id`` (the card a button was pressed on)."""
+    return await session.scalar(
+        select(Delivery).where(
+            Delivery.kind == kind,
+            Delivery.activity_id == activity_id,
+            Delivery.op == DeliveryOp.SEND.value,
+        )
+    )
+
+
+async def delivered_to_conversation(
+    session: AsyncSession, kind: str, ref_id: int, conversation_id: str
+) -> list[Delivery]:
+    return list(
+        (
+            await session.scalars(
+                select(Delivery).where(
+                    Delivery.kind == kind,
+                    Delivery.ref_id == ref_id,
+                    Delivery.op == DeliveryOp.SEND.value,
+                    Delivery.conversation_id == conversation_id,
+                    Delivery.state == DeliveryState.DELIVERED.value,
+                )
+            )
+        ).all()
+    )
+
+
+# --- progress -------------------------------------------------------------------------------------
+
+ProgressListener = Callable[[Services, set[int]], Awaitable[None]]
+
+
+@dataclass
+class _Listeners:
+    by_kind: dict[str, list[ProgressListener]] = field(default_factory=dict)
+
+
+_listeners = _Listeners()
+
+
+def on_progress(kind: str, listener: ProgressListener) -> None:
+    """Call ``listener(services, ref_ids)`` from the worker when rows of ``kind`` changed state.
+
+    Calls are batched (at most every ``DXBOT_DELIVERY_PROGRESS_SECONDS``) and always happen once
+    after the last row of a ref finished. ``services.messenger`` there is rate-limited like every
+    other send, so updating the author's progress card from the listener is safe.
+    """
+    lst = _listeners.by_kind.setdefault(kind, [])
+    if listener not in lst:
+        lst.append(listener)
+
+
+def progress_listeners(kind: str) -> list[ProgressListener]:
+    return list(_listeners.by_kind.get(kind, []))
