@@ -14,6 +14,14 @@ from storage.models.roster import (
     PromoterRole,
     Section,
 )
+from storage.models.survey import (
+    Survey,
+    SurveyAnswerValue,
+    SurveyRecipient,
+    SurveyResponse,
+    SurveyRound,
+    SurveySchedule,
+)
 
 __all__ = [
     "AppSetting",
@@ -31,5 +39,11 @@ __all__ = [
     "Person",
     "PromoterRole",
     "Section",
+    "Survey",
+    "SurveyAnswerValue",
+    "SurveyRecipient",
+    "SurveyResponse",
+    "SurveyRound",
+    "SurveySchedule",
     "TeamsAccount",
 ]
