@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import aiohttp
-from botbuilder.core import Bot, TurnContext
+from botbuilder.core import Bot, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from dialogs.i18n import normalize_locale, t
 from dialogs.identity import resolve_identity
 from dialogs.router import RouteTable
 from storage import references
+from storage.models import TeamsAccount
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<at>.*?</at>", re.DOTALL)
@@ -157,22 +158,23 @@ class DxBot(Bot):
         act = context.activity
         now = self.services.clock()
         async with self.services.sessionmaker() as session:
+            # The reference is committed on its own, so a failing handler cannot lose it.
             async with session.begin():
-                await self._remember(session, context, now)
+                account = await self._remember(session, context, now)
             if act.type == ActivityTypes.message:
                 async with session.begin():
-                    await self._on_message(session, context, correlation_id)
+                    await self._on_message(session, context, correlation_id, account)
             elif act.type == ActivityTypes.invoke:
                 await context.send_activity(
-                    Activity(type="invokeResponse", value={"status": 200, "body": None})
+                    Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200))
                 )
             # other activity types (typing, reactions, …) are accepted and ignored
 
-    async def _remember(self, session: AsyncSession, context: TurnContext, now: Any) -> None:
+    async def _remember(self, session: AsyncSession, context: TurnContext, now: Any) -> TeamsAccount | None:
         act = context.activity
         conv = conversation_of(act)
         if not conv.id or not act.service_url:
-            return
+            return None
         removed = act.type == ActivityTypes.installation_update and (act.action or "").startswith("remove")
         bot_removed = act.type == ActivityTypes.conversation_update and any(
             m.id == (act.recipient.id if act.recipient else None) for m in (act.members_removed or [])
@@ -180,7 +182,7 @@ class DxBot(Bot):
         if removed or bot_removed:
             await references.mark_unreachable(session, conv.id, "uninstalled", now)
             log.info("bot removed from a %s conversation", conv.type)
-            return
+            return None
         ref = TurnContext.get_conversation_reference(act)
         user = user_of(act)
         await references.upsert_reference(
@@ -209,8 +211,12 @@ class DxBot(Bot):
             )
             if account.email is None:
                 account.email = await BotTurn(context, session, self.services, Identity(), "").member_email()
+            return account
+        return None
 
-    async def _on_message(self, session: AsyncSession, context: TurnContext, correlation_id: str) -> None:
-        identity = await resolve_identity(session, user_of(context.activity), self.services.settings)
+    async def _on_message(
+        self, session: AsyncSession, context: TurnContext, correlation_id: str, account: TeamsAccount | None
+    ) -> None:
+        identity = await resolve_identity(session, user_of(context.activity), self.services.settings, account)
         turn = BotTurn(context, session, self.services, identity, correlation_id)
         await dispatch(turn, self.table)

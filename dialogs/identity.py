@@ -27,9 +27,10 @@ def register_role_source(source: RoleSource) -> None:
         _sources.append(source)
 
 
-async def resolve_identity(session: AsyncSession, user: User, settings: Settings) -> Identity:
-    account = None
-    if user.aad_object_id:
+async def resolve_identity(
+    session: AsyncSession, user: User, settings: Settings, account: TeamsAccount | None = None
+) -> Identity:
+    if account is None and user.aad_object_id:
         account = await session.scalar(
             select(TeamsAccount).where(TeamsAccount.aad_object_id == user.aad_object_id)
         )
