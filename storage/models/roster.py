@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, utcnow
@@ -22,6 +22,11 @@ class PromoterRole(enum.StrEnum):
 class DivisionRoleKind(enum.StrEnum):
     ADMIN = "admin"
     AUTHOR = "author"
+
+
+def _values(kind: type[enum.Enum]) -> list[str]:
+    # Store the lower-case values ('leader'), which the partial unique index below names, not the names.
+    return [str(m.value) for m in kind]
 
 
 class Department(Base):
@@ -65,7 +70,9 @@ class Assignment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    role: Mapped[PromoterRole] = mapped_column(Enum(PromoterRole, native_enum=False, length=16))
+    role: Mapped[PromoterRole] = mapped_column(
+        Enum(PromoterRole, native_enum=False, length=16, values_callable=_values)
+    )
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)  # the first day it no longer holds
 
@@ -81,6 +88,14 @@ class Assignment(Base):
             sqlite_where=text("role = 'leader' AND valid_to IS NULL"),
             postgresql_where=text("role = 'leader' AND valid_to IS NULL"),
         ),
+        # Current holders: what the role source, coverage and delivery read on every turn.
+        Index(
+            "ix_assignments_open_person",
+            "person_id",
+            "section_id",
+            sqlite_where=text("valid_to IS NULL"),
+            postgresql_where=text("valid_to IS NULL"),
+        ),
     )
 
 
@@ -91,10 +106,22 @@ class DivisionRole(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    role: Mapped[DivisionRoleKind] = mapped_column(Enum(DivisionRoleKind, native_enum=False, length=16))
+    role: Mapped[DivisionRoleKind] = mapped_column(
+        Enum(DivisionRoleKind, native_enum=False, length=16, values_callable=_values)
+    )
     granted_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index(
+            "ix_division_roles_active",
+            "role",
+            "person_id",
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
 
 
 class AuditEntry(Base):
@@ -118,3 +145,27 @@ class AppSetting(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PendingImport(Base):
+    """A roster file an admin sent in Teams, waiting for 「適用する」: only that admin may apply it.
+
+    The file itself is kept until the admin decides, so applying re-reads and re-checks it against the
+    roster as it is then; afterwards the content is cleared (no personal data kept longer than needed).
+    """
+
+    __tablename__ = "roster_pending_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # in the card's buttons
+    requested_by_aad: Mapped[str] = mapped_column(String(64), index=True)  # the Teams account that sent it
+    requested_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    requested_by_label: Mapped[str] = mapped_column(String(320))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    effective: Mapped[date] = mapped_column(Date)
+    plan_digest: Mapped[str] = mapped_column(String(64))  # what the dry run showed
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|applied|cancelled|superseded
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
