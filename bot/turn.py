@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -22,6 +23,7 @@ from storage import references
 from storage.models import TeamsAccount
 
 log = logging.getLogger(__name__)
+EMAIL_RECHECK = timedelta(days=1)  # a member lookup that found no email is retried a day later
 _MENTION = re.compile(r"<at>.*?</at>", re.DOTALL)
 
 
@@ -209,7 +211,9 @@ class DxBot(Bot):
                 locale=act.locale,
                 now=now,
             )
-            if account.email is None:
+            stale = account.email_checked_at is None or now - account.email_checked_at > EMAIL_RECHECK
+            if account.email is None and stale:
+                account.email_checked_at = now
                 account.email = await BotTurn(context, session, self.services, Identity(), "").member_email()
             return account
         return None

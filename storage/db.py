@@ -20,6 +20,10 @@ def is_sqlite(url: str) -> bool:
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
+        if ":memory:" not in url:
+            # WAL lets many readers work at once; each aiosqlite connection is a thread of its own.
+            kwargs.setdefault("pool_size", 20)
+            kwargs.setdefault("max_overflow", 10)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -39,9 +39,15 @@ async def test_width_and_case_insensitive_commands_and_english(sqlite_url, conne
     ]
 
 
-async def test_unknown_text_gets_polite_japanese_pointer_to_help(sqlite_url, connector):
+async def test_free_text_is_never_met_with_silence(sqlite_url, connector):
     async with running_bot(settings_for(sqlite_url), connector) as bot:
-        await bot.say("こんにちは、よろしく")
+        assert await bot.say("こんにちは、よろしく") in (200, 201)
+    assert connector.sent_to(STAFF.conversation_id), "free text got no reply"
+
+
+async def test_empty_message_points_to_help(sqlite_url, connector):
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        await bot.say("   ")
     texts = connector.texts_to(STAFF.conversation_id)
     assert texts and "ヘルプ" in texts[-1]
 

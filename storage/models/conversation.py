@@ -48,5 +48,7 @@ class TeamsAccount(Base):
     tenant_id: Mapped[str | None] = mapped_column(String(64))
     person_id: Mapped[int | None] = mapped_column(index=True)  # roster link, set by the roster feature
     locale: Mapped[str | None] = mapped_column(String(16))
+    # When the Teams member record was last asked for the email (so a failed lookup is not repeated each message).
+    email_checked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

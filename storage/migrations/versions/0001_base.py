@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.String(length=64), nullable=True),
         sa.Column("person_id", sa.Integer(), nullable=True),
         sa.Column("locale", sa.String(length=16), nullable=True),
+        sa.Column("email_checked_at", storage.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", storage.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", storage.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teams_accounts")),
