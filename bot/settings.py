@@ -88,6 +88,17 @@ class Settings(BaseSettings):
     announce_reminder_days: int = Field(
         2, validation_alias=AliasChoices("DXBOT_ANNOUNCE_REMINDER_DAYS", "announce_reminder_days")
     )
+    # Pulse surveys (dialogs/survey): default anonymity threshold for new surveys (3–25), how long
+    # signed results/chart links stay valid, and how often the round scheduler looks at the database.
+    survey_threshold: int = Field(
+        5, ge=3, le=25, validation_alias=AliasChoices("DXBOT_SURVEY_THRESHOLD", "survey_threshold")
+    )
+    survey_link_days: int = Field(
+        14, ge=1, le=365, validation_alias=AliasChoices("DXBOT_SURVEY_LINK_DAYS", "survey_link_days")
+    )
+    survey_poll_seconds: float = Field(
+        30.0, validation_alias=AliasChoices("DXBOT_SURVEY_POLL_SECONDS", "survey_poll_seconds")
+    )
 
     @field_validator("allowed_tenants", "admins", "api_keys", mode="before")
     @classmethod
