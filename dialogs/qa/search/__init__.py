@@ -1,9 +1,9 @@
 """Embedded Japanese search for the question-answering knowledge base (no network, no database).
 
-    from dialogs.qa.search import Entry, SearchIndex
-    index = SearchIndex.build(entries, synonym_groups)
-    hits = index.search("Teams会議を録画したい")
-    if index.is_confident(hits): ...
+from dialogs.qa.search import Entry, SearchIndex
+index = SearchIndex.build(entries, synonym_groups)
+hits = index.search("Teams会議を録画したい")
+if index.is_confident(hits): ...
 """
 
 from .analyzer import Analyzer, default_analyzer

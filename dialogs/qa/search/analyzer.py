@@ -11,7 +11,8 @@ re-analyses only that entry.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Hashable
+from typing import Any
 
 from .normalize import fold, normalize
 
@@ -66,43 +67,46 @@ _STOP_LEMMAS = {
 _BREAK_POS = {"助詞", "助動詞", "補助記号", "空白", "感動詞", "接続詞"}
 
 
-@dataclass(frozen=True, slots=True)
 class Token:
-    surface: str  # normalised, not folded
-    lemma: str  # folded UniDic lemma (or the folded surface for unknown words)
-    pos: str  # e.g. "名詞-普通名詞-一般"
+    """One morpheme.  Instances are shared: every occurrence of the same MeCab line is the same object,
+    with its folded forms and flags computed once."""
 
-    @property
-    def pos1(self) -> str:
-        return self.pos.split("-", 1)[0]
+    __slots__ = ("surface", "folded", "lemma", "pos", "pos1", "is_content", "breaks_run")
 
-    @property
-    def is_content(self) -> bool:
-        pos1 = self.pos1
-        if pos1 not in _CONTENT_POS:
-            return False
-        if pos1 == "接尾辞" and not self.pos.startswith("接尾辞-名詞的"):
-            return False
-        if pos1 == "記号" and not any(c.isalnum() for c in self.surface):
-            return False
-        if self.pos.startswith("名詞-代名詞"):
-            return False
-        if self.lemma in _STOP_LEMMAS:
-            return False
-        # A single kana is almost always an analysis fragment, not a word.
-        if len(self.lemma) == 1 and "\u3041" <= self.lemma <= "\u309f":
-            return False
-        return True
+    def __init__(self, surface: str, lemma: str, pos: str) -> None:
+        self.surface = surface  # normalised, not folded
+        self.folded = fold(surface)
+        self.lemma = lemma  # folded UniDic lemma (or the folded surface for unknown words)
+        self.pos = pos  # e.g. "名詞-普通名詞-一般"
+        self.pos1 = pos.split("-", 1)[0]
+        self.is_content = _is_content(surface, lemma, pos, self.pos1)
+        self.breaks_run = self.pos1 in _BREAK_POS or not any(c.isalnum() for c in surface)
 
-    @property
-    def breaks_run(self) -> bool:
-        return self.pos1 in _BREAK_POS or not any(c.isalnum() for c in self.surface)
+    def __repr__(self) -> str:
+        return f"Token({self.surface!r}, {self.lemma!r}, {self.pos!r})"
+
+
+def _is_content(surface: str, lemma: str, pos: str, pos1: str) -> bool:
+    if pos1 not in _CONTENT_POS:
+        return False
+    if pos1 == "接尾辞" and not pos.startswith("接尾辞-名詞的"):
+        return False
+    if pos1 == "記号" and not any(c.isalnum() for c in surface):
+        return False
+    if pos.startswith("名詞-代名詞"):
+        return False
+    if lemma in _STOP_LEMMAS:
+        return False
+    # A single kana is almost always an analysis fragment, not a word.
+    if len(lemma) == 1 and "\u3041" <= lemma <= "\u309f":
+        return False
+    return True
 
 
 class Analyzer:
     """Turns text into :class:`Token` lists.  Thread-safe; create one and share it."""
 
-    def __init__(self, cache_size: int = 50_000) -> None:
+    def __init__(self, cache_size: int = 100_000) -> None:
         import fugashi  # imported here so that importing the package stays cheap
         import unidic_lite
 
@@ -112,37 +116,63 @@ class Analyzer:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[Token, ...]] = {}
         self._cache_size = cache_size
+        self._tokens: dict[str, Token | None] = {}
+        self._memos: dict[Hashable, dict[str, Any]] = {}
 
-    def tokens(self, text: str) -> tuple[Token, ...]:
+    def tokens(self, text: str, *, cache: bool = True) -> tuple[Token, ...]:
         text = normalize(text)
         cached = self._cache.get(text)
         if cached is not None:
             return cached
         with self._lock:
             parsed = self._tagger.parse(text)
-        result = tuple(self._parse_lines(parsed))
-        if len(self._cache) >= self._cache_size:
-            self._cache.clear()
-        self._cache[text] = result
+            result = tuple(self._parse_lines(parsed))
+            if len(self._tokens) >= 10 * self._cache_size:
+                self._tokens.clear()
+            if cache:
+                if len(self._cache) >= self._cache_size:
+                    self._cache.clear()
+                self._cache[text] = result
         return result
 
-    @staticmethod
-    def _parse_lines(parsed: str) -> list[Token]:
+    def memo(self, key: Hashable) -> dict[str, Any]:
+        """A dictionary kept with this analyser for results derived from its tokens (the index keeps the
+        terms of every text here, keyed by its synonym list, so a rebuild re-analyses only changed texts).
+        Only the two most recently used keys are kept."""
+        with self._lock:
+            memo = self._memos.pop(key, None)
+            if memo is None:
+                memo = {}
+            self._memos[key] = memo
+            while len(self._memos) > 2:
+                self._memos.pop(next(iter(self._memos)))
+            return memo
+
+    def _parse_lines(self, parsed: str) -> list[Token]:
         out: list[Token] = []
+        known = self._tokens
         for line in parsed.split("\n"):
-            if not line or line == "EOS":
-                continue
-            cols = line.split("\t")
-            if len(cols) < 5:
-                continue
-            surface, lemma, pos = cols[0], cols[3], cols[4]
-            # UniDic lemmas of loan words carry the origin: "テレワーク-telework".
-            if "-" in lemma and not lemma.startswith("-"):
-                lemma = lemma.split("-", 1)[0]
-            if not lemma or lemma == "*":
-                lemma = surface
-            out.append(Token(surface, fold(lemma), pos))
+            tok = known.get(line, False)
+            if tok is False:
+                tok = known[line] = self._token(line)
+            if tok is not None:
+                out.append(tok)
         return out
+
+    @staticmethod
+    def _token(line: str) -> Token | None:
+        if not line or line == "EOS":
+            return None
+        cols = line.split("\t")
+        if len(cols) < 5:
+            return None
+        surface, lemma, pos = cols[0], cols[3], cols[4]
+        # UniDic lemmas of loan words carry the origin: "テレワーク-telework".
+        if "-" in lemma and not lemma.startswith("-"):
+            lemma = lemma.split("-", 1)[0]
+        if not lemma or lemma == "*":
+            lemma = surface
+        return Token(surface, fold(lemma), pos)
 
 
 _default: Analyzer | None = None

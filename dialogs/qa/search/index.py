@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import math
 import re
+import sys
 import time
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +26,6 @@ import numpy as np
 from scipy import sparse
 
 from .analyzer import Analyzer, Token, default_analyzer
-from .normalize import fold
 from .synonyms import load_synonyms
 
 log = logging.getLogger(__name__)
@@ -84,93 +83,127 @@ _NOUNISH = ("名詞", "接尾辞-名詞的")
 
 
 class _SynonymMatcher:
-    """Rewrites synonym terms to their group's first term, found in token sequences by lemma or by folded
-    surface (longest match first).  Entries and queries are rewritten alike, so テレワーク, 在宅勤務 and
-    リモートワーク become one word in both channels."""
+    """Finds synonym terms in token sequences, by lemma or by folded surface, longest match first.
+
+    A match adds a group word (``≡3``) next to the original words, in entries and queries alike, so
+    在宅勤務 finds テレワーク while an exact match still scores higher.  A term may be in several groups
+    (引っ越し with 転入 and with 転出, which are not each other's synonyms)."""
 
     def __init__(self, groups: Iterable[Iterable[str]], analyzer: Analyzer) -> None:
         self._by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
-        self._canonical: list[Token] = []
+        groups = [tuple(g) for g in groups]
+        self.signature: tuple[tuple[str, ...], ...] = tuple(groups)
         for gid, group in enumerate(groups):
-            terms = [t for t in group if t.strip()]
-            if not terms:
-                continue
-            canonical = "".join(t.surface for t in analyzer.tokens(terms[0]))
-            self._canonical.append(Token(canonical, f"≡{gid}", "名詞-普通名詞-一般"))
-            for term in terms:
+            for term in group:
                 toks = [t for t in analyzer.tokens(term) if t.pos1 != "空白"]
                 if not toks:
                     continue
-                for seq in {tuple(t.lemma for t in toks), tuple(fold(t.surface) for t in toks)}:
-                    self._by_first.setdefault(seq[0], []).append((seq, len(self._canonical) - 1))
-        for options in self._by_first.values():
-            options.sort(key=lambda item: -len(item[0]))
+                for seq in {tuple(t.lemma for t in toks), tuple(t.folded for t in toks)}:
+                    self._by_first.setdefault(seq[0], []).append((seq, gid))
 
-    def rewrite(self, tokens: Sequence[Token]) -> Sequence[Token]:
-        if not self._by_first:
-            return tokens
-        out: list[Token] = []
+    def spans(self, tokens: Sequence[Token]) -> list[tuple[int, int, tuple[int, ...]]]:
+        """(start, end, group ids) of each synonym occurrence, not overlapping."""
+        by_first = self._by_first
+        if not by_first:
+            return []
+        out: list[tuple[int, int, tuple[int, ...]]] = []
         n = len(tokens)
         i = 0
         while i < n:
             tok = tokens[i]
-            match: tuple[int, int] | None = None
-            for key in (tok.lemma, fold(tok.surface)):
-                for seq, gid in self._by_first.get(key, ()):
+            best = 0
+            gids: set[int] = set()
+            for key in (tok.lemma, tok.folded):
+                for seq, gid in by_first.get(key, ()):
                     size = len(seq)
-                    if i + size <= n and all(
-                        seq[j] in (tokens[i + j].lemma, fold(tokens[i + j].surface)) for j in range(1, size)
-                    ):
-                        if match is None or size > match[1]:
-                            match = (gid, size)
-                        break
-            if match is None:
-                out.append(tok)
-                i += 1
+                    if size < best or i + size > n:
+                        continue
+                    if all(seq[j] in (tokens[i + j].lemma, tokens[i + j].folded) for j in range(1, size)):
+                        if size > best:
+                            best, gids = size, set()
+                        gids.add(gid)
+            if best:
+                out.append((i, i + best, tuple(sorted(gids))))
+                i += best
             else:
-                out.append(self._canonical[match[0]])
-                i += match[1]
+                i += 1
         return out
 
 
-def _word_terms(tokens: Sequence[Token]) -> list[str]:
-    terms: list[str] = []
-    prev: Token | None = None
-    for tok in tokens:
+_intern = sys.intern
+_NO_SPANS: list[tuple[int, int, tuple[int, ...]]] = []
+
+
+@dataclass(slots=True)
+class _Terms:
+    """The terms of one text in both channels; ``*_optional`` are those inside a synonym occurrence,
+    which a query may lack in the knowledge base without penalty (its group word stands in)."""
+
+    words: list[str]
+    chars: list[str]
+    words_optional: set[str]
+    chars_optional: set[str]
+
+
+def _terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _Terms:
+    spans = matcher.spans(tokens) if matcher.signature else _NO_SPANS
+    in_span = [False] * len(tokens)
+    groups: list[str] = []
+    for start, end, gids in spans:
+        for k in range(start, end):
+            in_span[k] = True
+        groups.extend(f"≡{gid}" for gid in gids)
+
+    words: list[str] = []
+    words_optional: set[str] = set()
+    prev = -1
+    for i, tok in enumerate(tokens):
         if tok.is_content:
-            terms.append(tok.lemma)
+            words.append(tok.lemma)
+            if in_span[i]:
+                words_optional.add(tok.lemma)
             # Adjacent nouns also as a pair (住民+票, 電子+申請): rewards the compound over its parts.
-            if prev is not None and prev.pos.startswith(_NOUNISH) and tok.pos.startswith(_NOUNISH):
-                terms.append(prev.lemma + "+" + tok.lemma)
-            prev = tok
-        else:
-            prev = None
-    return terms
+            if prev == i - 1 and prev >= 0 and tokens[prev].pos.startswith(_NOUNISH) and tok.pos.startswith(_NOUNISH):
+                pair = tokens[prev].lemma + "+" + tok.lemma
+                words.append(pair)
+                if in_span[i] or in_span[prev]:
+                    words_optional.add(pair)
+            prev = i
+    words.extend(groups)
 
-
-def _char_terms(tokens: Sequence[Token]) -> list[str]:
-    """Character bigrams inside runs of non-function tokens (so 「ですか」 and 「には」 add nothing)."""
-    terms: list[str] = []
+    # Character bigrams inside runs of non-function tokens (so 「ですか」 and 「には」 add nothing).
+    chars: list[str] = []
+    chars_optional: set[str] = set()
     run: list[str] = []
+    run_flags: list[bool] = []
 
     def flush() -> None:
         if not run:
             return
-        s = fold("".join(run)).replace(" ", "")
-        if len(s) == 1:
-            if not ("\u3041" <= s <= "\u309f"):
-                terms.append(s)
+        text = "".join(run)
+        if len(text) == 1:
+            if not ("\u3041" <= text <= "\u309f"):
+                chars.append(text)
+                if run_flags[0]:
+                    chars_optional.add(text)
         else:
-            terms.extend(s[i : i + 2] for i in range(len(s) - 1))
+            for j in range(len(text) - 1):
+                gram = _intern(text[j : j + 2])
+                chars.append(gram)
+                if run_flags[j] and run_flags[j + 1]:
+                    chars_optional.add(gram)
         run.clear()
+        run_flags.clear()
 
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
         if tok.breaks_run:
             flush()
         else:
-            run.append(tok.surface)
+            run.append(tok.folded)
+            run_flags.extend([in_span[i]] * len(tok.folded))
     flush()
-    return terms
+    chars.extend(groups)
+    return _Terms(words, chars, words_optional, chars_optional)
 
 
 class _Channel:
@@ -179,58 +212,57 @@ class _Channel:
     def __init__(self, docs: list[dict[str, list[str]]], config: SearchConfig) -> None:
         n = len(docs)
         vocab: dict[str, int] = {}
-        tf_total: sparse.csr_matrix | None = None
+        get = vocab.get
+        fields: list[tuple[str, np.ndarray, list[int]]] = []
         for fname in FIELDS:
-            rows: list[int] = []
             cols: list[int] = []
-            lengths = np.zeros(n, dtype=np.float64)
+            lengths = np.zeros(n, dtype=np.int64)
             for d, doc in enumerate(docs):
                 terms = doc.get(fname, ())
                 lengths[d] = len(terms)
                 for term in terms:
-                    col = vocab.setdefault(term, len(vocab))
-                    rows.append(d)
+                    col = get(term)
+                    if col is None:
+                        col = vocab[term] = len(vocab)
                     cols.append(col)
-            if not rows:
-                continue
-            # Average over entries that have the field, so short optional fields are not over-penalised.
-            avg = lengths[lengths > 0].mean() if (lengths > 0).any() else 1.0
-            b = config.field_b[fname]
-            norm = config.field_weights[fname] / (1.0 - b + b * lengths / avg)
-            mat = sparse.csr_matrix(
-                (np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(n, max(vocab.values()) + 1)
-            )
-            mat.sum_duplicates()
-            mat = sparse.diags(norm) @ mat
-            if tf_total is None:
-                tf_total = mat
-            else:
-                tf_total.resize(mat.shape)
-                tf_total = tf_total + mat
+            if cols:
+                fields.append((fname, lengths, cols))
         self.vocab = vocab
         self.n_docs = n
         self.unseen_idf = math.log(1.0 + (n + 0.5) / 0.5)
-        if tf_total is None or n == 0:
+        if not fields:
             self.matrix = sparse.csc_matrix((n, 0), dtype=np.float32)
             self.idf = np.zeros(0)
             return
-        tf_total = tf_total.tocsc()
-        tf_total.resize((n, len(vocab)))
-        df = np.diff(tf_total.indptr)
+        shape = (n, len(vocab))
+        tf_total = sparse.csr_matrix(shape, dtype=np.float64)
+        for fname, lengths, cols in fields:
+            # Average over entries that have the field, so a short optional field is not over-penalised.
+            avg = lengths[lengths > 0].mean()
+            b = config.field_b[fname]
+            norm = config.field_weights[fname] / (1.0 - b + b * lengths / avg)
+            rows = np.repeat(np.arange(n), lengths)
+            mat = sparse.csr_matrix((norm[rows], (rows, np.asarray(cols, dtype=np.int64))), shape=shape)
+            tf_total = tf_total + mat  # duplicates (repeated terms) are summed
+        tf_csc = tf_total.tocsc()
+        tf_csc.sum_duplicates()
+        df = np.diff(tf_csc.indptr)
         self.idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        data = tf_total.data / (config.k1 + tf_total.data)
+        data = tf_csc.data / (config.k1 + tf_csc.data)
         # Column j of a CSC matrix owns data[indptr[j]:indptr[j+1]].
         data *= np.repeat(self.idf, df)
-        self.matrix = sparse.csc_matrix((data.astype(np.float32), tf_total.indices, tf_total.indptr), shape=tf_total.shape)
+        self.matrix = sparse.csc_matrix((data.astype(np.float32), tf_csc.indices, tf_csc.indptr), shape=shape)
 
-    def score(self, terms: Iterable[str]) -> np.ndarray:
-        """Scores of every entry in [0, 1): covered IDF share of the query's distinct terms."""
+    def score(self, terms: Iterable[str], optional: set[str] | frozenset[str] = frozenset()) -> np.ndarray:
+        """Scores of every entry in [0, 1): covered IDF share of the query's distinct terms.  A term the
+        knowledge base has never seen counts against every entry, unless it is ``optional``."""
         cols: list[int] = []
         denom = 0.0
         for term in set(terms):
             col = self.vocab.get(term)
             if col is None:
-                denom += self.unseen_idf
+                if term not in optional:
+                    denom += self.unseen_idf
             else:
                 cols.append(col)
                 denom += float(self.idf[col])
@@ -275,6 +307,15 @@ class SearchIndex:
         analyzer = analyzer or default_analyzer()
         groups = load_synonyms() if synonyms is None else [list(g) for g in synonyms]
         matcher = _SynonymMatcher(groups, analyzer)
+        memo: dict[str, tuple[list[str], list[str]]] = analyzer.memo(("qa-terms", matcher.signature))
+
+        def terms_of(text: str) -> tuple[list[str], list[str]]:
+            cached = memo.get(text)
+            if cached is None:
+                terms = _terms(analyzer.tokens(text, cache=False), matcher)
+                cached = memo[text] = (terms.words, terms.chars)
+            return cached
+
         ids: list[str] = []
         word_docs: list[dict[str, list[str]]] = []
         char_docs: list[dict[str, list[str]]] = []
@@ -289,18 +330,21 @@ class SearchIndex:
             wdoc: dict[str, list[str]] = {}
             cdoc: dict[str, list[str]] = {}
             for fname, parts in texts.items():
-                w: list[str] = []
-                c: list[str] = []
-                for part in parts:
-                    if not part:
-                        continue
-                    toks = matcher.rewrite(analyzer.tokens(part))
-                    w.extend(_word_terms(toks))
-                    c.extend(_char_terms(toks))
-                wdoc[fname] = w
-                cdoc[fname] = c
+                parts = [p for p in parts if p and p.strip()]
+                if len(parts) == 1:
+                    wdoc[fname], cdoc[fname] = terms_of(parts[0])
+                else:
+                    w: list[str] = []
+                    c: list[str] = []
+                    for part in parts:
+                        pw, pc = terms_of(part)
+                        w.extend(pw)
+                        c.extend(pc)
+                    wdoc[fname], cdoc[fname] = w, c
             word_docs.append(wdoc)
             char_docs.append(cdoc)
+        if len(memo) > 4 * len(ids) + 1000:
+            memo.clear()  # texts of deleted entries pile up otherwise
         index = cls(ids, _Channel(word_docs, config), _Channel(char_docs, config), matcher, analyzer, config)
         log.info("qa index built: %d entries in %.2f s", len(ids), time.perf_counter() - started)
         return index
@@ -312,9 +356,9 @@ class SearchIndex:
         """Best entries for ``query``, best first (only entries sharing something with the query)."""
         if not self._ids or not query.strip():
             return []
-        toks = self._synonyms.rewrite(self._analyzer.tokens(query))
-        w = self._words.score(_word_terms(toks))
-        c = self._chars.score(_char_terms(toks))
+        terms = _terms(self._analyzer.tokens(query), self._synonyms)
+        w = self._words.score(terms.words, terms.words_optional)
+        c = self._chars.score(terms.chars, terms.chars_optional)
         cfg = self.config
         fused = (cfg.word_weight * w + cfg.char_weight * c) / (cfg.word_weight + cfg.char_weight)
         k = min(top_k, len(self._ids))
@@ -322,9 +366,7 @@ class SearchIndex:
             return []
         top = np.argpartition(-fused, k - 1)[:k] if k < len(fused) else np.arange(len(fused))
         top = top[np.argsort(-fused[top], kind="stable")]
-        return [
-            Hit(self._ids[i], float(fused[i]), float(fused[i])) for i in top if fused[i] > 0.0
-        ]
+        return [Hit(self._ids[i], float(fused[i]), float(fused[i])) for i in top if fused[i] > 0.0]
 
     def is_confident(self, hits: Sequence[Hit]) -> bool:
         """True when the best hit is good enough to answer with; otherwise offer to ask the DX division."""
