@@ -42,7 +42,7 @@ async def upsert_reference(
         "service_url": service_url,
         "tenant_id": tenant_id,
         "bot_id": bot_id,
-        "reference": {k: v for k, v in reference.items() if k != "activity_id"},
+        "reference": {k: v for k, v in reference.items() if k not in ("activityId", "activity_id")},
         "reachable": True,
         "unreachable_reason": None,
     }

@@ -155,3 +155,15 @@ async def test_health_and_readiness(sqlite_url, tmp_path, connector):
         assert (await bot.client.get("/healthz")).status == 200
         resp = await bot.client.get("/readyz")
         assert resp.status == 503
+
+
+async def test_repeated_messages_do_not_rewrite_the_reference(sqlite_url, connector):
+    from datetime import UTC, datetime, timedelta
+
+    times = iter([datetime(2026, 4, 1, tzinfo=UTC) + timedelta(minutes=m) for m in range(10)])
+    async with running_bot(settings_for(sqlite_url), connector, clock=lambda: next(times)) as bot:
+        await bot.say("ヘルプ")
+        await bot.say("ヘルプ")
+        async with bot.services.sessionmaker() as s:
+            ref = await s.scalar(select(ConversationRef))
+    assert ref.updated_at == datetime(2026, 4, 1, tzinfo=UTC)
