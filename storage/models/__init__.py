@@ -3,6 +3,17 @@
 from storage.models.base import Base
 from storage.models.conversation import ConversationRef, TeamsAccount
 from storage.models.delivery import Delivery, DeliveryOp, DeliveryState, DeliveryWorker
+from storage.models.qa import (
+    EntryStatus,
+    Feedback,
+    KbEntry,
+    KbState,
+    QueryLog,
+    Suggestion,
+    SynonymGroup,
+    Ticket,
+    TicketStatus,
+)
 from storage.models.roster import (
     AppSetting,
     Assignment,
@@ -36,14 +47,23 @@ __all__ = [
     "Department",
     "DivisionRole",
     "DivisionRoleKind",
+    "EntryStatus",
+    "Feedback",
+    "KbEntry",
+    "KbState",
     "Person",
     "PromoterRole",
+    "QueryLog",
     "Section",
+    "Suggestion",
     "Survey",
     "SurveyAnswerValue",
     "SurveyRecipient",
     "SurveyResponse",
     "SurveyRound",
     "SurveySchedule",
+    "SynonymGroup",
     "TeamsAccount",
+    "Ticket",
+    "TicketStatus",
 ]
