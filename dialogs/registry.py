@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.api import HttpRoute, Job, Services
 from dialogs import help as help_feature
+from dialogs import qa as qa_feature
 from dialogs.router import Router, RouteTable
 
 
@@ -28,7 +29,10 @@ class Feature:
 
 @cache
 def features() -> tuple[Feature, ...]:
-    return (Feature("help", help_feature.router),)
+    return (
+        Feature("help", help_feature.router),
+        qa_feature.feature(),
+    )
 
 
 @cache

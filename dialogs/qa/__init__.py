@@ -1,1 +1,44 @@
-"""Question answering for DX promoters: knowledge base files and the embedded Japanese search."""
+"""Question answering for DX promoters: knowledge base files and the embedded Japanese search.
+
+The feature around the search (``dialogs.qa.search``) and the files (``dialogs.qa.kbfile``):
+
+- answers.py      free text → answer card or 「見つかりませんでした」, feedback, related questions
+- tickets.py      「DX推進課に質問する」 → the inquiry channel, states, answers back, reminders
+- suggestions.py  デジタル目安箱 (no identity stored)
+- admin.py        FAQ追加 / FAQ編集 / FAQ削除 / FAQ一覧 / 同義語
+- service.py      the per-process search index, rebuilt when the database version moves on
+- store.py        the knowledge base tables;  outbox.py  where proactive messages go
+- cli.py          dxbot faq import / export / search;  seed.py  the starter knowledge base
+
+Importing the package stays light (the search library imports it too); the handlers register on
+``router`` when ``feature()`` is first called.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dialogs.router import Router
+
+if TYPE_CHECKING:
+    from dialogs.registry import Feature
+
+router = Router("qa")
+
+
+def feature() -> Feature:
+    from bot.api import Job
+    from dialogs.qa import admin, answers, suggestions, tickets  # noqa: F401  (register the routes)
+    from dialogs.qa.cli import register
+    from dialogs.qa.seed import seed_demo
+    from dialogs.qa.service import on_startup, poll_versions
+    from dialogs.registry import Feature
+
+    return Feature(
+        "qa",
+        router,
+        startup=on_startup,
+        jobs=[Job("qa.index", poll_versions), Job("qa.housekeeping", tickets.run_housekeeping)],
+        cli=register,
+        seed_demo=seed_demo,
+    )

@@ -1,0 +1,118 @@
+"""Free text that is no command: search the knowledge base and answer, or offer the DX division.
+
+Every question is logged (text and result, never the asker) for "most asked" and "unanswered"
+reports; 「役に立った」/「役に立たなかった」 is stored with the question that led to the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api import Turn
+from dialogs.qa import router, store
+from dialogs.qa.cards import QUESTION_MAX, answer_card, asked_card, not_found_card
+from dialogs.qa.service import knowledge_base
+from dialogs.qa.tickets import open_ticket
+from storage.models import EntryStatus, Feedback, KbEntry, QueryLog
+
+log = logging.getLogger(__name__)
+RELATED = 2
+# A related question must score at least this share of the confidence threshold to be offered.
+RELATED_SHARE = 0.6
+
+
+def _published(rows: dict[str, KbEntry], key: str) -> KbEntry | None:
+    row = rows.get(key)
+    return row if row is not None and EntryStatus(row.status) == EntryStatus.PUBLISHED else None
+
+
+async def _related(session: AsyncSession, keys: list[str]) -> list[KbEntry]:
+    rows = await store.entries_by_key(session, keys)
+    return [r for k in keys if (r := _published(rows, k)) is not None]
+
+
+@router.fallback
+async def on_question(turn: Turn, args: str) -> None:
+    query = " ".join(args.split())[:QUESTION_MAX]
+    index = await knowledge_base(turn.services).index(turn.session)
+    hits = index.search(query, top_k=1 + RELATED + 2)
+    confident = index.is_confident(hits)
+    entry_log = QueryLog(
+        at=turn.services.clock(),
+        query=query,
+        top_key=hits[0].id if hits else None,
+        score=round(hits[0].score, 4) if hits else None,
+        answered=confident,
+    )
+    turn.session.add(entry_log)
+    await turn.session.flush()
+    rows = await store.entries_by_key(turn.session, [h.id for h in hits])
+    best = _published(rows, hits[0].id) if confident else None
+    if best is not None:
+        floor = index.config.threshold * RELATED_SHARE
+        related = [
+            r for h in hits[1:] if h.confidence >= floor and (r := _published(rows, h.id)) is not None
+        ][:RELATED]
+        await turn.reply_card(answer_card(turn.t, best, related, qid=entry_log.id), text=best.question)
+        return
+    near = [r for h in hits[:RELATED] if (r := _published(rows, h.id)) is not None]
+    await turn.reply_card(not_found_card(turn.t, query, near, entry_log.id), text=turn.t("qa.notfound.title"))
+
+
+@router.action("qa.show")
+async def on_show(turn: Turn, data: dict[str, Any]) -> None:
+    """A related question's button: show that entry."""
+    key = str(data.get("entry") or "")
+    rows = await store.entries_by_key(turn.session, [key])
+    entry = _published(rows, key)
+    if entry is None:
+        await turn.reply(turn.t("qa.entry.gone"))
+        return
+    qid = data.get("qid") if isinstance(data.get("qid"), int) else None
+    card = answer_card(turn.t, entry, [], qid=qid)
+    await turn.reply_card(card, text=entry.question)
+
+
+@router.action("qa.feedback")
+async def on_feedback(turn: Turn, data: dict[str, Any]) -> None:
+    key = str(data.get("entry") or "")
+    helpful = data.get("helpful")
+    if not key or not isinstance(helpful, bool):
+        await turn.reply(turn.t("core.unknown_action"))
+        return
+    qid = data.get("qid") if isinstance(data.get("qid"), int) else None
+    asked = await turn.session.get(QueryLog, qid) if qid is not None else None
+    query = asked.query if asked is not None else ""
+    turn.session.add(
+        Feedback(entry_key=key, helpful=helpful, query=query, query_id=qid, at=turn.services.clock())
+    )
+    entry = await store.get_entry(turn.session, key)
+    if entry is None or not turn.reply_to_id:
+        await turn.reply(turn.t("qa.answer.thanks_helpful" if helpful else "qa.answer.thanks_not_helpful"))
+        return
+    related_keys = [str(k) for k in data.get("related", []) if isinstance(k, str)][:RELATED]
+    related = await _related(turn.session, related_keys)
+    await turn.update_card(
+        turn.reply_to_id, answer_card(turn.t, entry, related, qid=qid, feedback=helpful, query=query)
+    )
+
+
+@router.action("qa.ask")
+async def on_ask(turn: Turn, data: dict[str, Any]) -> None:
+    """「DX推進課に質問する」: a ticket to the DX division's inquiry channel."""
+    question = str(data.get("question") or "").strip()[:QUESTION_MAX]
+    if not question:
+        await turn.reply(turn.t("qa.ask.empty"))
+        return
+    qid = data.get("qid") if isinstance(data.get("qid"), int) else None
+    ticket, desk_ready, duplicate = await open_ticket(turn, question, qid)
+    card = asked_card(turn.t, ticket, desk_ready=desk_ready)
+    if turn.reply_to_id:
+        await turn.update_card(turn.reply_to_id, card)
+    else:
+        await turn.reply_card(card, text=turn.t("qa.ask.sent_title", id=ticket.id))
+    if duplicate:
+        await turn.reply(turn.t("qa.ask.duplicate", id=ticket.id))

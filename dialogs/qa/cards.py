@@ -1,0 +1,468 @@
+"""The QA feature's Adaptive Cards. Every builder takes ``t`` (``turn.t``, or ``translator(locale)``
+outside a turn) so the words come from catalog.toml.
+
+    card = answer_card(turn.t, entry, related, qid=12)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from dialogs import i18n
+from dialogs.business_days import JST, format_date_ja, format_datetime_ja
+from dialogs.cards import Element, adaptive_card, container, facts, heading, open_url, submit, text
+from storage.models import EntryStatus, KbEntry, SynonymGroup, Ticket, TicketStatus
+
+T = Callable[..., str]
+QUESTION_MAX = 1000
+ANSWER_MAX = 4000
+SUGGESTION_MAX = 2000
+
+_STATUS_COLOR = {
+    TicketStatus.OPEN: "Attention",
+    TicketStatus.CLAIMED: "Warning",
+    TicketStatus.ANSWERED: "Good",
+    TicketStatus.CLOSED: "Default",
+}
+
+
+def translator(locale: str) -> T:
+    return lambda key, **kw: i18n.t(key, locale, **kw)
+
+
+def action_set(actions: list[Element], **extra: Any) -> Element:
+    return {"type": "ActionSet", "actions": actions, **extra}
+
+
+def text_input(
+    input_id: str,
+    label: str,
+    value: str = "",
+    *,
+    multiline: bool = False,
+    required: bool = False,
+    **extra: Any,
+) -> Element:
+    element: Element = {"type": "Input.Text", "id": input_id, "label": label, "value": value}
+    if multiline:
+        element["isMultiline"] = True
+    if required:
+        element["isRequired"] = True
+    element.update(extra)
+    return element
+
+
+def _shorten(value: str, limit: int = 60) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+# --- answers ------------------------------------------------------------------------------------
+def _related_buttons(t: T, related: Sequence[KbEntry], qid: int | None) -> list[Element]:
+    return [submit(_shorten(r.question, 40), "qa.show", entry=r.key, qid=qid) for r in related]
+
+
+def answer_card(
+    t: T,
+    entry: KbEntry,
+    related: Sequence[KbEntry],
+    *,
+    qid: int | None,
+    feedback: bool | None = None,
+    query: str = "",
+) -> dict[str, Any]:
+    """The best entry, 「役に立った」/「役に立たなかった」, and up to two related questions.
+
+    ``feedback`` None shows the two buttons; True/False shows the thanks that replace them."""
+    body: list[Element] = [
+        text(t("qa.answer.label"), isSubtle=True, size="Small"),
+        heading(entry.question, size="Medium"),
+        text(entry.answer, spacing="Medium"),
+    ]
+    if entry.url:
+        body.append(action_set([open_url(t("qa.answer.open_url"), entry.url)]))
+    if related:
+        body.append(text(t("qa.answer.related"), weight="Bolder", spacing="Large"))
+        body.append(action_set(_related_buttons(t, related, qid)))
+    if feedback is None:
+        # The related keys ride along, so the card can be rebuilt as it was after the press.
+        rel = [r.key for r in related]
+        body.append(text(t("qa.answer.feedback_prompt"), spacing="Large", isSubtle=True))
+        body.append(
+            action_set(
+                [
+                    submit(
+                        t("qa.answer.helpful"),
+                        "qa.feedback",
+                        entry=entry.key,
+                        qid=qid,
+                        helpful=True,
+                        related=rel,
+                    ),
+                    submit(
+                        t("qa.answer.not_helpful"),
+                        "qa.feedback",
+                        entry=entry.key,
+                        qid=qid,
+                        helpful=False,
+                        related=rel,
+                    ),
+                ]
+            )
+        )
+    elif feedback:
+        body.append(text(t("qa.answer.thanks_helpful"), spacing="Large", color="Good"))
+    else:
+        body.append(text(t("qa.answer.thanks_not_helpful"), spacing="Large"))
+        body.extend(ask_box(t, query or entry.question, qid))
+    body.append(
+        text(
+            t("qa.answer.updated", date=format_date_ja(entry.updated_at.date()), id=entry.key),
+            isSubtle=True,
+            size="Small",
+            spacing="Medium",
+        )
+    )
+    return adaptive_card(body)
+
+
+def ask_box(t: T, question: str, qid: int | None) -> list[Element]:
+    """The question (editable) and 「DX推進課に質問する」."""
+    return [
+        text_input(
+            "question",
+            t("qa.ask.input_label"),
+            question[:QUESTION_MAX],
+            multiline=True,
+            maxLength=QUESTION_MAX,
+        ),
+        action_set([submit(t("qa.ask.button"), "qa.ask", style="positive", qid=qid)]),
+    ]
+
+
+def not_found_card(t: T, query: str, near: Sequence[KbEntry], qid: int | None) -> dict[str, Any]:
+    body: list[Element] = [
+        heading(t("qa.notfound.title"), size="Medium"),
+        text(t("qa.notfound.body")),
+        *ask_box(t, query, qid),
+    ]
+    if near:
+        body.append(text(t("qa.notfound.near"), isSubtle=True, spacing="Large"))
+        body.append(action_set(_related_buttons(t, near, qid)))
+    return adaptive_card(body)
+
+
+def asked_card(t: T, ticket: Ticket, *, desk_ready: bool) -> dict[str, Any]:
+    """What the asker's card becomes after 「DX推進課に質問する」."""
+    key = "qa.ask.sent" if desk_ready else "qa.ask.pending"
+    return adaptive_card(
+        [
+            heading(t("qa.ask.sent_title", id=ticket.id), size="Medium"),
+            container([text(ticket.question)], style="emphasis"),
+            text(t(key)),
+        ]
+    )
+
+
+# --- tickets ------------------------------------------------------------------------------------
+def ticket_card(t: T, ticket: Ticket) -> dict[str, Any]:
+    """The card in the inquiry channel; rebuilt from the row and replaced at every step."""
+    status = TicketStatus(ticket.status)
+    pairs = [
+        (t("qa.ticket.asker"), ticket.asker_name or t("qa.ticket.unknown")),
+        (t("qa.ticket.received"), format_datetime_ja(ticket.created_at)),
+    ]
+    if ticket.assignee_name:
+        pairs.append((t("qa.ticket.assignee"), ticket.assignee_name))
+    body: list[Element] = [
+        {
+            "type": "ColumnSet",
+            "columns": [
+                {
+                    "type": "Column",
+                    "width": "stretch",
+                    "items": [heading(t("qa.ticket.title", id=ticket.id), size="Medium")],
+                },
+                {
+                    "type": "Column",
+                    "width": "auto",
+                    "verticalContentAlignment": "Center",
+                    "items": [
+                        text(
+                            t(f"qa.ticket.status.{status.value}"),
+                            weight="Bolder",
+                            color=_STATUS_COLOR[status],
+                        )
+                    ],
+                },
+            ],
+        },
+        container([text(ticket.question)], style="emphasis"),
+        facts(pairs),
+    ]
+    if ticket.answer:
+        body.append(text(t("qa.ticket.answer_heading", name=ticket.answered_by or ""), weight="Bolder"))
+        body.append(text(ticket.answer))
+        if ticket.answer_delivered_at:
+            body.append(
+                text(
+                    t("qa.ticket.delivered", at=format_datetime_ja(ticket.answer_delivered_at)),
+                    isSubtle=True,
+                    size="Small",
+                )
+            )
+        elif ticket.answer_delivery_error:
+            body.append(text(t("qa.ticket.not_delivered"), color="Attention", size="Small"))
+    if ticket.entry_key:
+        body.append(text(t("qa.ticket.in_kb", id=ticket.entry_key), isSubtle=True, size="Small"))
+
+    actions: list[Element] = []
+    if status in (TicketStatus.OPEN, TicketStatus.CLAIMED):
+        if status == TicketStatus.OPEN:
+            actions.append(submit(t("qa.ticket.claim"), "qa.ticket.claim", ticket=ticket.id))
+        body.append(
+            text_input(
+                "answer",
+                t("qa.ticket.answer_label"),
+                multiline=True,
+                maxLength=ANSWER_MAX,
+                placeholder=t("qa.ticket.answer_placeholder"),
+            )
+        )
+        body.append(
+            action_set(
+                [submit(t("qa.ticket.answer"), "qa.ticket.answer", style="positive", ticket=ticket.id)]
+            )
+        )
+    if ticket.answer and not ticket.entry_key:
+        actions.append(submit(t("qa.ticket.to_kb"), "qa.ticket.to_kb", ticket=ticket.id))
+    if status != TicketStatus.CLOSED:
+        actions.append(submit(t("qa.ticket.close"), "qa.ticket.close", ticket=ticket.id))
+    return adaptive_card(body, actions=actions or None)
+
+
+def answer_to_asker_card(t: T, ticket: Ticket) -> dict[str, Any]:
+    return adaptive_card(
+        [
+            heading(t("qa.reply.title"), size="Medium"),
+            text(t("qa.reply.ticket", id=ticket.id), isSubtle=True),
+            text(t("qa.reply.question"), weight="Bolder"),
+            container([text(ticket.question)], style="emphasis"),
+            text(t("qa.reply.answer"), weight="Bolder", spacing="Medium"),
+            text(ticket.answer or ""),
+            text(t("qa.reply.footer", name=ticket.answered_by or ""), isSubtle=True, size="Small"),
+        ]
+    )
+
+
+def reminder_text(t: T, tickets: Sequence[Ticket]) -> str:
+    lines = [t("qa.remind.title", count=len(tickets)), ""]
+    for ticket in tickets:
+        lines.append(
+            t(
+                "qa.remind.line",
+                id=ticket.id,
+                status=t(f"qa.ticket.status.{TicketStatus(ticket.status).value}"),
+                date=format_date_ja(ticket.created_at.astimezone(JST).date()),
+                question=_shorten(ticket.question, 40),
+                assignee=ticket.assignee_name or t("qa.remind.nobody"),
+            )
+        )
+    return "\n\n".join(lines)
+
+
+# --- knowledge base administration ----------------------------------------------------------------
+def entry_form(
+    t: T,
+    entry: KbEntry | None = None,
+    *,
+    values: dict[str, str] | None = None,
+    error: str | None = None,
+    ticket_id: int | None = None,
+) -> dict[str, Any]:
+    """Add (no ``entry``) or edit an entry. ``values`` re-fills the form after a validation error."""
+    v = dict(values or {})
+    if entry is not None and values is None:
+        v = {
+            "question": entry.question,
+            "alternates": "\n".join(entry.alternates or []),
+            "answer": entry.answer,
+            "tags": ", ".join(entry.tags or []),
+            "url": entry.url or "",
+            "status": EntryStatus(entry.status).value,
+        }
+    body: list[Element] = []
+    if entry is None:
+        body.append(heading(t("qa.form.add_title"), size="Medium"))
+    else:
+        body.append(heading(t("qa.form.edit_title", id=entry.key), size="Medium"))
+        if EntryStatus(entry.status) == EntryStatus.DRAFT:
+            body.append(text(t("qa.form.is_draft"), color="Warning"))
+    if error:
+        body.append(text(error, color="Attention", weight="Bolder"))
+    if entry is None:
+        body.append(
+            text_input(
+                "new_key",
+                t("qa.form.key"),
+                v.get("new_key", ""),
+                placeholder="teams-recording",
+                maxLength=100,
+            )
+        )
+    body += [
+        text_input("question", t("qa.form.question"), v.get("question", ""), required=True, maxLength=500),
+        text_input("alternates", t("qa.form.alternates"), v.get("alternates", ""), multiline=True),
+        text_input(
+            "answer", t("qa.form.answer"), v.get("answer", ""), multiline=True, required=True, maxLength=10000
+        ),
+        text_input("tags", t("qa.form.tags"), v.get("tags", ""), placeholder="Teams, 会議"),
+        text_input("url", t("qa.form.url"), v.get("url", ""), style="Url", placeholder="https://"),
+        {
+            "type": "Input.ChoiceSet",
+            "id": "status",
+            "label": t("qa.form.status"),
+            "style": "expanded",
+            "value": v.get("status") or EntryStatus.PUBLISHED.value,
+            "choices": [
+                {"title": t("qa.form.status.published"), "value": EntryStatus.PUBLISHED.value},
+                {"title": t("qa.form.status.draft"), "value": EntryStatus.DRAFT.value},
+            ],
+        },
+    ]
+    data: dict[str, Any] = {"mode": "add" if entry is None else "edit"}
+    if entry is not None:
+        data["key"] = entry.key
+    if ticket_id is not None:
+        data["ticket"] = ticket_id
+    return adaptive_card(body, actions=[submit(t("qa.form.save"), "qa.entry.save", style="positive", **data)])
+
+
+def entry_saved_card(t: T, entry: KbEntry, created: bool) -> dict[str, Any]:
+    status = EntryStatus(entry.status)
+    key = "qa.form.saved_published" if status == EntryStatus.PUBLISHED else "qa.form.saved_draft"
+    return adaptive_card(
+        [
+            heading(t("qa.form.saved_title", id=entry.key), size="Medium"),
+            text(t(key)),
+            facts(
+                [
+                    (t("qa.form.question"), entry.question),
+                    (t("qa.form.status"), t(f"qa.form.status.{status.value}")),
+                ]
+            ),
+        ],
+        actions=[submit(t("qa.form.edit_again"), "qa.entry.edit", key=entry.key)],
+    )
+
+
+def delete_confirm_card(t: T, entry: KbEntry) -> dict[str, Any]:
+    return adaptive_card(
+        [
+            heading(t("qa.delete.title"), size="Medium"),
+            facts([("ID", entry.key), (t("qa.form.question"), entry.question)]),
+            text(t("qa.delete.warning"), color="Attention"),
+        ],
+        actions=[
+            submit(t("qa.delete.confirm"), "qa.entry.delete", style="destructive", key=entry.key),
+            submit(t("qa.delete.cancel"), "qa.entry.delete_cancel", key=entry.key),
+        ],
+    )
+
+
+def kb_overview_card(t: T, counts: dict[EntryStatus, int], drafts: Sequence[KbEntry]) -> dict[str, Any]:
+    body: list[Element] = [
+        heading(t("qa.list.title"), size="Medium"),
+        facts(
+            [
+                (t("qa.form.status.published"), t("qa.list.count", n=counts.get(EntryStatus.PUBLISHED, 0))),
+                (t("qa.form.status.draft"), t("qa.list.count", n=counts.get(EntryStatus.DRAFT, 0))),
+            ]
+        ),
+    ]
+    if drafts:
+        body.append(text(t("qa.list.drafts"), weight="Bolder", spacing="Medium"))
+        for d in drafts:
+            body.append(
+                {
+                    "type": "ColumnSet",
+                    "columns": [
+                        {
+                            "type": "Column",
+                            "width": "stretch",
+                            "items": [text(f"**{d.key}** {_shorten(d.question, 50)}")],
+                        },
+                        {
+                            "type": "Column",
+                            "width": "auto",
+                            "items": [action_set([submit(t("qa.list.edit"), "qa.entry.edit", key=d.key)])],
+                        },
+                    ],
+                }
+            )
+    body.append(text(t("qa.list.hint"), isSubtle=True, size="Small", spacing="Medium"))
+    return adaptive_card(body, actions=[submit(t("qa.list.add"), "qa.entry.add")])
+
+
+def synonyms_card(t: T, groups: Sequence[SynonymGroup], message: str | None = None) -> dict[str, Any]:
+    lines = "\n".join(f"- **{g.id}** " + " = ".join(g.terms) for g in groups)
+    body: list[Element] = [
+        heading(t("qa.syn.title"), size="Medium"),
+        text(t("qa.syn.explain"), isSubtle=True),
+    ]
+    if message:
+        body.append(text(message, weight="Bolder", color="Good"))
+    body.append(text(lines or t("qa.syn.none"), spacing="Medium"))
+    body += [
+        text_input("terms", t("qa.syn.add_label"), placeholder="テレワーク, 在宅勤務, リモートワーク"),
+        action_set([submit(t("qa.syn.add"), "qa.syn.add", style="positive")]),
+        text_input("group", t("qa.syn.remove_label"), placeholder="12"),
+        action_set([submit(t("qa.syn.remove"), "qa.syn.remove", style="destructive")]),
+    ]
+    return adaptive_card(body)
+
+
+# --- suggestion box -------------------------------------------------------------------------------
+SUGGESTION_KINDS = ("idea", "complaint", "other")
+
+
+def suggestion_form(
+    t: T, error: str | None = None, body_value: str = "", kind: str = "idea"
+) -> dict[str, Any]:
+    body: list[Element] = [heading(t("qa.box.title"), size="Medium"), text(t("qa.box.explain"))]
+    if error:
+        body.append(text(error, color="Attention", weight="Bolder"))
+    body += [
+        {
+            "type": "Input.ChoiceSet",
+            "id": "kind",
+            "label": t("qa.box.kind"),
+            "style": "expanded",
+            "value": kind if kind in SUGGESTION_KINDS else "idea",
+            "choices": [{"title": t(f"qa.box.kind.{k}"), "value": k} for k in SUGGESTION_KINDS],
+        },
+        text_input("body", t("qa.box.body"), body_value, multiline=True, maxLength=SUGGESTION_MAX),
+    ]
+    return adaptive_card(body, actions=[submit(t("qa.box.send"), "qa.box.send", style="positive")])
+
+
+def suggestion_sent_card(t: T) -> dict[str, Any]:
+    return adaptive_card([heading(t("qa.box.sent_title"), size="Medium"), text(t("qa.box.sent_body"))])
+
+
+def suggestion_channel_card(t: T, kind: str, body_text: str, received_on: date) -> dict[str, Any]:
+    return adaptive_card(
+        [
+            heading(t("qa.box.channel_title"), size="Medium"),
+            facts(
+                [
+                    (t("qa.box.kind"), t(f"qa.box.kind.{kind}")),
+                    (t("qa.box.received_on"), format_date_ja(received_on)),
+                ]
+            ),
+            container([text(body_text)], style="emphasis"),
+            text(t("qa.box.channel_note"), isSubtle=True, size="Small"),
+        ]
+    )

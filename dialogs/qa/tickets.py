@@ -1,0 +1,432 @@
+"""Questions the knowledge base could not answer, passed to the DX division's inquiry channel.
+
+States: 未対応 (open) → 対応中 (claimed) → 回答済み (answered) → クローズ (closed). The card in the
+channel is rebuilt from the row and replaced in place at every step; the answer goes to the asker's
+1:1 chat (``outbox.send_to_person``); 「ナレッジに追加」 drafts a knowledge base entry from it.
+A background job posts cards that could not be posted yet, retries undelivered answers and reminds
+the channel of tickets open past two business days.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api import Message, Role, SendError, Services, Turn
+from dialogs.business_days import JST, add_business_days, is_business_day
+from dialogs.qa import outbox, router, store
+from dialogs.qa.cards import (
+    T,
+    answer_to_asker_card,
+    entry_form,
+    reminder_text,
+    suggestion_channel_card,
+    ticket_card,
+    translator,
+)
+from storage.models import (
+    AppSetting,
+    ConversationRef,
+    DivisionRole,
+    DivisionRoleKind,
+    EntryStatus,
+    Person,
+    Suggestion,
+    TeamsAccount,
+    Ticket,
+    TicketStatus,
+)
+from storage.references import personal_address
+
+log = logging.getLogger(__name__)
+OVERDUE_BUSINESS_DAYS = 2
+REMIND_FROM_HOUR = 9  # JST; reminders wait for the working day to start
+JOB_SECONDS = 300.0
+DUPLICATE_WINDOW = timedelta(minutes=10)
+DESK_MISSING_NOTICE = "qa.desk_missing_notified_on"
+
+
+def desk_t(services: Services) -> T:
+    """The inquiry channel's language: the service default (the DX division works in one)."""
+    return translator(services.settings.locale)
+
+
+# --- opening ----------------------------------------------------------------------------------------
+async def open_ticket(turn: Turn, question: str, qid: int | None) -> tuple[Ticket, bool, bool]:
+    """Create a ticket for the sender and post it to the inquiry channel.
+
+    Returns (ticket, posted to the channel, duplicate of one sent minutes ago)."""
+    session, services = turn.session, turn.services
+    now = services.clock()
+    recent = await session.scalar(
+        select(Ticket)
+        .where(
+            Ticket.asker_user_id == turn.user.id,
+            Ticket.question == question,
+            Ticket.created_at >= now - DUPLICATE_WINDOW,
+        )
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+    if recent is not None:
+        return recent, recent.channel_activity_id is not None, True
+    ref = await session.scalar(
+        select(ConversationRef).where(ConversationRef.conversation_id == turn.conversation.id)
+    )
+    ticket = Ticket(
+        question=question,
+        status=TicketStatus.OPEN,
+        asker_aad_object_id=turn.user.aad_object_id,
+        asker_user_id=turn.user.id,
+        asker_name=turn.user.name,
+        asker_person_id=turn.identity.person_id,
+        service_url=ref.service_url if ref else "",
+        tenant_id=turn.conversation.tenant_id or (ref.tenant_id if ref else None),
+        bot_id=ref.bot_id if ref else None,
+        locale=turn.locale,
+        query_id=qid,
+        created_at=now,
+    )
+    session.add(ticket)
+    await session.flush()
+    desk = await outbox.desk_address(session)
+    posted = False
+    if desk is not None:
+        posted = await post_ticket(services, session, ticket)
+    else:
+        await notify_admins_desk_missing(services, session)
+    log.info("ticket %d opened (posted: %s)", ticket.id, posted)
+    return ticket, posted, False
+
+
+async def post_ticket(services: Services, session: AsyncSession, ticket: Ticket) -> bool:
+    """Post the ticket's card to the inquiry channel; False if there is none or Teams refused."""
+    desk = await outbox.desk_address(session)
+    if desk is None:
+        return False
+    t = desk_t(services)
+    try:
+        activity_id = await services.messenger.send(
+            desk, Message(text=t("qa.ticket.preview", id=ticket.id), card=ticket_card(t, ticket))
+        )
+    except SendError as exc:
+        log.warning("ticket %d not posted to the inquiry channel: %s", ticket.id, exc.reason or exc.status)
+        return False
+    ticket.channel_conversation_id = desk.conversation_id
+    ticket.channel_activity_id = activity_id
+    return True
+
+
+async def refresh_card(services: Services, session: AsyncSession, ticket: Ticket) -> None:
+    """Replace the ticket's card in the channel with its current state (or post it if it never was)."""
+    if not ticket.channel_activity_id or not ticket.channel_conversation_id:
+        await post_ticket(services, session, ticket)
+        return
+    address = await outbox.channel_address(session, ticket.channel_conversation_id)
+    if address is None:
+        return
+    t = desk_t(services)
+    try:
+        await services.messenger.update(
+            address, ticket.channel_activity_id, Message(card=ticket_card(t, ticket))
+        )
+    except SendError as exc:
+        log.warning("ticket %d card not updated: %s", ticket.id, exc.reason or exc.status)
+
+
+async def notify_admins_desk_missing(services: Services, session: AsyncSession) -> int:
+    """Tell the DX division's admins, at most once a day, how to set the inquiry channel."""
+    today = services.clock().astimezone(JST).date().isoformat()
+    row = await session.get(AppSetting, DESK_MISSING_NOTICE)
+    if row is not None and row.value.get("on") == today:
+        return 0
+    if row is None:
+        session.add(AppSetting(key=DESK_MISSING_NOTICE, value={"on": today}, updated_at=services.clock()))
+    else:
+        row.value = {"on": today}
+    emails = set(services.settings.admins)
+    emails |= set(
+        await session.scalars(
+            select(Person.email)
+            .join(DivisionRole, DivisionRole.person_id == Person.id)
+            .where(DivisionRole.role == DivisionRoleKind.ADMIN, DivisionRole.revoked_at.is_(None))
+        )
+    )
+    if not emails:
+        return 0
+    accounts = await session.scalars(select(TeamsAccount).where(TeamsAccount.email.in_(sorted(emails))))
+    sent = 0
+    for account in accounts:
+        address = await personal_address(session, account.aad_object_id)
+        if address is None:
+            continue
+        t = translator(account.locale or services.settings.locale)
+        try:
+            await services.messenger.send(address, Message(text=t("qa.desk.missing_admin")))
+            sent += 1
+        except SendError:
+            continue
+    return sent
+
+
+# --- the channel card's buttons -----------------------------------------------------------------
+async def _ticket_for(turn: Turn, data: dict[str, Any]) -> Ticket | None:
+    raw = data.get("ticket")
+    ticket = await turn.session.get(Ticket, raw) if isinstance(raw, int) else None
+    if ticket is None:
+        await turn.reply(turn.t("qa.ticket.missing"))
+    return ticket
+
+
+@router.action("qa.ticket.claim", role=Role.AUTHOR)
+async def on_claim(turn: Turn, data: dict[str, Any]) -> None:
+    ticket = await _ticket_for(turn, data)
+    if ticket is None:
+        return
+    status = TicketStatus(ticket.status)
+    if status == TicketStatus.OPEN:
+        ticket.status = TicketStatus.CLAIMED
+        ticket.assignee_name = turn.user.name
+        ticket.assignee_aad_object_id = turn.user.aad_object_id
+        ticket.claimed_at = turn.services.clock()
+    elif ticket.assignee_aad_object_id != turn.user.aad_object_id:
+        await turn.reply(
+            turn.t(
+                "qa.ticket.not_open",
+                id=ticket.id,
+                status=turn.t(f"qa.ticket.status.{status.value}"),
+                name=ticket.assignee_name or "",
+            )
+        )
+    await refresh_card(turn.services, turn.session, ticket)
+
+
+@router.action("qa.ticket.answer", role=Role.AUTHOR)
+async def on_answer(turn: Turn, data: dict[str, Any]) -> None:
+    ticket = await _ticket_for(turn, data)
+    if ticket is None:
+        return
+    answer = str(data.get("answer") or "").strip()
+    status = TicketStatus(ticket.status)
+    if status not in (TicketStatus.OPEN, TicketStatus.CLAIMED):
+        await turn.reply(turn.t("qa.ticket.already_answered", id=ticket.id))
+        await refresh_card(turn.services, turn.session, ticket)
+        return
+    if not answer:
+        await turn.reply(turn.t("qa.ticket.answer_empty", id=ticket.id))
+        return
+    now = turn.services.clock()
+    ticket.answer = answer
+    ticket.answered_by = turn.user.name
+    ticket.answered_at = now
+    ticket.status = TicketStatus.ANSWERED
+    if not ticket.assignee_name:
+        ticket.assignee_name = turn.user.name
+        ticket.assignee_aad_object_id = turn.user.aad_object_id
+        ticket.claimed_at = now
+    delivered = await deliver_answer(turn.services, turn.session, ticket)
+    await refresh_card(turn.services, turn.session, ticket)
+    if not delivered:
+        await turn.reply(turn.t("qa.ticket.not_delivered_reply", id=ticket.id))
+
+
+async def deliver_answer(services: Services, session: AsyncSession, ticket: Ticket) -> bool:
+    t = translator(ticket.locale)
+    try:
+        await outbox.send_to_person(
+            services,
+            session,
+            ticket,
+            Message(text=t("qa.reply.preview", id=ticket.id), card=answer_to_asker_card(t, ticket)),
+        )
+    except SendError as exc:
+        ticket.answer_delivery_error = (exc.reason or str(exc.status))[:200]
+        log.warning("answer to ticket %d not delivered: %s", ticket.id, ticket.answer_delivery_error)
+        return False
+    ticket.answer_delivered_at = services.clock()
+    ticket.answer_delivery_error = None
+    return True
+
+
+@router.action("qa.ticket.close", role=Role.AUTHOR)
+async def on_close(turn: Turn, data: dict[str, Any]) -> None:
+    ticket = await _ticket_for(turn, data)
+    if ticket is None:
+        return
+    if TicketStatus(ticket.status) != TicketStatus.CLOSED:
+        unanswered = ticket.answer is None
+        ticket.status = TicketStatus.CLOSED
+        ticket.closed_at = turn.services.clock()
+        if unanswered:
+            t = translator(ticket.locale)
+            try:
+                await outbox.send_to_person(
+                    turn.services, turn.session, ticket, Message(text=t("qa.reply.closed", id=ticket.id))
+                )
+            except SendError as exc:
+                log.info("close notice for ticket %d not delivered: %s", ticket.id, exc.reason or exc.status)
+    await refresh_card(turn.services, turn.session, ticket)
+
+
+@router.action("qa.ticket.to_kb", role=Role.ADMIN)
+async def on_to_knowledge(turn: Turn, data: dict[str, Any]) -> None:
+    """「ナレッジに追加」: a draft entry from the question and its answer, opened for editing."""
+    ticket = await _ticket_for(turn, data)
+    if ticket is None:
+        return
+    if not ticket.answer:
+        await turn.reply(turn.t("qa.ticket.no_answer_yet", id=ticket.id))
+        return
+    entry = await store.get_entry(turn.session, ticket.entry_key) if ticket.entry_key else None
+    if entry is None:
+        key = await store.next_free_key(turn.session, f"ticket-{ticket.id}")
+        entry, _ = await store.upsert_entry(
+            turn.session,
+            store.EntryInput(
+                key=key,
+                question=ticket.question[:500],
+                answer=ticket.answer,
+                owner=ticket.answered_by,
+                status=EntryStatus.DRAFT,
+            ),
+            actor=turn.user.name,
+            now=turn.services.clock(),
+            source_ticket_id=ticket.id,
+        )
+        ticket.entry_key = entry.key
+        await refresh_card(turn.services, turn.session, ticket)
+    await turn.reply_card(
+        entry_form(turn.t, entry, ticket_id=ticket.id), text=turn.t("qa.form.edit_title", id=entry.key)
+    )
+
+
+# --- the inquiry channel ----------------------------------------------------------------------------
+@router.command(
+    "ここを問い合わせ窓口にする",
+    "set inquiry channel",
+    role=Role.ADMIN,
+    help_key="qa.cmd.desk",
+    scopes=("channel", "groupChat"),
+)
+async def on_set_desk(turn: Turn, args: str) -> None:
+    if turn.conversation.type == "personal":
+        await turn.reply(turn.t("qa.desk.not_personal"))
+        return
+    await outbox.set_desk(turn.session, turn.conversation.id, turn.services.clock(), turn.user.name)
+    await turn.session.flush()
+    posted = await post_pending(turn.services, turn.session)
+    await turn.reply(turn.t("qa.desk.set", pending=posted))
+
+
+async def post_pending(services: Services, session: AsyncSession) -> int:
+    """Post tickets and suggestions that waited for the inquiry channel (or for Teams to accept)."""
+    desk = await outbox.desk_address(session)
+    if desk is None:
+        return 0
+    posted = 0
+    waiting = await session.scalars(
+        select(Ticket)
+        .where(Ticket.channel_activity_id.is_(None), Ticket.status != TicketStatus.CLOSED)
+        .order_by(Ticket.id)
+    )
+    for ticket in list(waiting):
+        if await post_ticket(services, session, ticket):
+            posted += 1
+    t = desk_t(services)
+    for suggestion in list(
+        await session.scalars(select(Suggestion).where(Suggestion.posted.is_(False)).order_by(Suggestion.id))
+    ):
+        try:
+            await services.messenger.send(
+                desk,
+                Message(
+                    text=t("qa.box.channel_title"),
+                    card=suggestion_channel_card(t, suggestion.kind, suggestion.body, suggestion.received_on),
+                ),
+            )
+        except SendError:
+            break
+        suggestion.posted = True
+        posted += 1
+    return posted
+
+
+# --- background: reminders and retries ------------------------------------------------------------
+def is_overdue(ticket: Ticket, now: datetime) -> bool:
+    """Open or in progress past two business days after the day it arrived (JST)."""
+    if TicketStatus(ticket.status) not in (TicketStatus.OPEN, TicketStatus.CLAIMED):
+        return False
+    received = ticket.created_at.astimezone(JST).date()
+    return now.astimezone(JST).date() > add_business_days(received, OVERDUE_BUSINESS_DAYS)
+
+
+async def remind_overdue(services: Services, session: AsyncSession) -> int:
+    """Post one reminder listing the overdue tickets, at most once a business day each."""
+    now = services.clock()
+    local = now.astimezone(JST)
+    if not is_business_day(local.date()) or local.hour < REMIND_FROM_HOUR:
+        return 0
+    desk = await outbox.desk_address(session)
+    if desk is None:
+        return 0
+    candidates = await session.scalars(
+        select(Ticket).where(Ticket.status.in_([TicketStatus.OPEN, TicketStatus.CLAIMED])).order_by(Ticket.id)
+    )
+    due = [
+        tk
+        for tk in candidates
+        if is_overdue(tk, now) and (tk.last_reminded_on is None or tk.last_reminded_on < local.date())
+    ]
+    if not due:
+        return 0
+    t = desk_t(services)
+    try:
+        await services.messenger.send(desk, Message(text=reminder_text(t, due)))
+    except SendError as exc:
+        log.warning("ticket reminder not posted: %s", exc.reason or exc.status)
+        return 0
+    for tk in due:
+        tk.last_reminded_on = local.date()
+    return len(due)
+
+
+async def retry_undelivered(services: Services, session: AsyncSession) -> int:
+    waiting = await session.scalars(
+        select(Ticket).where(
+            Ticket.answer.is_not(None),
+            Ticket.answer_delivered_at.is_(None),
+            Ticket.answer_delivery_error.is_not(None),
+            Ticket.answer_delivery_error.not_in(["blocked", "uninstalled", "forbidden"]),
+        )
+    )
+    delivered = 0
+    for ticket in list(waiting):
+        if await deliver_answer(services, session, ticket):
+            delivered += 1
+            await refresh_card(services, session, ticket)
+    return delivered
+
+
+async def housekeeping(services: Services) -> None:
+    async with services.sessionmaker() as session, session.begin():
+        await post_pending(services, session)
+        await retry_undelivered(services, session)
+        await remind_overdue(services, session)
+
+
+async def run_housekeeping(services: Services, stop: asyncio.Event) -> None:
+    """Background job: every few minutes, post what waited, retry answers and remind."""
+    while not stop.is_set():
+        try:
+            await housekeeping(services)
+        except Exception as exc:  # keep the loop alive; the next round retries
+            log.warning("qa housekeeping failed: %s", type(exc).__name__)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=JOB_SECONDS)
+        except TimeoutError:
+            continue
