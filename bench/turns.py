@@ -74,7 +74,7 @@ async def load(
     """interval 0: saturation (closed loop); > 0: each conversation posts once per interval."""
     latencies: list[float] = []
     errors = 0
-    stop_at = time.monotonic() + seconds
+    stop_at = 0.0
 
     async def one_conversation(client: aiohttp.ClientSession, conv: int) -> None:
         nonlocal errors
@@ -100,6 +100,7 @@ async def load(
             *(client.post(endpoint, json=activity(service_url, c, 0, text)) for c in range(conversations))
         )
         began = time.monotonic()
+        stop_at = began + seconds
         await asyncio.gather(*(one_conversation(client, c) for c in range(conversations)))
         elapsed = time.monotonic() - began
     latencies.sort()
@@ -124,10 +125,16 @@ def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen
     )
 
 
+def cpu_of(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 def show(name: str, r: dict) -> None:
+    cpu = f"   server CPU {r['cpu_ms']:.2f} ms/turn" if "cpu_ms" in r else ""
     print(
-        f"{name:<14} {r['tps']:8.1f} turns/s   p50 {r['p50']:6.1f} ms   p95 {r['p95']:6.1f} ms   "
-        f"p99 {r['p99']:6.1f} ms   turns {r['turns']}   errors {r['errors']}"
+        f"{name:<16} {r['tps']:7.1f} turns/s   p50 {r['p50']:6.1f} ms   p95 {r['p95']:6.1f} ms   "
+        f"p99 {r['p99']:6.1f} ms   turns {r['turns']}   errors {r['errors']}{cpu}"
     )
 
 
@@ -175,8 +182,12 @@ async def main() -> None:
         bare_url, bot_url = f"http://127.0.0.1:{rport}/api/messages", f"http://127.0.0.1:{bport}/api/messages"
         n, secs, text = args.conversations, args.seconds, args.text
         print("-- saturation (each conversation sends again as soon as answered)")
+        bare_cpu, bot_cpu = cpu_of(procs[2].pid), cpu_of(bot.pid)
         bare = await load(bare_url, connector, n, secs, text)
+        bare["cpu_ms"] = (cpu_of(procs[2].pid) - bare_cpu) * 1000 / max(1, bare["turns"] + n)
+        bot_cpu = cpu_of(bot.pid)
         botr = await load(bot_url, connector, n, secs, text)
+        botr["cpu_ms"] = (cpu_of(bot.pid) - bot_cpu) * 1000 / max(1, botr["turns"] + n)
         show("bare aiohttp", bare)
         show("dx-promoter-bot", botr)
         print(f"-- paced (each conversation sends one message every {args.interval:g} s)")
