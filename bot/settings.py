@@ -52,6 +52,28 @@ class Settings(BaseSettings):
     secret_key: str = Field(
         "local-development-only", validation_alias=AliasChoices("DXBOT_SECRET_KEY", "secret_key")
     )
+    # Microsoft Graph (dialogs/roster/graph.py): installing the app for promoters who lack it. All four
+    # of tenant, client id, secret and catalog app id are needed; the URLs change only for tests.
+    graph_tenant_id: str = Field(
+        "", validation_alias=AliasChoices("DXBOT_GRAPH_TENANT_ID", "graph_tenant_id")
+    )
+    graph_client_id: str = Field(
+        "", validation_alias=AliasChoices("DXBOT_GRAPH_CLIENT_ID", "graph_client_id")
+    )
+    graph_client_secret: str = Field(
+        "", validation_alias=AliasChoices("DXBOT_GRAPH_CLIENT_SECRET", "graph_client_secret")
+    )
+    graph_teams_app_id: str = Field(
+        "", validation_alias=AliasChoices("DXBOT_GRAPH_TEAMS_APP_ID", "graph_teams_app_id")
+    )
+    graph_base_url: str = Field(
+        "https://graph.microsoft.com/v1.0",
+        validation_alias=AliasChoices("DXBOT_GRAPH_BASE_URL", "graph_base_url"),
+    )
+    graph_login_url: str = Field(
+        "https://login.microsoftonline.com",
+        validation_alias=AliasChoices("DXBOT_GRAPH_LOGIN_URL", "graph_login_url"),
+    )
     background_jobs: bool = Field(
         True, validation_alias=AliasChoices("DXBOT_BACKGROUND_JOBS", "background_jobs")
     )

@@ -12,6 +12,7 @@ from typing import Any
 from bot.api import HttpRoute, Job, Services
 from dialogs import help as help_feature
 from dialogs import qa as qa_feature
+from dialogs import roster as roster_feature
 from dialogs.router import Router, RouteTable
 
 
@@ -31,6 +32,7 @@ class Feature:
 def features() -> tuple[Feature, ...]:
     return (
         Feature("help", help_feature.router),
+        roster_feature.feature(),
         qa_feature.feature(),
     )
 
