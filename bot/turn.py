@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from datetime import timedelta
+from collections import OrderedDict
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -23,6 +24,8 @@ from storage import references
 from storage.models import TeamsAccount
 
 log = logging.getLogger(__name__)
+SEEN_TTL = timedelta(seconds=60)
+SEEN_MAX = 10_000
 EMAIL_RECHECK = timedelta(days=1)  # a member lookup that found no email is retried a day later
 _MENTION = re.compile(r"<at>.*?</at>", re.DOTALL)
 
@@ -123,6 +126,27 @@ def _tenant(act: Activity) -> str | None:
     return (data.get("tenant") or {}).get("id")
 
 
+def _fingerprint(act: Activity) -> tuple[Any, ...] | None:
+    """What a message tells about its conversation and sender; None for activities always worth storing."""
+    if act.type != ActivityTypes.message or not act.conversation:
+        return None
+    sender = act.from_property
+    conv = conversation_of(act)
+    return (
+        conv.id,
+        conv.type,
+        act.service_url,
+        conv.tenant_id,
+        conv.team_id,
+        conv.channel_id,
+        act.recipient.id if act.recipient else None,
+        sender.id if sender else None,
+        getattr(sender, "aad_object_id", None) if sender else None,
+        sender.name if sender else None,
+        act.locale,
+    )
+
+
 def files_of(act: Activity) -> list[FileAttachment]:
     """Files a user sent: Teams puts them in ``application/vnd.microsoft.teams.file.download.info``."""
     files = []
@@ -153,6 +177,23 @@ class DxBot(Bot):
     def __init__(self, services: Services, table: RouteTable) -> None:
         self.services = services
         self.table = table
+        # conversation id -> (fingerprint, when): a message that repeats what was stored moments ago
+        # needs no reference check. Only an optimisation: the database stays the one home of references.
+        self._seen: OrderedDict[str, tuple[tuple[Any, ...], datetime]] = OrderedDict()
+
+    def _seen_recently(self, fingerprint: tuple[Any, ...] | None, now: datetime) -> bool:
+        if fingerprint is None:
+            return False
+        entry = self._seen.get(fingerprint[0])
+        return entry is not None and entry[0] == fingerprint and now - entry[1] < SEEN_TTL
+
+    def _remember_seen(self, fingerprint: tuple[Any, ...] | None, now: datetime) -> None:
+        if fingerprint is None:
+            return
+        self._seen[fingerprint[0]] = (fingerprint, now)
+        self._seen.move_to_end(fingerprint[0])
+        while len(self._seen) > SEEN_MAX:
+            self._seen.popitem(last=False)
 
     async def on_turn(self, context: TurnContext) -> None:
         correlation_id = uuid.uuid4().hex[:12]
@@ -160,9 +201,13 @@ class DxBot(Bot):
         act = context.activity
         now = self.services.clock()
         async with self.services.sessionmaker() as session:
-            # The reference is committed on its own, so a failing handler cannot lose it.
-            async with session.begin():
-                account = await self._remember(session, context, now)
+            account = None
+            fingerprint = _fingerprint(act)
+            if not self._seen_recently(fingerprint, now):
+                # The reference is committed on its own, so a failing handler cannot lose it.
+                async with session.begin():
+                    account = await self._remember(session, context, now)
+                self._remember_seen(fingerprint, now)
             if act.type == ActivityTypes.message:
                 async with session.begin():
                     await self._on_message(session, context, correlation_id, account)
@@ -182,6 +227,7 @@ class DxBot(Bot):
             m.id == (act.recipient.id if act.recipient else None) for m in (act.members_removed or [])
         )
         if removed or bot_removed:
+            self._seen.pop(conv.id, None)
             await references.mark_unreachable(session, conv.id, "uninstalled", now)
             log.info("bot removed from a %s conversation", conv.type)
             return None
