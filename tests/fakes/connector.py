@@ -60,6 +60,7 @@ class FakeConnector:
     fault_ratio: dict[int, float] = field(default_factory=dict)  # status -> share of calls, e.g. {429: 0.05}
     blocked: set[str] = field(default_factory=set)  # conversation ids answering 403 (user blocked the bot)
     gone: set[str] = field(default_factory=set)  # conversation ids answering 404 (uninstalled)
+    refuse_create: set[str] = field(default_factory=set)  # user ids whose 1:1 chat cannot be re-created (403)
     seed: int = 1
 
     def __post_init__(self) -> None:
@@ -212,6 +213,9 @@ class FakeConnector:
             self._record(request, body, refused.status)
             return refused
         member = ((body or {}).get("members") or [{}])[0].get("id", "unknown")
+        if member in self.refuse_create:
+            self._record(request, body, 403)
+            return web.Response(status=403, text='{"error":{"code":"BotNotInConversationRoster"}}')
         cid = f"a:personal-{member}-{next(self._ids)}"
         self._record(request, body, 201)
         return web.json_response({"id": cid}, status=201)

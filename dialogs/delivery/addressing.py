@@ -1,0 +1,98 @@
+"""Where a queued row goes: a roster person or a Teams user becomes their personal chat."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api import Address
+from storage import references
+from storage.models import ConversationRef, Person, TeamsAccount
+from storage.models.delivery import Delivery
+
+NO_CONVERSATION = "no_conversation"  # the person never opened a chat with the bot (not installed)
+NO_ACCOUNT = "no_account"  # the roster person has no Teams account the bot knows
+
+
+async def aad_of_person(session: AsyncSession, person_id: int) -> str | None:
+    aad = await session.scalar(
+        select(TeamsAccount.aad_object_id)
+        .where(TeamsAccount.person_id == person_id)
+        .order_by(TeamsAccount.last_seen_at.desc())
+        .limit(1)
+    )
+    if aad:
+        return aad
+    # The roster link may not be set yet: fall back to the email address.
+    return await session.scalar(
+        select(TeamsAccount.aad_object_id)
+        .join(Person, Person.email == TeamsAccount.email)
+        .where(Person.id == person_id)
+        .order_by(TeamsAccount.last_seen_at.desc())
+        .limit(1)
+    )
+
+
+async def resolve(session: AsyncSession, row: Delivery) -> tuple[Address | None, str | None]:
+    """The address of a send row, or (None, reason) when the recipient cannot be reached."""
+    if row.address:
+        return Address(**row.address), None
+    if row.conversation_id:
+        ref = await session.scalar(
+            select(ConversationRef).where(ConversationRef.conversation_id == row.conversation_id)
+        )
+        if ref is None:
+            return None, NO_CONVERSATION
+        if not ref.reachable:
+            return None, ref.unreachable_reason or NO_CONVERSATION
+        return references.address_of(ref), None
+    aad = row.aad_object_id
+    if aad is None and row.person_id is not None:
+        aad = await aad_of_person(session, row.person_id)
+        if aad is None:
+            return None, NO_ACCOUNT
+    if aad is None:
+        return None, NO_CONVERSATION
+    address = await references.personal_address(session, aad)
+    if address is not None:
+        return address, None
+    # Known but unreachable: say why (blocked / uninstalled) rather than "never installed".
+    reason = await session.scalar(
+        select(ConversationRef.unreachable_reason)
+        .where(ConversationRef.aad_object_id == aad, ConversationRef.conversation_type == "personal")
+        .order_by(ConversationRef.updated_at.desc())
+        .limit(1)
+    )
+    return None, reason or NO_CONVERSATION
+
+
+async def remember_recreated(
+    session: AsyncSession, old: Address, new: Address, aad_object_id: str | None, now: datetime
+) -> None:
+    """Store a re-created personal chat, so later sends use it."""
+    await references.upsert_reference(
+        session,
+        conversation_id=new.conversation_id,
+        conversation_type="personal",
+        service_url=new.service_url,
+        tenant_id=new.tenant_id,
+        bot_id=new.bot_id,
+        user_id=new.user_id,
+        aad_object_id=aad_object_id,
+        team_id=None,
+        channel_id=None,
+        reference={
+            "bot": {"id": new.bot_id},
+            "user": {"id": new.user_id, "aadObjectId": aad_object_id},
+            "conversation": {
+                "id": new.conversation_id,
+                "conversationType": "personal",
+                "tenantId": new.tenant_id,
+            },
+            "serviceUrl": new.service_url,
+            "channelId": new.channel_id,
+        },
+        now=now,
+    )

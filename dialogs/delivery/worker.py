@@ -1,0 +1,649 @@
+"""The delivery worker: claims due rows, sends them under the rate limits, records what happened.
+
+await Worker(services).run(stop)          # until ``stop`` (an asyncio.Event) is set
+await drain(services)                     # tests: until nothing is due any more
+python -m dialogs.delivery.worker         # a worker process on its own (also `dxbot delivery worker`)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import random
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, and_, case, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api import Address, Job, Message, SendError, Services
+from bot.settings import Settings
+from dialogs.delivery.addressing import remember_recreated, resolve
+from dialogs.delivery.limits import RateLimiter
+from dialogs.delivery.queue import address_to_json, payload_to_message, progress_listeners
+from storage import references
+from storage.models.delivery import PENDING_STATES, Delivery, DeliveryOp, DeliveryState, DeliveryWorker
+
+log = logging.getLogger(__name__)
+T: Table = Delivery.__table__  # type: ignore[assignment]
+
+
+@dataclass
+class WorkerConfig:
+    rate: float = 30.0  # app-wide messages a second, shared by the live workers
+    conversation_rate: float = 7.0
+    concurrency: int = 8
+    max_attempts: int = 8  # failures other than 429 before a row is given up
+    max_throttles: int = 40  # 429 answers before a row is given up
+    lease: float = 60.0
+    send_timeout: float = 20.0
+    poll: float = 0.5
+    progress_interval: float = 2.0
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+    late_after: float = 120.0  # a scheduled row sent later than this is marked late
+    heartbeat: float = 5.0
+    worker_ttl: float = 20.0
+    burst: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> WorkerConfig:
+        values: dict[str, Any] = dict(
+            rate=settings.delivery_rate,
+            conversation_rate=settings.delivery_conversation_rate,
+            concurrency=settings.delivery_concurrency,
+            max_attempts=settings.delivery_max_attempts,
+            lease=settings.delivery_lease_seconds,
+            send_timeout=settings.delivery_send_timeout,
+            poll=settings.delivery_poll_seconds,
+            progress_interval=settings.delivery_progress_seconds,
+        )
+        values.update(overrides)
+        return cls(**values)
+
+
+class LimitedMessenger:
+    """A ``Messenger`` whose every call waits for the worker's rate limits (for progress listeners)."""
+
+    def __init__(self, inner: Any, limiter: RateLimiter) -> None:
+        self._inner = inner
+        self._limiter = limiter
+
+    async def send(self, address: Address, message: Message) -> str:
+        await self._limiter.acquire(address.conversation_id)
+        return str(await self._inner.send(address, message))
+
+    async def update(self, address: Address, activity_id: str, message: Message) -> None:
+        await self._limiter.acquire(address.conversation_id)
+        await self._inner.update(address, activity_id, message)
+
+    async def delete(self, address: Address, activity_id: str) -> None:
+        await self._limiter.acquire(address.conversation_id)
+        await self._inner.delete(address, activity_id)
+
+    async def create_personal_conversation(self, address: Address) -> Address:
+        await self._limiter.acquire(None)
+        result: Address = await self._inner.create_personal_conversation(address)
+        return result
+
+
+class Worker:
+    def __init__(
+        self, services: Services, config: WorkerConfig | None = None, worker_id: str | None = None
+    ) -> None:
+        self.services = services
+        self.config = config or WorkerConfig.from_settings(services.settings)
+        self.worker_id = worker_id or f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.limiter = RateLimiter(self.config.rate, self.config.conversation_rate, burst=self.config.burst)
+        self.limited_services = dataclasses.replace(
+            services, messenger=LimitedMessenger(services.messenger, self.limiter)
+        )
+        self.inflight: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()
+        self.dirty: set[tuple[str, int]] = set()
+        self.stats = {"sent": 0, "retried": 0, "failed": 0, "unreachable": 0, "claimed": 0}
+        self._rng = random.Random()
+
+    # --- the loop ---------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("delivery worker %s starting", self.worker_id)
+        helpers: list[asyncio.Task[None]] = []
+        halt = asyncio.Event()  # stops the housekeeping loops once the sends are over
+        try:
+            await self._heartbeat()
+            helpers = [
+                asyncio.create_task(self._every(self.config.heartbeat, self._heartbeat, halt)),
+                asyncio.create_task(self._every(self.config.progress_interval, self.flush_progress, halt)),
+            ]
+            while not stop.is_set():
+                free = self.config.concurrency - len(self.inflight)
+                claimed: list[Delivery] = []
+                if free > 0:
+                    try:
+                        claimed = await self.claim(free)
+                    except Exception:
+                        log.exception("delivery claim failed; retrying")
+                        await _wait(stop, self.config.poll * 4)
+                        continue
+                for row in claimed:
+                    task = asyncio.create_task(self._process(row))
+                    self.inflight.add(task)
+                    task.add_done_callback(self._done)
+                if claimed and len(self.inflight) < self.config.concurrency:
+                    continue
+                self._slot_freed.clear()
+                timeout = self.config.poll if not claimed else None
+                await _wait_any(stop, self._slot_freed, timeout)
+        finally:
+            if self.inflight:
+                _, pending = await asyncio.wait(set(self.inflight), timeout=self.config.send_timeout + 5)
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+            if helpers:
+                # Let a progress flush under way finish (it holds the refs it is reporting on).
+                halt.set()
+                _, stuck = await asyncio.wait(helpers, timeout=self.config.send_timeout)
+                for task in stuck:
+                    task.cancel()
+                await asyncio.gather(*helpers, return_exceptions=True)
+            try:
+                await self.flush_progress()
+                await self._unregister()
+            except Exception:
+                log.exception("delivery worker shutdown bookkeeping failed")
+            log.info("delivery worker %s stopped: %s", self.worker_id, self.stats)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.inflight.discard(task)
+        self._slot_freed.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("delivery task failed", exc_info=task.exception())
+
+    async def _every(self, seconds: float, fn: Any, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await _wait(stop, seconds)
+            if stop.is_set():
+                return
+            try:
+                await fn()
+            except Exception:
+                log.exception("delivery worker housekeeping failed")
+
+    # --- claims -----------------------------------------------------------------------------------
+    async def claim(self, limit: int) -> list[Delivery]:
+        """Take up to ``limit`` due rows: queued ones whose time has come and in-flight ones whose
+        lease expired (their worker died). Two workers never get the same row."""
+        now = self.services.clock()
+        due = or_(
+            and_(T.c.state == DeliveryState.QUEUED.value, T.c.next_attempt_at <= now),
+            and_(T.c.state == DeliveryState.SENDING.value, T.c.claimed_until < now),
+        )
+        pick = (
+            select(T.c.id)
+            .where(due)
+            .order_by(T.c.priority, T.c.next_attempt_at, T.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.services.sessionmaker() as session, session.begin():
+            if session.bind.dialect.name == "postgresql":
+                # A CTE runs once; "id IN (SELECT … LIMIT n)" may be re-run by the planner and take
+                # more than n rows.
+                picked = pick.cte("picked")
+                where = and_(T.c.id == picked.c.id, due)
+            else:
+                # SQLite has one writer at a time, so this UPDATE is the whole claim.
+                where = and_(T.c.id.in_(pick), due)
+            rows = (await session.execute(self._claim_stmt(where, now))).mappings().all()
+        self.stats["claimed"] += len(rows)
+        return [Delivery(**dict(r)) for r in rows]
+
+    def _claim_stmt(self, where: Any, now: datetime) -> Any:
+        late_cutoff = now - timedelta(seconds=self.config.late_after)
+        return (
+            update(T)
+            .where(where)
+            .values(
+                state=DeliveryState.SENDING.value,
+                claimed_by=self.worker_id,
+                claimed_until=now + timedelta(seconds=self.config.lease),
+                attempts=T.c.attempts + 1,
+                late=case(
+                    (
+                        and_(
+                            T.c.attempts == 0,
+                            T.c.not_before.is_not(None),
+                            T.c.not_before < late_cutoff,
+                        ),
+                        True,
+                    ),
+                    else_=T.c.late,
+                ),
+                updated_at=now,
+            )
+            .returning(*T.c)
+        )
+
+    async def _settle(self, row: Delivery, extra: Any = None, **values: Any) -> bool:
+        """Write a row's outcome if this worker still holds its claim (False: someone took it over)."""
+        values.setdefault("updated_at", self.services.clock())
+        values.setdefault("claimed_until", None)
+        async with self.services.sessionmaker() as session, session.begin():
+            result = await session.execute(
+                update(T)
+                .where(
+                    T.c.id == row.id,
+                    T.c.claimed_by == self.worker_id,
+                    T.c.state == DeliveryState.SENDING.value,
+                )
+                .values(**values)
+            )
+            if extra is not None:
+                await extra(session)
+        self.dirty.add((row.kind, row.ref_id))
+        ok = bool(result.rowcount)  # type: ignore[attr-defined]
+        if not ok:
+            log.warning("delivery %s was taken over by another worker before it settled", row.id)
+        return ok
+
+    async def _keep_lease(self, row: Delivery) -> bool:
+        now = self.services.clock()
+        if row.claimed_until and row.claimed_until - now > timedelta(seconds=self.config.send_timeout + 5):
+            return True
+        until = now + timedelta(seconds=self.config.lease)
+        async with self.services.sessionmaker() as session, session.begin():
+            result = await session.execute(
+                update(T)
+                .where(
+                    T.c.id == row.id,
+                    T.c.claimed_by == self.worker_id,
+                    T.c.state == DeliveryState.SENDING.value,
+                )
+                .values(claimed_until=until)
+            )
+        row.claimed_until = until
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # --- one row ----------------------------------------------------------------------------------
+    async def _process(self, row: Delivery) -> None:
+        try:
+            if row.op == DeliveryOp.SEND.value:
+                await self._send(row)
+            else:
+                await self._change(row)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or a database hiccup: retry later, bounded like any failure
+            log.exception("delivery %s: unexpected error", row.id)
+            try:
+                await self._retry_or_fail(row, SendError(None, f"error_{type(exc).__name__}"[:60]))
+            except Exception:
+                log.exception("delivery %s: could not record the error; its lease will expire", row.id)
+
+    async def _send(self, row: Delivery) -> None:
+        if (
+            row.attempts - row.throttles > self.config.max_attempts
+            or row.throttles > self.config.max_throttles
+        ):
+            await self._settle(row, state=DeliveryState.FAILED.value, error=row.error or "too_many_attempts")
+            self.stats["failed"] += 1
+            return
+        async with self.services.sessionmaker() as session:
+            address, reason = await resolve(session, row)
+        if address is None:
+            await self._settle(row, state=DeliveryState.UNREACHABLE.value, error=reason)
+            self.stats["unreachable"] += 1
+            return
+        await self.limiter.acquire(address.conversation_id)
+        if not await self._keep_lease(row):
+            return
+        message = payload_to_message(row.payload)
+        try:
+            activity_id = await asyncio.wait_for(
+                self.services.messenger.send(address, message), self.config.send_timeout
+            )
+        except TimeoutError:
+            await self._failed(row, address, SendError(None, "timeout"))
+            return
+        except SendError as err:
+            await self._failed(row, address, err)
+            return
+        self.limiter.answered(False)
+        self.stats["sent"] += 1
+        await self._settle(
+            row,
+            state=DeliveryState.DELIVERED.value,
+            activity_id=activity_id,
+            delivered_at=self.services.clock(),
+            address=address_to_json(address),
+            conversation_id=address.conversation_id,
+            last_status=201,
+            error=None,
+        )
+
+    async def _failed(self, row: Delivery, address: Address, err: SendError) -> None:
+        if err.status in (403, 404):
+            self.limiter.answered(False)
+            reason = err.reason or ("blocked" if err.status == 403 else "uninstalled")
+            if self._can_recreate(row, address, reason):
+                await self._recreate(row, address, reason)
+                return
+            await self._unreachable(row, address, err.status, reason)
+            return
+        await self._retry_or_fail(row, err, address)
+
+    @staticmethod
+    def _can_recreate(row: Delivery, address: Address, reason: str) -> bool:
+        return (
+            not row.recreated
+            and reason != "blocked"  # the user chose to block the bot: respect it
+            and address.conversation_type == "personal"
+            and bool(address.user_id)
+            and row.recipient_key.startswith(("person:", "aad:"))
+        )
+
+    async def _unreachable(
+        self, row: Delivery, address: Address | None, status: int | None, reason: str
+    ) -> None:
+        now = self.services.clock()
+
+        async def mark(session: AsyncSession) -> None:
+            if address is not None:
+                await references.mark_unreachable(session, address.conversation_id, reason, now)
+
+        state = (
+            DeliveryState.UNREACHABLE.value
+            if row.op == DeliveryOp.SEND.value
+            else DeliveryState.SKIPPED.value
+        )
+        await self._settle(row, extra=mark, state=state, error=reason, last_status=status)
+        self.stats["unreachable"] += 1
+
+    async def _recreate(self, row: Delivery, address: Address, reason: str) -> None:
+        """The chat is gone but the user is known: open a new 1:1 chat once and send again."""
+        try:
+            await self.limiter.acquire(None)
+            new = await asyncio.wait_for(
+                self.services.messenger.create_personal_conversation(address), self.config.send_timeout
+            )
+        except (SendError, TimeoutError) as exc:
+            status = exc.status if isinstance(exc, SendError) else None
+            if isinstance(exc, SendError) and exc.retryable and status != 429:
+                await self._retry_or_fail(row, exc, address)
+                return
+            await self._unreachable(row, address, status or 403, reason)
+            return
+        now = self.services.clock()
+
+        async def remember(session: AsyncSession) -> None:
+            await references.mark_unreachable(session, address.conversation_id, reason, now)
+            await remember_recreated(session, address, new, row.aad_object_id, now)
+
+        log.info("delivery %s: personal chat re-created after %s", row.id, reason)
+        await self._settle(
+            row,
+            extra=remember,
+            state=DeliveryState.QUEUED.value,
+            recreated=True,
+            address=address_to_json(new),
+            conversation_id=new.conversation_id,
+            next_attempt_at=now,
+            last_status=403 if reason != "uninstalled" else 404,
+            error=None,
+        )
+
+    def _backoff(self, failures: int) -> float:
+        delay = min(self.config.backoff_cap, self.config.backoff_base * 2 ** max(0, failures - 1))
+        return delay * self._rng.uniform(0.5, 1.0)
+
+    async def _retry_or_fail(self, row: Delivery, err: SendError, address: Address | None = None) -> None:
+        now = self.services.clock()
+        throttled = err.status == 429
+        throttles = row.throttles + (1 if throttled else 0)
+        failures = row.attempts - throttles
+        reason = err.reason or (f"http_{err.status}" if err.status else "timeout")
+        if throttled:
+            self.limiter.throttled(address.conversation_id if address else None, err.retry_after)
+        else:
+            self.limiter.answered(False)
+        retryable = err.retryable or err.status is None
+        if not retryable or failures >= self.config.max_attempts or throttles > self.config.max_throttles:
+            self.stats["failed"] += 1
+            state = DeliveryState.FAILED.value
+            await self._settle(row, state=state, error=reason, last_status=err.status, throttles=throttles)
+            return
+        if throttled:
+            delay = err.retry_after if err.retry_after is not None else self._backoff(throttles)
+        else:
+            delay = self._backoff(failures)
+        self.stats["retried"] += 1
+        await self._settle(
+            row,
+            state=DeliveryState.QUEUED.value,
+            next_attempt_at=now + timedelta(seconds=delay),
+            throttles=throttles,
+            last_status=err.status,
+            error=reason,
+        )
+
+    async def _change(self, row: Delivery) -> None:
+        """An update or delete of the copy another row delivered."""
+        async with self.services.sessionmaker() as session:
+            target = await session.get(Delivery, row.target_id)
+            newer = None
+            if row.op == DeliveryOp.UPDATE.value:
+                newer = await session.scalar(
+                    select(func.count()).where(
+                        T.c.target_id == row.target_id,
+                        T.c.id > row.id,
+                        T.c.op.in_([DeliveryOp.UPDATE.value, DeliveryOp.DELETE.value]),
+                    )
+                )
+        now = self.services.clock()
+        if target is None:
+            await self._settle(row, state=DeliveryState.SKIPPED.value, error="no_target")
+            return
+        if target.state in [s.value for s in PENDING_STATES]:
+            # The copy is still on its way: come back when it has landed (not counted as an attempt).
+            await self._settle(
+                row,
+                state=DeliveryState.QUEUED.value,
+                attempts=row.attempts - 1,
+                next_attempt_at=now + timedelta(seconds=1),
+            )
+            return
+        if target.state != DeliveryState.DELIVERED.value or not target.activity_id or not target.address:
+            await self._settle(row, state=DeliveryState.SKIPPED.value, error="not_delivered")
+            return
+        if newer:
+            await self._settle(row, state=DeliveryState.SKIPPED.value, error="superseded")
+            return
+        if row.attempts - row.throttles > self.config.max_attempts:
+            await self._settle(row, state=DeliveryState.FAILED.value, error=row.error or "too_many_attempts")
+            return
+        address = Address(**target.address)
+        await self.limiter.acquire(address.conversation_id)
+        if not await self._keep_lease(row):
+            return
+        try:
+            if row.op == DeliveryOp.UPDATE.value:
+                await asyncio.wait_for(
+                    self.services.messenger.update(
+                        address, target.activity_id, payload_to_message(row.payload)
+                    ),
+                    self.config.send_timeout,
+                )
+            else:
+                await asyncio.wait_for(
+                    self.services.messenger.delete(address, target.activity_id), self.config.send_timeout
+                )
+        except (SendError, TimeoutError) as exc:
+            err = exc if isinstance(exc, SendError) else SendError(None, "timeout")
+            if err.status == 404:
+                self.limiter.answered(False)
+                # Deleting what is already gone is done; updating it is not possible.
+                done = row.op == DeliveryOp.DELETE.value
+                await self._settle(
+                    row,
+                    state=(DeliveryState.DELIVERED if done else DeliveryState.SKIPPED).value,
+                    delivered_at=now if done else None,
+                    error="gone",
+                    last_status=404,
+                )
+                return
+            if err.status == 403:
+                await self._unreachable(row, address, 403, err.reason or "blocked")
+                return
+            await self._retry_or_fail(row, err, address)
+            return
+        self.limiter.answered(False)
+        self.stats["sent"] += 1
+        await self._settle(
+            row,
+            state=DeliveryState.DELIVERED.value,
+            delivered_at=self.services.clock(),
+            last_status=200,
+            error=None,
+        )
+
+    # --- heartbeat and progress -------------------------------------------------------------------
+    async def _heartbeat(self) -> None:
+        now = self.services.clock()
+        async with self.services.sessionmaker() as session, session.begin():
+            await session.merge(
+                DeliveryWorker(
+                    worker_id=self.worker_id,
+                    host=socket.gethostname()[:128],
+                    started_at=now,
+                    heartbeat_at=now,
+                )
+            )
+        async with self.services.sessionmaker() as session, session.begin():
+            alive = await session.scalar(
+                select(func.count()).where(
+                    DeliveryWorker.heartbeat_at > now - timedelta(seconds=self.config.worker_ttl)
+                )
+            )
+            await session.execute(
+                delete(DeliveryWorker).where(DeliveryWorker.heartbeat_at < now - timedelta(hours=1))
+            )
+        self.limiter.set_share(1.0 / max(1, int(alive or 1)))
+
+    async def _unregister(self) -> None:
+        async with self.services.sessionmaker() as session, session.begin():
+            await session.execute(delete(DeliveryWorker).where(DeliveryWorker.worker_id == self.worker_id))
+
+    async def flush_progress(self) -> None:
+        if not self.dirty:
+            return
+        dirty, self.dirty = self.dirty, set()
+        by_kind: dict[str, set[int]] = {}
+        for kind, ref_id in dirty:
+            by_kind.setdefault(kind, set()).add(ref_id)
+        for kind, ref_ids in by_kind.items():
+            for listener in progress_listeners(kind):
+                try:
+                    await listener(self.limited_services, set(ref_ids))
+                except asyncio.CancelledError:
+                    self.dirty |= {(kind, r) for r in ref_ids}
+                    raise
+                except Exception:
+                    log.exception("progress listener for %s failed", kind)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
+async def _wait_any(stop: asyncio.Event, other: asyncio.Event, seconds: float | None) -> None:
+    waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(other.wait())}
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+
+
+async def pending_due(session: AsyncSession, horizon: datetime) -> int:
+    """Rows still to do whose time comes before ``horizon`` (in-flight rows always count)."""
+    return int(
+        await session.scalar(
+            select(func.count()).where(
+                or_(
+                    and_(T.c.state == DeliveryState.QUEUED.value, T.c.next_attempt_at <= horizon),
+                    T.c.state == DeliveryState.SENDING.value,
+                )
+            )
+        )
+        or 0
+    )
+
+
+async def drain(
+    services: Services,
+    *,
+    within: float = 60.0,
+    horizon: float = 30.0,
+    config: WorkerConfig | None = None,
+    worker: Worker | None = None,
+) -> Worker:
+    """Run a worker until no row is due within ``horizon`` seconds (tests, CLI one-shots)."""
+    worker = worker or Worker(services, config)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    try:
+        while loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            if task.done():
+                break
+            if worker.inflight:
+                continue
+            async with services.sessionmaker() as session:
+                left = await pending_due(session, services.clock() + timedelta(seconds=horizon))
+            if left == 0:
+                break
+        else:
+            log.warning("drain: rows still pending after %.0fs", within)
+    finally:
+        stop.set()
+        await task
+    return worker
+
+
+def delivery_job() -> Job:
+    async def run(services: Services, stop: asyncio.Event) -> None:
+        await Worker(services).run(stop)
+
+    return Job("delivery-worker", run)
+
+
+async def _main() -> None:
+    import signal
+
+    from bot.logging_setup import configure
+    from bot.services import open_services
+
+    configure()
+    settings = Settings()  # type: ignore[call-arg]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_services(settings) as services:
+        await Worker(services).run(stop)
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())
