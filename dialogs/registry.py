@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from bot.api import HttpRoute, Job, Services
+from dialogs import delivery as delivery_feature
 from dialogs import help as help_feature
 from dialogs import qa as qa_feature
 from dialogs import roster as roster_feature
@@ -32,6 +33,7 @@ class Feature:
 def features() -> tuple[Feature, ...]:
     return (
         Feature("help", help_feature.router),
+        delivery_feature.feature(),
         roster_feature.feature(),
         qa_feature.feature(),
     )

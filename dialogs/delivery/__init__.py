@@ -58,3 +58,13 @@ __all__ = [
     "retry_failed",
     "update_delivered",
 ]
+
+
+def feature():  # type: ignore[no-untyped-def]
+    """The engine as a feature: no commands, one background job (the worker) and its CLI."""
+    from dialogs.delivery.cli import register_cli
+    from dialogs.delivery.worker import delivery_job
+    from dialogs.registry import Feature
+    from dialogs.router import Router
+
+    return Feature("delivery", Router("delivery"), jobs=[delivery_job()], cli=register_cli)
