@@ -21,7 +21,7 @@ def _split(value: object) -> list[str]:
         return []
     if isinstance(value, str):
         return [v.strip() for v in value.replace(";", ",").split(",") if v.strip()]
-    return [str(v).strip() for v in value]  # type: ignore[union-attr]
+    return [str(v).strip() for v in value]  # type: ignore[attr-defined]
 
 
 class Settings(BaseSettings):
