@@ -126,6 +126,13 @@ def _tenant(act: Activity) -> str | None:
     return (data.get("tenant") or {}).get("id")
 
 
+def _bot_installed(act: Activity) -> bool:
+    """Teams says "installed" twice (installationUpdate add and conversationUpdate); greet on the first."""
+    if act.type == ActivityTypes.installation_update:
+        return (act.action or "") == "add"
+    return False
+
+
 def _fingerprint(act: Activity) -> tuple[Any, ...] | None:
     """What a message tells about its conversation and sender; None for activities always worth storing."""
     if act.type != ActivityTypes.message or not act.conversation:
@@ -211,6 +218,11 @@ class DxBot(Bot):
             if act.type == ActivityTypes.message:
                 async with session.begin():
                     await self._on_message(session, context, correlation_id, account)
+            elif _bot_installed(act) and self.table.install_handlers:
+                async with session.begin():
+                    turn = BotTurn(context, session, self.services, Identity(), correlation_id)
+                    for handler in self.table.install_handlers:
+                        await handler(turn)
             elif act.type == ActivityTypes.invoke:
                 await context.send_activity(
                     Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200))

@@ -55,6 +55,7 @@ class Router:
     actions: list[CardAction] = field(default_factory=list)
     file_handler: tuple[FileHandler, Role] | None = None
     fallback_handler: CommandHandler | None = None
+    install_handler: FileHandler | None = None
 
     def command(
         self,
@@ -93,6 +94,11 @@ class Router:
 
         return register
 
+    def on_install(self, fn: FileHandler) -> FileHandler:
+        """The bot was added to a conversation (a personal chat, a team, a group chat)."""
+        self.install_handler = fn
+        return fn
+
     def fallback(self, fn: CommandHandler) -> CommandHandler:
         """Free text that matches no command (the question-answering feature)."""
         self.fallback_handler = fn
@@ -125,6 +131,10 @@ class RouteTable:
                 self._actions[act.name] = act
         # Longest alias first, so 「お知らせ一覧」 wins over 「お知らせ」.
         self._commands.sort(key=lambda pair: -len(pair[0]))
+
+    @property
+    def install_handlers(self) -> list[FileHandler]:
+        return [r.install_handler for r in self.routers if r.install_handler]
 
     @property
     def commands(self) -> list[Command]:

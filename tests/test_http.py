@@ -169,3 +169,26 @@ async def test_repeated_messages_do_not_rewrite_the_reference(sqlite_url, connec
         async with bot.services.sessionmaker() as s:
             second = (await s.scalar(select(ConversationRef))).updated_at
     assert second == first
+
+
+async def test_install_in_personal_chat_greets_in_japanese(sqlite_url, connector):
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        await bot.post(activity(connector.url, type="installationUpdate", action="add"))
+        await bot.post(activity(connector.url, type="installationUpdate", action="remove"))
+    texts = connector.texts_to(STAFF.conversation_id)
+    assert len(texts) == 1 and "はじめまして" in texts[0] and "ヘルプ" in texts[0]
+
+
+async def test_shutdown_lets_a_running_turn_finish(sqlite_url, connector):
+    import asyncio
+
+    connector.latency = 1.0  # the reply takes a second to reach "Teams"
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        turn = asyncio.create_task(bot.say("ヘルプ"))
+        await asyncio.sleep(0.3)
+        closing = asyncio.create_task(bot.client.app.shutdown())
+        await asyncio.sleep(0.2)
+        assert not closing.done(), "shutdown did not wait for the running turn"
+        assert await turn in (200, 201)
+        await closing
+    assert len(connector.cards_to(STAFF.conversation_id)) == 1

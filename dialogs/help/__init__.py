@@ -16,6 +16,13 @@ async def show_help(turn: Turn, args: str) -> None:
     await turn.reply_card(help_card(turn, route_table()), text=turn.t("help.title"))
 
 
+@router.on_install
+async def welcome(turn: Turn) -> None:
+    """A short greeting when someone installs the bot, so the first thing they see says what to do."""
+    key = "help.welcome.personal" if turn.conversation.type == "personal" else "help.welcome.team"
+    await turn.reply(turn.t(key))
+
+
 def help_card(turn: Turn, table: object) -> dict:
     rows = []
     for cmd in getattr(table, "commands", []):
