@@ -118,7 +118,8 @@ export class PlaygroundPage {
 
   /**
    * All messages of the open conversation, oldest first:
-   * { index, author, fromBot, text, cards: [{ text, buttons: [title], inputs: [{label, placeholder, value}] }] }
+   * { index, author, fromBot, text, cards: [{ title, text, buttons: [title], inputs: [{label, placeholder, value, type}] }] }
+   * (a card's title is its first TextBlock)
    */
   async messages() {
     return this.page.evaluate(
@@ -131,6 +132,7 @@ export class PlaygroundPage {
           const body = Array.from(root.children).filter((c) => c !== header);
           const text = body.map((c) => c.innerText).join('\n').trim();
           const cards = Array.from(root.querySelectorAll(sel.card)).map((card) => ({
+            title: (card.querySelector('.ac-textBlock, .ac-richTextBlock')?.innerText || '').trim(),
             text: card.innerText.trim(),
             buttons: Array.from(card.querySelectorAll('button')).map((b) => (b.getAttribute('title') || b.innerText).trim()).filter(Boolean),
             inputs: Array.from(card.querySelectorAll('input, textarea, select')).map((i) => ({
