@@ -14,6 +14,7 @@ a weighted mean of the channels; it is both the ranking score and the confidence
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import re
@@ -381,6 +382,24 @@ class SearchIndex:
     ) -> SearchIndex:
         """Index ``entries``.  ``synonyms`` are groups of equivalent terms; ``None`` means the shipped
         default list (dialogs/qa/data/synonyms.txt), ``[]`` means none."""
+        # Building allocates millions of short-lived strings and lists but no reference cycles; pausing the
+        # cyclic garbage collector meanwhile saves about a fifth of the time.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._build(entries, synonyms, config, analyzer)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    @classmethod
+    def _build(
+        cls,
+        entries: Iterable[Entry],
+        synonyms: Iterable[Iterable[str]] | None,
+        config: SearchConfig | None,
+        analyzer: Analyzer | None,
+    ) -> SearchIndex:
         started = time.perf_counter()
         config = config or SearchConfig()
         analyzer = analyzer or default_analyzer()
