@@ -95,7 +95,9 @@ def quality(index: SearchIndex, eval_path: Path, *, details: bool = True) -> Non
     print(f"  confidence threshold {index.config.threshold:.2f}:")
     print(f"    answered with the right entry      {confident_right / n:.3f}")
     print(f"    answered with a wrong entry        {confident_wrong / n:.3f}")
-    print(f"    off-topic questions answered       {len(off_confident)}/{len(OFF_TOPIC)} (target 0) {off_confident or ''}")
+    print(
+        f"    off-topic questions answered       {len(off_confident)}/{len(OFF_TOPIC)} (target 0) {off_confident or ''}"
+    )
     if misses:
         print(f"  not in the top 10 ({len(misses)}):")
         print("\n".join(misses[:15]))
@@ -160,11 +162,17 @@ def performance(size: int) -> None:
     p95 = lat[round(0.95 * (len(lat) - 1))]
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"Performance on a synthetic knowledge base of {size:,} entries ({chars / size:.0f} characters each)")
-    print(f"  machine: {os.cpu_count()} cores, load average {load} (figures are wall-clock; CPU time in brackets)")
+    print(
+        f"Performance on a synthetic knowledge base of {size:,} entries ({chars / size:.0f} characters each)"
+    )
+    print(
+        f"  machine: {os.cpu_count()} cores, load average {load} (figures are wall-clock; CPU time in brackets)"
+    )
     print(f"  index build, cold (every text analysed)  {cold:6.2f} s  [{cold_cpu:.2f} s]   (target ≤ 5 s)")
     print(f"  index rebuild after one entry changed    {warm:6.2f} s  [{warm_cpu:.2f} s]")
-    print(f"  query latency p50 / p95 ({len(lat)} queries)  {statistics.median(lat):5.2f} / {p95:.2f} ms   (target p95 ≤ 20 ms)")
+    print(
+        f"  query latency p50 / p95 ({len(lat)} queries)  {statistics.median(lat):5.2f} / {p95:.2f} ms   (target p95 ≤ 20 ms)"
+    )
 
 
 def _rss() -> tuple[float, float]:
@@ -195,7 +203,10 @@ def memory(size: int) -> None:
     import subprocess
 
     out = subprocess.run(
-        [sys.executable, __file__, "--memory-child", "--size", str(size)], capture_output=True, text=True, check=True
+        [sys.executable, __file__, "--memory-child", "--size", str(size)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     a_rss, a_shared, i_rss, i_shared = (float(x) for x in out.stdout.split())
     print(f"  analyser memory added (RSS, own process) {a_rss:6.1f} MB   (target ≤ 100 MB)")
@@ -204,16 +215,116 @@ def memory(size: int) -> None:
     print(f"  index + per-text memo for {size:,} entries  {i_rss:6.1f} MB")
 
 
+class _SudachiAnalyzer(Analyzer):
+    """SudachiPy behind the same interface, for --compare-analyzers only (not a dependency)."""
+
+    def __init__(self, mode: str) -> None:  # noqa: D107 - deliberately skips Analyzer.__init__
+        import threading
+
+        from sudachipy import Dictionary, SplitMode
+
+        self._sudachi = Dictionary(dict="core").tokenizer(mode=getattr(SplitMode, mode))
+        self._lock = threading.Lock()
+        self._cache = {}
+        self._cache_size = 100_000
+        self._tokens = {}
+        self._memos = {}
+
+    def tokens(self, text: str, *, cache: bool = True):  # type: ignore[override]
+        from dialogs.qa.search.analyzer import Token
+        from dialogs.qa.search.normalize import fold, normalize
+
+        text = normalize(text)
+        if text in self._cache:
+            return self._cache[text]
+        out = []
+        for m in self._sudachi.tokenize(text):
+            pos = "-".join(p for p in m.part_of_speech()[:4] if p != "*")
+            key = (m.surface(), m.normalized_form(), pos)
+            tok = self._tokens.get(key)
+            if tok is None:
+                tok = self._tokens[key] = Token(m.surface(), fold(m.normalized_form()), pos)
+            out.append(tok)
+        result = tuple(out)
+        if cache:
+            self._cache[text] = result
+        return result
+
+
+ANALYZERS = {
+    "fugashi+unidic-lite": lambda: Analyzer(),
+    "sudachipy core, mode A": lambda: _SudachiAnalyzer("A"),
+    "sudachipy core, mode C": lambda: _SudachiAnalyzer("C"),
+}
+
+
+def analyzer_child(name: str, size: int) -> None:
+    texts = [t for e in synthetic_kb(load_entries(), size) for t in (e.question, e.answer)]
+    gc.collect()
+    rss0, shared0 = _rss()
+    analyzer = ANALYZERS[name]()
+    t0 = time.perf_counter()
+    for text in texts:
+        analyzer.tokens(text, cache=False)
+    elapsed = time.perf_counter() - t0
+    gc.collect()
+    rss1, shared1 = _rss()
+    print(sum(map(len, texts)) / elapsed / 1000, rss1 - rss0, shared1 - shared0)
+
+
+def compare_analyzers(size: int) -> None:
+    """The measurements behind the choice of analyser (dialogs/qa/search/README.md)."""
+    import subprocess
+
+    for name, make in ANALYZERS.items():
+        try:
+            analyzer = make()
+        except ImportError:
+            print(f"{name}: not installed (pip install sudachipy sudachidict_core to compare)")
+            continue
+        figures = []
+        for kb, ev in ((KB, EVAL), (MUNICIPAL_KB, MUNICIPAL_EVAL)):
+            index = SearchIndex.build(load_entries(kb), None, analyzer=analyzer)
+            with ev.open(encoding="utf-8") as f:
+                rows = [(r["query"], r["expected_id"]) for r in csv.DictReader(f)]
+            ranked = [[h.id for h in index.search(q)] for q, _ in rows]
+            hit1 = sum(ids[:1] == [e] for ids, (_, e) in zip(ranked, rows, strict=True)) / len(rows)
+            mrr = sum(
+                1 / (ids.index(e) + 1) for ids, (_, e) in zip(ranked, rows, strict=True) if e in ids
+            ) / len(rows)
+            figures.append(f"Hit@1 {hit1:.3f} MRR {mrr:.3f}")
+        out = subprocess.run(
+            [sys.executable, __file__, "--analyzer-child", name, "--size", str(size)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        kchars, rss, shared = (float(x) for x in out.stdout.split())
+        print(f"{name}:")
+        print(f"  starter eval {figures[0]};  municipal eval {figures[1]}")
+        print(
+            f"  speed {kchars:.0f} k characters/s;  RSS +{rss:.0f} MB (private {rss - shared:.0f} MB, dictionary pages {shared:.0f} MB)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--no-perf", action="store_true", help="quality figures only")
     parser.add_argument("--size", type=int, default=5000, help="synthetic knowledge-base size")
+    parser.add_argument("--compare-analyzers", action="store_true", help="fugashi+unidic-lite vs SudachiPy")
     parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--analyzer-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.size)
+        return
+    if args.analyzer_child:
+        analyzer_child(args.analyzer_child, args.size)
+        return
+    if args.compare_analyzers:
+        compare_analyzers(args.size)
         return
     quality(SearchIndex.build(load_entries(), None), EVAL)
     print()

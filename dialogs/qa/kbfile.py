@@ -37,7 +37,16 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "番号", "管理番号", "no", "項番", "識別子"),
     "question": ("question", "質問", "質問文", "問い", "問", "設問", "q"),
     "answer": ("answer", "回答", "回答文", "答え", "答", "a"),
-    "alternates": ("alternates", "alternate", "言い換え", "言い換え質問", "別の質問", "類似質問", "別表現", "同義質問"),
+    "alternates": (
+        "alternates",
+        "alternate",
+        "言い換え",
+        "言い換え質問",
+        "別の質問",
+        "類似質問",
+        "別表現",
+        "同義質問",
+    ),
     "tags": ("tags", "tag", "タグ", "分類", "カテゴリ", "カテゴリー", "キーワード"),
     "url": ("url", "リンク", "参考url", "関連url", "link"),
 }
@@ -139,7 +148,11 @@ def _parse_table(table: Iterable[Sequence[Any]]) -> KbReadResult:
         shown[col] = _cell(name)
     for col in REQUIRED:
         if col not in positions:
-            errors.append(KbError(1, col, "qa.kbfile.missing_column", {"column": col, "label": f"qa.kbfile.label.{col}"}))
+            errors.append(
+                KbError(
+                    1, col, "qa.kbfile.missing_column", {"column": col, "label": f"qa.kbfile.label.{col}"}
+                )
+            )
     if errors:
         return KbReadResult([], errors)
 
@@ -154,30 +167,54 @@ def _parse_table(table: Iterable[Sequence[Any]]) -> KbReadResult:
             if not values[col]:
                 row_errors.append(
                     KbError(
-                        rowno, col, "qa.kbfile.empty_cell", {"row": rowno, "column": shown[col], "label": f"qa.kbfile.label.{col}"}
+                        rowno,
+                        col,
+                        "qa.kbfile.empty_cell",
+                        {"row": rowno, "column": shown[col], "label": f"qa.kbfile.label.{col}"},
                     )
                 )
         for col, value in values.items():
             if len(value) > MAX_LENGTH[col]:
                 row_errors.append(
                     KbError(
-                        rowno, col, "qa.kbfile.too_long",
+                        rowno,
+                        col,
+                        "qa.kbfile.too_long",
                         {"row": rowno, "column": shown[col], "length": len(value), "limit": MAX_LENGTH[col]},
                     )
                 )
         entry_id = values["id"]
         if entry_id:
             if "\n" in entry_id or MULTI_SEPARATOR in entry_id:
-                row_errors.append(KbError(rowno, "id", "qa.kbfile.bad_id", {"row": rowno, "column": shown["id"], "value": entry_id}))
+                row_errors.append(
+                    KbError(
+                        rowno,
+                        "id",
+                        "qa.kbfile.bad_id",
+                        {"row": rowno, "column": shown["id"], "value": entry_id},
+                    )
+                )
             elif entry_id in first_row_of:
                 row_errors.append(
-                    KbError(rowno, "id", "qa.kbfile.duplicate_id", {"row": rowno, "column": shown["id"], "value": entry_id, "first_row": first_row_of[entry_id]})
+                    KbError(
+                        rowno,
+                        "id",
+                        "qa.kbfile.duplicate_id",
+                        {
+                            "row": rowno,
+                            "column": shown["id"],
+                            "value": entry_id,
+                            "first_row": first_row_of[entry_id],
+                        },
+                    )
                 )
             else:
                 first_row_of[entry_id] = rowno
         url = values.get("url", "")
         if url and not _URL.match(url):
-            row_errors.append(KbError(rowno, "url", "qa.kbfile.bad_url", {"row": rowno, "column": shown["url"]}))
+            row_errors.append(
+                KbError(rowno, "url", "qa.kbfile.bad_url", {"row": rowno, "column": shown["url"]})
+            )
         if row_errors:
             errors.extend(row_errors)
             continue

@@ -21,8 +21,15 @@ ROWS = [
         ["Teams", "録画"],
         "https://intranet.example.lg.jp/dx/teams/recording",
     ),
-    KbRow("formula", "=1+1 と表示したい", "- 箇条書きで始まる回答\n- 2行目", ["+81の電話番号", "@メンション"], ["-"], ""),
-    KbRow("plain", "質問,カンマ\"引用符\"入り", "回答です。", [], [], ""),
+    KbRow(
+        "formula",
+        "=1+1 と表示したい",
+        "- 箇条書きで始まる回答\n- 2行目",
+        ["+81の電話番号", "@メンション"],
+        ["-"],
+        "",
+    ),
+    KbRow("plain", '質問,カンマ"引用符"入り', "回答です。", [], [], ""),
 ]
 
 
@@ -63,7 +70,12 @@ def test_cp932_csv_with_japanese_headers_is_detected() -> None:
     result = read_kb(text.encode("cp932"), "faq.csv")
     assert result.ok, [e.message for e in result.errors]
     (row,) = result.rows
-    assert (row.id, row.question, row.alternates, row.tags) == ("q1", "電子申請とは?", ["オンライン申請", "ネット申請"], ["電子申請"])
+    assert (row.id, row.question, row.alternates, row.tags) == (
+        "q1",
+        "電子申請とは?",
+        ["オンライン申請", "ネット申請"],
+        ["電子申請"],
+    )
 
 
 def test_utf8_without_bom_and_extra_columns_are_accepted() -> None:
@@ -91,7 +103,12 @@ def test_bad_rows_are_reported_in_polite_japanese_with_row_and_column() -> None:
         "5行目の「answer」列が空です。回答文を入力してください。",
         "5行目の「url」列は http:// または https:// で始まるURLにしてください。",
     ]
-    assert [(e.row, e.column) for e in result.errors] == [(3, "question"), (4, "id"), (5, "answer"), (5, "url")]
+    assert [(e.row, e.column) for e in result.errors] == [
+        (3, "question"),
+        (4, "id"),
+        (5, "answer"),
+        (5, "url"),
+    ]
     assert result.errors[0].text("en") == 'Row 3: the "question" column is empty. Please enter the question.'
 
 

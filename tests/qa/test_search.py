@@ -14,7 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 STARTER = ROOT / "dialogs/qa/data/starter_faq.csv"
 
 SMALL = [
-    Entry("telework", "テレワークの申請方法を教えてください。", "所属長の承認を得てから、申請フォームで申し込みます。", tags=["働き方"]),
+    Entry(
+        "telework",
+        "テレワークの申請方法を教えてください。",
+        "所属長の承認を得てから、申請フォームで申し込みます。",
+        tags=["働き方"],
+    ),
     Entry("record", "Teams会議を録画するには?", "会議中に「レコーディングを開始」を選びます。"),
     Entry("printer", "複合機で両面印刷するには?", "印刷設定で「両面」を選びます。"),
     Entry("web", "Web会議の背景を変えたい", "ビデオ効果から背景を選びます。"),
@@ -96,7 +101,9 @@ def test_starter_kb_answers_common_questions(starter: SearchIndex, query: str, e
     assert 0.0 < hits[0].confidence <= 1.0
 
 
-@pytest.mark.parametrize("query", ["ほげほげふがふが", "asdfghjkl", "今日の天気はどうですか", "ラーメン屋の営業時間"])
+@pytest.mark.parametrize(
+    "query", ["ほげほげふがふが", "asdfghjkl", "今日の天気はどうですか", "ラーメン屋の営業時間"]
+)
 def test_nonsense_falls_below_the_threshold(starter: SearchIndex, query: str) -> None:
     assert not starter.is_confident(starter.search(query))
 
@@ -112,7 +119,9 @@ def test_hits_are_sorted_and_limited(starter: SearchIndex) -> None:
 def test_rebuilding_picks_up_a_new_entry() -> None:
     index = SearchIndex.build(SMALL, GROUPS)
     assert not index.is_confident(index.search("備品の貸出予約"))
-    index = SearchIndex.build([*SMALL, Entry("lend", "備品を借りたい", "備品の貸出予約は総務課の予約表で行います。")], GROUPS)
+    index = SearchIndex.build(
+        [*SMALL, Entry("lend", "備品を借りたい", "備品の貸出予約は総務課の予約表で行います。")], GROUPS
+    )
     hits = index.search("備品の貸出予約")
     assert hits[0].id == "lend" and index.is_confident(hits)
 
@@ -126,7 +135,9 @@ def test_empty_index_and_empty_query() -> None:
 
 def test_markdown_and_urls_in_answers_are_not_search_terms() -> None:
     entries = [
-        Entry("a", "研修の日程", "[研修カレンダー](https://intranet.example.lg.jp/dx/training) を見てください。"),
+        Entry(
+            "a", "研修の日程", "[研修カレンダー](https://intranet.example.lg.jp/dx/training) を見てください。"
+        ),
         Entry("b", "intranetとは何ですか", "庁内のWebサイトのことです。"),
     ]
     index = SearchIndex.build(entries, [])

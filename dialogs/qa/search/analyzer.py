@@ -152,8 +152,9 @@ class Analyzer:
         out: list[Token] = []
         known = self._tokens
         for line in parsed.split("\n"):
-            tok = known.get(line, False)
-            if tok is False:
+            if line in known:
+                tok = known[line]
+            else:
                 tok = known[line] = self._token(line)
             if tok is not None:
                 out.append(tok)

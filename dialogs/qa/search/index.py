@@ -21,8 +21,8 @@ import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from itertools import chain
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
@@ -93,9 +93,8 @@ class _SynonymMatcher:
 
     def __init__(self, groups: Iterable[Iterable[str]], analyzer: Analyzer) -> None:
         self._by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
-        groups = [tuple(g) for g in groups]
-        self.signature: tuple[tuple[str, ...], ...] = tuple(groups)
-        for gid, group in enumerate(groups):
+        self.signature: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in groups)
+        for gid, group in enumerate(self.signature):
             for term in group:
                 toks = [t for t in analyzer.tokens(term) if t.pos1 != "空白"]
                 if not toks:
@@ -235,7 +234,12 @@ def _terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _Terms:
             if in_span[i]:
                 words_optional.add(tok.lemma)
             # Adjacent nouns also as a pair (住民+票, 電子+申請): rewards the compound over its parts.
-            if prev == i - 1 and prev >= 0 and tokens[prev].pos.startswith(_NOUNISH) and tok.pos.startswith(_NOUNISH):
+            if (
+                prev == i - 1
+                and prev >= 0
+                and tokens[prev].pos.startswith(_NOUNISH)
+                and tok.pos.startswith(_NOUNISH)
+            ):
                 pair = tokens[prev].lemma + "+" + tok.lemma
                 words.append(pair)
                 if in_span[i] or in_span[prev]:
@@ -297,7 +301,9 @@ class _Channel:
             lengths = np.fromiter(map(len, lists), dtype=np.int64, count=n)
             total = int(lengths.sum())
             if total:
-                cols = np.fromiter(map(vocab.__getitem__, chain.from_iterable(lists)), dtype=np.int64, count=total)
+                cols = np.fromiter(
+                    map(vocab.__getitem__, chain.from_iterable(lists)), dtype=np.int64, count=total
+                )
                 fields.append((fname, lengths, cols))
         self.vocab = vocab
         self.n_docs = n
