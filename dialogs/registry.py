@@ -14,6 +14,7 @@ from dialogs import delivery as delivery_feature
 from dialogs import help as help_feature
 from dialogs import qa as qa_feature
 from dialogs import roster as roster_feature
+from dialogs import survey as survey_feature
 from dialogs.router import Router, RouteTable
 
 
@@ -35,6 +36,7 @@ def features() -> tuple[Feature, ...]:
         Feature("help", help_feature.router),
         delivery_feature.feature(),
         roster_feature.feature(),
+        survey_feature.feature(),
         qa_feature.feature(),
     )
 

@@ -1,0 +1,785 @@
+"""「サーベイ」 and 「回答状況」 for the DX division, and the answer card's buttons for everyone.
+
+サーベイ                         list surveys with their schedule and latest round
+サーベイ 作成 [DXマインド|ツール活用|業務量]   create from a template (no name: a menu, incl. the builder)
+サーベイ 予定 <サーベイ番号>           schedule form (monthly / quarterly / cron, audience, window, reminders)
+サーベイ 開始 <サーベイ番号> [営業日数]  open a round now
+サーベイ 延長 <回番号> <営業日数>       extend an open round
+サーベイ 締切 <回番号>                close early (after a confirmation)
+サーベイ 督促 <回番号>                remind non-respondents now
+サーベイ 結果 [回番号]                results card of a closed round
+サーベイ しきい値 <サーベイ番号> <3〜25>   anonymity threshold
+サーベイ ツール <サーベイ番号> A、B、C    edit the tool list of a ツール活用 survey
+サーベイ 結果送信先                   post results into this conversation (run it in the DX channel)
+回答状況 [回番号]                    live response rate of open rounds
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.api import Role, Turn
+from dialogs.business_days import JST, is_business_day, non_business_reason
+from dialogs.router import Router, fold
+from dialogs.survey import cards, service
+from dialogs.survey.jobs import recurrence_of
+from dialogs.survey.loader import from_builder
+from dialogs.survey.questions import AnswerRejected, DefinitionError, MissingAnswers, parse_questions
+from dialogs.survey.results import compute_results, compute_trend, response_rates
+from dialogs.survey.schedule import KINDS, Recurrence, ScheduleError, describe, next_fire, parse_hhmm
+from dialogs.survey.templates import TEMPLATES, find_template, tool_questions
+from storage.models import AppSetting, Department, Section, Survey, SurveyRound, SurveySchedule
+
+log = logging.getLogger(__name__)
+router = Router("survey")
+
+BUILDER_TYPES = ("scale5", "scale11", "single", "multi", "number", "text")
+
+
+def _log_extra(turn: Turn) -> dict[str, Any]:
+    return {"extra": {"correlation_id": turn.correlation_id}}
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+# --- answering (anyone who received the card) -----------------------------------------------------
+
+
+@router.action("survey.answer", role=Role.ANYONE)
+async def on_answer(turn: Turn, data: dict[str, Any]) -> None:
+    now = turn.services.clock()
+    try:
+        outcome = await service.submit_answer(
+            turn.session, data, person_id=turn.identity.person_id, reply_to_id=turn.reply_to_id, now=now
+        )
+    except AnswerRejected as exc:
+        log.warning(
+            "survey answer rejected: %s (round %s)", exc.reason, _int(data.get("round")), **_log_extra(turn)
+        )
+        if exc.question:
+            label = await _question_label(turn, data, exc.question)
+            await turn.reply(turn.t("survey.answer.invalid", question=label))
+        else:
+            await turn.reply(turn.t("survey.answer.rejected"))
+        return
+    except MissingAnswers as exc:
+        labels = "、".join(q.label(turn.locale) for q in exc.questions[:5])
+        await turn.reply(turn.t("survey.answer.missing", questions=labels))
+        return
+    except service.RoundClosed:
+        await turn.reply(turn.t("survey.answer.closed"))
+        return
+    except service.AlreadyAnswered:
+        await turn.reply(turn.t("survey.answer.already"))
+        return
+    rnd, recipient = outcome.round, outcome.recipient
+    survey = await turn.session.get(Survey, rnd.survey_id)
+    assert survey is not None
+    card = cards.answered_card(
+        survey, rnd, recipient.id, turn.locale, replaced=outcome.replaced, key=outcome.edit_key
+    )
+    if turn.reply_to_id:
+        await turn.update_card(turn.reply_to_id, card)
+    else:
+        await turn.reply_card(card)
+    await service.mark_other_copies_answered(
+        turn.session, rnd, recipient, turn.reply_to_id, survey, turn.locale, now
+    )
+    await turn.reply(turn.t("survey.answer.replaced" if outcome.replaced else "survey.answer.thanks"))
+
+
+async def _question_label(turn: Turn, data: dict[str, Any], key: str) -> str:
+    rnd = await turn.session.get(SurveyRound, _int(data.get("round")) or 0)
+    if rnd is not None:
+        for q in parse_questions(rnd.questions):
+            if q.key == key:
+                return q.label(turn.locale)
+    return key
+
+
+@router.action("survey.edit", role=Role.ANYONE)
+async def on_edit(turn: Turn, data: dict[str, Any]) -> None:
+    now = turn.services.clock()
+    try:
+        rnd, recipient = await service.check_card(
+            turn.session, data, turn.identity.person_id, turn.reply_to_id
+        )
+    except AnswerRejected as exc:
+        log.warning("survey edit rejected: %s", exc.reason, **_log_extra(turn))
+        await turn.reply(turn.t("survey.answer.rejected"))
+        return
+    if not service.is_open(rnd, now):
+        await turn.reply(turn.t("survey.answer.closed"))
+        return
+    key = data.get("key") if isinstance(data.get("key"), str) else None
+    prefill = await service.previous_values(turn.session, rnd, recipient, key)
+    survey = await turn.session.get(Survey, rnd.survey_id)
+    assert survey is not None
+    card = cards.answer_card(
+        survey,
+        rnd,
+        parse_questions(rnd.questions),
+        recipient.id,
+        turn.locale,
+        prefill=prefill or None,
+        key=key,
+        notice=turn.t("survey.card.editing"),
+    )
+    if turn.reply_to_id:
+        await turn.update_card(turn.reply_to_id, card)
+    else:
+        await turn.reply_card(card)
+
+
+# --- the DX division ------------------------------------------------------------------------------
+
+SUB = {
+    "一覧": "list",
+    "list": "list",
+    "作成": "create",
+    "新規": "create",
+    "create": "create",
+    "予定": "schedule",
+    "スケジュール": "schedule",
+    "schedule": "schedule",
+    "開始": "open",
+    "open": "open",
+    "延長": "extend",
+    "extend": "extend",
+    "締切": "close",
+    "締め切り": "close",
+    "close": "close",
+    "督促": "remind",
+    "リマインド": "remind",
+    "remind": "remind",
+    "結果": "results",
+    "results": "results",
+    "しきい値": "threshold",
+    "threshold": "threshold",
+    "ツール": "tools",
+    "tools": "tools",
+    "結果送信先": "destination",
+    "destination": "destination",
+}
+
+
+@router.command(
+    "サーベイ", "パルスサーベイ", "survey", role=Role.AUTHOR, help_key="survey.cmd.survey", usage="サーベイ"
+)
+async def survey_command(turn: Turn, args: str) -> None:
+    words = args.split(maxsplit=1)
+    sub = SUB.get(fold(words[0])) if words else "list"
+    rest = words[1] if len(words) > 1 else ""
+    if sub is None:
+        await turn.reply(turn.t("survey.cmd.unknown"))
+        return
+    await {
+        "list": cmd_list,
+        "create": cmd_create,
+        "schedule": cmd_schedule,
+        "open": cmd_open,
+        "extend": cmd_extend,
+        "close": cmd_close,
+        "remind": cmd_remind,
+        "results": cmd_results,
+        "threshold": cmd_threshold,
+        "tools": cmd_tools,
+        "destination": cmd_destination,
+    }[sub](turn, rest)
+
+
+async def _schedule_of(turn: Turn, survey_id: int) -> SurveySchedule | None:
+    return await turn.session.scalar(
+        select(SurveySchedule)
+        .where(SurveySchedule.survey_id == survey_id)
+        .order_by(SurveySchedule.id.desc())
+        .limit(1)
+    )
+
+
+async def cmd_list(turn: Turn, _: str) -> None:
+    surveys = (
+        await turn.session.scalars(select(Survey).where(Survey.archived.is_(False)).order_by(Survey.id))
+    ).all()
+    rows = []
+    for s in surveys:
+        latest = await turn.session.scalar(
+            select(SurveyRound).where(SurveyRound.survey_id == s.id).order_by(SurveyRound.id.desc()).limit(1)
+        )
+        rows.append((s, await _schedule_of(turn, s.id), latest))
+
+    def desc(schedule: SurveySchedule) -> str:
+        text = describe(recurrence_of(schedule), turn.locale)
+        if not schedule.active:
+            return text + turn.t("survey.list.stopped")
+        if schedule.next_run_at:
+            text += turn.t("survey.list.next", when=cards.format_datetime_ja(schedule.next_run_at))
+        return text
+
+    await turn.reply_card(cards.survey_list_card(rows, turn.locale, desc), text=turn.t("survey.list.title"))
+
+
+async def cmd_create(turn: Turn, rest: str) -> None:
+    if not rest.strip():
+        await turn.reply_card(
+            cards.template_menu_card(list(TEMPLATES.values()), turn.locale),
+            text=turn.t("survey.create.title"),
+        )
+        return
+    tpl = find_template(rest.strip())
+    if tpl is None:
+        await turn.reply(turn.t("survey.create.unknown", names="、".join(t.name for t in TEMPLATES.values())))
+        return
+    await _create_from_template(turn, tpl.key)
+
+
+async def _create_from_template(turn: Turn, key: str) -> None:
+    tpl = TEMPLATES[key]
+    survey = await service.create_survey(
+        turn.session,
+        title=tpl.name,
+        questions=tpl.questions(),
+        anonymous=tpl.anonymous,
+        threshold=turn.services.settings.survey_threshold,
+        template=tpl.key,
+        description=tpl.description,
+        created_by=turn.identity.person_id,
+        now=turn.services.clock(),
+    )
+    await service.audit(
+        turn.session,
+        turn.identity.person_id,
+        turn.identity.email or "teams",
+        "survey.create",
+        {"survey": survey.id, "template": key},
+        turn.services.clock(),
+    )
+    await turn.reply_card(
+        cards.created_card(survey, turn.locale),
+        text=turn.t("survey.created.title", title=survey.title, id=survey.id),
+    )
+
+
+@router.action("survey.create.menu", role=Role.AUTHOR)
+async def on_create_menu(turn: Turn, data: dict[str, Any]) -> None:
+    await cmd_create(turn, "")
+
+
+@router.action("survey.create", role=Role.AUTHOR)
+async def on_create(turn: Turn, data: dict[str, Any]) -> None:
+    key = str(data.get("template") or "")
+    if key not in TEMPLATES:
+        await turn.reply(turn.t("core.unknown_action"))
+        return
+    await _create_from_template(turn, key)
+
+
+@router.action("survey.builder.form", role=Role.AUTHOR)
+async def on_builder_form(turn: Turn, data: dict[str, Any]) -> None:
+    types = [(k, turn.t(f"survey.type.{k}")) for k in BUILDER_TYPES]
+    await turn.reply_card(cards.builder_card(turn.locale, types), text=turn.t("survey.builder.title"))
+
+
+@router.action("survey.builder.save", role=Role.AUTHOR)
+async def on_builder_save(turn: Turn, data: dict[str, Any]) -> None:
+    try:
+        definition = from_builder(data, cards.BUILDER_ROWS)
+    except DefinitionError as exc:
+        await turn.reply(turn.t("survey.builder.errors", problems="\n".join(f"- {p}" for p in exc.problems)))
+        return
+    survey = await service.create_survey(
+        turn.session,
+        title=definition.title,
+        questions=definition.questions,
+        anonymous=definition.anonymous,
+        threshold=definition.threshold or turn.services.settings.survey_threshold,
+        created_by=turn.identity.person_id,
+        now=turn.services.clock(),
+    )
+    await service.audit(
+        turn.session,
+        turn.identity.person_id,
+        turn.identity.email or "teams",
+        "survey.create",
+        {"survey": survey.id, "source": "builder"},
+        turn.services.clock(),
+    )
+    await turn.reply_card(
+        cards.created_card(survey, turn.locale),
+        text=turn.t("survey.created.title", title=survey.title, id=survey.id),
+    )
+
+
+async def _survey_arg(turn: Turn, rest: str) -> Survey | None:
+    survey_id = _int(rest.split()[0]) if rest.split() else None
+    survey = await turn.session.get(Survey, survey_id) if survey_id else None
+    if survey is None:
+        await turn.reply(turn.t("survey.err.no_survey"))
+    return survey
+
+
+async def _round_arg(turn: Turn, rest: str, status: str | None = None) -> SurveyRound | None:
+    round_id = _int(rest.split()[0]) if rest.split() else None
+    if round_id is None and status:
+        rnd = await turn.session.scalar(
+            select(SurveyRound).where(SurveyRound.status == status).order_by(SurveyRound.id.desc()).limit(1)
+        )
+    else:
+        rnd = await turn.session.get(SurveyRound, round_id) if round_id else None
+    if rnd is None:
+        await turn.reply(turn.t("survey.err.no_round"))
+    return rnd
+
+
+async def _departments_and_sections(turn: Turn) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    depts = [
+        (i, n)
+        for i, n in (
+            await turn.session.execute(
+                select(Department.id, Department.name).order_by(Department.sort_order, Department.id)
+            )
+        ).all()
+    ]
+    sections = [
+        (i, n)
+        for i, n in (
+            await turn.session.execute(
+                select(Section.id, Section.name)
+                .where(Section.active.is_(True))
+                .order_by(Section.department_id, Section.sort_order, Section.id)
+            )
+        ).all()
+    ]
+    return depts, sections
+
+
+async def cmd_schedule(turn: Turn, rest: str) -> None:
+    survey = await _survey_arg(turn, rest)
+    if survey is None:
+        return
+    depts, sections = await _departments_and_sections(turn)
+    card = cards.schedule_card(survey, await _schedule_of(turn, survey.id), depts, sections, turn.locale)
+    await turn.reply_card(card, text=turn.t("survey.schedule.title", title=survey.title))
+
+
+@router.action("survey.schedule.form", role=Role.AUTHOR)
+async def on_schedule_form(turn: Turn, data: dict[str, Any]) -> None:
+    await cmd_schedule(turn, str(data.get("survey", "")))
+
+
+def _parse_reminders(value: str) -> list[dict[str, Any]]:
+    out = []
+    for part in re.split(r"[,、\s]+", value.strip()):
+        if not part:
+            continue
+        days, _, at = part.partition("@")
+        n = _int(days)
+        if n is None or not 0 <= n <= 20:
+            raise ScheduleError(f"督促 {part!r} は「2@10:00」の形で指定してください")
+        parse_hhmm(at or "09:00")
+        out.append({"days_before": n, "at": at or "09:00"})
+    return out
+
+
+@router.action("survey.schedule.save", role=Role.AUTHOR)
+async def on_schedule_save(turn: Turn, data: dict[str, Any]) -> None:
+    survey = await turn.session.get(Survey, _int(data.get("survey")) or 0)
+    if survey is None:
+        await turn.reply(turn.t("survey.err.no_survey"))
+        return
+    kind = str(data.get("kind") or "monthly")
+    try:
+        if kind not in KINDS:
+            raise ScheduleError(kind)
+        rec = Recurrence(
+            kind,
+            _int(data.get("nth")) or 2,
+            str(data.get("at") or "10:00")[:5],
+            str(data.get("cron") or "").strip() or None,
+        )
+        rec.validate()
+        window = _int(data.get("window")) or 5
+        if not 1 <= window <= 30:
+            raise ScheduleError("回答期間は1〜30営業日にしてください")
+        reminders = _parse_reminders(str(data.get("reminders") or ""))
+    except ScheduleError as exc:
+        await turn.reply(turn.t("survey.schedule.error", problem=str(exc)))
+        return
+    roles = [r for r in str(data.get("roles") or "leader,subleader").split(",") if r in service.ROLES]
+    audience = service.normalise_audience(
+        {
+            "roles": roles,
+            "department_ids": [
+                d for d in str(data.get("departments") or "").split(",") if d.strip().isdigit()
+            ],
+            "section_ids": [s for s in str(data.get("sections") or "").split(",") if s.strip().isdigit()],
+        }
+    )
+    now = turn.services.clock()
+    schedule = await _schedule_of(turn, survey.id)
+    if schedule is None:
+        schedule = SurveySchedule(survey_id=survey.id, created_by=turn.identity.person_id, created_at=now)
+        turn.session.add(schedule)
+    schedule.kind = rec.kind
+    schedule.nth_business_day = rec.nth
+    schedule.at_time = rec.at
+    schedule.cron = rec.cron
+    schedule.audience = audience
+    schedule.window_business_days = window
+    schedule.close_time = schedule.close_time or "17:00"
+    schedule.reminders = reminders
+    schedule.active = True
+    schedule.next_run_at = next_fire(rec, now)
+    await turn.session.flush()
+    await service.audit(
+        turn.session,
+        turn.identity.person_id,
+        turn.identity.email or "teams",
+        "survey.schedule",
+        {"survey": survey.id, "kind": rec.kind},
+        now,
+    )
+    await turn.reply(
+        turn.t(
+            "survey.schedule.saved",
+            title=survey.title,
+            schedule=describe(rec, turn.locale),
+            next=cards.format_datetime_ja(schedule.next_run_at),
+            window=window,
+        )
+    )
+
+
+@router.action("survey.schedule.stop", role=Role.AUTHOR)
+async def on_schedule_stop(turn: Turn, data: dict[str, Any]) -> None:
+    schedule = await _schedule_of(turn, _int(data.get("survey")) or 0)
+    if schedule is None:
+        await turn.reply(turn.t("survey.err.no_survey"))
+        return
+    schedule.active = False
+    await service.audit(
+        turn.session,
+        turn.identity.person_id,
+        turn.identity.email or "teams",
+        "survey.schedule.stop",
+        {"survey": schedule.survey_id},
+        turn.services.clock(),
+    )
+    await turn.reply(turn.t("survey.schedule.stopped"))
+
+
+async def cmd_open(turn: Turn, rest: str) -> None:
+    survey = await _survey_arg(turn, rest)
+    if survey is None:
+        return
+    parts = rest.split()
+    await _open_now(turn, survey, _int(parts[1]) if len(parts) > 1 else None)
+
+
+@router.action("survey.open", role=Role.AUTHOR)
+async def on_open(turn: Turn, data: dict[str, Any]) -> None:
+    survey = await turn.session.get(Survey, _int(data.get("survey")) or 0)
+    if survey is None:
+        await turn.reply(turn.t("survey.err.no_survey"))
+        return
+    await _open_now(turn, survey, None)
+
+
+async def _open_now(turn: Turn, survey: Survey, window: int | None) -> None:
+    now = turn.services.clock()
+    running = await turn.session.scalar(
+        select(SurveyRound.id).where(SurveyRound.survey_id == survey.id, SurveyRound.status == "open")
+    )
+    if running:
+        await turn.reply(turn.t("survey.open.already", round=running))
+        return
+    schedule = await _schedule_of(turn, survey.id)
+    rnd = await service.create_round(
+        turn.session,
+        survey,
+        open_at=now,
+        now=now,
+        audience=schedule.audience if schedule else None,
+        window_business_days=window or (schedule.window_business_days if schedule else 5),
+        close_time=schedule.close_time if schedule else "17:00",
+        reminders=schedule.reminders if schedule else None,
+    )
+    invited = await service.open_round(turn.session, rnd, now, turn.services.settings)
+    await service.audit(
+        turn.session,
+        turn.identity.person_id,
+        turn.identity.email or "teams",
+        "survey.open",
+        {"survey": survey.id, "round": rnd.id},
+        now,
+    )
+    note = ""
+    today = now.astimezone(JST).date()
+    if not is_business_day(today):
+        note = turn.t("survey.open.holiday_note", reason=non_business_reason(today) or "")
+    await turn.reply(
+        turn.t(
+            "survey.open.done",
+            title=survey.title,
+            round=rnd.id,
+            invited=invited,
+            deadline=cards.deadline(rnd, turn.locale),
+        )
+        + note
+    )
+
+
+async def cmd_extend(turn: Turn, rest: str) -> None:
+    parts = rest.split()
+    days = _int(parts[1]) if len(parts) > 1 else None
+    if days is None or not 1 <= days <= 20:
+        await turn.reply(turn.t("survey.extend.usage"))
+        return
+    rnd = await _round_arg(turn, rest)
+    if rnd is None:
+        return
+    now = turn.services.clock()
+    try:
+        new_close = await service.extend_round(turn.session, rnd, days, now)
+    except service.RoundClosed:
+        await turn.reply(turn.t("survey.err.not_open"))
+        return
+    await service.audit(
+        turn.session,
+        turn.identity.person_id,
+        turn.identity.email or "teams",
+        "survey.extend",
+        {"round": rnd.id, "days": days},
+        now,
+    )
+    await turn.reply(turn.t("survey.extend.done", round=rnd.id, deadline=cards.format_datetime_ja(new_close)))
+
+
+async def cmd_close(turn: Turn, rest: str) -> None:
+    rnd = await _round_arg(turn, rest, status="open")
+    if rnd is None:
+        return
+    if rnd.status != "open":
+        await turn.reply(turn.t("survey.err.not_open"))
+        return
+    survey = await turn.session.get(Survey, rnd.survey_id)
+    assert survey is not None
+    await turn.reply_card(
+        cards.confirm_close_card(survey, rnd, turn.locale), text=turn.t("survey.close.confirm_title")
+    )
+
+
+@router.action("survey.close.ask", role=Role.AUTHOR)
+async def on_close_ask(turn: Turn, data: dict[str, Any]) -> None:
+    await cmd_close(turn, str(data.get("round", "")))
+
+
+@router.action("survey.close", role=Role.AUTHOR)
+async def on_close(turn: Turn, data: dict[str, Any]) -> None:
+    rnd = await turn.session.get(SurveyRound, _int(data.get("round")) or 0)
+    if rnd is None:
+        await turn.reply(turn.t("survey.err.no_round"))
+        return
+    now = turn.services.clock()
+    if not await service.close_round(turn.session, rnd, now, turn.services.settings, early=True):
+        await turn.reply(turn.t("survey.err.not_open"))
+        return
+    await service.audit(
+        turn.session,
+        turn.identity.person_id,
+        turn.identity.email or "teams",
+        "survey.close",
+        {"round": rnd.id},
+        now,
+    )
+    await turn.reply(turn.t("survey.close.done", round=rnd.id))
+    await _send_results(turn, rnd)
+
+
+async def cmd_remind(turn: Turn, rest: str) -> None:
+    rnd = await _round_arg(turn, rest, status="open")
+    if rnd is None:
+        return
+    await _remind(turn, rnd)
+
+
+@router.action("survey.remind", role=Role.AUTHOR)
+async def on_remind(turn: Turn, data: dict[str, Any]) -> None:
+    rnd = await turn.session.get(SurveyRound, _int(data.get("round")) or 0)
+    if rnd is None:
+        await turn.reply(turn.t("survey.err.no_round"))
+        return
+    await _remind(turn, rnd)
+
+
+async def _remind(turn: Turn, rnd: SurveyRound) -> None:
+    now = turn.services.clock()
+    if rnd.status != "open":
+        await turn.reply(turn.t("survey.err.not_open"))
+        return
+    count = await service.remind_now(turn.session, rnd, now, turn.services.settings)
+    await service.audit(
+        turn.session,
+        turn.identity.person_id,
+        turn.identity.email or "teams",
+        "survey.remind",
+        {"round": rnd.id, "count": count},
+        now,
+    )
+    await turn.reply(turn.t("survey.remind.done", count=count))
+
+
+async def cmd_results(turn: Turn, rest: str) -> None:
+    rnd = await _round_arg(turn, rest, status="closed")
+    if rnd is None:
+        return
+    if rnd.status != "closed":
+        await turn.reply(turn.t("survey.results.not_closed", round=rnd.id))
+        return
+    await _send_results(turn, rnd)
+
+
+@router.action("survey.results", role=Role.AUTHOR)
+async def on_results(turn: Turn, data: dict[str, Any]) -> None:
+    await cmd_results(turn, str(data.get("round", "")))
+
+
+async def _send_results(turn: Turn, rnd: SurveyRound) -> None:
+    survey = await turn.session.get(Survey, rnd.survey_id)
+    assert survey is not None
+    res = await compute_results(turn.session, rnd.id)
+    trend = await compute_trend(turn.session, survey.id, upto_round=rnd.id)
+    card = cards.results_card(
+        survey, rnd, res, turn.services.settings, turn.locale, trend=trend, now=turn.services.clock()
+    )
+    await turn.reply_card(card, text=cards.results_preview(survey, rnd, res, turn.locale))
+
+
+async def cmd_threshold(turn: Turn, rest: str) -> None:
+    survey = await _survey_arg(turn, rest)
+    if survey is None:
+        return
+    parts = rest.split()
+    value = _int(parts[1]) if len(parts) > 1 else None
+    if value is None or not 3 <= value <= 25:
+        await turn.reply(turn.t("survey.threshold.usage"))
+        return
+    survey.threshold = value
+    await service.audit(
+        turn.session,
+        turn.identity.person_id,
+        turn.identity.email or "teams",
+        "survey.threshold",
+        {"survey": survey.id, "threshold": value},
+        turn.services.clock(),
+    )
+    await turn.reply(turn.t("survey.threshold.done", title=survey.title, k=value))
+
+
+async def cmd_tools(turn: Turn, rest: str) -> None:
+    survey = await _survey_arg(turn, rest)
+    if survey is None:
+        return
+    parts = rest.split(maxsplit=1)
+    names = [n.strip() for n in re.split(r"[、,，]", parts[1] if len(parts) > 1 else "") if n.strip()]
+    if not names or len(names) > 30:
+        current = "、".join(q.get("tool") for q in survey.questions if q.get("tool")) or "—"
+        await turn.reply(turn.t("survey.tools.usage", current=current))
+        return
+    others = [q for q in survey.questions if not q.get("tool")]
+    survey.questions = tool_questions(names) + others
+    await service.audit(
+        turn.session,
+        turn.identity.person_id,
+        turn.identity.email or "teams",
+        "survey.tools",
+        {"survey": survey.id, "tools": names},
+        turn.services.clock(),
+    )
+    await turn.reply(turn.t("survey.tools.done", title=survey.title, tools="、".join(names)))
+
+
+async def cmd_destination(turn: Turn, _: str) -> None:
+    setting = await turn.session.get(AppSetting, service.RESULTS_SETTING)
+    value = {"conversation_id": turn.conversation.id, "type": turn.conversation.type}
+    if setting is None:
+        turn.session.add(AppSetting(key=service.RESULTS_SETTING, value=value))
+    else:
+        setting.value = value
+    await service.audit(
+        turn.session,
+        turn.identity.person_id,
+        turn.identity.email or "teams",
+        "survey.destination",
+        {"type": turn.conversation.type},
+        turn.services.clock(),
+    )
+    await turn.reply(turn.t("survey.destination.done"))
+
+
+# --- 回答状況 -----------------------------------------------------------------------------------------
+
+
+@router.command("回答状況", "response rate", role=Role.AUTHOR, help_key="survey.cmd.status", usage="回答状況")
+async def status_command(turn: Turn, args: str) -> None:
+    if args.strip():
+        rnd = await _round_arg(turn, args)
+        rounds = [rnd] if rnd else []
+        if not rounds:
+            return
+    else:
+        rounds = list(
+            (
+                await turn.session.scalars(
+                    select(SurveyRound).where(SurveyRound.status == "open").order_by(SurveyRound.id)
+                )
+            ).all()
+        )
+        if not rounds:
+            await turn.reply(turn.t("survey.status.none"))
+            return
+    for rnd in rounds:
+        await _status(turn, rnd)
+
+
+@router.action("survey.status", role=Role.AUTHOR)
+async def on_status(turn: Turn, data: dict[str, Any]) -> None:
+    rnd = await turn.session.get(SurveyRound, _int(data.get("round")) or 0)
+    if rnd is None:
+        await turn.reply(turn.t("survey.err.no_round"))
+        return
+    card = await _status_card(turn, rnd)
+    if turn.reply_to_id:
+        await turn.update_card(turn.reply_to_id, card)
+    else:
+        await turn.reply_card(card)
+
+
+async def _status_card(turn: Turn, rnd: SurveyRound) -> dict[str, Any]:
+    survey = await turn.session.get(Survey, rnd.survey_id)
+    assert survey is not None
+    rates = await response_rates(turn.session, rnd.id)
+    return cards.status_card(survey.title, rnd.label, rnd, rates, turn.locale)
+
+
+async def _status(turn: Turn, rnd: SurveyRound) -> None:
+    card = await _status_card(turn, rnd)
+    rates = await response_rates(turn.session, rnd.id)
+    await turn.reply_card(
+        card,
+        text=turn.t(
+            "survey.status.preview",
+            rate=cards.pct(rates[0].rate),
+            n=rates[0].responded,
+            total=rates[0].invited,
+        ),
+    )
