@@ -28,12 +28,15 @@ router = Router("qa")
 
 def feature() -> Feature:
     from bot.api import Job
+    from dialogs.delivery import on_progress
     from dialogs.qa import admin, answers, suggestions, tickets  # noqa: F401  (register the routes)
     from dialogs.qa.cli import register
     from dialogs.qa.seed import seed_demo
     from dialogs.qa.service import on_startup, poll_versions
     from dialogs.registry import Feature
 
+    # Registered here, not at start-up, so a separate `dxbot delivery worker` process reports too.
+    on_progress("qa", tickets.on_delivery_progress)
     return Feature(
         "qa",
         router,

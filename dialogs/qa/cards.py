@@ -214,7 +214,15 @@ def ticket_card(t: T, ticket: Ticket) -> dict[str, Any]:
                 )
             )
         elif ticket.answer_delivery_error:
-            body.append(text(t("qa.ticket.not_delivered"), color="Attention", size="Small"))
+            body.append(
+                text(
+                    t("qa.ticket.not_delivered", reason=_delivery_reason(t, ticket.answer_delivery_error)),
+                    color="Attention",
+                    size="Small",
+                )
+            )
+        else:
+            body.append(text(t("qa.ticket.sending"), isSubtle=True, size="Small"))
     if ticket.entry_key:
         body.append(text(t("qa.ticket.in_kb", id=ticket.entry_key), isSubtle=True, size="Small"))
 
@@ -236,11 +244,20 @@ def ticket_card(t: T, ticket: Ticket) -> dict[str, Any]:
                 [submit(t("qa.ticket.answer"), "qa.ticket.answer", style="positive", ticket=ticket.id)]
             )
         )
+    if ticket.answer and ticket.answer_delivery_error and not ticket.answer_delivered_at:
+        actions.append(submit(t("qa.ticket.resend"), "qa.ticket.resend", ticket=ticket.id))
     if ticket.answer and not ticket.entry_key:
         actions.append(submit(t("qa.ticket.to_kb"), "qa.ticket.to_kb", ticket=ticket.id))
     if status != TicketStatus.CLOSED:
         actions.append(submit(t("qa.ticket.close"), "qa.ticket.close", ticket=ticket.id))
     return adaptive_card(body, actions=actions or None)
+
+
+_REASONS = ("blocked", "uninstalled", "no_conversation")
+
+
+def _delivery_reason(t: T, error: str) -> str:
+    return t(f"qa.ticket.reason.{error}") if error in _REASONS else t("qa.ticket.reason.other")
 
 
 def answer_to_asker_card(t: T, ticket: Ticket) -> dict[str, Any]:

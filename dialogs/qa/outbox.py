@@ -1,27 +1,29 @@
-"""Where QA messages go outside a turn: the DX division's inquiry channel, and an asker's 1:1 chat.
+"""Where QA messages go outside a turn, all through the delivery engine (dialogs/delivery):
+the DX division's inquiry channel, and an asker's 1:1 chat.
 
-    desk = await desk_address(session)                  # None until an admin sets the channel
-    activity_id = await services.messenger.send(desk, Message(card=...))
-    await send_to_person(services, session, ticket, Message(card=...))
+    desk = await desk_address(session)                   # None until an admin sets the channel
+    await to_desk(session, "qa", ticket.id, Message(card=...), purpose="card", now=now)
+    await to_asker(services, session, ticket, Message(card=...), purpose="answer")
 
-``send_to_person`` is the one place that reaches an asker. It uses ``services.messenger`` directly
-today; when the delivery engine lands (dialogs/delivery), only this function changes.
+Nothing here sends by itself: rows are queued in the caller's transaction and the delivery worker
+sends them after it commits, under Teams' limits, with retries.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.api import Address, Message, SendError, Services
+from bot.api import Address, Message, Services
+from dialogs.delivery import DeliveryItem, Recipient, enqueue
 from storage import references
 from storage.models import AppSetting, ConversationRef, Ticket
 
-log = logging.getLogger(__name__)
 DESK_SETTING = "qa.inquiry_channel"
+KIND = "qa"  # ref_id: the ticket id (0: channel notices not about one ticket)
+BOX_KIND = "qa-box"  # ref_id: the suggestion id
 
 
 def base_conversation_id(conversation_id: str) -> str:
@@ -48,7 +50,7 @@ async def desk_conversation_id(session: AsyncSession) -> str | None:
 
 
 async def channel_address(session: AsyncSession, conversation_id: str) -> Address | None:
-    """The address of a channel (top level, not a thread) from the references the bot stored."""
+    """The address of a channel's top level (new posts, not a reply in a thread)."""
     base = base_conversation_id(conversation_id)
     row = await session.scalar(
         select(ConversationRef)
@@ -78,15 +80,35 @@ async def desk_address(session: AsyncSession) -> Address | None:
     return await channel_address(session, cid) if cid else None
 
 
-async def send_to_person(services: Services, session: AsyncSession, ticket: Ticket, message: Message) -> str:
-    """Send ``message`` to the asker of ``ticket`` in their 1:1 chat; return the activity id.
+async def to_desk(
+    session: AsyncSession, kind: str, ref_id: int, message: Message, *, purpose: str, now: datetime
+) -> bool:
+    """Queue ``message`` for the inquiry channel; False when none is set."""
+    desk = await desk_address(session)
+    if desk is None:
+        return False
+    await enqueue(session, kind, ref_id, [DeliveryItem(Recipient(address=desk), message, purpose)], now=now)
+    return True
 
-    Uses the stored personal chat, or re-creates it from the Teams user id. Raises SendError."""
-    address = None
-    if ticket.asker_aad_object_id:
-        address = await references.personal_address(session, ticket.asker_aad_object_id)
-    if address is None:
-        address = await services.messenger.create_personal_conversation(
+
+async def to_asker(
+    services: Services, session: AsyncSession, ticket: Ticket, message: Message, *, purpose: str
+) -> None:
+    """Queue ``message`` for the asker of ``ticket`` in their 1:1 chat.
+
+    The delivery engine finds the chat from the Teams user when it sends. Someone who asked only in a
+    channel has no 1:1 chat with the bot yet: it is opened here (raises SendError if Teams refuses)."""
+    recipient: Recipient
+    aad = ticket.asker_aad_object_id
+    known = aad is not None and await session.scalar(
+        select(ConversationRef.id).where(
+            ConversationRef.aad_object_id == aad, ConversationRef.conversation_type == "personal"
+        )
+    )
+    if aad is not None and known:
+        recipient = Recipient(aad_object_id=aad)
+    else:
+        chat = await services.messenger.create_personal_conversation(
             Address(
                 conversation_id="",
                 service_url=ticket.service_url,
@@ -95,11 +117,5 @@ async def send_to_person(services: Services, session: AsyncSession, ticket: Tick
                 user_id=ticket.asker_user_id,
             )
         )
-    try:
-        return await services.messenger.send(address, message)
-    except SendError as exc:
-        if exc.unreachable:
-            await references.mark_unreachable(
-                session, address.conversation_id, exc.reason or "unreachable", services.clock()
-            )
-        raise
+        recipient = Recipient(address=chat)
+    await enqueue(session, KIND, ticket.id, [DeliveryItem(recipient, message, purpose)], now=services.clock())

@@ -1,25 +1,20 @@
 """デジタル目安箱: ideas and complaints for the DX division, with no identity stored anywhere.
 
 The row keeps the kind, the text and the day (not the time: an exact time could be matched against
-when each person was last seen). Nothing here logs, and the channel card names no one; the sender is
-told plainly that this is why no reply is possible.
+when each person was last seen). The post reaches the channel later, in a shuffled batch with others
+(``tickets.post_suggestions``), so neither the channel nor the delivery rows carry the moment it was
+written. Nothing here logs, and the channel card names no one; the sender is told plainly that this
+is why no reply is possible.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.api import Message, SendError, Turn
+from bot.api import Turn
 from dialogs.business_days import JST
 from dialogs.qa import outbox, router
-from dialogs.qa.cards import (
-    SUGGESTION_KINDS,
-    SUGGESTION_MAX,
-    suggestion_channel_card,
-    suggestion_form,
-    suggestion_sent_card,
-)
-from dialogs.qa.tickets import desk_t
+from dialogs.qa.cards import SUGGESTION_KINDS, SUGGESTION_MAX, suggestion_form, suggestion_sent_card
 from storage.models import Suggestion
 
 
@@ -45,23 +40,10 @@ async def on_send(turn: Turn, data: dict[str, Any]) -> None:
         await _show(turn, card)
         return
     received_on = turn.services.clock().astimezone(JST).date()
-    suggestion = Suggestion(kind=kind, body=body, received_on=received_on, posted=False)
-    turn.session.add(suggestion)
-    desk = await outbox.desk_address(turn.session)
-    if desk is not None:
-        t = desk_t(turn.services)
-        try:
-            await turn.services.messenger.send(
-                desk,
-                Message(
-                    text=t("qa.box.channel_title"), card=suggestion_channel_card(t, kind, body, received_on)
-                ),
-            )
-            suggestion.posted = True
-        except SendError:
-            pass  # the housekeeping job posts it later; nothing about the sender is logged
+    turn.session.add(Suggestion(kind=kind, body=body, received_on=received_on, posted=False))
+    # Not posted now: the housekeeping job posts suggestions in shuffled batches (see post_suggestions).
     await _show(turn, suggestion_sent_card(turn.t))
-    if not suggestion.posted:
+    if await outbox.desk_address(turn.session) is None:
         await turn.reply(turn.t("qa.box.pending"))
 
 

@@ -2,15 +2,21 @@
 
 States: 未対応 (open) → 対応中 (claimed) → 回答済み (answered) → クローズ (closed). The card in the
 channel is rebuilt from the row and replaced in place at every step; the answer goes to the asker's
-1:1 chat (``outbox.send_to_person``); 「ナレッジに追加」 drafts a knowledge base entry from it.
-A background job posts cards that could not be posted yet, retries undelivered answers and reminds
-the channel of tickets open past two business days.
+1:1 chat; 「ナレッジに追加」 drafts a knowledge base entry from it. Every proactive message goes
+through the delivery engine (kind "qa", ref_id = ticket id): the channel card is purpose "card"
+(updated with ``update_delivered``), the answer "answer". The engine reports progress back
+(``on_delivery_progress``) and the card then says whether the answer reached the asker.
+A background job posts what waited for the inquiry channel and reminds the channel of tickets
+open past two business days.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
+import random
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Message, Role, SendError, Services, Turn
 from dialogs.business_days import JST, add_business_days, is_business_day
+from dialogs.delivery import (
+    DeliveryItem,
+    DeliveryState,
+    Recipient,
+    deliveries,
+    enqueue,
+    retry_failed,
+    update_delivered,
+)
 from dialogs.qa import outbox, router, store
 from dialogs.qa.cards import (
     T,
@@ -29,8 +44,8 @@ from dialogs.qa.cards import (
     ticket_card,
     translator,
 )
+from dialogs.qa.outbox import BOX_KIND, KIND
 from storage.models import (
-    AppSetting,
     ConversationRef,
     DivisionRole,
     DivisionRoleKind,
@@ -41,14 +56,14 @@ from storage.models import (
     Ticket,
     TicketStatus,
 )
-from storage.references import personal_address
 
 log = logging.getLogger(__name__)
 OVERDUE_BUSINESS_DAYS = 2
 REMIND_FROM_HOUR = 9  # JST; reminders wait for the working day to start
 JOB_SECONDS = 300.0
 DUPLICATE_WINDOW = timedelta(minutes=10)
-DESK_MISSING_NOTICE = "qa.desk_missing_notified_on"
+CARD, ANSWER, CLOSED = "card", "answer", "closed"  # delivery purposes of one ticket
+NOTICE_REF = 0  # delivery ref_id of channel notices not about one ticket
 
 
 def desk_t(services: Services) -> T:
@@ -74,7 +89,7 @@ async def open_ticket(turn: Turn, question: str, qid: int | None) -> tuple[Ticke
         .limit(1)
     )
     if recent is not None:
-        return recent, recent.channel_activity_id is not None, True
+        return recent, recent.channel_conversation_id is not None, True
     ref = await session.scalar(
         select(ConversationRef).where(ConversationRef.conversation_id == turn.conversation.id)
     )
@@ -105,50 +120,38 @@ async def open_ticket(turn: Turn, question: str, qid: int | None) -> tuple[Ticke
 
 
 async def post_ticket(services: Services, session: AsyncSession, ticket: Ticket) -> bool:
-    """Post the ticket's card to the inquiry channel; False if there is none or Teams refused."""
-    desk = await outbox.desk_address(session)
-    if desk is None:
-        return False
+    """Queue the ticket's card for the inquiry channel; False if none is set yet."""
     t = desk_t(services)
-    try:
-        activity_id = await services.messenger.send(
-            desk, Message(text=t("qa.ticket.preview", id=ticket.id), card=ticket_card(t, ticket))
-        )
-    except SendError as exc:
-        log.warning("ticket %d not posted to the inquiry channel: %s", ticket.id, exc.reason or exc.status)
+    message = Message(text=t("qa.ticket.preview", id=ticket.id), card=ticket_card(t, ticket))
+    if not await outbox.to_desk(session, KIND, ticket.id, message, purpose=CARD, now=services.clock()):
         return False
-    ticket.channel_conversation_id = desk.conversation_id
-    ticket.channel_activity_id = activity_id
+    ticket.channel_conversation_id = await outbox.desk_conversation_id(session)
     return True
 
 
 async def refresh_card(services: Services, session: AsyncSession, ticket: Ticket) -> None:
-    """Replace the ticket's card in the channel with its current state (or post it if it never was)."""
-    if not ticket.channel_activity_id or not ticket.channel_conversation_id:
+    """Replace the ticket's card in the channel with its current state (post it if it never was)."""
+    if not ticket.channel_conversation_id:
         await post_ticket(services, session, ticket)
         return
-    address = await outbox.channel_address(session, ticket.channel_conversation_id)
-    if address is None:
-        return
-    t = desk_t(services)
-    try:
-        await services.messenger.update(
-            address, ticket.channel_activity_id, Message(card=ticket_card(t, ticket))
-        )
-    except SendError as exc:
-        log.warning("ticket %d card not updated: %s", ticket.id, exc.reason or exc.status)
+    card = ticket_card(desk_t(services), ticket)
+    now = services.clock()
+    # A new revision per change; the same content at the same moment is one update, not two.
+    digest = hashlib.sha1(json.dumps(card, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:10]
+    await update_delivered(
+        session,
+        KIND,
+        ticket.id,
+        lambda _row: Message(card=card),
+        revision=f"{now:%Y%m%dT%H%M%S%f}-{digest}",
+        purposes=(CARD,),
+        now=now,
+    )
 
 
 async def notify_admins_desk_missing(services: Services, session: AsyncSession) -> int:
-    """Tell the DX division's admins, at most once a day, how to set the inquiry channel."""
+    """Tell the DX division's admins, at most once a day each, how to set the inquiry channel."""
     today = services.clock().astimezone(JST).date().isoformat()
-    row = await session.get(AppSetting, DESK_MISSING_NOTICE)
-    if row is not None and row.value.get("on") == today:
-        return 0
-    if row is None:
-        session.add(AppSetting(key=DESK_MISSING_NOTICE, value={"on": today}, updated_at=services.clock()))
-    else:
-        row.value = {"on": today}
     emails = set(services.settings.admins)
     emails |= set(
         await session.scalars(
@@ -160,18 +163,15 @@ async def notify_admins_desk_missing(services: Services, session: AsyncSession) 
     if not emails:
         return 0
     accounts = await session.scalars(select(TeamsAccount).where(TeamsAccount.email.in_(sorted(emails))))
-    sent = 0
-    for account in accounts:
-        address = await personal_address(session, account.aad_object_id)
-        if address is None:
-            continue
-        t = translator(account.locale or services.settings.locale)
-        try:
-            await services.messenger.send(address, Message(text=t("qa.desk.missing_admin")))
-            sent += 1
-        except SendError:
-            continue
-    return sent
+    items = [
+        DeliveryItem(
+            Recipient(aad_object_id=account.aad_object_id),
+            Message(text=translator(account.locale or services.settings.locale)("qa.desk.missing_admin")),
+            purpose=f"desk-missing-{today}",  # the key makes it once a day
+        )
+        for account in accounts
+    ]
+    return await enqueue(session, KIND, NOTICE_REF, items, now=services.clock())
 
 
 # --- the channel card's buttons -----------------------------------------------------------------
@@ -229,28 +229,64 @@ async def on_answer(turn: Turn, data: dict[str, Any]) -> None:
         ticket.assignee_name = turn.user.name
         ticket.assignee_aad_object_id = turn.user.aad_object_id
         ticket.claimed_at = now
-    delivered = await deliver_answer(turn.services, turn.session, ticket)
+    queued = await deliver_answer(turn.services, turn.session, ticket)
     await refresh_card(turn.services, turn.session, ticket)
-    if not delivered:
+    if not queued:
         await turn.reply(turn.t("qa.ticket.not_delivered_reply", id=ticket.id))
 
 
 async def deliver_answer(services: Services, session: AsyncSession, ticket: Ticket) -> bool:
+    """Queue the answer for the asker's 1:1 chat; False if their chat could not even be opened."""
     t = translator(ticket.locale)
+    message = Message(text=t("qa.reply.preview", id=ticket.id), card=answer_to_asker_card(t, ticket))
+    ticket.answer_delivered_at = None
+    ticket.answer_delivery_error = None
     try:
-        await outbox.send_to_person(
-            services,
-            session,
-            ticket,
-            Message(text=t("qa.reply.preview", id=ticket.id), card=answer_to_asker_card(t, ticket)),
-        )
+        await outbox.to_asker(services, session, ticket, message, purpose=ANSWER)
     except SendError as exc:
         ticket.answer_delivery_error = (exc.reason or str(exc.status))[:200]
-        log.warning("answer to ticket %d not delivered: %s", ticket.id, ticket.answer_delivery_error)
+        log.warning("answer to ticket %d not queued: %s", ticket.id, ticket.answer_delivery_error)
         return False
-    ticket.answer_delivered_at = services.clock()
-    ticket.answer_delivery_error = None
     return True
+
+
+@router.action("qa.ticket.resend", role=Role.AUTHOR)
+async def on_resend(turn: Turn, data: dict[str, Any]) -> None:
+    """再送する: the answer did not reach the asker (blocked, uninstalled, Teams down); try again."""
+    ticket = await _ticket_for(turn, data)
+    if ticket is None or not ticket.answer or ticket.answer_delivered_at is not None:
+        return
+    again = await retry_failed(turn.session, KIND, ticket.id, purposes=(ANSWER,), now=turn.services.clock())
+    if again == 0:
+        await deliver_answer(turn.services, turn.session, ticket)
+    ticket.answer_delivery_error = None
+    await refresh_card(turn.services, turn.session, ticket)
+
+
+async def on_delivery_progress(services: Services, ref_ids: set[int]) -> None:
+    """The delivery engine reports: note where the answer got to, and say so on the channel card."""
+    async with services.sessionmaker() as session, session.begin():
+        for ref_id in sorted(ref_ids):
+            ticket = await session.get(Ticket, ref_id) if ref_id != NOTICE_REF else None
+            if ticket is None:
+                continue
+            changed = False
+            for row in await deliveries(session, KIND, ref_id, purposes=(CARD, ANSWER)):
+                state = DeliveryState(row.state)
+                if row.purpose == CARD and state == DeliveryState.DELIVERED:
+                    ticket.channel_activity_id = row.activity_id
+                elif row.purpose == ANSWER and state == DeliveryState.DELIVERED:
+                    if ticket.answer_delivered_at is None:
+                        ticket.answer_delivered_at = row.delivered_at or services.clock()
+                        ticket.answer_delivery_error = None
+                        changed = True
+                elif row.purpose == ANSWER and state in (DeliveryState.FAILED, DeliveryState.UNREACHABLE):
+                    error = (row.error or state.value)[:200]
+                    if ticket.answer_delivery_error != error:
+                        ticket.answer_delivery_error = error
+                        changed = True
+            if changed:
+                await refresh_card(services, session, ticket)
 
 
 @router.action("qa.ticket.close", role=Role.AUTHOR)
@@ -265,11 +301,15 @@ async def on_close(turn: Turn, data: dict[str, Any]) -> None:
         if unanswered:
             t = translator(ticket.locale)
             try:
-                await outbox.send_to_person(
-                    turn.services, turn.session, ticket, Message(text=t("qa.reply.closed", id=ticket.id))
+                await outbox.to_asker(
+                    turn.services,
+                    turn.session,
+                    ticket,
+                    Message(text=t("qa.reply.closed", id=ticket.id)),
+                    purpose=CLOSED,
                 )
             except SendError as exc:
-                log.info("close notice for ticket %d not delivered: %s", ticket.id, exc.reason or exc.status)
+                log.info("close notice for ticket %d not queued: %s", ticket.id, exc.reason or exc.status)
     await refresh_card(turn.services, turn.session, ticket)
 
 
@@ -323,40 +363,50 @@ async def on_set_desk(turn: Turn, args: str) -> None:
     await turn.reply(turn.t("qa.desk.set", pending=posted))
 
 
-async def post_pending(services: Services, session: AsyncSession) -> int:
-    """Post tickets and suggestions that waited for the inquiry channel (or for Teams to accept)."""
-    desk = await outbox.desk_address(session)
-    if desk is None:
+async def post_pending(services: Services, session: AsyncSession, *, suggestions: bool = True) -> int:
+    """Queue for the inquiry channel the tickets (and suggestions) that waited for one."""
+    if await outbox.desk_address(session) is None:
         return 0
     posted = 0
     waiting = await session.scalars(
         select(Ticket)
-        .where(Ticket.channel_activity_id.is_(None), Ticket.status != TicketStatus.CLOSED)
+        .where(Ticket.channel_conversation_id.is_(None), Ticket.status != TicketStatus.CLOSED)
         .order_by(Ticket.id)
     )
     for ticket in list(waiting):
         if await post_ticket(services, session, ticket):
             posted += 1
+    if suggestions:
+        posted += await post_suggestions(services, session)
+    return posted
+
+
+async def post_suggestions(services: Services, session: AsyncSession) -> int:
+    """Queue the suggestions that arrived since the last round, in a shuffled batch.
+
+    Posting them here, not while the sender is in the turn, keeps the time a post appears (and the
+    time in the delivery rows) from pointing at the moment someone was active."""
+    pending = list(await session.scalars(select(Suggestion).where(Suggestion.posted.is_(False))))
+    if not pending:
+        return 0
+    random.shuffle(pending)
     t = desk_t(services)
-    for suggestion in list(
-        await session.scalars(select(Suggestion).where(Suggestion.posted.is_(False)).order_by(Suggestion.id))
-    ):
-        try:
-            await services.messenger.send(
-                desk,
-                Message(
-                    text=t("qa.box.channel_title"),
-                    card=suggestion_channel_card(t, suggestion.kind, suggestion.body, suggestion.received_on),
-                ),
-            )
-        except SendError:
+    posted = 0
+    for suggestion in pending:
+        message = Message(
+            text=t("qa.box.channel_title"),
+            card=suggestion_channel_card(t, suggestion.kind, suggestion.body, suggestion.received_on),
+        )
+        if not await outbox.to_desk(
+            session, BOX_KIND, suggestion.id, message, purpose="channel", now=services.clock()
+        ):
             break
         suggestion.posted = True
         posted += 1
     return posted
 
 
-# --- background: reminders and retries ------------------------------------------------------------
+# --- background: reminders and batches ------------------------------------------------------------
 def is_overdue(ticket: Ticket, now: datetime) -> bool:
     """Open or in progress past two business days after the day it arrived (JST)."""
     if TicketStatus(ticket.status) not in (TicketStatus.OPEN, TicketStatus.CLAIMED):
@@ -385,42 +435,30 @@ async def remind_overdue(services: Services, session: AsyncSession) -> int:
     if not due:
         return 0
     t = desk_t(services)
-    try:
-        await services.messenger.send(desk, Message(text=reminder_text(t, due)))
-    except SendError as exc:
-        log.warning("ticket reminder not posted: %s", exc.reason or exc.status)
-        return 0
+    await enqueue(
+        session,
+        KIND,
+        NOTICE_REF,
+        [
+            DeliveryItem(
+                Recipient(address=desk), Message(text=reminder_text(t, due)), f"remind-{local:%Y%m%d}"
+            )
+        ],
+        now=now,
+    )
     for tk in due:
         tk.last_reminded_on = local.date()
     return len(due)
 
 
-async def retry_undelivered(services: Services, session: AsyncSession) -> int:
-    waiting = await session.scalars(
-        select(Ticket).where(
-            Ticket.answer.is_not(None),
-            Ticket.answer_delivered_at.is_(None),
-            Ticket.answer_delivery_error.is_not(None),
-            Ticket.answer_delivery_error.not_in(["blocked", "uninstalled", "forbidden"]),
-        )
-    )
-    delivered = 0
-    for ticket in list(waiting):
-        if await deliver_answer(services, session, ticket):
-            delivered += 1
-            await refresh_card(services, session, ticket)
-    return delivered
-
-
 async def housekeeping(services: Services) -> None:
     async with services.sessionmaker() as session, session.begin():
         await post_pending(services, session)
-        await retry_undelivered(services, session)
         await remind_overdue(services, session)
 
 
 async def run_housekeeping(services: Services, stop: asyncio.Event) -> None:
-    """Background job: every few minutes, post what waited, retry answers and remind."""
+    """Background job: every few minutes, post what waited (and the suggestion batch) and remind."""
     while not stop.is_set():
         try:
             await housekeeping(services)

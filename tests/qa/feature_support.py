@@ -142,3 +142,12 @@ def has_action(card: dict[str, Any], action: str) -> bool:
     except AssertionError:
         return False
     return True
+
+
+async def settle(bot: RunningBot) -> None:
+    """Let the delivery engine send what the turns queued, and what its progress reports queue in turn
+    (an answer delivered → the channel card updated)."""
+    from dialogs.delivery.worker import drain
+
+    for _ in range(3):
+        await drain(bot.services, within=30.0, horizon=1.0)

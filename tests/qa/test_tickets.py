@@ -9,7 +9,6 @@ from sqlalchemy import select
 from dialogs.qa.seed import seed_demo
 from dialogs.qa.tickets import housekeeping
 from storage.models import AppSetting, KbEntry, Ticket, TicketStatus
-from tests.fakes.connector import Fault
 from tests.qa.feature_support import (
     DESK,
     Clock,
@@ -20,6 +19,7 @@ from tests.qa.feature_support import (
     in_desk,
     jst,
     last_card,
+    settle,
 )
 from tests.support import ADMIN, LEADER, STAFF, members_for, running_bot, settings_for
 
@@ -29,6 +29,16 @@ QUESTION = "職員駐車場の抽選はいつ行われますか"
 
 def _settings(url: str):
     return settings_for(url, admins=[ADMIN.email])
+
+
+async def _card(bot) -> tuple[str, dict]:
+    """The newest ticket card in the inquiry channel, once the queued sends went out."""
+    await settle(bot)
+    return _ticket_card(bot.connector)
+
+
+def _current(bot, card_id: str) -> dict:
+    return bot.connector.activities[card_id]["attachments"][0]["content"]
 
 
 def _ticket_card(connector) -> tuple[str, dict]:
@@ -57,7 +67,7 @@ async def test_miss_ticket_claim_answer_reaches_asker_then_becomes_an_entry(db_u
         assert "DX推進課に質問を送りました" in all_text(asked)
 
         # The channel card: 未対応, the question, who asked, and the buttons.
-        card_id, card = _ticket_card(connector)
+        card_id, card = await _card(bot)
         assert "未対応" in all_text(card)
         assert QUESTION + "(本庁舎です)" in all_text(card)
         assert LEADER.name in all_text(card)
@@ -66,7 +76,8 @@ async def test_miss_ticket_claim_answer_reaches_asker_then_becomes_an_entry(db_u
 
         # 担当する: the same card now says 対応中 and names the assignee.
         await in_desk(bot, ADMIN, value=find_action(card, "qa.ticket.claim"), reply_to_id=card_id)
-        card = connector.activities[card_id]["attachments"][0]["content"]
+        await settle(bot)
+        card = _current(bot, card_id)
         assert "対応中" in all_text(card) and ADMIN.name in all_text(card)
         assert not has_action(card, "qa.ticket.claim")
 
@@ -75,7 +86,8 @@ async def test_miss_ticket_claim_answer_reaches_asker_then_becomes_an_entry(db_u
         await in_desk(
             bot, ADMIN, value={**find_action(card, "qa.ticket.answer"), "answer": answer}, reply_to_id=card_id
         )
-        card = connector.activities[card_id]["attachments"][0]["content"]
+        await settle(bot)
+        card = _current(bot, card_id)
         assert "回答済み" in all_text(card) and answer in all_text(card)
         assert "質問者へ届けました" in all_text(card)
         reply = [
@@ -87,7 +99,8 @@ async def test_miss_ticket_claim_answer_reaches_asker_then_becomes_an_entry(db_u
 
         # ナレッジに追加: a draft entry, and its edit form in the channel.
         await in_desk(bot, ADMIN, value=find_action(card, "qa.ticket.to_kb"), reply_to_id=card_id)
-        card = connector.activities[card_id]["attachments"][0]["content"]
+        await settle(bot)
+        card = _current(bot, card_id)
         assert "ナレッジに追加済み" in all_text(card)
         async with bot.services.sessionmaker() as s:
             ticket = await s.scalar(select(Ticket))
@@ -128,7 +141,8 @@ async def test_miss_ticket_claim_answer_reaches_asker_then_becomes_an_entry(db_u
         await in_desk(
             bot, ADMIN, value={"action": "qa.ticket.close", "ticket": ticket.id}, reply_to_id=card_id
         )
-        card = connector.activities[card_id]["attachments"][0]["content"]
+        await settle(bot)
+        card = _current(bot, card_id)
         assert "クローズ" in all_text(card) and not has_action(card, "qa.ticket.close")
 
 
@@ -139,7 +153,7 @@ async def test_answering_without_claiming_first_and_empty_answers(sqlite_url, co
         await bot.press(
             {"action": "qa.ask", "qid": None, "question": "RPAのライセンスは何本ありますか"}, user=STAFF
         )
-        card_id, card = _ticket_card(connector)
+        card_id, card = await _card(bot)
         await in_desk(
             bot, ADMIN, value={**find_action(card, "qa.ticket.answer"), "answer": "  "}, reply_to_id=card_id
         )
@@ -150,7 +164,8 @@ async def test_answering_without_claiming_first_and_empty_answers(sqlite_url, co
             value={**find_action(card, "qa.ticket.answer"), "answer": "5本です。"},
             reply_to_id=card_id,
         )
-        card = connector.activities[card_id]["attachments"][0]["content"]
+        await settle(bot)
+        card = _current(bot, card_id)
         assert "回答済み" in all_text(card) and ADMIN.name in all_text(card)  # answering took it on
         assert any("5本です。" in all_text(c) for c in connector.cards_to(STAFF.conversation_id))
 
@@ -160,7 +175,7 @@ async def test_staff_cannot_work_tickets(sqlite_url, connector):
     async with running_bot(_settings(sqlite_url), connector) as bot:
         await in_desk(bot, ADMIN, text="ここを問い合わせ窓口にする")
         await bot.press({"action": "qa.ask", "question": "RPAのライセンスは何本ありますか"}, user=STAFF)
-        card_id, card = _ticket_card(connector)
+        card_id, card = await _card(bot)
         await bot.press({**find_action(card, "qa.ticket.answer"), "answer": "勝手な回答"}, user=STAFF)
         await bot.press(find_action(card, "qa.ticket.close"), user=STAFF)
         await bot.say("ここを問い合わせ窓口にする", user=STAFF)
@@ -186,15 +201,18 @@ async def test_without_an_inquiry_channel_the_asker_is_told_and_admins_learn_how
         )
         told = all_text(connector.activities[miss_id]["attachments"][0]["content"])
         assert "窓口がまだ設定されていない" in told and "このチャットでお知らせします" in told
+        await settle(bot)
         admin_texts = connector.texts_to(ADMIN.conversation_id)
         assert any("ここを問い合わせ窓口にする" in t for t in admin_texts)
         # Once a day, not at every question.
         await bot.press({"action": "qa.ask", "question": "別の質問です"}, user=STAFF)
+        await settle(bot)
         assert len([t for t in connector.texts_to(ADMIN.conversation_id) if "窓口" in t]) == 1
 
         # Setting the channel posts what waited.
         await in_desk(bot, ADMIN, text="ここを問い合わせ窓口にする")
         assert "2 件をお届けしました" in connector.texts_to(DESK)[-1]
+        await settle(bot)
         questions = [all_text(c) for _, c in cards_with_ids(connector, DESK)]
         assert any("RPAのライセンスは何本?" in q for q in questions)
         assert any("別の質問です" in q for q in questions)
@@ -220,24 +238,36 @@ async def test_double_press_does_not_open_two_tickets(sqlite_url, connector):
         assert "二重に送られない" in connector.texts_to(STAFF.conversation_id)[-1]
 
 
-async def test_an_undelivered_answer_is_said_and_retried(sqlite_url, connector):
+async def test_an_undelivered_answer_is_shown_on_the_card_and_can_be_sent_again(sqlite_url, connector):
     connector.members = members_for(ADMIN, STAFF)
-    async with running_bot(_settings(sqlite_url), connector) as bot:
+    clock = Clock(jst(2026, 4, 28, 10))
+    async with running_bot(_settings(sqlite_url), connector, clock=clock) as bot:
         await in_desk(bot, ADMIN, text="ここを問い合わせ窓口にする")
         await bot.press({"action": "qa.ask", "question": "RPAのライセンスは何本?"}, user=STAFF)
-        card_id, card = _ticket_card(connector)
-        connector.faults.append(Fault(status=503, times=1, conversation_id=STAFF.conversation_id))
+        card_id, card = await _card(bot)
+        connector.blocked.add(STAFF.conversation_id)  # the asker blocked the bot
         await in_desk(
             bot,
             ADMIN,
             value={**find_action(card, "qa.ticket.answer"), "answer": "5本です。"},
             reply_to_id=card_id,
         )
-        assert "届けられませんでした" in connector.texts_to(DESK)[-1]
-        assert "まだ届いていません" in all_text(connector.activities[card_id]["attachments"][0]["content"])
-        await housekeeping(bot.services)
+        await settle(bot)
+        card = _current(bot, card_id)
+        assert "届けられませんでした" in all_text(card) and "ブロック" in all_text(card)
+        assert not any("5本です。" in all_text(c) for c in connector.cards_to(STAFF.conversation_id))
+
+        # They unblock; 再送する sends it, and the card says it arrived.
+        connector.blocked.discard(STAFF.conversation_id)
+        # Their next message marks the chat reachable again. (The transport skips the reference check
+        # for a repeat within a minute of the last one, so this one comes later.)
+        clock.now = jst(2026, 4, 28, 10, 5)
+        await bot.say("ヘルプ", user=STAFF)
+        await in_desk(bot, ADMIN, value=find_action(card, "qa.ticket.resend"), reply_to_id=card_id)
+        await settle(bot)
         assert any("5本です。" in all_text(c) for c in connector.cards_to(STAFF.conversation_id))
-        assert "質問者へ届けました" in all_text(connector.activities[card_id]["attachments"][0]["content"])
+        card = _current(bot, card_id)
+        assert "質問者へ届けました" in all_text(card) and not has_action(card, "qa.ticket.resend")
 
 
 async def test_tickets_open_past_two_business_days_are_reminded_once_a_day(sqlite_url, connector):
@@ -247,7 +277,7 @@ async def test_tickets_open_past_two_business_days_are_reminded_once_a_day(sqlit
         await in_desk(bot, ADMIN, text="ここを問い合わせ窓口にする")
         await bot.press({"action": "qa.ask", "question": "RPAのライセンスは何本?"}, user=STAFF)
         await bot.press({"action": "qa.ask", "question": "AI-OCRの読み取り精度は?"}, user=STAFF)
-        card_id, card = _ticket_card(connector)
+        card_id, card = await _card(bot)
         await in_desk(
             bot,
             ADMIN,
@@ -258,28 +288,32 @@ async def test_tickets_open_past_two_business_days_are_reminded_once_a_day(sqlit
         def reminders() -> list[str]:
             return [t for t in connector.texts_to(DESK) if "2営業日を過ぎても" in t]
 
+        async def housekeeping_round() -> None:
+            await housekeeping(bot.services)
+            await settle(bot)
+
         # Two business days after Tuesday are Thursday 4/30 and Friday 5/1: not yet overdue on Friday.
         for day in (jst(2026, 4, 30, 10), jst(2026, 5, 1, 17)):
             clock.now = day
-            await housekeeping(bot.services)
+            await housekeeping_round()
         assert reminders() == []
         # Saturday to Wednesday 5/6 are weekend and holidays: nothing is sent.
         clock.now = jst(2026, 5, 4, 10)
-        await housekeeping(bot.services)
+        await housekeeping_round()
         assert reminders() == []
         # Thursday 5/7 before nine: still quiet; at ten: one reminder listing the open ticket only.
         clock.now = jst(2026, 5, 7, 8, 30)
-        await housekeeping(bot.services)
+        await housekeeping_round()
         assert reminders() == []
         clock.now = jst(2026, 5, 7, 10)
-        await housekeeping(bot.services)
+        await housekeeping_round()
         assert len(reminders()) == 1
         assert "RPAのライセンスは何本?" in reminders()[0] and "AI-OCR" not in reminders()[0]
         assert "2026年4月28日(火)" in reminders()[0]
         # Once a business day.
         clock.now = jst(2026, 5, 7, 15)
-        await housekeeping(bot.services)
+        await housekeeping_round()
         assert len(reminders()) == 1
         clock.now = jst(2026, 5, 8, 10)
-        await housekeeping(bot.services)
+        await housekeeping_round()
         assert len(reminders()) == 2
