@@ -153,3 +153,15 @@ def test_eval_set_quality_does_not_regress(starter: SearchIndex) -> None:
     in10 = sum(r["expected_id"] in [h.id for h in starter.search(r["query"])] for r in rows) / len(rows)
     assert top1 >= 0.85
     assert in10 >= 0.95
+
+
+@pytest.mark.parametrize(
+    "module", ["dialogs.qa.search", "dialogs.qa.search.index", "dialogs.qa.search.normalize", "dialogs.qa.search.synonyms"]
+)
+def test_docstring_examples_hold(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -1,9 +1,13 @@
 """Embedded Japanese search for the question-answering knowledge base (no network, no database).
 
-from dialogs.qa.search import Entry, SearchIndex
-index = SearchIndex.build(entries, synonym_groups)
-hits = index.search("Teams会議を録画したい")
-if index.is_confident(hits): ...
+>>> from dialogs.qa.search import Entry, SearchIndex
+>>> index = SearchIndex.build([Entry("rec", "Teams会議を録画するには?", "「レコーディングを開始」を選びます。")], None)
+>>> hits = index.search("チームズの会議を録画したい")
+>>> [h.id for h in hits], index.is_confident(hits)
+(['rec'], True)
+
+``None`` as the synonyms means the shipped list (チームズ = Teams); README.md beside this file says how it
+works and what was measured.
 """
 
 from .analyzer import Analyzer, default_analyzer
