@@ -119,7 +119,11 @@ def answer_card(
         body.extend(ask_box(t, query or entry.question, qid))
     body.append(
         text(
-            t("qa.answer.updated", date=format_date_ja(entry.updated_at.date()), id=entry.key),
+            t(
+                "qa.answer.updated",
+                date=format_date_ja(entry.updated_at.astimezone(JST).date()),
+                id=entry.key,
+            ),
             isSubtle=True,
             size="Small",
             spacing="Medium",

@@ -65,14 +65,19 @@ async def bump_version(session: AsyncSession) -> None:
 
 # --- synonyms -----------------------------------------------------------------------------------
 async def ensure_synonyms_seeded(session: AsyncSession, now: datetime) -> bool:
-    """Fill the synonym table from the shipped default list, once per database. True if it did."""
-    state = await session.get(KbState, 1)
-    if state is None or state.synonyms_seeded:
+    """Fill the synonym table from the shipped default list, once per database. True if it did.
+
+    The flag is claimed with one conditional UPDATE, so two processes starting together seed once."""
+    claimed = await session.execute(
+        update(KbState)
+        .where(KbState.id == 1, KbState.synonyms_seeded.is_(False))
+        .values(synonyms_seeded=True, version=KbState.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if not claimed.rowcount:  # type: ignore[attr-defined]
         return False
-    for group in load_synonyms():
-        session.add(SynonymGroup(terms=list(group), updated_at=now))
-    state.synonyms_seeded = True
-    await bump_version(session)
+    session.add_all(SynonymGroup(terms=list(group), updated_at=now) for group in load_synonyms())
+    await session.flush()
     return True
 
 
@@ -82,8 +87,8 @@ async def synonym_groups(session: AsyncSession) -> list[SynonymGroup]:
 
 async def synonym_terms(session: AsyncSession) -> list[list[str]]:
     """The groups the index uses: the database's list once seeded, the shipped list before that."""
-    state = await session.get(KbState, 1)
-    if state is not None and not state.synonyms_seeded:
+    seeded = await session.scalar(select(KbState.synonyms_seeded).where(KbState.id == 1))
+    if seeded is False:
         return load_synonyms()
     return [list(g.terms) for g in await synonym_groups(session) if len(g.terms) >= 2]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -76,3 +77,14 @@ async def test_seed_demo_only_fills_an_empty_knowledge_base(db_url, sessions, ca
         count = await s.scalar(select(func.count()).select_from(KbEntry))
         owners = set(await s.scalars(select(KbEntry.owner).where(KbEntry.key != "own-1")))
     assert count >= 61 and owners == {"DX推進課"}
+
+
+async def test_two_processes_starting_together_seed_the_synonyms_once(sessions):
+    async def start() -> bool:
+        async with sessions() as s, s.begin():
+            return await store.ensure_synonyms_seeded(s, NOW)
+
+    results = await asyncio.gather(start(), start())
+    assert sorted(results) == [False, True]
+    async with sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(SynonymGroup)) == len(load_synonyms())
