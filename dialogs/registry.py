@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from bot.api import HttpRoute, Job, Services
+from dialogs import announce as announce_feature
 from dialogs import delivery as delivery_feature
 from dialogs import help as help_feature
 from dialogs import qa as qa_feature
@@ -35,6 +36,7 @@ def features() -> tuple[Feature, ...]:
     return (
         Feature("help", help_feature.router),
         delivery_feature.feature(),
+        announce_feature.feature(),
         roster_feature.feature(),
         survey_feature.feature(),
         qa_feature.feature(),

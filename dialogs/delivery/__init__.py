@@ -29,6 +29,7 @@ from dialogs.delivery.queue import (
     on_progress,
     payload_to_message,
     pending_operations,
+    record_sent,
     retry_failed,
     update_delivered,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "on_progress",
     "payload_to_message",
     "pending_operations",
+    "record_sent",
     "retry_failed",
     "update_delivered",
 ]

@@ -183,6 +183,64 @@ async def enqueue(
     return await _insert_ignore(session, rows)
 
 
+async def record_sent(
+    session: AsyncSession,
+    kind: str,
+    ref_id: int,
+    recipient: Recipient,
+    activity_id: str,
+    message: Message,
+    *,
+    purpose: str = INITIAL,
+    now: datetime | None = None,
+) -> Delivery | None:
+    """Adopt a message sent inside a turn (e.g. the card an author is looking at) as a delivered
+    row, so ``update_delivered`` can later change it through the worker. ``recipient`` must be a
+    ``conversation_id`` the bot knows or an ``address``. Returns None if the conversation is unknown.
+    """
+    from storage.models import ConversationRef
+    from storage.references import address_of
+
+    now = now or utcnow()
+    address = recipient.address
+    if address is None and recipient.conversation_id:
+        ref = await session.scalar(
+            select(ConversationRef).where(ConversationRef.conversation_id == recipient.conversation_id)
+        )
+        address = address_of(ref) if ref else None
+    if address is None:
+        return None
+    row = await session.scalar(
+        select(Delivery).where(
+            Delivery.kind == kind,
+            Delivery.ref_id == ref_id,
+            Delivery.recipient_key == recipient.key,
+            Delivery.purpose == purpose,
+        )
+    )
+    if row is None:
+        row = Delivery(kind=kind, ref_id=ref_id, recipient_key=recipient.key, purpose=purpose, created_at=now)
+        session.add(row)
+    row.op = DeliveryOp.SEND.value
+    row.person_id = recipient.person_id
+    row.aad_object_id = recipient.aad_object_id
+    row.conversation_id = address.conversation_id
+    row.address = address_to_json(address)
+    row.payload = message_to_payload(message)
+    row.state = DeliveryState.DELIVERED.value
+    row.priority = 100
+    row.next_attempt_at = now
+    row.attempts = row.attempts or 0
+    row.throttles = row.throttles or 0
+    row.recreated = bool(row.recreated)
+    row.late = bool(row.late)
+    row.activity_id = activity_id
+    row.delivered_at = now
+    row.updated_at = now
+    await session.flush()
+    return row
+
+
 def _send_rows(kind: str, ref_id: int, purposes: Sequence[str] | None, recipient_key: str | None) -> Any:
     cond = [Delivery.kind == kind, Delivery.ref_id == ref_id, Delivery.op == DeliveryOp.SEND.value]
     if purposes is not None:

@@ -597,29 +597,41 @@ async def drain(
     config: WorkerConfig | None = None,
     worker: Worker | None = None,
 ) -> Worker:
-    """Run a worker until no row is due within ``horizon`` seconds (tests, CLI one-shots)."""
+    """Run a worker until no row is due within ``horizon`` seconds (tests, CLI one-shots).
+
+    Progress listeners run once more when a worker stops and may queue follow-ups (the author's
+    card), so the worker is started again until a stop leaves nothing behind."""
     worker = worker or Worker(services, config)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        await _drain_round(services, worker, deadline, horizon)
+        async with services.sessionmaker() as session:
+            left = await pending_due(session, services.clock() + timedelta(seconds=horizon))
+        if left == 0 or loop.time() >= deadline:
+            if left:
+                log.warning("drain: %d rows still pending after %.0fs", left, within)
+            return worker
+
+
+async def _drain_round(services: Services, worker: Worker, deadline: float, horizon: float) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
     try:
         while loop.time() < deadline:
             await asyncio.sleep(0.05)
-            if task.done():
-                break
-            if worker.inflight:
+            if task.done() or worker.inflight:
+                if task.done():
+                    break
                 continue
             async with services.sessionmaker() as session:
                 left = await pending_due(session, services.clock() + timedelta(seconds=horizon))
             if left == 0:
                 break
-        else:
-            log.warning("drain: rows still pending after %.0fs", within)
     finally:
         stop.set()
         await task
-    return worker
 
 
 def delivery_job() -> Job:

@@ -1,5 +1,6 @@
 """All tables. Importing this package registers every model on ``Base.metadata``."""
 
+from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
 from storage.models.base import Base
 from storage.models.conversation import ConversationRef, TeamsAccount
 from storage.models.delivery import Delivery, DeliveryOp, DeliveryState, DeliveryWorker
@@ -35,6 +36,9 @@ from storage.models.survey import (
 )
 
 __all__ = [
+    "Announcement",
+    "AnnouncementRecipient",
+    "AnnouncementState",
     "AppSetting",
     "Assignment",
     "AuditEntry",

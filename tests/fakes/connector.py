@@ -47,6 +47,7 @@ class Call:
     body: dict[str, Any] | None
     status: int
     at: float
+    created: str | None = None  # the activity id a successful POST created
 
 
 @dataclass
@@ -179,6 +180,7 @@ class FakeConnector:
             return refused
         aid = f"act-{next(self._ids)}"
         self._record(request, body, 201)
+        self.calls[-1].created = aid
         self.activities[aid] = body
         return web.json_response({"id": aid}, status=201)
 

@@ -1,0 +1,131 @@
+"""Announcements from other systems: the JSON that ``POST /api/v1/announcements`` and
+``dxbot announce send`` accept, checked exactly like the Teams form.
+
+    {"title": "…", "body": "…", "audience": "all" | "leaders" | {"departments": ["総務部"]} |
+     {"sections": ["税務課", "総務部 総務課"]}, "deadline": "2026-04-10", "importance": "high",
+     "links": [{"title": "…", "url": "https://…"}], "send_at": "2026-04-01T09:00", "to_channel": false}
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api import Services
+from dialogs.announce import service
+from dialogs.announce.compose import Form, validate
+from dialogs.business_days import JST
+from dialogs.i18n import t as translate
+from dialogs.roster.network import today_jst
+from storage.models.announce import Announcement
+
+
+def _t(locale: str) -> Any:
+    return lambda key, **kw: translate(key, locale, **kw)
+
+
+async def form_from_json(
+    session: AsyncSession, data: Any, locale: str = "ja"
+) -> tuple[Form | None, list[str]]:
+    t = _t(locale)
+    if not isinstance(data, dict):
+        return None, [t("announce.api.not_object")]
+    errors: list[str] = []
+    audience = data.get("audience", "all")
+    kind, ids = "all", list[int]()
+    if isinstance(audience, str) and audience in ("all", "leaders"):
+        kind = audience
+    elif (
+        isinstance(audience, dict)
+        and len(audience) == 1
+        and next(iter(audience)) in ("departments", "sections")
+    ):
+        kind = next(iter(audience))
+        names = audience[kind]
+        if isinstance(names, str):
+            names = [n for n in names.replace("、", ",").split(",")]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            errors.append(t("announce.api.audience"))
+        else:
+            ids, unknown = await service.ids_for_names(session, kind, names)
+            if unknown:
+                errors.append(t(f"announce.api.unknown_{kind}", names="、".join(unknown)))
+    else:
+        errors.append(t("announce.api.audience"))
+    links = data.get("links") or []
+    if not isinstance(links, list) or len(links) > 3 or not all(isinstance(x, dict) for x in links):
+        errors.append(t("announce.api.links"))
+        links = []
+    deadline = data.get("deadline") or ""
+    ack = data.get("ack_required")
+    send_date = send_time = ""
+    send_at = data.get("send_at")
+    if send_at:
+        try:
+            moment = datetime.fromisoformat(str(send_at))
+        except ValueError:
+            errors.append(t("announce.err.send_at_format"))
+        else:
+            moment = moment.replace(tzinfo=JST) if moment.tzinfo is None else moment.astimezone(JST)
+            send_date, send_time = moment.date().isoformat(), moment.strftime("%H:%M")
+    for key in ("title", "body"):
+        if key in data and not isinstance(data[key], str):
+            errors.append(t("announce.api.not_text", field=key))
+    if errors:
+        return None, errors
+    form = Form(
+        title=str(data.get("title") or "").strip(),
+        body=str(data.get("body") or "").strip(),
+        links=[[str(x.get("title", "")), str(x.get("url", ""))] for x in links]
+        + [["", ""] for _ in range(3 - len(links))],
+        importance="high" if data.get("importance") in ("high", "重要") else "normal",
+        audience=kind,
+        department_ids=ids if kind == "departments" else [],
+        section_ids=ids if kind == "sections" else [],
+        to_channel=bool(data.get("to_channel")),
+        ack_required=bool(deadline) if ack is None else bool(ack),
+        deadline=str(deadline),
+        send_mode="later" if send_at else "now",
+        send_date=send_date,
+        send_time=send_time,
+    )
+    return form, []
+
+
+async def create_and_send(
+    services: Services,
+    session: AsyncSession,
+    data: Any,
+    *,
+    source: str,
+    author_label: str,
+    now: datetime,
+    locale: str = "ja",
+) -> tuple[Announcement | None, int, list[str]]:
+    """Validate, store and send (or schedule). Returns (announcement, recipients, errors)."""
+    t = _t(locale)
+    form, errors = await form_from_json(session, data, locale)
+    if form is None:
+        return None, 0, errors
+    channel = await service.division_channel(session)
+    draft, errors = validate(form, now, t, channel_available=channel is not None)
+    if draft is None:
+        return None, 0, errors
+    summary = await service.summarize(session, draft.audience, today_jst(now))
+    if summary.people == 0:
+        return None, 0, [t("announce.err.nobody")]
+    ann = await service.save_form(
+        session,
+        None,
+        form,
+        author_person_id=None,
+        author_label=author_label,
+        locale=locale,
+        now=now,
+        source=source,
+    )
+    service.apply_draft(ann, draft, form)
+    count = await service.send_or_schedule(services, session, ann, now)
+    return ann, count or summary.people, []

@@ -1,0 +1,637 @@
+"""Adaptive Cards for announcements: the compose form, the copy recipients get, the author's preview
+and progress card, and the lists. ``t`` is a catalog lookup bound to a locale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from dialogs.announce.compose import MAX_BODY, MAX_LINKS, MAX_TITLE, Form
+from dialogs.business_days import format_date_ja, format_datetime_ja
+from dialogs.cards import adaptive_card, container, facts, heading, open_url, submit, text
+from storage.models.announce import Announcement, AnnouncementState
+
+if TYPE_CHECKING:
+    from dialogs.announce.service import AudienceSummary, Figures, SectionStatus
+
+T = Callable[..., str]
+Element = dict[str, Any]
+
+
+def _choice(title: str, value: Any) -> Element:
+    return {"title": title, "value": str(value)}
+
+
+def _input_text(id: str, label: str, value: str, **extra: Any) -> Element:
+    return {"type": "Input.Text", "id": id, "label": label, "value": value, **extra}
+
+
+def _action_set(actions: list[Element], **extra: Any) -> Element:
+    return {"type": "ActionSet", "actions": actions, **extra}
+
+
+def _errors(t: T, errors: Sequence[str]) -> Element:
+    return container(
+        [text(t("announce.compose.errors"), weight="Bolder", color="Attention")]
+        + [text(f"・{e}", color="Attention", spacing="None") for e in errors],
+        style="attention",
+    )
+
+
+def compose_card(
+    t: T,
+    form: Form,
+    *,
+    departments: Sequence[tuple[int, str]],
+    sections: Sequence[tuple[int, str]],
+    channel_title: str | None,
+    errors: Sequence[str] = (),
+    info: str | None = None,
+    ann_id: int | None = None,
+    revise: bool = False,
+) -> dict[str, Any]:
+    """The form; ``revise`` is the edit of an announcement already sent (audience and time fixed)."""
+    v = form.values()
+    body: list[Element] = [
+        heading(t("announce.compose.revise_title" if revise else "announce.compose.title"))
+    ]
+    if revise:
+        body.append(text(t("announce.compose.revise_note"), isSubtle=True))
+    if errors:
+        body.append(_errors(t, errors))
+    if info:
+        body.append(text(info, color="Good", weight="Bolder"))
+    body += [
+        _input_text(
+            "title",
+            t("announce.field.title"),
+            v["title"],
+            maxLength=MAX_TITLE,
+            isRequired=True,
+            errorMessage=t("announce.err.title"),
+            placeholder=t("announce.field.title_hint"),
+        ),
+        _input_text(
+            "body",
+            t("announce.field.body"),
+            v["body"],
+            isMultiline=True,
+            maxLength=MAX_BODY,
+            isRequired=True,
+            errorMessage=t("announce.err.body"),
+            placeholder=t("announce.field.body_hint"),
+        ),
+        text(t("announce.field.body_markdown"), isSubtle=True, size="Small", spacing="None"),
+        text(t("announce.field.links", n=MAX_LINKS), weight="Bolder", spacing="Medium"),
+    ]
+    for i in range(1, MAX_LINKS + 1):
+        body.append(
+            {
+                "type": "ColumnSet",
+                "spacing": "Small",
+                "columns": [
+                    {
+                        "type": "Column",
+                        "width": 2,
+                        "items": [
+                            {
+                                "type": "Input.Text",
+                                "id": f"link{i}_title",
+                                "value": v[f"link{i}_title"],
+                                "placeholder": t("announce.field.link_title", n=i),
+                                "maxLength": 40,
+                            }
+                        ],
+                    },
+                    {
+                        "type": "Column",
+                        "width": 3,
+                        "items": [
+                            {
+                                "type": "Input.Text",
+                                "id": f"link{i}_url",
+                                "value": v[f"link{i}_url"],
+                                "placeholder": "https://",
+                                "style": "Url",
+                            }
+                        ],
+                    },
+                ],
+            }
+        )
+    body.append(
+        {
+            "type": "Input.ChoiceSet",
+            "id": "importance",
+            "label": t("announce.field.importance"),
+            "style": "expanded",
+            "value": v["importance"],
+            "choices": [
+                _choice(t("announce.importance.normal"), "normal"),
+                _choice(t("announce.importance.high"), "high"),
+            ],
+        }
+    )
+    if not revise:
+        body += [
+            {
+                "type": "Input.ChoiceSet",
+                "id": "audience",
+                "label": t("announce.field.audience"),
+                "style": "expanded",
+                "value": v["audience"],
+                "choices": [
+                    _choice(t(f"announce.audience.{k}"), k)
+                    for k in ("all", "leaders", "departments", "sections")
+                ],
+            },
+            {
+                "type": "Input.ChoiceSet",
+                "id": "departments",
+                "label": t("announce.field.departments"),
+                "isMultiSelect": True,
+                "style": "compact",
+                "value": v["departments"],
+                "placeholder": t("announce.field.pick"),
+                "choices": [_choice(name, i) for i, name in departments],
+            },
+            {
+                "type": "Input.ChoiceSet",
+                "id": "sections",
+                "label": t("announce.field.sections"),
+                "isMultiSelect": True,
+                "style": "compact",
+                "value": v["sections"],
+                "placeholder": t("announce.field.pick"),
+                "choices": [_choice(label, i) for i, label in sections],
+            },
+        ]
+        if channel_title is not None:
+            body.append(
+                {
+                    "type": "Input.Toggle",
+                    "id": "to_channel",
+                    "title": t(
+                        "announce.field.to_channel", channel=channel_title or t("announce.channel.unnamed")
+                    ),
+                    "value": v["to_channel"],
+                    "valueOn": "true",
+                    "valueOff": "false",
+                }
+            )
+        else:
+            body.append(text(t("announce.field.no_channel"), isSubtle=True, size="Small"))
+        body.append(
+            {
+                "type": "Input.Toggle",
+                "id": "ack_required",
+                "title": t("announce.field.ack"),
+                "value": v["ack_required"],
+                "valueOn": "true",
+                "valueOff": "false",
+                "spacing": "Medium",
+            }
+        )
+    body.append(
+        {
+            "type": "Input.Date",
+            "id": "deadline",
+            "label": t("announce.field.deadline"),
+            "value": v["deadline"],
+        }
+    )
+    if not revise:
+        body += [
+            {
+                "type": "Input.ChoiceSet",
+                "id": "send_mode",
+                "label": t("announce.field.send_mode"),
+                "style": "expanded",
+                "value": v["send_mode"],
+                "choices": [
+                    _choice(t("announce.send.now"), "now"),
+                    _choice(t("announce.send.later"), "later"),
+                ],
+            },
+            {
+                "type": "ColumnSet",
+                "columns": [
+                    {
+                        "type": "Column",
+                        "width": "stretch",
+                        "items": [
+                            {
+                                "type": "Input.Date",
+                                "id": "send_date",
+                                "label": t("announce.field.send_date"),
+                                "value": v["send_date"],
+                            }
+                        ],
+                    },
+                    {
+                        "type": "Column",
+                        "width": "stretch",
+                        "items": [
+                            {
+                                "type": "Input.Time",
+                                "id": "send_time",
+                                "label": t("announce.field.send_time"),
+                                "value": v["send_time"],
+                            }
+                        ],
+                    },
+                ],
+            },
+            text(t("announce.field.send_hint"), isSubtle=True, size="Small", spacing="None"),
+        ]
+    ids: dict[str, Any] = {"id": ann_id} if ann_id else {}
+    if revise:
+        actions = [
+            submit(t("announce.btn.preview_edit"), "announce.revise_preview", style="positive", **ids),
+            submit(t("announce.btn.cancel_edit"), "announce.dismiss", **ids),
+        ]
+    else:
+        actions = [
+            submit(t("announce.btn.preview"), "announce.preview", style="positive", **ids),
+            submit(t("announce.btn.save"), "announce.save", **ids),
+            submit(t("announce.btn.discard"), "announce.discard", **ids),
+        ]
+    return adaptive_card(body, actions)
+
+
+def announcement_items(
+    t: T,
+    ann: Announcement,
+    *,
+    confirmed_at: datetime | None = None,
+    reminder: bool = False,
+    channel: bool = False,
+    preview: bool = False,
+) -> list[Element]:
+    """The body of the card a recipient sees (also shown inside the author's preview)."""
+    items: list[Element] = []
+    if reminder and confirmed_at is None:
+        deadline = format_date_ja(ann.deadline) if ann.deadline else ""
+        items.append(
+            container(
+                [text(t("announce.card.reminder", deadline=deadline), weight="Bolder")], style="warning"
+            )
+        )
+    if ann.importance == "high":
+        items.append(text(t("announce.card.high"), color="Attention", weight="Bolder", spacing="None"))
+    items.append(heading(ann.title, size="Large"))
+    when = ann.sent_at or ann.send_at
+    sender = (
+        t("announce.card.from", date=format_date_ja(when.astimezone(_jst()).date()))
+        if when
+        else t("announce.card.from_nodate")
+    )
+    items.append(text(sender, isSubtle=True, size="Small", spacing="None"))
+    items.append(text(ann.body, spacing="Medium"))
+    if ann.version > 1 and ann.updated_at:
+        items.append(
+            text(
+                t("announce.card.edited", at=format_datetime_ja(ann.updated_at)), isSubtle=True, size="Small"
+            )
+        )
+    if ann.ack_required and ann.deadline and not channel:
+        items.append(facts([(t("announce.card.deadline"), format_date_ja(ann.deadline))]))
+    if channel and ann.ack_required:
+        items.append(text(t("announce.card.channel_note"), isSubtle=True, size="Small"))
+    if confirmed_at is not None:
+        items.append(
+            container(
+                [
+                    text(
+                        t("announce.card.confirmed", at=format_datetime_ja(confirmed_at)),
+                        weight="Bolder",
+                        color="Good",
+                    )
+                ],
+                style="good",
+            )
+        )
+    return items
+
+
+def _jst() -> Any:
+    from dialogs.business_days import JST
+
+    return JST
+
+
+def announcement_actions(
+    t: T, ann: Announcement, *, confirmed_at: datetime | None, channel: bool, preview: bool
+) -> list[Element]:
+    actions = [open_url(link["title"], link["url"]) for link in ann.links or []]
+    if ann.ack_required and confirmed_at is None and not channel:
+        data: dict[str, Any] = {"id": ann.id}
+        if preview:
+            data["preview"] = True
+        actions.append(submit(t("announce.btn.ack"), "announce.ack", style="positive", **data))
+    return actions
+
+
+def announcement_card(
+    t: T,
+    ann: Announcement,
+    *,
+    confirmed_at: datetime | None = None,
+    reminder: bool = False,
+    channel: bool = False,
+) -> dict[str, Any]:
+    body = announcement_items(t, ann, confirmed_at=confirmed_at, reminder=reminder, channel=channel)
+    actions = announcement_actions(t, ann, confirmed_at=confirmed_at, channel=channel, preview=False)
+    return adaptive_card(body, actions or None)
+
+
+def preview_card(
+    t: T,
+    ann: Announcement,
+    summary: AudienceSummary | None,
+    *,
+    audience_label: str = "",
+    notices: Sequence[str] = (),
+    warnings: Sequence[str] = (),
+    channel_title: str | None = None,
+    revise_copies: int | None = None,
+) -> dict[str, Any]:
+    """What the recipients will see, framed by who gets it and when; 送信 / 編集 / 取消."""
+    body: list[Element] = [
+        heading(t("announce.preview.title" if revise_copies is None else "announce.preview.revise_title"))
+    ]
+    for w in warnings:
+        body.append(container([text(w, color="Attention", weight="Bolder")], style="attention"))
+    for n in notices:
+        body.append(text(n, color="Accent"))
+    if revise_copies is None and summary is not None:
+        rows = [
+            (t("announce.preview.audience"), audience_label),
+            (
+                t("announce.preview.count"),
+                t(
+                    "announce.preview.count_value",
+                    people=summary.people,
+                    sections=summary.sections,
+                    leaders=summary.leaders,
+                    subleaders=summary.subleaders,
+                ),
+            ),
+        ]
+        if summary.not_reachable:
+            rows.append(
+                (
+                    t("announce.preview.not_reachable"),
+                    t("announce.preview.not_reachable_value", n=summary.not_reachable),
+                )
+            )
+        if ann.to_channel:
+            rows.append((t("announce.preview.channel"), channel_title or t("announce.channel.unnamed")))
+        rows.append(
+            (
+                t("announce.preview.when"),
+                format_datetime_ja(ann.send_at) if ann.send_at else t("announce.preview.now"),
+            )
+        )
+        if ann.ack_required and ann.deadline:
+            rows.append((t("announce.card.deadline"), format_date_ja(ann.deadline)))
+        body.append(facts(rows))
+    else:
+        body.append(text(t("announce.preview.revise_note", n=revise_copies)))
+    body.append(text(t("announce.preview.as_seen"), isSubtle=True, size="Small", spacing="Medium"))
+    inner = announcement_items(t, ann, preview=True)
+    inner_actions = announcement_actions(t, ann, confirmed_at=None, channel=False, preview=True)
+    if inner_actions:
+        inner.append(_action_set(inner_actions))
+    body.append(container(inner, style="emphasis", bleed=False))
+    if revise_copies is None:
+        actions = [
+            submit(
+                t("announce.btn.send" if not ann.send_at else "announce.btn.schedule"),
+                "announce.send",
+                style="positive",
+                id=ann.id,
+            ),
+            submit(t("announce.btn.edit"), "announce.edit", id=ann.id),
+            submit(t("announce.btn.discard"), "announce.discard", id=ann.id),
+        ]
+    else:
+        actions = [
+            submit(
+                t("announce.btn.apply_edit"),
+                "announce.apply_edit",
+                style="positive",
+                id=ann.id,
+                version=ann.version,
+            ),
+            submit(t("announce.btn.back_to_edit"), "announce.revise", id=ann.id),
+            submit(t("announce.btn.cancel_edit"), "announce.dismiss", id=ann.id),
+        ]
+    return adaptive_card(body, actions)
+
+
+def reason_text(t: T, reason: str) -> str:
+    key = f"announce.reason.{reason}"
+    label = t(key)
+    return label if label != key else t("announce.reason.other", code=reason)
+
+
+def progress_card(t: T, ann: Announcement, f: Figures, *, xlsx_url: str, csv_url: str) -> dict[str, Any]:
+    """The author's card from 送信 on: where the send stands, and what can be done next."""
+    body: list[Element] = [heading(t("announce.progress.title", title=ann.title), size="Medium")]
+    state = ann.state
+    if state == AnnouncementState.SCHEDULED:
+        body.append(
+            text(
+                t("announce.progress.scheduled", at=format_datetime_ja(ann.send_at)) if ann.send_at else "",
+                weight="Bolder",
+            )
+        )
+    elif state == AnnouncementState.SENDING:
+        body.append(
+            text(
+                t("announce.progress.sending", done=f.settled, total=f.recipients),
+                weight="Bolder",
+                color="Accent",
+            )
+        )
+    elif state == AnnouncementState.SENT:
+        at = format_datetime_ja(ann.finished_at) if ann.finished_at else ""
+        body.append(text(t("announce.progress.sent", at=at), weight="Bolder", color="Good"))
+    elif state == AnnouncementState.RECALLED:
+        key = "announce.progress.recalling" if f.pending_changes else "announce.progress.recalled"
+        body.append(
+            text(
+                t(
+                    key,
+                    at=format_datetime_ja(ann.recalled_at) if ann.recalled_at else "",
+                    n=f.pending_changes,
+                ),
+                weight="Bolder",
+                color="Attention",
+            )
+        )
+    if ann.late and ann.send_at:
+        body.append(
+            text(
+                t("announce.progress.late", at=format_datetime_ja(ann.send_at)), color="Warning", size="Small"
+            )
+        )
+    rows = [
+        (t("announce.fig.recipients"), t("announce.fig.people", n=f.recipients)),
+        (t("announce.fig.delivered"), t("announce.fig.people", n=f.delivered)),
+    ]
+    if f.pending:
+        rows.append((t("announce.fig.pending"), t("announce.fig.people", n=f.pending)))
+    if f.unreachable or f.failed:
+        rows.append((t("announce.fig.undelivered"), t("announce.fig.people", n=f.unreachable + f.failed)))
+    if ann.ack_required:
+        rows.append((t("announce.fig.confirmed"), t("announce.fig.ratio", n=f.confirmed, total=f.recipients)))
+        if ann.deadline:
+            rows.append((t("announce.card.deadline"), format_date_ja(ann.deadline)))
+        if ann.auto_reminder_at and not ann.auto_reminded_at:
+            rows.append((t("announce.fig.auto_reminder"), format_datetime_ja(ann.auto_reminder_at)))
+        if ann.reminders or ann.auto_reminded_at:
+            rows.append(
+                (
+                    t("announce.fig.reminders"),
+                    t(
+                        "announce.fig.reminders_value",
+                        n=ann.reminders + (1 if ann.auto_reminded_at else 0),
+                        delivered=f.reminders_delivered,
+                    ),
+                )
+            )
+    if f.channel is not None:
+        rows.append((t("announce.fig.channel"), t(f"announce.channel_state.{f.channel}")))
+    if ann.version > 1:
+        rows.append((t("announce.fig.version"), t("announce.fig.version_value", n=ann.version - 1)))
+    body.append(facts(rows))
+    if f.reasons:
+        lines = [
+            f"・{reason_text(t, r)}: {t('announce.fig.people', n=n)}" for r, n in f.reasons.most_common()
+        ]
+        body.append(
+            container(
+                [text(t("announce.fig.reasons"), weight="Bolder", size="Small")]
+                + [text(x, size="Small", spacing="None") for x in lines]
+            )
+        )
+    live = state in (AnnouncementState.SENDING, AnnouncementState.SENT)
+    first: list[Element] = [submit(t("announce.btn.status"), "announce.status", id=ann.id)]
+    if live and ann.ack_required:
+        first += [
+            submit(t("announce.btn.unconfirmed"), "announce.unconfirmed", id=ann.id),
+            submit(t("announce.btn.remind"), "announce.remind", id=ann.id),
+        ]
+    if live and (f.failed or f.unreachable):
+        first.append(submit(t("announce.btn.resend"), "announce.resend", id=ann.id))
+    body.append(_action_set(first, spacing="Medium"))
+    if state != AnnouncementState.SCHEDULED:
+        body.append(
+            _action_set(
+                [
+                    open_url(t("announce.btn.export_xlsx"), xlsx_url),
+                    open_url(t("announce.btn.export_csv"), csv_url),
+                ]
+            )
+        )
+    if live:
+        body.append(
+            _action_set(
+                [
+                    submit(t("announce.btn.revise"), "announce.revise", id=ann.id),
+                    submit(t("announce.btn.recall"), "announce.recall", style="destructive", id=ann.id),
+                ]
+            )
+        )
+    elif state == AnnouncementState.SCHEDULED:
+        body.append(_action_set([submit(t("announce.btn.unschedule"), "announce.unschedule", id=ann.id)]))
+    return adaptive_card(body)
+
+
+def recall_confirm_card(t: T, ann: Announcement, delivered: int, pending: int) -> dict[str, Any]:
+    body = [
+        heading(t("announce.recall.title"), size="Medium"),
+        text(t("announce.recall.body", title=ann.title, delivered=delivered, pending=pending)),
+    ]
+    return adaptive_card(
+        body,
+        [
+            submit(
+                t("announce.btn.recall_confirm"), "announce.recall_confirm", style="destructive", id=ann.id
+            ),
+            submit(t("announce.btn.keep"), "announce.dismiss", id=ann.id),
+        ],
+    )
+
+
+def unconfirmed_card(
+    t: T, ann: Announcement, sections: Sequence[SectionStatus], total_sections: int, limit: int = 60
+) -> dict[str, Any]:
+    body: list[Element] = [
+        heading(t("announce.unconfirmed.title", n=len(sections), total=total_sections), size="Medium"),
+        text(t("announce.unconfirmed.about", title=ann.title), isSubtle=True, size="Small"),
+    ]
+    if not sections:
+        body.append(text(t("announce.unconfirmed.none"), color="Good", weight="Bolder"))
+    for s in sections[:limit]:
+        people = "、".join(
+            t(
+                "announce.unconfirmed.person",
+                name=name,
+                role=t(f"announce.role.{role}"),
+                state=t(f"announce.state.{state}"),
+            )
+            for name, role, state in s.people
+        )
+        body.append(text(f"**{s.department} {s.section}**: {people}", spacing="Small"))
+    if len(sections) > limit:
+        body.append(text(t("announce.unconfirmed.more", n=len(sections) - limit), isSubtle=True))
+    actions = [submit(t("announce.btn.remind"), "announce.remind", id=ann.id)] if sections else None
+    return adaptive_card(body, actions)
+
+
+def list_card(t: T, rows: Sequence[tuple[Announcement, Figures]]) -> dict[str, Any]:
+    body: list[Element] = [heading(t("announce.list.title"), size="Medium")]
+    if not rows:
+        body.append(text(t("announce.list.empty")))
+    for ann, f in rows:
+        when = ann.sent_at or ann.send_at or ann.updated_at
+        line = t(
+            "announce.list.line",
+            id=ann.id,
+            title=ann.title or t("announce.list.untitled"),
+            state=t(f"announce.ann_state.{ann.state}"),
+            at=format_datetime_ja(when) if when else "",
+        )
+        figures = t("announce.list.figures", delivered=f.delivered, total=f.recipients)
+        if ann.ack_required and ann.state not in (AnnouncementState.DRAFT, AnnouncementState.SCHEDULED):
+            figures += t("announce.list.confirmed", n=f.confirmed, total=f.recipients)
+        open_action = "announce.open_draft" if ann.state == AnnouncementState.DRAFT else "announce.status"
+        body.append(
+            {
+                "type": "ColumnSet",
+                "spacing": "Medium",
+                "columns": [
+                    {
+                        "type": "Column",
+                        "width": "stretch",
+                        "items": [text(line), text(figures, isSubtle=True, size="Small", spacing="None")],
+                    },
+                    {
+                        "type": "Column",
+                        "width": "auto",
+                        "verticalContentAlignment": "Center",
+                        "items": [_action_set([submit(t("announce.btn.open"), open_action, id=ann.id)])],
+                    },
+                ],
+            }
+        )
+    return adaptive_card(body)
+
+
+def note_card(t: T, title: str, message: str) -> dict[str, Any]:
+    return adaptive_card([heading(title, size="Medium"), text(message)])

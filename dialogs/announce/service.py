@@ -1,0 +1,824 @@
+"""Announcements: from a validated draft to rows in the delivery engine, and everything after —
+acknowledgements, reminders, resends, edits, recalls, figures and the schedule.
+
+Everything here takes the caller's session and never commits; Teams handlers, the CLI, the HTTP API
+and the background job all go through these functions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api import Address, Message, Services
+from dialogs import delivery
+from dialogs.announce import cards
+from dialogs.announce.compose import Draft, Form
+from dialogs.business_days import JST, add_business_days
+from dialogs.delivery import DeliveryItem, DeliveryState, Recipient
+from dialogs.i18n import t as translate
+from dialogs.roster.network import Promoter, current_promoters, today_jst
+from storage.models import (
+    AppSetting,
+    ConversationRef,
+    Delivery,
+    Department,
+    Person,
+    Section,
+    TeamsAccount,
+)
+from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
+
+log = logging.getLogger(__name__)
+
+KIND = "announcement"  # recipients' copies (and the channel post, purpose "channel")
+AUTHOR_KIND = "announcement-author"  # the author's own card, updated as the send progresses
+CHANNEL_KEY = "announce.division_channel"
+CHANNEL_PURPOSE = "channel"
+LATE_AFTER = timedelta(minutes=2)
+REMINDER_HOUR = time(9, 0)
+
+
+# --- setup ---------------------------------------------------------------------------------------
+
+
+async def division_channel(session: AsyncSession) -> dict[str, Any] | None:
+    row = await session.get(AppSetting, CHANNEL_KEY)
+    return row.value if row and row.value.get("conversation_id") else None
+
+
+async def set_division_channel(
+    session: AsyncSession, address: Address, title: str | None, now: datetime
+) -> None:
+    value = {
+        "conversation_id": address.conversation_id,
+        "service_url": address.service_url,
+        "tenant_id": address.tenant_id,
+        "bot_id": address.bot_id,
+        "title": title or "",
+    }
+    row = await session.get(AppSetting, CHANNEL_KEY)
+    if row is None:
+        session.add(AppSetting(key=CHANNEL_KEY, value=value, updated_at=now))
+    else:
+        row.value = value
+        row.updated_at = now
+
+
+def channel_address(value: dict[str, Any]) -> Address:
+    return Address(
+        conversation_id=value["conversation_id"],
+        service_url=value["service_url"],
+        tenant_id=value.get("tenant_id"),
+        conversation_type="channel",
+        bot_id=value.get("bot_id"),
+    )
+
+
+async def roster_choices(session: AsyncSession) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(departments, sections) for the audience pickers, in roster order."""
+    departments = [
+        (d.id, d.name)
+        for d in (
+            await session.scalars(select(Department).order_by(Department.sort_order, Department.id))
+        ).all()
+    ]
+    sections = [
+        (sid, f"{dept} {name}")
+        for sid, dept, name in (
+            await session.execute(
+                select(Section.id, Department.name, Section.name)
+                .join(Department, Department.id == Section.department_id)
+                .where(Section.active.is_(True))
+                .order_by(Department.sort_order, Department.id, Section.sort_order, Section.id)
+            )
+        ).all()
+    ]
+    return departments, sections
+
+
+async def ids_for_names(
+    session: AsyncSession, kind: str, names: Sequence[str]
+) -> tuple[list[int], list[str]]:
+    """Department or section names (as the CLI and the API give them) to ids; unknown names back."""
+    departments, sections = await roster_choices(session)
+    ids, unknown = [], []
+    for raw in names:
+        name = " ".join(raw.split())
+        if not name:
+            continue
+        if kind == "departments":
+            hit = [i for i, n in departments if n == name]
+        else:
+            hit = [i for i, label in sections if label == name or label.split(" ", 1)[-1] == name]
+        if len(hit) == 1:
+            ids.append(hit[0])
+        else:
+            unknown.append(raw)
+    return ids, unknown
+
+
+# --- audience ------------------------------------------------------------------------------------
+
+
+async def audience_people(session: AsyncSession, audience: dict[str, Any], day: date) -> list[Promoter]:
+    """The promoters an audience means on ``day``, one entry per person, in roster order."""
+    people = await current_promoters(session, day)
+    kind = audience.get("kind", "all")
+    ids = set(audience.get("ids") or [])
+    if kind == "leaders":
+        people = [p for p in people if p.role == "leader"]
+    elif kind == "sections":
+        people = [p for p in people if p.section_id in ids]
+    elif kind == "departments":
+        dept_of = dict((await session.execute(select(Section.id, Section.department_id))).tuples().all())
+        people = [p for p in people if dept_of.get(p.section_id) in ids]
+    seen: set[int] = set()
+    unique = []
+    for p in people:
+        if p.person_id not in seen:
+            seen.add(p.person_id)
+            unique.append(p)
+    return unique
+
+
+async def reachable_people(session: AsyncSession, person_ids: Sequence[int]) -> set[int]:
+    """Of these people, those with a personal chat the bot can write into."""
+    if not person_ids:
+        return set()
+    by_link = select(TeamsAccount.person_id.label("pid"), TeamsAccount.aad_object_id.label("aad")).where(
+        TeamsAccount.person_id.in_(person_ids)
+    )
+    by_email = (
+        select(Person.id.label("pid"), TeamsAccount.aad_object_id.label("aad"))
+        .join(TeamsAccount, TeamsAccount.email == Person.email)
+        .where(Person.id.in_(person_ids))
+    )
+    accounts = by_link.union(by_email).subquery()
+    rows = await session.execute(
+        select(accounts.c.pid)
+        .join(ConversationRef, ConversationRef.aad_object_id == accounts.c.aad)
+        .where(ConversationRef.conversation_type == "personal", ConversationRef.reachable.is_(True))
+        .distinct()
+    )
+    return {pid for (pid,) in rows.all()}
+
+
+@dataclass
+class AudienceSummary:
+    people: int
+    sections: int
+    leaders: int
+    subleaders: int
+    not_reachable: int  # no personal chat with the bot yet: these will be reported as unreachable
+
+
+async def summarize(session: AsyncSession, audience: dict[str, Any], day: date) -> AudienceSummary:
+    people = await audience_people(session, audience, day)
+    reachable = await reachable_people(session, [p.person_id for p in people])
+    return AudienceSummary(
+        people=len(people),
+        sections=len({p.section_id for p in people}),
+        leaders=sum(1 for p in people if p.role == "leader"),
+        subleaders=sum(1 for p in people if p.role != "leader"),
+        not_reachable=sum(1 for p in people if p.person_id not in reachable),
+    )
+
+
+# --- drafts --------------------------------------------------------------------------------------
+
+
+def apply_draft(ann: Announcement, draft: Draft, form: Form | None) -> None:
+    ann.title = draft.title
+    ann.body = draft.body
+    ann.links = draft.links
+    ann.importance = draft.importance
+    ann.audience = draft.audience
+    ann.to_channel = draft.to_channel
+    ann.ack_required = draft.ack_required
+    ann.deadline = draft.deadline
+    ann.send_at = draft.send_at
+    if form is not None:
+        ann.form = form.to_json()
+
+
+async def save_form(
+    session: AsyncSession,
+    ann: Announcement | None,
+    form: Form,
+    *,
+    author_person_id: int | None,
+    author_label: str,
+    locale: str,
+    now: datetime,
+    source: str = "teams",
+) -> Announcement:
+    """Keep what the author typed as a draft (valid or not), creating it on the first save."""
+    if ann is None:
+        ann = Announcement(
+            state=AnnouncementState.DRAFT.value,
+            source=source,
+            author_person_id=author_person_id,
+            author_label=author_label[:320],
+            author_locale=locale,
+            created_at=now,
+            links=[],
+            audience={"kind": form.audience},
+        )
+        session.add(ann)
+    ann.form = form.to_json()
+    ann.title = form.title[:200]
+    ann.body = form.body
+    ann.updated_at = now
+    await session.flush()
+    return ann
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+def auto_reminder_moment(ann: Announcement, sending_at: datetime, lead_days: int) -> datetime | None:
+    """9:00 JST, ``lead_days`` business days before the deadline; None if that is not after the send."""
+    if not ann.ack_required or ann.deadline is None or lead_days <= 0:
+        return None
+    day = add_business_days(ann.deadline, -lead_days)
+    moment = datetime.combine(day, REMINDER_HOUR, tzinfo=JST)
+    return moment if moment > sending_at + timedelta(hours=1) else None
+
+
+def recipient_message(
+    ann: Announcement,
+    locale: str,
+    *,
+    confirmed_at: datetime | None = None,
+    reminder: bool = False,
+    channel: bool = False,
+) -> Message:
+    t = _t(locale)
+    card = cards.announcement_card(t, ann, confirmed_at=confirmed_at, reminder=reminder, channel=channel)
+    key = (
+        "announce.summary.reminder"
+        if reminder
+        else ("announce.summary.high" if ann.importance == "high" else "announce.summary.normal")
+    )
+    return Message(
+        text=t(key, title=ann.title), card=card, importance="high" if ann.importance == "high" else None
+    )
+
+
+def _t(locale: str) -> Any:
+    def t(key: str, **kw: Any) -> str:
+        return translate(key, locale, **kw)
+
+    return t
+
+
+async def dispatch(services: Services, session: AsyncSession, ann: Announcement, now: datetime) -> int:
+    """Send now: take the roster snapshot, queue a copy per promoter (and the channel post).
+
+    Returns the number of recipients. Safe to run twice: rows are keyed per person.
+    """
+    settings = services.settings
+    people = await audience_people(session, ann.audience, today_jst(now))
+    existing = set(
+        (
+            await session.scalars(
+                select(AnnouncementRecipient.person_id).where(AnnouncementRecipient.announcement_id == ann.id)
+            )
+        ).all()
+    )
+    for order, p in enumerate(people):
+        if p.person_id in existing:
+            continue
+        session.add(
+            AnnouncementRecipient(
+                announcement_id=ann.id,
+                person_id=p.person_id,
+                name=p.name,
+                email=p.email,
+                department=p.department,
+                section=p.section,
+                section_id=p.section_id,
+                role=str(p.role),
+                sort_key=order,
+            )
+        )
+    message = recipient_message(ann, settings.locale)
+    items = [DeliveryItem(Recipient(person_id=p.person_id), message) for p in people]
+    if ann.to_channel:
+        channel = await division_channel(session)
+        if channel:
+            items.append(
+                DeliveryItem(
+                    Recipient(address=channel_address(channel)),
+                    recipient_message(ann, settings.locale, channel=True),
+                    purpose=CHANNEL_PURPOSE,
+                )
+            )
+    # Copies go out in roster order; the first ones ahead of reminders of older announcements.
+    await delivery.enqueue(session, KIND, ann.id, items, priority=90, now=now)
+    ann.state = AnnouncementState.SENDING.value if items else AnnouncementState.SENT.value
+    ann.sent_at = ann.sent_at or now
+    if ann.send_at and now - ann.send_at > LATE_AFTER:
+        ann.late = True
+    if not items:
+        ann.finished_at = now
+    ann.auto_reminder_at = auto_reminder_moment(ann, now, settings.announce_reminder_days)
+    ann.updated_at = now
+    await session.flush()
+    log.info("announcement %d: %d copies queued", ann.id, len(items))
+    return len(people)
+
+
+async def send_or_schedule(
+    services: Services, session: AsyncSession, ann: Announcement, now: datetime
+) -> int:
+    """送信: at once, or at ``send_at`` if that is still ahead. Returns the recipient count (0 if scheduled)."""
+    if ann.send_at and ann.send_at > now:
+        ann.state = AnnouncementState.SCHEDULED.value
+        ann.updated_at = now
+        await session.flush()
+        return 0
+    return await dispatch(services, session, ann, now)
+
+
+async def claim_scheduled(session: AsyncSession, ann_id: int, now: datetime) -> bool:
+    """Take a due scheduled announcement for sending; only one process wins."""
+    result = await session.execute(
+        update(Announcement)
+        .where(Announcement.id == ann_id, Announcement.state == AnnouncementState.SCHEDULED.value)
+        .values(state=AnnouncementState.SENDING.value, updated_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def tick(services: Services) -> None:
+    """The schedule: send what is due (late after a downtime) and the automatic reminders."""
+    now = services.clock()
+    async with services.sessionmaker() as session:
+        due = (
+            await session.scalars(
+                select(Announcement.id).where(
+                    Announcement.state == AnnouncementState.SCHEDULED.value, Announcement.send_at <= now
+                )
+            )
+        ).all()
+        reminders = (
+            await session.scalars(
+                select(Announcement.id).where(
+                    Announcement.state.in_([AnnouncementState.SENDING.value, AnnouncementState.SENT.value]),
+                    Announcement.auto_reminder_at <= now,
+                    Announcement.auto_reminded_at.is_(None),
+                )
+            )
+        ).all()
+    for ann_id in due:
+        async with services.sessionmaker() as session, session.begin():
+            if not await claim_scheduled(session, ann_id, now):
+                continue
+            ann = await session.get(Announcement, ann_id)
+            assert ann is not None
+            await dispatch(services, session, ann, now)
+            if ann.late:
+                log.warning("announcement %d went out late (scheduled while the bot was down)", ann_id)
+            await refresh_author_card(services, session, ann)
+    for ann_id in reminders:
+        async with services.sessionmaker() as session, session.begin():
+            claimed = await session.execute(
+                update(Announcement)
+                .where(Announcement.id == ann_id, Announcement.auto_reminded_at.is_(None))
+                .values(auto_reminded_at=now)
+            )
+            if not claimed.rowcount:  # type: ignore[attr-defined]
+                continue
+            ann = await session.get(Announcement, ann_id)
+            assert ann is not None
+            await remind(services, session, ann, now, purpose="reminder-auto")
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    recipients: int = 0
+    delivered: int = 0
+    pending: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    cancelled: int = 0
+    confirmed: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)  # failed + unreachable, by reason
+    channel: str | None = None  # delivery state of the channel post, if any
+    reminders_delivered: int = 0
+    pending_changes: int = 0  # edit/recall operations still going out
+
+    @property
+    def settled(self) -> int:
+        return self.delivered + self.failed + self.unreachable + self.cancelled
+
+
+async def figures(session: AsyncSession, ann: Announcement) -> Figures:
+    f = Figures()
+    rows = (
+        await session.execute(
+            select(Delivery.purpose, Delivery.state, Delivery.error, func.count())
+            .where(Delivery.kind == KIND, Delivery.ref_id == ann.id, Delivery.op == "send")
+            .group_by(Delivery.purpose, Delivery.state, Delivery.error)
+        )
+    ).all()
+    for purpose, state, error, n in rows:
+        if purpose == CHANNEL_PURPOSE:
+            f.channel = state
+            continue
+        if purpose != delivery.INITIAL:
+            if state == DeliveryState.DELIVERED:
+                f.reminders_delivered += n
+            continue
+        f.recipients += n
+        if state == DeliveryState.DELIVERED:
+            f.delivered += n
+        elif state in (DeliveryState.QUEUED, DeliveryState.SENDING):
+            f.pending += n
+        elif state == DeliveryState.FAILED:
+            f.failed += n
+            f.reasons[error or "unknown"] += n
+        elif state == DeliveryState.UNREACHABLE:
+            f.unreachable += n
+            f.reasons[error or "unknown"] += n
+        elif state == DeliveryState.CANCELLED:
+            f.cancelled += n
+    if not rows:
+        f.recipients = (
+            await session.scalar(select(func.count()).where(AnnouncementRecipient.announcement_id == ann.id))
+            or 0
+        )
+    f.confirmed = (
+        await session.scalar(
+            select(func.count()).where(
+                AnnouncementRecipient.announcement_id == ann.id,
+                AnnouncementRecipient.confirmed_at.is_not(None),
+            )
+        )
+        or 0
+    )
+    f.pending_changes = await delivery.pending_operations(session, KIND, ann.id)
+    return f
+
+
+def export_url(services: Services, ann: Announcement, fmt: str) -> str:
+    from dialogs.announce.web import signed_export_path
+
+    return services.settings.public_url.rstrip("/") + signed_export_path(
+        services.settings.secret_key, ann.id, fmt, services.clock()
+    )
+
+
+async def progress_card(services: Services, session: AsyncSession, ann: Announcement) -> dict[str, Any]:
+    t = _t(ann.author_locale)
+    return cards.progress_card(
+        t,
+        ann,
+        await figures(session, ann),
+        xlsx_url=export_url(services, ann, "xlsx"),
+        csv_url=export_url(services, ann, "csv"),
+    )
+
+
+async def refresh_author_card(services: Services, session: AsyncSession, ann: Announcement) -> None:
+    """Queue an update of the author's card (if the announcement came from Teams)."""
+    has_card = await session.scalar(
+        select(func.count()).where(Delivery.kind == AUTHOR_KIND, Delivery.ref_id == ann.id)
+    )
+    if not has_card:
+        return
+    ann.progress_seq += 1
+    card = await progress_card(services, session, ann)
+    await delivery.update_delivered(
+        session,
+        AUTHOR_KIND,
+        ann.id,
+        lambda _row: Message(card=card),
+        revision=f"p{ann.progress_seq}",
+        priority=40,
+        now=services.clock(),
+    )
+
+
+async def on_delivery_progress(services: Services, ref_ids: set[int]) -> None:
+    """The delivery worker's progress hook: finish announcements and refresh their authors' cards."""
+    now = services.clock()
+    for ann_id in sorted(ref_ids):
+        async with services.sessionmaker() as session, session.begin():
+            # Serialise card refreshes of one announcement between worker processes.
+            await session.execute(
+                update(Announcement)
+                .where(Announcement.id == ann_id)
+                .values(progress_seq=Announcement.progress_seq)
+            )
+            ann = await session.get(Announcement, ann_id)
+            if ann is None:
+                continue
+            if ann.state == AnnouncementState.SENDING:
+                c = await delivery.counts(session, KIND, ann.id)
+                if c.done:
+                    ann.state = AnnouncementState.SENT.value
+                    ann.finished_at = now
+            await refresh_author_card(services, session, ann)
+
+
+# --- acknowledgement -----------------------------------------------------------------------------
+
+
+async def owner_of(
+    session: AsyncSession, row: Delivery, person_id: int | None, aad_object_id: str | None
+) -> bool:
+    """Whether the person pressing a button is the one the copy was delivered to."""
+    if row.person_id is None:
+        return False
+    if person_id is not None and person_id == row.person_id:
+        return True
+    if not aad_object_id:
+        return False
+    linked = await session.scalar(
+        select(func.count()).where(
+            TeamsAccount.aad_object_id == aad_object_id, TeamsAccount.person_id == row.person_id
+        )
+    )
+    if linked:
+        return True
+    by_email = await session.scalar(
+        select(func.count())
+        .select_from(TeamsAccount)
+        .join(Person, Person.email == TeamsAccount.email)
+        .where(TeamsAccount.aad_object_id == aad_object_id, Person.id == row.person_id)
+    )
+    return bool(by_email)
+
+
+@dataclass
+class AckResult:
+    ok: bool
+    first: bool = False
+    confirmed_at: datetime | None = None
+    person_id: int | None = None
+    reason: str = ""  # not_yours | not_found | recalled | not_required
+
+
+async def acknowledge(
+    services: Services,
+    session: AsyncSession,
+    ann_id: int,
+    *,
+    activity_id: str | None,
+    conversation_id: str,
+    person_id: int | None,
+    aad_object_id: str | None,
+    now: datetime,
+) -> AckResult:
+    """「確認しました」: record once, after checking that the card was delivered to this person."""
+    ann = await session.get(Announcement, ann_id)
+    if ann is None:
+        return AckResult(False, reason="not_found")
+    if ann.state == AnnouncementState.RECALLED:
+        return AckResult(False, reason="recalled")
+    if not ann.ack_required:
+        return AckResult(False, reason="not_required")
+    row = await delivery.find_by_activity(session, KIND, activity_id) if activity_id else None
+    if row is None:
+        # Some clients do not say which card was pressed: accept a copy delivered into this chat.
+        copies = await delivery.delivered_to_conversation(session, KIND, ann_id, conversation_id)
+        row = copies[0] if copies else None
+    if row is None or row.ref_id != ann_id or row.conversation_id != conversation_id:
+        return AckResult(False, reason="not_yours")
+    if not await owner_of(session, row, person_id, aad_object_id):
+        return AckResult(False, reason="not_yours")
+    result = await session.execute(
+        update(AnnouncementRecipient)
+        .where(
+            AnnouncementRecipient.announcement_id == ann_id,
+            AnnouncementRecipient.person_id == row.person_id,
+            AnnouncementRecipient.confirmed_at.is_(None),
+        )
+        .values(confirmed_at=now)
+    )
+    first = bool(result.rowcount)  # type: ignore[attr-defined]
+    confirmed_at = await session.scalar(
+        select(AnnouncementRecipient.confirmed_at).where(
+            AnnouncementRecipient.announcement_id == ann_id, AnnouncementRecipient.person_id == row.person_id
+        )
+    )
+    if first:
+        # Their other copies (reminders) turn to 確認済み too; the pressed one is updated by the caller.
+        confirmed = recipient_message(ann, services.settings.locale, confirmed_at=confirmed_at)
+        await delivery.update_delivered(
+            session,
+            KIND,
+            ann_id,
+            lambda r: None if r.activity_id == activity_id or r.purpose == CHANNEL_PURPOSE else confirmed,
+            revision=f"ack-v{ann.version}",
+            recipient_key=row.recipient_key,
+            now=now,
+        )
+        await refresh_author_card(services, session, ann)
+    return AckResult(True, first=first, confirmed_at=confirmed_at, person_id=row.person_id)
+
+
+# --- follow-up -----------------------------------------------------------------------------------
+
+
+async def unconfirmed(session: AsyncSession, ann: Announcement) -> list[AnnouncementRecipient]:
+    return list(
+        (
+            await session.scalars(
+                select(AnnouncementRecipient)
+                .where(
+                    AnnouncementRecipient.announcement_id == ann.id,
+                    AnnouncementRecipient.confirmed_at.is_(None),
+                )
+                .order_by(AnnouncementRecipient.sort_key)
+            )
+        ).all()
+    )
+
+
+async def delivery_states(session: AsyncSession, ann: Announcement) -> dict[int, Delivery]:
+    rows = await delivery.deliveries(session, KIND, ann.id)
+    return {r.person_id: r for r in rows if r.person_id is not None}
+
+
+@dataclass
+class SectionStatus:
+    department: str
+    section: str
+    people: list[tuple[str, str, str]]  # (name, role, delivery state) of those who have not confirmed
+    confirmed: int
+    total: int
+
+
+async def unconfirmed_sections(session: AsyncSession, ann: Announcement) -> list[SectionStatus]:
+    """Sections where nobody has confirmed yet, in roster order (the 「未確認の課」 list)."""
+    everyone = list(
+        (
+            await session.scalars(
+                select(AnnouncementRecipient)
+                .where(AnnouncementRecipient.announcement_id == ann.id)
+                .order_by(AnnouncementRecipient.sort_key)
+            )
+        ).all()
+    )
+    states = await delivery_states(session, ann)
+    by_section: dict[int, list[AnnouncementRecipient]] = {}
+    for r in everyone:
+        by_section.setdefault(r.section_id, []).append(r)
+    out = []
+    for members in by_section.values():
+        confirmed = sum(1 for m in members if m.confirmed_at)
+        if confirmed:
+            continue
+        out.append(
+            SectionStatus(
+                department=members[0].department,
+                section=members[0].section,
+                people=[
+                    (m.name, m.role, states[m.person_id].state if m.person_id in states else "queued")
+                    for m in members
+                ],
+                confirmed=confirmed,
+                total=len(members),
+            )
+        )
+    return out
+
+
+async def remind(
+    services: Services, session: AsyncSession, ann: Announcement, now: datetime, *, purpose: str | None = None
+) -> int:
+    """督促: a reminder card to each recipient whose copy arrived and who has not confirmed."""
+    if not ann.ack_required or ann.state not in (AnnouncementState.SENDING, AnnouncementState.SENT):
+        return 0
+    if purpose is None:
+        ann.reminders += 1
+        purpose = f"reminder-{ann.reminders}"
+    states = await delivery_states(session, ann)
+    targets = [
+        r
+        for r in await unconfirmed(session, ann)
+        if r.person_id in states and states[r.person_id].state == DeliveryState.DELIVERED
+    ]
+    message = recipient_message(ann, services.settings.locale, reminder=True)
+    await delivery.enqueue(
+        session,
+        KIND,
+        ann.id,
+        [DeliveryItem(Recipient(person_id=r.person_id), message, purpose=purpose) for r in targets],
+        priority=100,
+        now=now,
+    )
+    ann.updated_at = now
+    log.info("announcement %d: %s to %d people", ann.id, purpose, len(targets))
+    return len(targets)
+
+
+async def resend_failed(services: Services, session: AsyncSession, ann: Announcement, now: datetime) -> int:
+    """失敗分を再送: failed and unreachable first copies (and the channel post) go into the queue again."""
+    if ann.state not in (AnnouncementState.SENDING, AnnouncementState.SENT):
+        return 0
+    n = await delivery.retry_failed(
+        session, KIND, ann.id, purposes=(delivery.INITIAL, CHANNEL_PURPOSE), now=now
+    )
+    if n:
+        ann.state = AnnouncementState.SENDING.value
+        ann.finished_at = None
+        await refresh_author_card(services, session, ann)
+    return n
+
+
+async def apply_edit(
+    services: Services, session: AsyncSession, ann: Announcement, draft: Draft, now: datetime
+) -> int:
+    """Edit after sending: every copy, delivered or still queued, shows the new text. The audience
+    and the send time stay as they were. Returns the number of copies being updated."""
+    ann.title = draft.title
+    ann.body = draft.body
+    ann.links = draft.links
+    ann.importance = draft.importance
+    if ann.ack_required and draft.deadline:
+        ann.deadline = draft.deadline
+        ann.auto_reminder_at = auto_reminder_moment(ann, now, services.settings.announce_reminder_days)
+        if (
+            ann.auto_reminder_at is not None
+            and ann.auto_reminded_at is not None
+            and ann.auto_reminder_at > now
+        ):
+            ann.auto_reminded_at = None  # a later deadline deserves its own reminder
+    ann.version += 1
+    ann.updated_at = now
+    confirmed = dict(
+        (
+            await session.execute(
+                select(AnnouncementRecipient.person_id, AnnouncementRecipient.confirmed_at).where(
+                    AnnouncementRecipient.announcement_id == ann.id
+                )
+            )
+        )
+        .tuples()
+        .all()
+    )
+    locale = services.settings.locale
+
+    def message_for(row: Delivery) -> Message:
+        if row.purpose == CHANNEL_PURPOSE:
+            return recipient_message(ann, locale, channel=True)
+        at = confirmed.get(row.person_id) if row.person_id is not None else None
+        return recipient_message(
+            ann, locale, confirmed_at=at, reminder=row.purpose != delivery.INITIAL and at is None
+        )
+
+    n = await delivery.update_delivered(
+        session, KIND, ann.id, message_for, revision=f"edit-{ann.version}", now=now
+    )
+    await refresh_author_card(services, session, ann)
+    return n
+
+
+async def recall(services: Services, session: AsyncSession, ann: Announcement, now: datetime) -> int:
+    """取消(回収): delete every delivered copy, cancel the rest. Returns the copies touched."""
+    n = await delivery.delete_delivered(session, KIND, ann.id, revision="recall", now=now)
+    ann.state = AnnouncementState.RECALLED.value
+    ann.recalled_at = now
+    ann.updated_at = now
+    await refresh_author_card(services, session, ann)
+    return n
+
+
+async def recent(session: AsyncSession, limit: int = 10) -> list[Announcement]:
+    return list(
+        (
+            await session.scalars(
+                select(Announcement)
+                .where(Announcement.state != AnnouncementState.DISCARDED.value)
+                .order_by(Announcement.id.desc())
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def latest_sent(session: AsyncSession) -> Announcement | None:
+    return await session.scalar(
+        select(Announcement)
+        .where(
+            Announcement.state.in_([AnnouncementState.SENDING.value, AnnouncementState.SENT.value]),
+            Announcement.ack_required.is_(True),
+        )
+        .order_by(Announcement.sent_at.desc(), Announcement.id.desc())
+        .limit(1)
+    )

@@ -1,0 +1,164 @@
+"""The automation API and the signed export links.
+
+POST /api/v1/announcements                  Authorization: Bearer <one of DXBOT_API_KEYS>
+GET  /api/v1/announcements/{id}             the figures
+GET  /api/v1/announcements/{id}/export.xlsx ?exp=…&sig=… (the link on the author's card) or a bearer key
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from datetime import datetime
+from typing import Any
+
+from bot.api import HttpRequest, HttpResponse, HttpRoute
+
+log = logging.getLogger(__name__)
+LINK_DAYS = 7
+
+
+def _sign(secret: str, ann_id: int, fmt: str, exp: int) -> str:
+    return hmac.new(
+        secret.encode(), f"announce-export:{ann_id}:{fmt}:{exp}".encode(), hashlib.sha256
+    ).hexdigest()[:40]
+
+
+def signed_export_path(secret: str, ann_id: int, fmt: str, now: datetime) -> str:
+    exp = int(now.timestamp()) + LINK_DAYS * 86400
+    return f"/api/v1/announcements/{ann_id}/export.{fmt}?exp={exp}&sig={_sign(secret, ann_id, fmt, exp)}"
+
+
+def _problem(status: int, code: str, message: str, **extra: Any) -> HttpResponse:
+    return HttpResponse.json({"error": code, "message": message, **extra}, status=status)
+
+
+def _api_key(request: HttpRequest) -> int | None:
+    """The position (1-based) of the bearer key in DXBOT_API_KEYS, or None."""
+    header = request.headers.get("Authorization") or request.headers.get("authorization") or ""
+    if not header.lower().startswith("bearer "):
+        return None
+    given = header[7:].strip().encode()
+    for i, key in enumerate(request.services.settings.api_keys, start=1):
+        if key and hmac.compare_digest(given, key.encode()):
+            return i
+    return None
+
+
+def _unauthorized() -> HttpResponse:
+    resp = _problem(
+        401, "unauthorized", "APIキーが正しくありません。Authorization: Bearer <APIキー> を付けてください。"
+    )
+    resp.headers["WWW-Authenticate"] = "Bearer"
+    return resp
+
+
+async def create(request: HttpRequest) -> HttpResponse:
+    from dialogs.announce.automation import create_and_send
+
+    key = _api_key(request)
+    if key is None:
+        return _unauthorized()
+    try:
+        data = request.json()
+    except (ValueError, UnicodeDecodeError):
+        return _problem(400, "malformed_json", "JSON として読み取れませんでした。")
+    services = request.services
+    now = services.clock()
+    async with services.sessionmaker() as session, session.begin():
+        ann, count, errors = await create_and_send(
+            services, session, data, source="api", author_label=f"api:{key}", now=now
+        )
+        if ann is None:
+            return _problem(400, "invalid", "入力内容をご確認ください。", errors=errors)
+        body = {
+            "id": ann.id,
+            "state": ann.state,
+            "recipients": count,
+            "send_at": ann.send_at.isoformat() if ann.send_at else None,
+            "deadline": ann.deadline.isoformat() if ann.deadline else None,
+            "status_url": f"/api/v1/announcements/{ann.id}",
+        }
+    log.info("announcement %d created through the API (key %d)", body["id"], key)
+    return HttpResponse.json(body, status=201)
+
+
+async def _announcement(request: HttpRequest, session: Any) -> Any:
+    from storage.models.announce import Announcement
+
+    try:
+        ann_id = int(request.match.get("id", ""))
+    except ValueError:
+        return None
+    return await session.get(Announcement, ann_id)
+
+
+async def status(request: HttpRequest) -> HttpResponse:
+    from dialogs.announce.service import figures
+
+    if _api_key(request) is None:
+        return _unauthorized()
+    async with request.services.sessionmaker() as session:
+        ann = await _announcement(request, session)
+        if ann is None:
+            return _problem(404, "not_found", "指定のお知らせが見つかりません。")
+        f = await figures(session, ann)
+    return HttpResponse.json(
+        {
+            "id": ann.id,
+            "title": ann.title,
+            "state": ann.state,
+            "late": ann.late,
+            "recipients": f.recipients,
+            "delivered": f.delivered,
+            "pending": f.pending,
+            "failed": f.failed,
+            "unreachable": f.unreachable,
+            "reasons": dict(f.reasons),
+            "confirmed": f.confirmed if ann.ack_required else None,
+            "deadline": ann.deadline.isoformat() if ann.deadline else None,
+        }
+    )
+
+
+async def export(request: HttpRequest) -> HttpResponse:
+    from dialogs.announce.export import export_bytes, file_name
+
+    fmt = request.match.get("fmt", "")
+    if fmt not in ("csv", "xlsx"):
+        return _problem(404, "not_found", "形式は csv か xlsx です。")
+    services = request.services
+    try:
+        ann_id, exp = int(request.match.get("id", "")), int(request.query.get("exp", "0"))
+    except ValueError:
+        return _problem(404, "not_found", "指定のお知らせが見つかりません。")
+    signed = hmac.compare_digest(
+        request.query.get("sig", ""), _sign(services.settings.secret_key, ann_id, fmt, exp)
+    ) and exp >= int(services.clock().timestamp())
+    if not signed and _api_key(request) is None:
+        return _problem(
+            403, "forbidden", "このリンクは無効か期限切れです。お知らせのカードから開き直してください。"
+        )
+    async with services.sessionmaker() as session:
+        ann = await _announcement(request, session)
+        if ann is None:
+            return _problem(404, "not_found", "指定のお知らせが見つかりません。")
+        data = await export_bytes(session, ann, fmt)
+    content_type = (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx" else "text/csv"
+    )
+    return HttpResponse(
+        200,
+        data,
+        content_type,
+        {"Content-Disposition": f'attachment; filename="{file_name(ann, fmt)}"', "Cache-Control": "no-store"},
+    )
+
+
+def routes() -> list[HttpRoute]:
+    return [
+        HttpRoute("POST", "/api/v1/announcements", create),
+        HttpRoute("GET", "/api/v1/announcements/{id}", status),
+        HttpRoute("GET", "/api/v1/announcements/{id}/export.{fmt}", export),
+    ]

@@ -1,0 +1,318 @@
+"""An announcement from compose to recall, through the real HTTP path and the delivery worker,
+against the fake Bot Connector."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import pytest
+from sqlalchemy import select
+
+from dialogs.announce.service import KIND
+from dialogs.business_days import JST, add_business_days, format_date_ja
+from dialogs.delivery import DeliveryState, deliveries
+from dialogs.delivery.worker import drain
+from storage.models.announce import Announcement, AnnouncementRecipient
+from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc
+from tests.delivery.helpers import FAST, conv_of
+from tests.support import ADMIN, LEADER, STAFF, running_bot, settings_for
+
+pytestmark = pytest.mark.asyncio
+
+
+def _deadline() -> str:
+    return add_business_days(now_utc().astimezone(JST).date(), 5).isoformat()
+
+
+async def _compose(bot, connector) -> str:
+    await bot.say("お知らせ", user=ADMIN)
+    return card_ids(connector, ADMIN.conversation_id)[-1]
+
+
+def _form(**kw):
+    values = {
+        "title": "電子申請研修のご案内",
+        "body": "4月15日に**電子申請**の研修を行います。\n- 対象: 各課のDX推進リーダー",
+        "link1_title": "申込フォーム",
+        "link1_url": "https://forms.example.jp/apply",
+        "importance": "high",
+        "audience": "all",
+        "ack_required": "true",
+        "deadline": _deadline(),
+        "send_mode": "now",
+    }
+    values.update(kw)
+    return values
+
+
+async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url, connector):
+    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    async with running_bot(settings, connector) as bot:
+        city = await build_city(bot.services, connector.url, connector)
+        await bot.say("ヘルプ", user=LEADER)  # the leader has a chat with the bot
+        compose_id = await _compose(bot, connector)
+        assert "お知らせを作成" in card_text(connector, compose_id)
+
+        # Preview: the author's card turns into exactly what recipients will get.
+        await bot.press({"action": "announce.preview", **_form()}, user=ADMIN, reply_to_id=compose_id)
+        preview = card_text(connector, compose_id)
+        assert "送信前の確認" in preview and "電子申請研修のご案内" in preview
+        assert "5人(3課・リーダー3人・サブリーダー2人)" in preview
+        assert "確認しました" in preview and "申込フォーム" in preview
+        ann_id = next(
+            a["id"] for a in actions(card(connector, compose_id)) if a.get("action") == "announce.send"
+        )
+
+        await bot.press({"action": "announce.send", "id": ann_id}, user=ADMIN, reply_to_id=compose_id)
+        assert "送信中 0/5" in card_text(connector, compose_id)
+        await bot.press({"action": "announce.send", "id": ann_id}, user=ADMIN, reply_to_id=compose_id)
+        assert "二重には送信しません" in connector.texts_to(ADMIN.conversation_id)[-1]
+
+        await drain(bot.services, config=FAST)
+        author = card_text(connector, compose_id)
+        assert "送信が完了しました" in author
+        assert "ボットをブロックしている: 1人" in author
+        assert "0/5人" in author  # confirmed
+
+        # Each reachable promoter got one card; the blocked one is reported, not retried forever.
+        leader_cards = card_ids(connector, LEADER.conversation_id)
+        recipient_card = [i for i in leader_cards if "電子申請研修のご案内" in card_text(connector, i)]
+        assert len(recipient_card) == 1
+        leader_card = recipient_card[0]
+        for pid in (101, 102, 103):
+            assert len(card_ids(connector, conv_of(pid))) == 1
+        assert connector.sent_to(conv_of(104)) == []
+        assert connector.activities[leader_card]["channelData"]["notification"]["alert"] is True
+
+        # Someone else pressing the leader's card is refused and nothing is recorded.
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=STAFF, reply_to_id=leader_card)
+        assert "あなた宛てのものではない" in connector.texts_to(STAFF.conversation_id)[-1]
+        # The leader confirms: once, and the card turns to 確認済み.
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card)
+        assert "確認済み" in card_text(connector, leader_card)
+        assert not [a for a in actions(card(connector, leader_card)) if a.get("action") == "announce.ack"]
+        async with bot.services.sessionmaker() as s:
+            first = await s.scalar(
+                select(AnnouncementRecipient.confirmed_at).where(
+                    AnnouncementRecipient.person_id == city.leader_id
+                )
+            )
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card)
+        async with bot.services.sessionmaker() as s:
+            confirmed = (
+                await s.scalars(
+                    select(AnnouncementRecipient).where(AnnouncementRecipient.confirmed_at.is_not(None))
+                )
+            ).all()
+        assert [r.person_id for r in confirmed] == [city.leader_id] and confirmed[0].confirmed_at == first
+
+        await drain(bot.services, config=FAST)
+        assert "1/5人" in card_text(connector, compose_id)  # the author sees the confirmation
+
+        # 未確認の課: 総務課 confirmed (its leader did), the other two not.
+        await bot.say("未確認の課", user=ADMIN)
+        unconfirmed = card_text(connector, card_ids(connector, ADMIN.conversation_id)[-1])
+        assert "未確認の課(2課/3課)" in unconfirmed
+        assert "人事課" in unconfirmed and "税務課" in unconfirmed and "総務部 総務課" not in unconfirmed
+
+        # 督促 reaches only those whose copy arrived and who have not confirmed.
+        await bot.press({"action": "announce.remind", "id": ann_id}, user=ADMIN)
+        assert "未確認の3人に督促します" in connector.texts_to(ADMIN.conversation_id)[-1]
+        await drain(bot.services, config=FAST)
+        for pid in (101, 102, 103):
+            texts = [card_text(connector, i) for i in card_ids(connector, conv_of(pid))]
+            assert len(texts) == 2 and "【督促】" in texts[1]
+        assert (
+            len(
+                [
+                    i
+                    for i in card_ids(connector, LEADER.conversation_id)
+                    if "【督促】" in card_text(connector, i)
+                ]
+            )
+            == 0
+        )
+
+        # Edit after a confirmation step: every delivered copy (first copies and reminders) changes.
+        await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=compose_id)
+        revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
+        assert revise_id != compose_id  # the progress card is not overwritten by the form
+        values = inputs(card(connector, revise_id))
+        assert values["title"] == "電子申請研修のご案内"
+        values["title"] = "【会場変更】電子申請研修のご案内"
+        await bot.press(
+            {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
+        )
+        assert "7 件のメッセージを、下の内容に置き換えます" in card_text(connector, revise_id)
+        async with bot.services.sessionmaker() as s:
+            assert (await s.get(Announcement, ann_id)).title == "電子申請研修のご案内"  # not before the step
+        await bot.press(
+            {"action": "announce.apply_edit", "id": ann_id, "version": 1}, user=ADMIN, reply_to_id=revise_id
+        )
+        await drain(bot.services, config=FAST)
+        async with bot.services.sessionmaker() as s:
+            rows = [
+                r
+                for r in await deliveries(s, KIND, ann_id, purposes=None)
+                if r.state == DeliveryState.DELIVERED
+            ]
+        assert len(rows) == 7
+        for row in rows:
+            assert "【会場変更】電子申請研修のご案内" in card_text(connector, row.activity_id)
+        assert "確認済み" in card_text(connector, leader_card)  # the leader's confirmation stays visible
+
+        # Export from the link on the author's card: who got it, who confirmed, why not.
+        xlsx_url, csv_url = [a["url"] for a in actions(card(connector, compose_id)) if "url" in a]
+        resp = await bot.client.get(urlparse(csv_url).path + "?" + urlparse(csv_url).query)
+        assert resp.status == 200
+        table = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8-sig"))))
+        assert table[0] == ["部", "課", "役割", "氏名", "状況", "配信日時", "確認日時", "エラー"]
+        by_name = {r[3]: r for r in table[1:]}
+        assert by_name[LEADER.name][4] == "確認済み" and by_name[LEADER.name][6]
+        assert by_name["職員104"][4] == "届かない" and by_name["職員104"][7] == "ボットをブロックしている"
+        assert by_name["職員102"][:3] == ["総務部", "人事課", "リーダー"]
+        resp = await bot.client.get(urlparse(xlsx_url).path + "?" + urlparse(xlsx_url).query)
+        assert resp.status == 200 and (await resp.read())[:2] == b"PK"
+        resp = await bot.client.get(urlparse(csv_url).path + "?exp=9999999999&sig=forged")
+        assert resp.status == 403
+
+        # Recall, after its own confirmation card: every delivered copy is deleted.
+        await bot.press({"action": "announce.recall", "id": ann_id}, user=ADMIN)
+        confirm_id = card_ids(connector, ADMIN.conversation_id)[-1]
+        assert "回収する" in card_text(connector, confirm_id)
+        async with bot.services.sessionmaker() as s:
+            assert (await s.get(Announcement, ann_id)).state == "sent"
+        await bot.press(
+            {"action": "announce.recall_confirm", "id": ann_id}, user=ADMIN, reply_to_id=confirm_id
+        )
+        await drain(bot.services, config=FAST)
+        for row in rows:
+            assert row.activity_id not in connector.activities
+        assert "取り消しました" in card_text(connector, compose_id)
+
+
+async def test_validation_errors_come_back_politely_with_the_values_kept(sqlite_url, connector):
+    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    async with running_bot(settings, connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        compose_id = await _compose(bot, connector)
+        bad = _form(title="", link2_title="資料", link2_url="ftp://x", audience="sections", deadline="")
+        await bot.press({"action": "announce.preview", **bad}, user=ADMIN, reply_to_id=compose_id)
+        text = card_text(connector, compose_id)
+        assert "入力内容をご確認ください。" in text
+        assert "件名を入力してください。" in text
+        assert "リンク2のURLは https:// から始まる形で入力してください。" in text
+        assert "宛先の課を1つ以上選んでください。" in text
+        assert "確認期限を入力してください。" in text
+        kept = inputs(card(connector, compose_id))
+        assert (
+            kept["body"] == bad["body"] and kept["link2_title"] == "資料" and kept["audience"] == "sections"
+        )
+        # The draft was kept too: it is in the list and opens with the same values.
+        await bot.say("お知らせ一覧", user=ADMIN)
+        listing = card(connector, card_ids(connector, ADMIN.conversation_id)[-1])
+        open_draft = next(a for a in actions(listing) if a.get("action") == "announce.open_draft")
+        await bot.press(open_draft, user=ADMIN)
+        reopened = inputs(card(connector, card_ids(connector, ADMIN.conversation_id)[-1]))
+        assert reopened["body"] == bad["body"] and reopened["link2_url"] == "ftp://x"
+
+
+async def test_only_authors_may_compose(sqlite_url, connector):
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await bot.say("お知らせ", user=LEADER)
+        assert (
+            "DX推進課(お知らせ・サーベイの送信担当)の方だけ" in connector.texts_to(LEADER.conversation_id)[-1]
+        )
+        await bot.press({"action": "announce.send", "id": 1}, user=STAFF)
+        assert "の方だけ" in connector.texts_to(STAFF.conversation_id)[-1]
+
+
+async def test_scheduled_on_a_holiday_is_pointed_out_and_waits(sqlite_url, connector):
+    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    year = now_utc().astimezone(JST).year + 1
+    async with running_bot(settings, connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        compose_id = await _compose(bot, connector)
+        values = _form(
+            send_mode="later", send_date=f"{year}-05-03", send_time="09:00", deadline=f"{year}-05-09"
+        )
+        await bot.press({"action": "announce.preview", **values}, user=ADMIN, reply_to_id=compose_id)
+        text = card_text(connector, compose_id)
+        assert (
+            f"送信日時 {format_date_ja(__import__('datetime').date(year, 5, 3))} 9:00 は憲法記念日です"
+            in text
+        )
+        assert "この日時で予約" in text
+        # The deadline falls on a Saturday or Sunday in some years: it then moves to the next business day.
+        ann_id = next(
+            a["id"] for a in actions(card(connector, compose_id)) if a.get("action") == "announce.send"
+        )
+        await bot.press({"action": "announce.send", "id": ann_id}, user=ADMIN, reply_to_id=compose_id)
+        assert "に送信する予定です" in card_text(connector, compose_id)
+        await drain(bot.services, config=FAST)
+        assert connector.sent_to(conv_of(101)) == []
+        async with bot.services.sessionmaker() as s:
+            ann = await s.get(Announcement, ann_id)
+            assert ann.state == "scheduled" and ann.send_at.astimezone(JST).hour == 9
+
+
+async def test_division_channel_gets_a_post_without_an_ack_button(sqlite_url, connector):
+    channel_conv = "19:dxdiv@thread.tacv2;messageid=1700000000000"
+    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    async with running_bot(settings, connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        data = {"team": {"id": "19:team"}, "channel": {"id": "19:dxdiv@thread.tacv2"}, "tenant": {"id": "t"}}
+        await bot.say(
+            "ここをDX推進課チャンネルにする",
+            user=ADMIN,
+            conversation_id=channel_conv,
+            conversation_type="channel",
+            channel_data=data,
+        )
+        assert "DX推進課チャンネルに設定しました" in connector.texts_to(channel_conv)[-1]
+        compose_id = await _compose(bot, connector)
+        assert "にも投稿する" in card_text(connector, compose_id)
+        await bot.press(
+            {"action": "announce.preview", **_form(to_channel="true")}, user=ADMIN, reply_to_id=compose_id
+        )
+        ann_id = next(
+            a["id"] for a in actions(card(connector, compose_id)) if a.get("action") == "announce.send"
+        )
+        await bot.press({"action": "announce.send", "id": ann_id}, user=ADMIN, reply_to_id=compose_id)
+        await drain(bot.services, config=FAST)
+        posts = connector.cards_to("19:dxdiv@thread.tacv2")
+        assert len(posts) == 1 and posts[0]["body"]
+        assert not [a for a in actions(posts[0]) if a.get("action") == "announce.ack"]
+        assert "投稿済み" in card_text(connector, compose_id)
+
+
+async def test_acknowledging_from_a_chat_with_no_card_id_still_checks_the_recipient(sqlite_url, connector):
+    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    async with running_bot(settings, connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await bot.say("ヘルプ", user=LEADER)
+        compose_id = await _compose(bot, connector)
+        await bot.press({"action": "announce.preview", **_form()}, user=ADMIN, reply_to_id=compose_id)
+        ann_id = next(
+            a["id"] for a in actions(card(connector, compose_id)) if a.get("action") == "announce.send"
+        )
+        await bot.press({"action": "announce.send", "id": ann_id}, user=ADMIN, reply_to_id=compose_id)
+        await drain(bot.services, config=FAST)
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=STAFF)
+        assert "あなた宛てのものではない" in connector.texts_to(STAFF.conversation_id)[-1]
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER)
+        assert "確認を受け付けました" in connector.texts_to(LEADER.conversation_id)[-1]
+        async with bot.services.sessionmaker() as s:
+            n = len(
+                (
+                    await s.scalars(
+                        select(AnnouncementRecipient).where(AnnouncementRecipient.confirmed_at.is_not(None))
+                    )
+                ).all()
+            )
+        assert n == 1
+        assert timedelta(0) == timedelta(0)
