@@ -156,7 +156,13 @@ def test_eval_set_quality_does_not_regress(starter: SearchIndex) -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["dialogs.qa.search", "dialogs.qa.search.index", "dialogs.qa.search.normalize", "dialogs.qa.search.synonyms"]
+    "module",
+    [
+        "dialogs.qa.search",
+        "dialogs.qa.search.index",
+        "dialogs.qa.search.normalize",
+        "dialogs.qa.search.synonyms",
+    ],
 )
 def test_docstring_examples_hold(module: str) -> None:
     import doctest
