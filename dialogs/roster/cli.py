@@ -86,7 +86,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def print_plan(t: Any, plan: ImportPlan, file_name: str, out: Any = sys.stdout) -> None:
+def print_plan(t: Any, plan: ImportPlan, file_name: str, out: Any = None) -> None:
+    out = out or sys.stdout
     print(f"{t('roster.cli.file')}: {file_name}({t('roster.dry.rows')} {plan.rows})", file=out)
     print(f"{t('roster.dry.effective')}: {cards.day_text(t, plan.effective)}", file=out)
     counts = [

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.roster.importer import Actor, ImportPlan, apply_plan, plan_import
@@ -86,3 +87,19 @@ async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> dict[str, list
 def open_posts(snap: dict[str, list[tuple]]) -> dict[str, tuple]:
     """email -> (department, section, role) of the open assignments."""
     return {a[0]: (a[1], a[2], a[3].value) for a in snap["assignments"] if a[5] is None}
+
+
+@contextmanager
+def recorded_statements(session: AsyncSession) -> Iterator[list[str]]:
+    """The SQL statements sent to the database while the block runs (executemany counts once)."""
+    engine = session.bind.sync_engine  # type: ignore[union-attr]
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

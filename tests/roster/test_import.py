@@ -16,7 +16,15 @@ from dialogs.roster.exporter import export_roster
 from dialogs.roster.importer import Actor, apply_plan, plan_import
 from dialogs.roster.reader import read_roster
 from storage.models.roster import Assignment, AuditEntry, Person, PromoterRole, Section
-from tests.roster.conftest import APRIL_2026, APRIL_2027, DATA, import_data, import_file, open_posts, snapshot
+from tests.roster.conftest import (
+    APRIL_2026,
+    APRIL_2027,
+    import_data,
+    import_file,
+    open_posts,
+    recorded_statements,
+    snapshot,
+)
 
 BASE_POSTS = {
     "leader@demo-city.example.jp": ("総務部", "総務課", "leader"),
@@ -212,8 +220,6 @@ async def test_dry_run_plan_writes_nothing(sessions):
 
 async def test_plan_reads_with_bulk_queries(sessions, db_url):
     """5,000 people are checked with a handful of statements, not one per row."""
-    from sqlalchemy import event
-
     rows = ["部,課,役割,氏名,メールアドレス"]
     for i in range(2000):
         rows.append(
@@ -221,14 +227,8 @@ async def test_plan_reads_with_bulk_queries(sessions, db_url):
         )
     data = "\n".join(rows).encode()
     async with sessions() as s, s.begin():
-        engine = s.bind
-        statements: list[str] = []
-        listener = lambda *a: statements.append(a[2])  # noqa: E731
-        event.listen(engine.sync_engine, "before_cursor_execute", listener)
-        try:
+        with recorded_statements(s) as statements:
             plan = await plan_import(s, read_roster(data, "big.csv"), APRIL_2026)
             await apply_plan(s, plan, Actor("cli"))
-        finally:
-            event.remove(engine.sync_engine, "before_cursor_execute", listener)
     assert len(plan.added) == 2000
     assert len(statements) < 40, len(statements)

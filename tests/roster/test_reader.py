@@ -150,7 +150,7 @@ def test_xlsx_problems_name_the_column_letter():
 def test_missing_column_and_missing_header():
     parsed = read_roster("部,課,役割,氏名\n総務部,総務課,リーダー,鈴木 一郎\n".encode(), "r.csv")
     assert [(p.code, p.column) for p in parsed.problems] == [("missing_column", "email")]
-    parsed = read_roster("a,b,c\n1,2,3\n".encode(), "r.csv")
+    parsed = read_roster(b"a,b,c\n1,2,3\n", "r.csv")
     assert [p.code for p in parsed.problems] == ["no_header"]
     assert describe(lambda k, **kw: t(k, "ja", **kw), parsed.problems[0]).startswith(
         "ファイル全体: 見出しの行が見つかりません。"
