@@ -71,7 +71,7 @@ class Token:
     """One morpheme.  Instances are shared: every occurrence of the same MeCab line is the same object,
     with its folded forms and flags computed once."""
 
-    __slots__ = ("surface", "folded", "lemma", "pos", "pos1", "is_content", "breaks_run")
+    __slots__ = ("surface", "folded", "lemma", "pos", "pos1", "is_content", "breaks_run", "is_nounish")
 
     def __init__(self, surface: str, lemma: str, pos: str) -> None:
         self.surface = surface  # normalised, not folded
@@ -81,6 +81,8 @@ class Token:
         self.pos1 = pos.split("-", 1)[0]
         self.is_content = _is_content(surface, lemma, pos, self.pos1)
         self.breaks_run = self.pos1 in _BREAK_POS or not any(c.isalnum() for c in surface)
+        # Nouns and noun-like suffixes: adjacent ones also form a pair term (住民+票).
+        self.is_nounish = self.is_content and pos.startswith(("名詞", "接尾辞-名詞的"))
 
     def __repr__(self) -> str:
         return f"Token({self.surface!r}, {self.lemma!r}, {self.pos!r})"

@@ -81,9 +81,6 @@ def _plain(text: str) -> str:
     return _MARKUP.sub(" ", text)
 
 
-_NOUNISH = ("名詞", "接尾辞-名詞的")
-
-
 class _SynonymMatcher:
     """Finds synonym terms in token sequences, by lemma or by folded surface, longest match first.
 
@@ -123,9 +120,12 @@ class _SynonymMatcher:
         out: list[tuple[int, int, tuple[int, ...]]] = []
         n = len(tokens)
         i = 0
-        starting_at = self._starting_at
+        known = self._candidates
         while i < n:
-            candidates = starting_at(tokens[i])
+            tok = tokens[i]
+            candidates = known.get(tok)
+            if candidates is None:
+                candidates = self._starting_at(tok)
             if not candidates:
                 i += 1
                 continue
@@ -193,7 +193,7 @@ def _entry_terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> tuple[lis
     for tok in tokens:
         if tok.is_content:
             words.append(tok.lemma)
-            if prev is not None and prev.pos.startswith(_NOUNISH) and tok.pos.startswith(_NOUNISH):
+            if prev is not None and tok.is_nounish and prev.is_nounish:
                 words.append(prev.lemma + "+" + tok.lemma)
             prev = tok
         else:
@@ -234,12 +234,7 @@ def _terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _Terms:
             if in_span[i]:
                 words_optional.add(tok.lemma)
             # Adjacent nouns also as a pair (住民+票, 電子+申請): rewards the compound over its parts.
-            if (
-                prev == i - 1
-                and prev >= 0
-                and tokens[prev].pos.startswith(_NOUNISH)
-                and tok.pos.startswith(_NOUNISH)
-            ):
+            if prev == i - 1 and prev >= 0 and tokens[prev].is_nounish and tok.is_nounish:
                 pair = tokens[prev].lemma + "+" + tok.lemma
                 words.append(pair)
                 if in_span[i] or in_span[prev]:
