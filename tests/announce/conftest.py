@@ -8,6 +8,7 @@ ADMIN (DX division, from DXBOT_ADMINS) writes the announcements.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -151,3 +152,29 @@ def actions(card_json: dict[str, Any]) -> list[dict[str, Any]]:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+@pytest.fixture
+def connector_sync():
+    """A fake connector on a thread of its own, for tests that call the CLI (which runs its own loop)."""
+    import threading
+
+    from tests.fakes.connector import FakeConnector
+
+    fake = FakeConnector()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(fake.start())
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    ready.wait(10)
+    yield fake
+    asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
