@@ -32,13 +32,15 @@ export const CHROMIUM_ARGS = [
 
 export const SELECTORS = {
   chatItem: (name) => `[role="treeitem"][aria-label="${name}"]`,
-  composeBox: '[data-lexical-editor="true"][role="textbox"]',
-  sendButton: 'button[aria-label="Send Message"]',
+  // chats: a one-line box and a "Send Message" button; channels: "Start a new post" and a "Post" button
+  composeBox: '[data-lexical-editor="true"]',
+  sendButton: 'button[aria-label="Send Message"], button:text-is("Post")',
   messageHeader: '[aria-label="Message header"]',
   messageAuthor: '[aria-label="Message author"]',
+  moreButton: 'button[aria-label="Show more information"]',
+  avatar: '.fui-Avatar[role="img"]',
   card: '.ac-adaptiveCard',
-  cardText: '.ac-textBlock, .ac-richTextBlock, .ac-factset',
-};
+  };
 
 /** Start Chromium with a fresh profile. Only loopback URLs are let through; everything else is aborted. */
 export async function launch({ artifactsDir, executablePath = DEFAULT_CHROMIUM, viewport } = {}) {
@@ -57,10 +59,14 @@ export async function launch({ artifactsDir, executablePath = DEFAULT_CHROMIUM, 
     return local || url.protocol === 'data:' ? route.continue() : route.abort('blockedbyclient');
   });
   if (artifactsDir) fs.mkdirSync(artifactsDir, { recursive: true });
+  const used = new Set();
   return {
     context,
+    /** A new tab on a playground (one tab per playground, i.e. per signed-in mock user). */
     async open(url, options = {}) {
-      const page = context.pages()[0] || (await context.newPage());
+      const blank = context.pages().find((p) => !used.has(p));
+      const page = blank || (await context.newPage());
+      used.add(page);
       const pg = new PlaygroundPage(page, { artifactsDir, ...options });
       await pg.goto(url);
       return pg;
@@ -94,25 +100,28 @@ export class PlaygroundPage {
   /** Select a conversation in the left pane: 'Personal Chat', the group chat's name, or 'チーム名 - チャネル名'. */
   async openChat(name) {
     await this.page.locator(SELECTORS.chatItem(name)).click();
-    await this.page.locator(SELECTORS.composeBox).waitFor({ timeout: this.timeout });
+    await this.page.locator(SELECTORS.composeBox).first().waitFor({ timeout: this.timeout });
     this._mark = (await this.messages()).filter((m) => m.fromBot).length;
   }
 
-  /** Type a message and send it. In group chats and channels the bot only hears messages that @mention it. */
-  async send(text, { mention = false } = {}) {
+  /**
+   * Type a message and send it. In group chats and channels the bot only hears messages that @mention it:
+   * `mention: true` mentions the bot first, `mention: '鈴木 一郎'` another member (picked in the @ menu).
+   */
+  async send(text, { mention = false, thread = false } = {}) {
     this._mark = (await this.messages()).filter((m) => m.fromBot).length;
-    const box = this.page.locator(SELECTORS.composeBox);
-    await box.click();
-    if (mention) await this._mentionBot();
+    // in a channel the first box starts a new post; `thread: true` answers in the last post's thread
+    const pick = (loc) => (thread ? loc.last() : loc.first());
+    await pick(this.page.locator(SELECTORS.composeBox)).click();
+    if (mention) await this._mention(mention === true ? this.botName : mention);
     await this.page.keyboard.insertText(text);
-    await this.page.locator(SELECTORS.sendButton).click();
+    await pick(this.page.locator(thread ? 'button[aria-label="Send Message"]' : SELECTORS.sendButton)).click();
   }
 
-  async _mentionBot() {
+  async _mention(name) {
     await this.page.keyboard.type('@');
-    const option = this.page.getByRole('option', { name: this.botName }).first();
-    await option.waitFor({ timeout: this.timeout });
-    await option.click();
+    const item = this.page.locator('#typeahead-menu [role="menuitem"]').filter({ hasText: name }).first();
+    await item.click({ timeout: this.timeout });
     await this.page.keyboard.insertText(' ');
   }
 
@@ -124,29 +133,74 @@ export class PlaygroundPage {
   async messages() {
     return this.page.evaluate(
       ({ sel, botName }) => {
-        const out = [];
-        document.querySelectorAll(sel.messageHeader).forEach((header, index) => {
-          const root = header.parentElement;
-          const authorEl = header.querySelector(sel.messageAuthor);
-          const author = authorEl ? authorEl.innerText.trim() : null;
-          const body = Array.from(root.children).filter((c) => c !== header);
-          const text = body.map((c) => c.innerText).join('\n').trim();
-          const cards = Array.from(root.querySelectorAll(sel.card)).map((card) => ({
-            title: (card.querySelector('.ac-textBlock, .ac-richTextBlock')?.innerText || '').trim(),
-            text: card.innerText.trim(),
-            buttons: Array.from(card.querySelectorAll('button')).map((b) => (b.getAttribute('title') || b.innerText).trim()).filter(Boolean),
-            inputs: Array.from(card.querySelectorAll('input, textarea, select')).map((i) => ({
-              label: i.getAttribute('aria-label') || '',
-              placeholder: i.getAttribute('placeholder') || '',
-              value: i.value,
-              type: i.getAttribute('type') || i.tagName.toLowerCase(),
-            })),
-          }));
-          out.push({ index, author, fromBot: author === botName, text, cards });
+        // Chats mark each message header with aria-label="Message header"; channel posts and their replies
+        // have a header row holding the author's avatar and a "Show more information" button.
+        const headers = new Set(document.querySelectorAll(sel.messageHeader));
+        document.querySelectorAll(sel.moreButton).forEach((button) => {
+          if (button.closest(sel.messageHeader)) return;
+          let h = button.parentElement;
+          while (h && !h.querySelector(sel.avatar)) h = h.parentElement;
+          if (h) headers.add(h);
         });
-        return out;
+        // a message is the nearest ancestor of its header that holds more than the header
+        const items = [];
+        for (const header of headers) {
+          let root = header;
+          while (root.parentElement && root.parentElement.children.length < 2) root = root.parentElement;
+          root = root.parentElement || root;
+          items.push({ header, root });
+        }
+        items.sort((a, b) => (a.root.compareDocumentPosition(b.root) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+        const roots = items.map((i) => i.root);
+        // the parts of a message that are neither its header nor a nested message (a channel post holds its replies)
+        const parts = (el, header) => {
+          const out = [];
+          for (const child of el.children) {
+            if (child === header || child.contains(header)) continue;
+            if (roots.includes(child)) continue;
+            if (roots.some((r) => child.contains(r))) out.push(...parts(child, header));
+            else out.push(child);
+          }
+          return out;
+        };
+        return items.map(({ header, root }, index) => {
+          const authorEl = header.querySelector(sel.messageAuthor);
+          const avatar = header.querySelector(sel.avatar);
+          const author = authorEl ? authorEl.innerText.trim() : avatar ? avatar.getAttribute('aria-label') : null;
+          const body = parts(root, header);
+          const text = body.map((c) => c.innerText).join('\n').trim();
+          const cards = body.flatMap((c) => Array.from(c.matches(sel.card) ? [c] : c.querySelectorAll(sel.card)));
+          return {
+            index,
+            author,
+            fromBot: author === botName,
+            text,
+            cards: cards.map((card) => ({
+              title: (card.querySelector('.ac-textBlock, .ac-richTextBlock')?.innerText || '').trim(),
+              text: card.innerText.trim(),
+              buttons: Array.from(card.querySelectorAll('button'))
+                .map((b) => (b.getAttribute('title') || b.innerText).trim())
+                .filter(Boolean),
+              inputs: Array.from(card.querySelectorAll('input, textarea, select')).map((i) => ({
+                label: i.getAttribute('aria-label') || '',
+                placeholder: i.getAttribute('placeholder') || '',
+                value: i.value,
+                type: i.getAttribute('type') || i.tagName.toLowerCase(),
+              })),
+            })),
+          };
+        });
       },
-      { sel: { messageHeader: SELECTORS.messageHeader, messageAuthor: SELECTORS.messageAuthor, card: SELECTORS.card }, botName: this.botName },
+      {
+        sel: {
+          messageHeader: SELECTORS.messageHeader,
+          messageAuthor: SELECTORS.messageAuthor,
+          moreButton: SELECTORS.moreButton,
+          avatar: SELECTORS.avatar,
+          card: SELECTORS.card,
+        },
+        botName: this.botName,
+      },
     );
   }
 
@@ -226,20 +280,33 @@ export class CardHandle {
     await this._input(field).fill(String(value), { timeout: this.timeout });
   }
 
-  /** Pick `option` in an Input.ChoiceSet found by its label: radio buttons, checkboxes or a drop-down. */
+  /**
+   * Pick `option` in the Input.ChoiceSet labelled `field`: radio buttons or checkboxes (style "expanded"),
+   * or a Fluent combobox (style "compact"; its options open in a pop-up outside the card, as role
+   * "option", or "menuitemcheckbox" when isMultiSelect).
+   */
   async choose(field, option) {
-    const byRole = this.locator.getByRole('radio', { name: option }).or(this.locator.getByRole('checkbox', { name: option }));
-    if (await byRole.count()) {
-      await byRole.first().check({ timeout: this.timeout });
+    const page = this.locator.page();
+    const groups = this.locator.getByRole('radiogroup', { name: field }).or(this.locator.getByRole('group', { name: field }));
+    const scope = (await groups.count()) ? groups.first() : this.locator;
+    const inline = scope.getByRole('radio', { name: option, exact: true }).or(scope.getByRole('checkbox', { name: option, exact: true }));
+    if (await inline.count()) {
+      await inline.first().check({ timeout: this.timeout });
       return;
     }
-    const select = this.locator.locator('select').filter({ has: this.locator.page().getByRole('option', { name: option }) });
-    if (await select.count()) {
-      await select.first().selectOption({ label: option });
-      return;
-    }
-    await this._input(field).click({ timeout: this.timeout });
-    await this.locator.page().getByRole('option', { name: option }).first().click({ timeout: this.timeout });
+    await this.locator.getByRole('combobox', { name: field }).first().click({ timeout: this.timeout });
+    const item = page
+      .getByRole('option', { name: option, exact: true })
+      .or(page.getByRole('menuitemcheckbox', { name: option, exact: true }))
+      .first();
+    const multi = (await item.getAttribute('role', { timeout: this.timeout })) === 'menuitemcheckbox';
+    await item.click({ timeout: this.timeout });
+    if (multi) await page.keyboard.press('Escape');
+  }
+
+  /** Set an Input.Toggle (found by its title) on or off. */
+  async toggle(title, on = true) {
+    await this.locator.getByRole('checkbox', { name: title }).first().setChecked(on, { timeout: this.timeout });
   }
 
   /** Click a card button (Action.Submit / Action.Execute / Action.ShowCard) by its title. */

@@ -303,19 +303,22 @@ class Message:
 
 @dataclass
 class DriveResult:
+    """What the page(s) showed. ``messages`` are the first user's tab; ``tabs`` has every user's."""
+
     ok: bool
     error: str | None
     messages: list[Message]
+    tabs: dict[str, list[Message]]
     results: list[Any]
     screenshots: list[Path]
     artifacts: Path
     raw: dict[str, Any]
 
-    def bot_messages(self) -> list[Message]:
-        return [m for m in self.messages if m.from_bot]
+    def bot_messages(self, tab: str | None = None) -> list[Message]:
+        return [m for m in (self.tabs[tab] if tab else self.messages) if m.from_bot]
 
-    def bot_cards(self) -> list[Card]:
-        return [c for m in self.bot_messages() for c in m.cards]
+    def bot_cards(self, tab: str | None = None) -> list[Card]:
+        return [c for m in self.bot_messages(tab) for c in m.cards]
 
 
 def _message(raw: dict[str, Any]) -> Message:
@@ -327,22 +330,37 @@ def _message(raw: dict[str, Any]) -> Message:
 def drive(
     playground: Callable[[str], Playground], request: pytest.FixtureRequest
 ) -> Callable[..., DriveResult]:
-    """``drive(steps, user=..., check=True)``: run e2e/driver.mjs; fails the test when a step fails."""
+    """Run e2e/driver.mjs; fails the test when a step fails (unless ``check=False``).
+
+    ``drive(steps, user="leader@demo-city.example.jp")``: one user's tab.
+    ``drive(steps, users={"admin": "dx-admin@…", "leader": "leader@…"})``: one tab per user, all open
+    from the start; steps say ``"as": "leader"`` (default: the first user).
+    """
     calls = 0
 
     def run(
-        steps: list[dict[str, Any]], user: str = ADMIN_EMAIL, check: bool = True, timeout: float = 240
+        steps: list[dict[str, Any]],
+        user: str = ADMIN_EMAIL,
+        users: dict[str, str] | None = None,
+        check: bool = True,
+        timeout: float = 240,
     ) -> DriveResult:
         nonlocal calls
         calls += 1
-        pg = playground(user)
+        tabs = {name: playground(who) for name, who in (users or {"main": user}).items()}
         name = request.node.name.replace("/", "_") + ("" if calls == 1 else f"-{calls}")
         out_dir = ARTIFACTS / name
         shutil.rmtree(out_dir, ignore_errors=True)
         cmd = [
-            shutil.which("node") or "node", str(E2E_DIR / "driver.mjs"),
-            "--url", pg.url, "--steps", "-", "--artifacts", str(out_dir),
-        ]  # fmt: skip
+            shutil.which("node") or "node",
+            str(E2E_DIR / "driver.mjs"),
+            "--steps",
+            "-",
+            "--artifacts",
+            str(out_dir),
+        ]
+        for tab, pg in tabs.items():
+            cmd += ["--url", f"{tab}={pg.url}"]
         try:
             done = subprocess.run(
                 cmd, input=json.dumps(steps, ensure_ascii=False), capture_output=True, text=True,
@@ -361,22 +379,20 @@ def drive(
         (out_dir / "report.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1), encoding="utf-8")
         result = DriveResult(
             ok=raw["ok"], error=raw["error"], messages=[_message(m) for m in raw["messages"]],
+            tabs={t: [_message(m) for m in ms] for t, ms in raw["tabs"].items()},
             results=raw["results"], screenshots=[Path(p) for p in raw["screenshots"]], artifacts=out_dir, raw=raw,
         )  # fmt: skip
         if check and not result.ok:
-            said = (
-                "\n".join(f"  {m.author or pg.name}: {m.text[:300]!r}" for m in result.messages)
-                or "  (nothing)"
+            said = "\n".join(
+                f"  [{tabs[t].name}] {m.author or tabs[t].name}: {m.text[:300]!r}"
+                for t, ms in result.tabs.items()
+                for m in ms
             )
             pytest.fail(
-                f"e2e as {pg.name}: {result.error}\nthe page showed:\n{said}\nscreenshots: {out_dir}\n"
-                f"bot log: {e2e_log_hint(pg)}",
+                f"e2e: {result.error}\nthe page showed:\n{said or '  (nothing)'}\nscreenshots: {out_dir}\n"
+                f"logs: {ARTIFACTS} (bot.log, playground-*.log are copied at the end of the session)",
                 pytrace=False,
             )
         return result
 
     return run
-
-
-def e2e_log_hint(pg: Playground) -> str:
-    return f"{ARTIFACTS / 'bot.log'} (copied at the end of the session); playground log: {pg.service.log}"
