@@ -43,16 +43,22 @@ def font_family() -> str:
     return family
 
 
-def _figure(width: float, height: float) -> Figure:
+def _figure(width: float, height: float, **margins: float) -> Figure:
+    """A figure with fixed margins (inches turned into fractions): a layout engine would draw every
+    Japanese label twice, and text is what costs time here."""
     font_family()
     fig = Figure(figsize=(width, height), dpi=100)
-    fig.set_layout_engine("constrained")
+    left = margins.get("left", 0.8) / width
+    right = 1 - margins.get("right", 0.3) / width
+    top = 1 - margins.get("top", 0.7) / height
+    bottom = margins.get("bottom", 0.6) / height
+    fig.subplots_adjust(left=left, right=right, top=top, bottom=bottom)
     return fig
 
 
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, facecolor="white")
+    fig.savefig(buf, format="png", dpi=100, facecolor="white", pil_kwargs={"compress_level": 3})
     return buf.getvalue()
 
 
@@ -64,7 +70,7 @@ def favourability_chart(res: RoundResults, locale: str = "ja") -> bytes:
     """100 % stacked bars per five-point question: favourable / neutral / unfavourable."""
     with _lock:
         qs = res.scale_questions()
-        fig = _figure(8, 0.55 * max(len(qs), 1) + 1.6)
+        fig = _figure(8, 0.55 * max(len(qs), 1) + 1.6, left=3.0, top=0.9)
         ax = fig.add_subplot()
         overall = res.overall
         labels, fav, neu, unf = [], [], [], []
@@ -111,7 +117,7 @@ def favourability_chart(res: RoundResults, locale: str = "ja") -> bytes:
 def trend_chart(trend: Trend, locale: str = "ja", keys: list[str] | None = None) -> bytes:
     """Favourable share (five-point) or adoption (tools) per round, one line per question."""
     with _lock:
-        fig = _figure(8, 4.2)
+        fig = _figure(9, 4.2, right=2.3, bottom=1.0)
         ax = fig.add_subplot()
         labels = [label for _, label in trend.rounds]
         shown = 0
@@ -139,7 +145,7 @@ def trend_chart(trend: Trend, locale: str = "ja", keys: list[str] | None = None)
         ax.grid(axis="y", alpha=0.3)
         ax.set_title(t("survey.chart.trend_title", locale), fontsize=11)
         if shown:
-            ax.legend(fontsize=7, ncol=2, loc="lower left", frameon=False)
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         return _png(fig)
 
 
@@ -147,7 +153,7 @@ def adoption_chart(res: RoundResults, locale: str = "ja") -> bytes:
     """Share using each tool weekly or more, overall."""
     with _lock:
         tools = res.tool_questions()
-        fig = _figure(8, 0.45 * max(len(tools), 1) + 1.4)
+        fig = _figure(8, 0.45 * max(len(tools), 1) + 1.4, left=1.8)
         ax = fig.add_subplot()
         names, values = [], []
         for q in reversed(tools):
@@ -177,9 +183,16 @@ def adoption_heatmap(res: RoundResults, locale: str = "ja", limit: int = 60) -> 
                 s = g.stats.get(q.key)
                 if s is not None and not s.suppressed and s.n:
                     data[i, j] = (s.adopted or 0) * 100
-        fig = _figure(max(6.0, 0.7 * len(tools) + 3), 0.22 * max(len(sections), 1) + 2)
+        fig = _figure(
+            max(6.0, 0.7 * len(tools) + 3.2),
+            0.22 * max(len(sections), 1) + 2,
+            left=1.5,
+            right=1.4,
+            bottom=1.2,
+        )
         ax = fig.add_subplot()
-        image = ax.imshow(data, aspect="auto", cmap="Greens", vmin=0, vmax=100)
+        cmap = matplotlib.colormaps["Greens"].with_extremes(bad="#e0e0e0")  # grey: no answers or hidden
+        image = ax.imshow(data, aspect="auto", cmap=cmap, vmin=0, vmax=100)
         ax.set_xticks(
             range(len(tools)), [q.tool or q.key for q in tools], rotation=45, ha="right", fontsize=8
         )

@@ -12,6 +12,7 @@ also suppressed when showing it would let its parent's figure reveal a small rem
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,8 +32,9 @@ from storage.models import (
     SurveyRound,
 )
 
-DROP_MEAN = 0.3  # a group's mean falling this much between rounds is a notable drop
-DROP_FAVOURABLE = 0.15  # … or its favourable share falling 15 points
+DROP_MEAN = 0.5  # a group's mean falling this much between rounds is a notable drop
+DROP_FAVOURABLE = 0.2  # … or its favourable share (or tool adoption) falling 20 points
+DROP_MIN_N = 5  # groups smaller than this (or the round's threshold) swing too much to flag
 
 
 @dataclass
@@ -182,10 +184,10 @@ class RoundResults:
 
 
 async def _names(session: AsyncSession) -> tuple[dict[int, str], dict[int, tuple[str, int]]]:
-    depts = {i: n for i, n in (await session.execute(select(Department.id, Department.name))).all()}
+    depts = {i: n for i, n in (await _core(session, select(Department.id, Department.name))).all()}
     sections = {
         i: (n, d)
-        for i, n, d in (await session.execute(select(Section.id, Section.name, Section.department_id))).all()
+        for i, n, d in (await _core(session, select(Section.id, Section.name, Section.department_id))).all()
     }
     return depts, sections
 
@@ -194,7 +196,8 @@ async def response_rates(session: AsyncSession, round_id: int) -> list[Rate]:
     """Invited and responded, overall, by department and by section (from the tracking table)."""
     depts, sections = await _names(session)
     rows = (
-        await session.execute(
+        await _core(
+            session,
             select(
                 SurveyRecipient.department_id,
                 SurveyRecipient.section_id,
@@ -202,7 +205,7 @@ async def response_rates(session: AsyncSession, round_id: int) -> list[Rate]:
                 func.sum(case((SurveyRecipient.responded.is_(True), 1), else_=0)),
             )
             .where(SurveyRecipient.round_id == round_id)
-            .group_by(SurveyRecipient.department_id, SurveyRecipient.section_id)
+            .group_by(SurveyRecipient.department_id, SurveyRecipient.section_id),
         )
     ).all()
     total = Rate("all", "全体", 0, 0)
@@ -219,6 +222,13 @@ async def response_rates(session: AsyncSession, round_id: int) -> list[Rate]:
     ordered_depts = sorted(by_dept.values(), key=lambda r: (r.rate, r.name))
     by_section.sort(key=lambda r: (r.rate, r.name))
     return [total, *ordered_depts, *by_section]
+
+
+async def _core(session: AsyncSession, stmt: Any) -> Any:
+    """Run a column-only SELECT on the session's connection: Core rows, without the ORM's per-row
+    processing (a year of a large city returns thousands of grouped rows)."""
+    conn = await session.connection()
+    return await conn.execute(stmt)
 
 
 def _value_key(num: float | None, choice: str | None) -> str:
@@ -241,34 +251,34 @@ async def _grouped(
     if counted:
         value_rows = list(
             (
-                await session.execute(
+                await _core(
+                    session,
                     select(*dims, v.question_key, v.num, v.choice, func.count())
                     .select_from(r)
                     .join(v, v.response_id == r.id)
                     .where(r.round_id.in_(round_ids), v.question_key.in_(counted))
-                    .group_by(*dims, v.question_key, v.num, v.choice)
+                    .group_by(*dims, v.question_key, v.num, v.choice),
                 )
             ).all()
         )
     if numbers:
         number_rows = list(
             (
-                await session.execute(
+                await _core(
+                    session,
                     select(
                         *dims, v.question_key, func.count(), func.sum(v.num), func.min(v.num), func.max(v.num)
                     )
                     .select_from(r)
                     .join(v, v.response_id == r.id)
                     .where(r.round_id.in_(round_ids), v.question_key.in_(numbers), v.num.is_not(None))
-                    .group_by(*dims, v.question_key)
+                    .group_by(*dims, v.question_key),
                 )
             ).all()
         )
     respondent_rows = list(
         (
-            await session.execute(
-                select(*dims, func.count()).where(r.round_id.in_(round_ids)).group_by(*dims)
-            )
+            await _core(session, select(*dims, func.count()).where(r.round_id.in_(round_ids)).group_by(*dims))
         ).all()
     )
     return value_rows, number_rows, respondent_rows
@@ -377,7 +387,8 @@ async def compute_results(session: AsyncSession, round_id: int) -> RoundResults:
     text_keys = [q.key for q in questions if q.type == "text"]
     if text_keys and not comments_suppressed:
         rows = (
-            await session.execute(
+            await _core(
+                session,
                 select(SurveyAnswerValue.question_key, SurveyAnswerValue.text)
                 .join(SurveyResponse, SurveyResponse.id == SurveyAnswerValue.response_id)
                 .where(
@@ -385,7 +396,7 @@ async def compute_results(session: AsyncSession, round_id: int) -> RoundResults:
                     SurveyAnswerValue.question_key.in_(text_keys),
                     SurveyAnswerValue.text.is_not(None),
                 )
-                .order_by(SurveyAnswerValue.response_id)  # random ids: no answer order
+                .order_by(SurveyAnswerValue.response_id),  # random ids: no answer order
             )
         ).all()
         for qkey, txt in rows:
@@ -467,6 +478,62 @@ def _measure(q: Question, s: Stat | None) -> tuple[float | None, str]:
     return s.mean, "mean"
 
 
+async def _trend_groups(
+    session: AsyncSession,
+    round_ids: list[int],
+    tracked: list[Question],
+    depts: dict[int, str],
+    sections: dict[int, tuple[str, int]],
+) -> dict[int, dict[str, Group]]:
+    """Per round, the overall, department and section groups with just what a trend needs: n, sum,
+    favourable count (five-point) and adopted count (tools). SQL returns one row per (round,
+    department, section, question) — a few thousand rows for a year of a large city."""
+    r, v = SurveyResponse, SurveyAnswerValue
+    out: dict[int, dict[str, Group]] = {rid: {"all": Group("all", "all", "全体", 0)} for rid in round_ids}
+    if not tracked:
+        return out
+    favourable = func.sum(case((v.num >= 4, 1), else_=0))
+    adopted = func.sum(case((v.choice.in_(ADOPTED_KEYS), 1), else_=0))
+    dims = (r.round_id, r.department_id, r.section_id)
+    rows = (
+        await _core(
+            session,
+            select(*dims, v.question_key, func.count(), func.sum(v.num), favourable, adopted)
+            .select_from(r)
+            .join(v, v.response_id == r.id)
+            .where(r.round_id.in_(round_ids), v.question_key.in_([q.key for q in tracked]))
+            .group_by(*dims, v.question_key),
+        )
+    ).all()
+    respondents = (
+        await _core(session, select(*dims, func.count()).where(r.round_id.in_(round_ids)).group_by(*dims))
+    ).all()
+
+    def group(rid: int, key: str) -> Group:
+        groups = out[rid]
+        if key not in groups:
+            kind, _, ident = key.partition(":")
+            if kind == "d":
+                groups[key] = Group(key, "department", depts.get(int(ident), "—"), 0)
+            else:
+                name, dept = sections.get(int(ident), ("—", 0))
+                groups[key] = Group(key, "section", name, 0, parent=f"d:{dept}")
+        return groups[key]
+
+    for rid, dept, section, count in respondents:
+        for key in _group_keys(dept, section, None):
+            group(rid, key).respondents += count
+    for rid, dept, section, qkey, count, total, fav, adopt in rows:
+        for key in _group_keys(dept, section, None):
+            stat = group(rid, key).stats.setdefault(qkey, Stat())
+            stat.n += count
+            stat.total += float(total or 0)
+            # Counts stand in for the distribution: "5" for favourable, "daily" for adopted.
+            stat.dist["5"] = stat.dist.get("5", 0) + int(fav or 0)
+            stat.dist["daily"] = stat.dist.get("daily", 0) + int(adopt or 0)
+    return out
+
+
 async def compute_trend(
     session: AsyncSession, survey_id: int, last: int = 12, upto_round: int | None = None
 ) -> Trend:
@@ -492,9 +559,9 @@ async def compute_trend(
     names: dict[str, str] = {}
     drops: list[Drop] = []
     if rounds:
-        value_rows, number_rows, respondent_rows = await _grouped(session, [r.id for r in rounds], tracked)
+        by_round = await _trend_groups(session, [r.id for r in rounds], tracked, depts, sections)
         for rnd in rounds:
-            groups = _build_groups(rnd.id, value_rows, number_rows, respondent_rows, depts, sections)
+            groups = by_round[rnd.id]
             if rnd.anonymous:
                 suppress(groups, rnd.threshold)
             for key, g in groups.items():
@@ -525,10 +592,17 @@ async def compute_trend(
                 cur, prev = series[-1], series[-2]
                 if cur.value is None or prev.value is None:
                     continue
+                if min(cur.n, prev.n) < max(DROP_MIN_N, rounds[-1].threshold):
+                    continue
                 measure = "adopted" if q.tool else ("favourable" if q.type == "scale5" else "mean")
                 threshold = DROP_FAVOURABLE if measure in ("favourable", "adopted") else DROP_MEAN
                 if q.type == "scale11":
                     threshold = DROP_MEAN * 2
+                if measure in ("favourable", "adopted"):
+                    # Small groups swing by chance: also ask for a drop beyond ~2 standard errors.
+                    pooled = (prev.value * prev.n + cur.value * cur.n) / (prev.n + cur.n)
+                    se = math.sqrt(max(pooled * (1 - pooled), 0.0) * (1 / prev.n + 1 / cur.n))
+                    threshold = max(threshold, 1.96 * se)
                 if q.type == "number":
                     continue  # a rise or fall in hours is not "worse" by itself
                 if prev.value - cur.value >= threshold:

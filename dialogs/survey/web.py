@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from bot.api import HttpRequest, HttpResponse, HttpRoute
@@ -24,6 +25,7 @@ from dialogs.survey.results import RoundResults, Trend, compute_results, compute
 from storage.models import SurveyRound
 
 log = logging.getLogger(__name__)
+CHART_CACHE = 64
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -63,7 +65,19 @@ async def chart(req: HttpRequest) -> HttpResponse:
     if name not in charts.NAMES:
         return _gone(404)
     locale = req.services.settings.locale
-    png = await asyncio.to_thread(charts.render, name, res, trend, locale)
+    # A closed round's charts never change (the trend stops at that round): keep the last few.
+    cache: OrderedDict[tuple[int, str, str], bytes] = req.services.extras.setdefault(
+        "survey.charts", OrderedDict()
+    )
+    key = (res.round_id, name, locale)
+    png = cache.get(key)
+    if png is None:
+        png = await asyncio.to_thread(charts.render, name, res, trend, locale)
+        cache[key] = png
+        while len(cache) > CHART_CACHE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
     return HttpResponse(200, png, "image/png", {"Cache-Control": "private, max-age=3600"})
 
 
