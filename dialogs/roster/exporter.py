@@ -66,12 +66,8 @@ def to_xlsx(rows: Sequence[tuple[str, ...]]) -> bytes:
         header.append(cell)
     sheet.append(header)
     for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=escape_cell(value))
-            cell.data_type = "s"  # never a formula, whatever the text
-            cells.append(cell)
-        sheet.append(cells)
+        # openpyxl stores a string starting with "=" as a formula; escaped, none does any more.
+        sheet.append([escape_cell(value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

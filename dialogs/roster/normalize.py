@@ -88,9 +88,14 @@ def _is_wordy(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
 
-def org_name(value: object) -> str:
-    """A department or section name: spaces are dropped, except between two Latin words."""
-    text = nfkc(value)
+def org_name(value: object, clean: bool = False) -> str:
+    """A department or section name: spaces are dropped, except between two Latin words.
+
+    ``clean``: the value already went through ``nfkc``.
+    """
+    text = str(value) if clean else nfkc(value)
+    if " " not in text:
+        return text
     out = []
     for i, ch in enumerate(text):
         if ch == " ":

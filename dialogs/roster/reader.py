@@ -96,24 +96,35 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
         yield reader.line_num, record
 
 
+def _has_merged_cells(data: bytes) -> bool:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return any(
+            name.startswith("xl/worksheets/") and b"<mergeCell " in z.read(name)
+            for name in z.namelist()
+            if name.endswith(".xml")
+        )
+
+
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
-    # Not read-only: merged cells (a 部 merged down over its sections is common) need the full model.
-    book = load_workbook(io.BytesIO(data), data_only=True)
+    # A 部 merged down over its sections is common in hand-made files; reading merges needs the full
+    # model, which costs more, so plain exports (no merged cells) are streamed read-only.
+    merged_file = _has_merged_cells(data)
+    book = load_workbook(io.BytesIO(data), read_only=not merged_file, data_only=True)
     try:
         sheet = book.active or book.worksheets[0]
         merged: dict[tuple[int, int], object] = {}
-        for rng in sheet.merged_cells.ranges:
-            value = sheet.cell(rng.min_row, rng.min_col).value
-            for r in range(rng.min_row, rng.max_row + 1):
-                for c in range(rng.min_col, rng.max_col + 1):
-                    merged[(r, c)] = value
-        for number, values in enumerate(
-            sheet.iter_rows(min_row=1, min_col=1, max_row=sheet.max_row, values_only=True), start=1
-        ):
-            cells = [merged.get((number, col), v) for col, v in enumerate(values, start=1)]
-            yield number, ["" if v is None else _cell_text(v) for v in cells]
+        if merged_file:
+            for rng in sheet.merged_cells.ranges:  # type: ignore[union-attr]
+                value = sheet.cell(rng.min_row, rng.min_col).value
+                for r in range(rng.min_row, rng.max_row + 1):
+                    for c in range(rng.min_col, rng.max_col + 1):
+                        merged[(r, c)] = value
+        for number, values in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1):
+            if merged:
+                values = tuple(merged.get((number, col), v) for col, v in enumerate(values, start=1))
+            yield number, ["" if v is None else _cell_text(v) for v in values]
     finally:
         book.close()
 
@@ -223,15 +234,15 @@ def _check_records(parsed: ParsedRoster, all_records: Iterable[tuple[int, list[s
         def problem(code: str, name: str, **params: Any) -> None:
             row_problems.append(Problem(code, number, name, letter(col_of[name]), params))  # noqa: B023
 
-        department = norm.org_name(cells["department"])
-        section = norm.org_name(cells["section"])
+        department = norm.org_name(cells["department"], clean=True)
+        section = norm.org_name(cells["section"], clean=True)
         if not department:
             problem("required", "department")
         if not section:
             problem("required", "section")
         vacancy = not (cells["role"] or cells["name"] or cells["email"])
         role: PromoterRole | None = None
-        name = norm.person_name(cells["name"])
+        name = cells["name"]  # already NFKC with single spaces
         address = norm.email(cells["email"])
         if not vacancy:
             if not cells["role"]:
