@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from tests.e2e.mock_users import dump, load_base, user_config
 
 REPO = Path(__file__).resolve().parents[2]
 E2E_DIR = REPO / "e2e"
 PLAYGROUND_CLI = E2E_DIR / "node_modules" / "@microsoft" / "m365agentsplayground" / "cli.js"
 PLAYWRIGHT = E2E_DIR / "node_modules" / "playwright-core" / "package.json"
-PLAYGROUND_CONFIG = REPO / ".m365agentsplayground.yml"
 ARTIFACTS = REPO / "test-artifacts" / "e2e"
 CHROMIUM = os.environ.get("DXBOT_E2E_CHROMIUM", "/usr/bin/chromium")
 ADMIN_EMAIL = "dx-admin@demo-city.example.jp"
@@ -207,24 +207,6 @@ def e2e_bot(e2e_tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         shutil.copyfile(service.log, ARTIFACTS / "bot.log")
 
 
-def user_config(base: dict[str, Any], who: str) -> dict[str, Any]:
-    """The playground config with ``who`` (email, name or id) as the signed-in user.
-
-    The former currentUser takes the chosen user's place in ``users`` (the schema wants exactly five),
-    and the personal chat gets an id of its own, as every Teams user has their own 1:1 chat with the bot.
-    """
-    people = [base["currentUser"], *base["users"]]
-    match = [p for p in people if who in (p["email"], p["userPrincipleName"], p["name"], p["id"])]
-    if not match:
-        raise ValueError(f"{who!r} is not a mock user in {PLAYGROUND_CONFIG.name}")
-    me = match[0]
-    config = dict(base)
-    config["currentUser"] = me
-    config["users"] = [p for p in people if p is not me]
-    config["personalChat"] = {"id": f"a:personal-{me['id'].split(':')[-1]}"}
-    return config
-
-
 @dataclass
 class Playground:
     user: str
@@ -240,7 +222,7 @@ def playground(
 ) -> Iterator[Callable[[str], Playground]]:
     """``playground(user)``: an Agents Playground signed in as that mock user, one per user per session."""
     work = tmp_path_factory.mktemp("e2e-playground")
-    base = yaml.safe_load(PLAYGROUND_CONFIG.read_text(encoding="utf-8"))
+    base = load_base()
     started: dict[str, Playground] = {}
 
     def start(user: str = ADMIN_EMAIL) -> Playground:
@@ -249,7 +231,7 @@ def playground(
         config = user_config(base, user)
         slug = config["currentUser"]["id"].split(":")[-1]
         config_path = work / f"{slug}.yml"
-        config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        config_path.write_text(dump(config), encoding="utf-8")
         port = free_port()
         env = _clean_env() | {
             "LANG": "ja_JP.UTF-8",
