@@ -94,6 +94,8 @@ def run_import(settings: Settings, args: argparse.Namespace) -> Any:
             "修正してからもう一度実行してください。"
         )
         return 1
+    for warning in result.warnings[:MAX_ERRORS_SHOWN]:
+        _err(warning.message)
     if not result.rows:
         _err("取り込むエントリがありません。 / The file has no entries.")
         return 1

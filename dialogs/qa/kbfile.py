@@ -30,7 +30,16 @@ from .search import Entry
 COLUMNS = ("id", "question", "answer", "alternates", "tags", "url")
 REQUIRED = ("id", "question", "answer")
 MULTI_SEPARATOR = "|"
-MAX_LENGTH = {"id": 100, "question": 500, "answer": 10_000, "alternates": 2_000, "tags": 500, "url": 2_000}
+# Generous: a city's FAQ export has long answers; only the id and the link have hard limits (DB columns).
+MAX_LENGTH = {
+    "id": 100,
+    "question": 2_000,
+    "answer": 50_000,
+    "alternates": 10_000,
+    "tags": 2_000,
+    "url": 10_000,
+}
+MAX_URL = 1_000
 
 # Accepted spellings of each column name (compared after NFKC, lower case, without spaces).
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -52,7 +61,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 }
 _NAME_TO_COLUMN = {alias: col for col, aliases in _ALIASES.items() for alias in aliases}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_URL = re.compile(r"^https?://\S+$")
+_URL = re.compile(r"https?://[^\s|,、，「」<>\"']+")
 
 
 @dataclass
@@ -96,6 +105,7 @@ class KbError:
 class KbReadResult:
     rows: list[KbRow]
     errors: list[KbError]
+    warnings: list[KbError] = field(default_factory=list)  # imported, but something was left out
 
     @property
     def ok(self) -> bool:
@@ -157,6 +167,7 @@ def _parse_table(table: Iterable[Sequence[Any]]) -> KbReadResult:
         return KbReadResult([], errors)
 
     first_row_of: dict[str, int] = {}
+    warnings: list[KbError] = []
     for offset, raw in enumerate(iterator):
         rowno = offset + 2  # the header is row 1
         values = {col: _cell(raw[i]) if i < len(raw) else "" for col, i in positions.items()}
@@ -210,10 +221,14 @@ def _parse_table(table: Iterable[Sequence[Any]]) -> KbReadResult:
                 )
             else:
                 first_row_of[entry_id] = rowno
-        url = values.get("url", "")
-        if url and not _URL.match(url):
-            row_errors.append(
-                KbError(rowno, "url", "qa.kbfile.bad_url", {"row": rowno, "column": shown["url"]})
+        # A link cell may hold several links or text around one: keep the first http(s) link. One odd
+        # link cell must not stop a 1,800-row import, so a cell without a usable link is a warning.
+        cell = values.get("url", "")
+        found = _URL.search(cell) if cell else None
+        url = found.group(0) if found and len(found.group(0)) <= MAX_URL else ""
+        if cell and not url:
+            warnings.append(
+                KbError(rowno, "url", "qa.kbfile.url_dropped", {"row": rowno, "column": shown["url"]})
             )
         if row_errors:
             errors.extend(row_errors)
@@ -229,7 +244,7 @@ def _parse_table(table: Iterable[Sequence[Any]]) -> KbReadResult:
                 row=rowno,
             )
         )
-    return KbReadResult(rows, errors)
+    return KbReadResult(rows, errors, warnings)
 
 
 def _decode(data: bytes) -> str | None:

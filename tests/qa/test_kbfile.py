@@ -101,15 +101,34 @@ def test_bad_rows_are_reported_in_polite_japanese_with_row_and_column() -> None:
         "3行目の「question」列が空です。質問文を入力してください。",
         "4行目の「id」列の「a1」は2行目と重複しています。別のIDにしてください。",
         "5行目の「answer」列が空です。回答文を入力してください。",
-        "5行目の「url」列は http:// または https:// で始まるURLにしてください。",
     ]
-    assert [(e.row, e.column) for e in result.errors] == [
-        (3, "question"),
-        (4, "id"),
-        (5, "answer"),
-        (5, "url"),
-    ]
+    assert [(e.row, e.column) for e in result.errors] == [(3, "question"), (4, "id"), (5, "answer")]
+    assert [(w.row, w.column) for w in result.warnings] == [(5, "url")]
     assert result.errors[0].text("en") == 'Row 3: the "question" column is empty. Please enter the question.'
+
+
+def test_odd_link_cells_keep_the_row_and_the_first_link() -> None:
+    text = (
+        "id,question,answer,url\n"
+        "b1,質問1,回答1,詳しくは https://www.city.example.lg.jp/a.html と https://www.city.example.lg.jp/b.html\n"
+        "b2,質問2,回答2,市役所ホームページ参照\n"
+    )
+    result = read_kb(text.encode("utf-8"), "faq.csv")
+    assert not result.errors
+    assert [(r.id, r.url) for r in result.rows] == [
+        ("b1", "https://www.city.example.lg.jp/a.html"),
+        ("b2", ""),
+    ]
+    assert [w.message for w in result.warnings] == [
+        "3行目の「url」列に http:// または https:// で始まるURLが見つからなかったため、リンクなしで取り込みました。"
+        "必要ならURLを直してもう一度取り込んでください。"
+    ]
+
+
+def test_long_answers_of_a_city_faq_are_accepted() -> None:
+    text = "id,question,answer\n" + "c1,長い回答の質問," + "あ" * 20_000 + "\n"
+    result = read_kb(text.encode("utf-8"), "faq.csv")
+    assert not result.errors and len(result.rows[0].answer) == 20_000
 
 
 def test_messages_use_the_column_name_the_user_wrote() -> None:
