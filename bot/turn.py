@@ -210,7 +210,15 @@ class DxBot(Bot):
         async with self.services.sessionmaker() as session:
             account = None
             fingerprint = _fingerprint(act)
-            if not self._seen_recently(fingerprint, now):
+            fresh = False
+            if self._seen_recently(fingerprint, now):
+                # Same sender, same conversation moments ago: one read tells whether anything needs storing
+                # (a send may have marked the chat unreachable since, e.g. the user blocked the bot).
+                async with session.begin():
+                    fresh, account = await references.account_if_reachable(
+                        session, act.conversation.id, user_of(act).aad_object_id
+                    )
+            if not fresh:
                 # The reference is committed on its own, so a failing handler cannot lose it.
                 async with session.begin():
                     account = await self._remember(session, context, now)

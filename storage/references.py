@@ -123,3 +123,19 @@ async def personal_address(session: AsyncSession, aad_object_id: str) -> Address
         .limit(1)
     )
     return address_of(row) if row else None
+
+
+async def account_if_reachable(
+    session: AsyncSession, conversation_id: str, aad_object_id: str | None
+) -> tuple[bool, TeamsAccount | None]:
+    """(is the conversation stored and reachable?, the sender's account) in one query."""
+    stmt = (
+        select(ConversationRef.reachable, TeamsAccount)
+        .select_from(ConversationRef)
+        .outerjoin(TeamsAccount, TeamsAccount.aad_object_id == (aad_object_id or ""))
+        .where(ConversationRef.conversation_id == conversation_id)
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return False, None
+    return bool(row[0]), row[1]

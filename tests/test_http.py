@@ -192,3 +192,17 @@ async def test_shutdown_lets_a_running_turn_finish(sqlite_url, connector):
         assert await turn in (200, 201)
         await closing
     assert len(connector.cards_to(STAFF.conversation_id)) == 1
+
+
+async def test_a_chat_marked_unreachable_is_reachable_again_when_the_user_writes(sqlite_url, connector):
+    from storage.references import mark_unreachable
+
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        await bot.say("ヘルプ")
+        async with bot.services.sessionmaker() as s, s.begin():
+            # A send failed with 403 in the meantime (the user had blocked the bot).
+            await mark_unreachable(s, STAFF.conversation_id, "blocked", bot.services.clock())
+        await bot.say("ヘルプ")  # seconds later, unblocked
+        async with bot.services.sessionmaker() as s:
+            ref = await s.scalar(select(ConversationRef))
+    assert ref.reachable and ref.unreachable_reason is None
