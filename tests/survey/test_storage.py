@@ -1,0 +1,233 @@
+"""Rounds, answers, results, trend, exports and the scheduler against the database, on SQLite and
+PostgreSQL (``db_url``), through the service layer (no HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from bot.api import Services
+from bot.services import open_services
+from dialogs.survey import export, service
+from dialogs.survey.jobs import tick
+from dialogs.survey.results import compute_results, compute_trend
+from dialogs.survey.templates import TEMPLATES
+from storage.models import Delivery, Survey, SurveyResponse, SurveyRound, SurveySchedule
+from tests.support import settings_for
+from tests.survey.helpers import City, answers_for, build_city
+
+JST = ZoneInfo("Asia/Tokyo")
+NOW = datetime(2026, 6, 2, 1, 0, tzinfo=UTC)  # 10:00 JST on the 2nd business day of June
+LAYOUT = [
+    ("総務部", "総務課", 1, 6),
+    ("総務部", "人事課", 1, 5),
+    ("総務部", "広報課", 1, 1),
+    ("財務部", "税務課", 1, 5),
+    ("財務部", "収納課", 1, 1),
+]
+
+
+@pytest.fixture
+async def services(db_url: str) -> AsyncIterator[Services]:
+    async with open_services(settings_for(db_url, admins=["dx-admin@demo-city.example.jp"])) as svc:
+        yield svc
+
+
+async def make_city(services: Services) -> City:
+    async with services.sessionmaker() as s, s.begin():
+        return await build_city(s, "http://127.0.0.1:1/", date(2026, 4, 1), LAYOUT)
+
+
+async def run_round(
+    services: Services,
+    city: City,
+    survey_key: str,
+    opened: datetime,
+    scores: dict[str, int],
+    skip: set[str] = frozenset(),  # type: ignore[assignment]
+) -> int:
+    """Open a round, let every promoter of the named sections answer with that score, close it."""
+    async with services.sessionmaker() as s, s.begin():
+        survey = await s.scalar(select(Survey).where(Survey.template == survey_key))
+        if survey is None:
+            tpl = TEMPLATES[survey_key]
+            survey = await service.create_survey(
+                s,
+                title=tpl.name,
+                questions=tpl.questions(),
+                anonymous=tpl.anonymous,
+                template=survey_key,
+                now=opened,
+            )
+        rnd = await service.create_round(s, survey, open_at=opened, now=opened, window_business_days=3)
+        await service.open_round(s, rnd, opened, services.settings)
+        recipients = {r.person_id: r.id for r in await _recipients(s, rnd.id)}
+    for m in city.members:
+        if m.section not in scores or m.person_id in skip:
+            continue
+        async with services.sessionmaker() as s, s.begin():
+            data = {
+                "round": rnd.id,
+                "rcp": recipients[m.person_id],
+                **answers_for(rnd.questions, scores[m.section]),
+            }
+            if survey_key == "tools":
+                data.update(
+                    {
+                        k: ("weekly" if scores[m.section] >= 4 else "never")
+                        for k in data
+                        if k.startswith("q.t_")
+                    }
+                )
+            await service.submit_answer(
+                s, data, person_id=m.person_id, reply_to_id=None, now=opened + timedelta(hours=1)
+            )
+    async with services.sessionmaker() as s, s.begin():
+        rnd = await s.get(SurveyRound, rnd.id)
+        assert rnd is not None
+        await service.close_round(s, rnd, rnd.closes_at, services.settings)
+    return rnd.id
+
+
+async def _recipients(session: Any, round_id: int) -> list[Any]:
+    from storage.models import SurveyRecipient
+
+    return list(
+        (await session.scalars(select(SurveyRecipient).where(SurveyRecipient.round_id == round_id))).all()
+    )
+
+
+async def test_results_are_aggregated_and_small_groups_suppressed(services: Services) -> None:
+    city = await make_city(services)
+    scores = {"総務課": 5, "人事課": 2, "広報課": 4, "税務課": 3, "収納課": 1}
+    rid = await run_round(services, city, "mindset", NOW, scores)
+    async with services.sessionmaker() as s:
+        res = await compute_results(s, rid)
+    assert (res.invited, res.responded) == (23, 23)
+    sec = {name: res.groups.get(f"s:{city.sections[name]}") for name in scores}
+    assert sec["総務課"] is not None and not sec["総務課"].suppressed  # 7 answers
+    m1 = sec["総務課"].stats["m1"]
+    assert (m1.n, m1.mean, m1.favourable, m1.unfavourable) == (7, 5.0, 1.0, 0.0)
+    # 広報課 and 収納課 (2 each) would be recognisable next to their departments' other sections, so
+    # those are stored and shown at department level only.
+    for pooled in ("人事課", "広報課", "税務課", "収納課"):
+        assert sec[pooled] is None or sec[pooled].suppressed
+    somu = res.groups[f"d:{city.departments['総務部']}"]
+    zaimu = res.groups[f"d:{city.departments['財務部']}"]
+    assert (somu.respondents, somu.stats["m1"].mean) == (15, pytest.approx(55 / 15))
+    assert (zaimu.respondents, zaimu.stats["m1"].mean) == (8, 2.5)
+    overall = res.overall.stats["m1"]
+    assert overall.n == 23 and overall.dist == {"5": 7, "2": 6, "4": 2, "3": 6, "1": 2}
+    assert overall.favourable == pytest.approx(9 / 23)
+    rates = {r.name: (r.invited, r.responded) for r in res.rates}
+    assert rates["総務部"] == (15, 15) and rates["広報課"] == (2, 2)
+
+
+def test_a_parent_minus_its_shown_children_never_leaves_a_small_remainder() -> None:
+    from dialogs.survey.results import Group, suppress
+
+    groups = {
+        "all": Group("all", "all", "全体", 20),
+        "d:1": Group("d:1", "department", "総務部", 8),
+        "d:2": Group("d:2", "department", "財務部", 12),
+        "s:1": Group("s:1", "section", "総務課", 6, parent="d:1"),
+        "s:2": Group("s:2", "section", "広報課", 2, parent="d:1"),
+        "s:3": Group("s:3", "section", "税務課", 12, parent="d:2"),
+    }
+    suppress(groups, 5)
+    assert groups["s:2"].suppressed and groups["s:1"].suppressed  # 8 − 6 = 2 would give 広報課 away
+    assert not groups["d:1"].suppressed and not groups["s:3"].suppressed  # 12 − 12 = 0 is fine
+
+
+async def test_trend_marks_changes_and_flags_notable_drops(services: Services) -> None:
+    city = await make_city(services)
+    first = await run_round(services, city, "mindset", NOW, {"総務課": 5, "人事課": 4, "税務課": 4})
+    second = await run_round(
+        services, city, "mindset", NOW + timedelta(days=30), {"総務課": 2, "人事課": 4, "税務課": 4}
+    )
+    async with services.sessionmaker() as s:
+        trend = await compute_trend(s, (await s.get(SurveyRound, first)).survey_id)  # type: ignore[union-attr]
+    assert [r for r, _ in trend.rounds] == [first, second]
+    m1 = trend.overall["m1"]
+    assert m1[0].value == 1.0 and m1[1].change == pytest.approx(12 / 19 - 1.0)  # 総務課 (7) turned unfavourable
+    dropped = {(d.name, d.question) for d in trend.drops}
+    assert ("総務課", "m1") in dropped and not any(name == "人事課" for name, _ in dropped)
+
+
+async def test_tool_adoption_by_section_in_a_named_survey(services: Services) -> None:
+    city = await make_city(services)
+    rid = await run_round(services, city, "tools", NOW, {"総務課": 5, "広報課": 1, "税務課": 4})
+    async with services.sessionmaker() as s:
+        res = await compute_results(s, rid)
+        named = await s.scalar(
+            select(func.count()).select_from(SurveyResponse).where(SurveyResponse.person_id.is_not(None))
+        )
+    assert named == 15  # named survey: answers carry the person
+    koho = res.groups[f"s:{city.sections['広報課']}"]
+    assert not koho.suppressed and koho.stats["t_genai"].adopted == 0.0  # named: small sections are shown
+    assert res.groups[f"s:{city.sections['総務課']}"].stats["t_genai"].adopted == 1.0
+    assert res.overall.stats["t_chat"].adopted == pytest.approx(13 / 15)
+
+
+async def test_exports_escape_formulas_and_hold_no_person(services: Services) -> None:
+    city = await make_city(services)
+    rid = await run_round(services, city, "mindset", NOW, {"総務課": 4, "人事課": 3})
+    async with services.sessionmaker() as s:
+        rnd = await s.get(SurveyRound, rid)
+        assert rnd is not None
+        res = await compute_results(s, rid)
+        rows = await export.answer_rows(s, rnd)
+    table = list(csv.reader(io.StringIO(export.to_csv(export.aggregate_rows(res)).decode("utf-8-sig"))))
+    assert table[0][:4] == ["回", "集計単位", "名称", "回答者数"]
+    assert any(row[1] == "課" and row[2] == "総務課" for row in table)
+    assert rows[0][:3] == ["部", "課", "役割"] and len(rows) == 1 + 13
+    emails = {m.chat.email for m in city.members}
+    assert not any(str(cell) in emails for row in rows for cell in row)
+    wb = load_workbook(io.BytesIO(export.to_xlsx(rows, "回答")))
+    assert wb.active is not None and wb.active.max_row == 14
+    assert export.safe("=HYPERLINK(1)") == "'=HYPERLINK(1)" and export.safe("-1") == "'-1"
+
+
+async def test_scheduler_fires_once_with_two_processes_and_catches_up(
+    services: Services, db_url: str
+) -> None:
+    city = await make_city(services)
+    async with services.sessionmaker() as s, s.begin():
+        tpl = TEMPLATES["mindset"]
+        survey = await service.create_survey(
+            s, title=tpl.name, questions=tpl.questions(), anonymous=True, now=NOW
+        )
+        # The bot was down since before 5/7 10:00 (May's opening) and June's (6/2 10:00).
+        s.add(
+            SurveySchedule(
+                survey_id=survey.id, kind="monthly", nth_business_day=2, at_time="10:00", audience={},
+                window_business_days=5, close_time="17:00", reminders=[], active=True,
+                next_run_at=datetime(2026, 5, 7, 1, 0, tzinfo=UTC), created_at=NOW,
+            )
+        )  # fmt: skip
+    later = NOW + timedelta(hours=2)  # 12:00 JST on 6/2
+    async with open_services(services.settings) as other:
+        reports = await asyncio.gather(tick(services, later), tick(other, later))
+    assert sum(len(r.created) for r in reports) == 1
+    assert sum(len(r.opened) for r in reports) == 1
+    async with services.sessionmaker() as s:
+        rounds = (await s.scalars(select(SurveyRound))).all()
+        assert len(rounds) == 1
+        (rnd,) = rounds
+        assert rnd.open_at == NOW and rnd.late and rnd.status == "open"  # June's, not May's
+        invites = await s.scalar(select(func.count()).select_from(Delivery).where(Delivery.kind == "survey"))
+        assert invites == len(city.members) == rnd.invited
+        schedule = await s.scalar(select(SurveySchedule))
+        assert schedule is not None and schedule.next_run_at == datetime(2026, 7, 2, 1, 0, tzinfo=UTC)
+    # Nothing more to do until the next reminder or closing.
+    again = await tick(services, later + timedelta(minutes=1))
+    assert (again.created, again.opened, again.closed, again.reminded) == ([], [], [], {})
