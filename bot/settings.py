@@ -122,7 +122,23 @@ class Settings(BaseSettings):
         30.0, validation_alias=AliasChoices("DXBOT_SURVEY_POLL_SECONDS", "survey_poll_seconds")
     )
 
-    @field_validator("allowed_tenants", "admins", "api_keys", mode="before")
+    # The DX division's dashboard (dialogs/dashboard): where Entra ID publishes its signing keys (the
+    # OpenID metadata names the JWKS), and in local mode an optional password for the local sign-in.
+    dashboard_openid_metadata_url: str = Field(
+        "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
+        validation_alias=AliasChoices("DXBOT_DASHBOARD_OPENID_METADATA_URL", "dashboard_openid_metadata_url"),
+    )
+    dashboard_local_password: str = Field(
+        "", validation_alias=AliasChoices("DXBOT_DASHBOARD_LOCAL_PASSWORD", "dashboard_local_password")
+    )
+    # Hosts besides Teams/Outlook/Microsoft 365 that may frame the dashboard tab (comma-separated
+    # origins, e.g. a sovereign-cloud Teams); they are passed to the Teams JS library too.
+    dashboard_tab_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("DXBOT_DASHBOARD_TAB_ORIGINS", "dashboard_tab_origins"),
+    )
+
+    @field_validator("allowed_tenants", "admins", "api_keys", "dashboard_tab_origins", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> list[str]:
         return _split(value)

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.api import HttpRoute, Job, Services
 from dialogs import announce as announce_feature
+from dialogs import dashboard as dashboard_feature
 from dialogs import delivery as delivery_feature
 from dialogs import help as help_feature
 from dialogs import qa as qa_feature
@@ -40,6 +41,7 @@ def features() -> tuple[Feature, ...]:
         roster_feature.feature(),
         survey_feature.feature(),
         qa_feature.feature(),
+        dashboard_feature.feature(),
     )
 
 

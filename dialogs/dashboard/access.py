@@ -1,0 +1,240 @@
+"""Who may look at the dashboard: a DX division admin, proven by a Teams SSO token or, in local mode,
+by the local sign-in.
+
+    outcome = await authenticate(req)     # Viewer, or Refusal(status, reason)
+
+Teams: ``Authorization: Bearer <token>`` (dialogs/dashboard/tokens.py checks it); the person is found
+through ``teams_accounts`` (by the token's object id) or ``people`` (by UPN / email) and must hold the
+admin role (DXBOT_ADMINS or the roster's DX division roles). A CSV link carries a signature instead
+(``sig``), made for that admin when the page was rendered, so a plain download link works in the tab.
+Local mode (no MicrosoftAppId): a signed cookie from the local sign-in form.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import time
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api import HttpRequest, Role, Services
+from dialogs.dashboard import tokens
+from dialogs.roster.network import today_jst
+from dialogs.roster.roles import roles_of
+from storage.models import TeamsAccount
+from storage.models.roster import DivisionRole, DivisionRoleKind, Person
+
+log = logging.getLogger(__name__)
+COOKIE = "dxdash"
+COOKIE_PATH = "/dashboard"
+SESSION_SECONDS = 8 * 3600  # a working day
+LINK_SECONDS = 3600  # a signed CSV link, about as long as a Teams token
+
+
+@dataclass(frozen=True)
+class Viewer:
+    email: str
+    name: str
+    person_id: int | None
+    via: str  # "teams" | "local"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int  # 401 no/invalid credentials, 403 not an admin, 503 keys unavailable
+    reason: str  # a code: no_token, expired, audience, tenant, not_admin, …
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _sign(secret: str, purpose: str, message: str) -> str:
+    key = hashlib.sha256(f"dashboard:{purpose}:{secret}".encode()).digest()
+    return _b64(hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest())
+
+
+# --- identity ------------------------------------------------------------------------------------
+
+
+async def find_admin(
+    session: AsyncSession, services: Services, emails: list[str], oid: str | None = None
+) -> tuple[Viewer | None, str]:
+    """The admin behind these addresses (and Entra object id), or None with the reason."""
+    candidates = [e.strip().lower() for e in emails if e and "@" in e]
+    account = None
+    if oid:
+        account = await session.scalar(select(TeamsAccount).where(TeamsAccount.aad_object_id == oid))
+        if account is not None and account.email:
+            candidates.insert(0, account.email.lower())
+    person: Person | None = None
+    if account is not None and account.person_id is not None:
+        person = await session.get(Person, account.person_id)
+    if person is None and candidates:
+        person = await session.scalar(select(Person).where(Person.email.in_(candidates)).limit(1))
+    if not candidates and person is None:
+        return None, "unknown_person"
+    admins = set(services.settings.admins)
+    is_admin = any(e in admins for e in candidates)
+    if not is_admin and person is not None:
+        roles = await roles_of(session, person.id, today_jst(services.clock()))
+        is_admin = Role.ADMIN in roles
+    if not is_admin:
+        return None, "not_admin" if person is not None or candidates else "unknown_person"
+    email = person.email if person is not None else candidates[0]
+    name = person.name if person is not None else email
+    return Viewer(email, name, person.id if person else None, "teams"), ""
+
+
+async def local_admins(session: AsyncSession, services: Services) -> list[tuple[str, str]]:
+    """(email, name) of everyone who may sign in locally: roster admins and DXBOT_ADMINS."""
+    rows = (
+        await session.execute(
+            select(Person.email, Person.name)
+            .join(DivisionRole, DivisionRole.person_id == Person.id)
+            .where(DivisionRole.role == DivisionRoleKind.ADMIN, DivisionRole.revoked_at.is_(None))
+            .order_by(Person.name)
+        )
+    ).all()
+    out = {email: name for email, name in rows}
+    for email in services.settings.admins:
+        if email not in out:
+            name = await session.scalar(select(Person.name).where(Person.email == email))
+            out[email] = name or email
+    return sorted(out.items(), key=lambda item: item[1])
+
+
+# --- Teams: bearer tokens ------------------------------------------------------------------------
+
+
+def bearer(req: HttpRequest) -> str | None:
+    value = next((v for k, v in req.headers.items() if k.lower() == "authorization"), "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def from_token(req: HttpRequest, token: str) -> Viewer | Refusal:
+    services = req.services
+    try:
+        claims = await tokens.validate(
+            token, tokens.signing_keys(services), tokens.Expected.from_settings(services.settings)
+        )
+    except tokens.TokenRejected as exc:
+        log.info("dashboard token refused: %s", exc.reason)
+        # No allowed tenant configured is the operator's to fix, not the user's: 503, not 401.
+        return Refusal(503 if exc.reason == "not_configured" else 401, exc.reason)
+    except tokens.KeysUnavailable:
+        return Refusal(503, "keys_unavailable")
+    emails = [str(claims.get(k, "")) for k in ("upn", "preferred_username", "email", "unique_name")]
+    async with services.sessionmaker() as session:
+        viewer, reason = await find_admin(session, services, emails, claims.get("oid"))
+    if viewer is None:
+        log.info("dashboard: a valid token for someone who is not an admin (%s)", reason)
+        return Refusal(403, reason)
+    return viewer
+
+
+# --- signed links (CSV downloads inside the Teams tab) ----------------------------------------------
+
+
+def sign_link(services: Services, viewer: Viewer, path: str, params: dict[str, str]) -> str:
+    """``path?params&u=…&exp=…&sig=…``: a download link only this admin's page shows, for an hour."""
+    expires = int(time.time()) + LINK_SECONDS
+    query = dict(sorted(params.items())) | {"u": viewer.email, "exp": str(expires)}
+    message = f"{path}?{urlencode(query)}"
+    return f"{message}&sig={_sign(services.settings.secret_key, 'link', message)}"
+
+
+async def from_signed_link(req: HttpRequest) -> Viewer | Refusal:
+    query = {k: v for k, v in req.query.items() if k != "sig"}
+    sig = req.query.get("sig", "")
+    ordered = dict(sorted((k, v) for k, v in query.items() if k not in ("u", "exp")))
+    ordered |= {"u": query.get("u", ""), "exp": query.get("exp", "")}
+    message = f"{req.path}?{urlencode(ordered)}"
+    good = _sign(req.services.settings.secret_key, "link", message)
+    if not hmac.compare_digest(good, sig):
+        return Refusal(401, "bad_link")
+    if not query.get("exp", "").isdigit() or int(query["exp"]) < time.time():
+        return Refusal(401, "link_expired")
+    async with req.services.sessionmaker() as session:
+        viewer, reason = await find_admin(session, req.services, [query.get("u", "")])
+    if viewer is None:  # no longer an admin since the page was shown
+        return Refusal(403, reason)
+    return Viewer(viewer.email, viewer.name, viewer.person_id, "link")
+
+
+# --- local mode: the signed cookie ------------------------------------------------------------------
+
+
+def session_cookie(services: Services, email: str) -> str:
+    expires = int(time.time()) + SESSION_SECONDS
+    value = f"{_b64(email.encode('utf-8'))}.{expires}"
+    value = f"{value}.{_sign(services.settings.secret_key, 'session', value)}"
+    return f"{COOKIE}={value}; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}"
+
+
+def clear_cookie() -> str:
+    return f"{COOKIE}=; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age=0"
+
+
+def _cookie_email(req: HttpRequest) -> str | None:
+    raw = next((v for k, v in req.headers.items() if k.lower() == "cookie"), "")
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:  # a malformed Cookie header is just no session
+        return None
+    morsel = jar.get(COOKIE)
+    if morsel is None:
+        return None
+    parts = morsel.value.split(".")
+    if len(parts) != 3:
+        return None
+    email_part, expires, sig = parts
+    good = _sign(req.services.settings.secret_key, "session", f"{email_part}.{expires}")
+    if not hmac.compare_digest(good, sig) or not expires.isdigit() or int(expires) < time.time():
+        return None
+    try:
+        return base64.urlsafe_b64decode(email_part + "=" * (-len(email_part) % 4)).decode("utf-8")
+    except ValueError:
+        return None
+
+
+async def from_cookie(req: HttpRequest) -> Viewer | Refusal:
+    email = _cookie_email(req)
+    if email is None:
+        return Refusal(401, "no_session")
+    async with req.services.sessionmaker() as session:
+        viewer, reason = await find_admin(session, req.services, [email])
+    if viewer is None:
+        return Refusal(403, reason)
+    return Viewer(viewer.email, viewer.name, viewer.person_id, "local")
+
+
+def password_ok(services: Services, given: str) -> bool:
+    wanted = services.settings.dashboard_local_password
+    return not wanted or hmac.compare_digest(wanted.encode("utf-8"), given.encode("utf-8"))
+
+
+# --- one entry point --------------------------------------------------------------------------------
+
+
+async def authenticate(req: HttpRequest, *, allow_link: bool = False) -> Viewer | Refusal:
+    """Local mode: the sign-in cookie. Teams: a bearer token (or, for downloads, a signed link)."""
+    if req.services.settings.local_mode:
+        if allow_link and "sig" in req.query:
+            return await from_signed_link(req)
+        return await from_cookie(req)
+    token = bearer(req)
+    if token:
+        return await from_token(req, token)
+    if allow_link and "sig" in req.query:
+        return await from_signed_link(req)
+    return Refusal(401, "no_token")
