@@ -1,0 +1,149 @@
+"""「サーベイ」 and 「回答状況」 through the bot, and the signed links the results card points to."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from dialogs.delivery.worker import drain
+from dialogs.survey import links
+from storage.models import AuditEntry, Survey, SurveyRound
+from tests.fakes.connector import FakeConnector
+from tests.support import ADMIN, STAFF, running_bot, settings_for
+from tests.survey.helpers import answers_for, build_city, invitation_activity
+
+NOW = datetime(2026, 6, 2, 1, 0, tzinfo=UTC)  # Tuesday 10:00 JST
+LAYOUT = [("総務部", "総務課", 1, 5), ("財務部", "税務課", 1, 5)]
+
+
+def text_of(card: dict[str, Any]) -> str:
+    return json.dumps(card, ensure_ascii=False)
+
+
+async def test_staff_are_refused_politely(sqlite_url: str, connector: FakeConnector) -> None:
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        for command in ("サーベイ", "サーベイ 作成 DXマインド", "回答状況"):
+            await bot.say(command, user=STAFF)
+    replies = connector.texts_to(STAFF.conversation_id)
+    assert len(replies) == 3 and all("DX推進課" in r and "申し訳ありません" in r for r in replies)
+
+
+async def test_admin_runs_a_round_from_teams_and_sees_the_rate_change(
+    db_url: str, connector: FakeConnector
+) -> None:
+    settings = settings_for(db_url, admins=[ADMIN.email], public_url="https://bot.example.jp")
+    clock = {"now": NOW}
+    async with running_bot(settings, connector, clock=lambda: clock["now"]) as bot:
+        async with bot.services.sessionmaker() as s, s.begin():
+            city = await build_city(s, connector.url, date(2026, 4, 1), LAYOUT)
+        # Build a survey in Teams (no YAML): the builder card's inputs.
+        await bot.press({"action": "survey.builder.form"}, user=ADMIN)
+        assert "サーベイを自分で作る" in text_of(connector.cards_to(ADMIN.conversation_id)[-1])
+        await bot.press(
+            {
+                "action": "survey.builder.save",
+                "title": "研修アンケート",
+                "anonymous": "true",
+                "threshold": "5",
+                "q1_text": "研修は役に立った",
+                "q1_type": "scale5",
+                "q1_required": "true",
+                "q2_text": "受講した研修",
+                "q2_type": "multi",
+                "q2_options": "Excel、生成AI、RPA 上限2",
+            },
+            user=ADMIN,
+        )
+        assert "研修アンケート" in text_of(connector.cards_to(ADMIN.conversation_id)[-1])
+        async with bot.services.sessionmaker() as s:
+            survey = await s.scalar(select(Survey))
+            assert survey is not None and len(survey.questions) == 2 and survey.anonymous
+
+        await bot.say(f"サーベイ 開始 {survey.id} 3", user=ADMIN)
+        assert "12人にご案内" in connector.texts_to(ADMIN.conversation_id)[-1]
+        await drain(bot.services)
+        async with bot.services.sessionmaker() as s:
+            rnd = await s.scalar(select(SurveyRound))
+            assert rnd is not None and rnd.status == "open"
+            leader = city.by_section("総務課")[0]
+            aid = await invitation_activity(s, rnd.id, leader.person_id)
+
+        await bot.say("回答状況", user=ADMIN)
+        assert "0% (0/12)" in text_of(connector.cards_to(ADMIN.conversation_id)[-1])
+        card = connector.activities[aid]["attachments"][0]["content"]
+        data = {**card["actions"][0]["data"], **answers_for(rnd.questions, 4)}
+        await bot.press(data, user=leader.chat, reply_to_id=aid)
+        await bot.say("回答状況", user=ADMIN)
+        status = text_of(connector.cards_to(ADMIN.conversation_id)[-1])
+        assert "8% (1/12)" in status and "総務部" in status
+
+        await bot.say(f"サーベイ 延長 {rnd.id} 2", user=ADMIN)
+        assert (
+            "2026年6月8日(月) 17:00" in connector.texts_to(ADMIN.conversation_id)[-1]
+        )  # 6/4 + 2 business days
+
+        # Close early, after the confirmation card; the results card comes back with signed links.
+        await bot.say(f"サーベイ 締切 {rnd.id}", user=ADMIN)
+        confirm = connector.cards_to(ADMIN.conversation_id)[-1]
+        assert "締め切りの確認" in text_of(confirm)
+        clock["now"] = NOW + timedelta(hours=3)
+        await bot.press(confirm["actions"][0]["data"], user=ADMIN)
+        results = text_of(connector.cards_to(ADMIN.conversation_id)[-1])
+        assert "結果: 研修アンケート" in results and "回答が5人未満のため表示しません" in results
+        async with bot.services.sessionmaker() as s:
+            actions = [a for (a,) in (await s.execute(select(AuditEntry.action))).all()]
+        assert {"survey.create", "survey.open", "survey.extend", "survey.close"} <= set(actions)
+
+        # The leader's late answer is refused politely.
+        before = len(connector.texts_to(leader.chat.conversation_id))
+        await bot.press(data, user=leader.chat, reply_to_id=aid)
+        assert "締め切られた" in connector.texts_to(leader.chat.conversation_id)[before]
+
+
+async def test_signed_links_serve_results_charts_and_exports(
+    sqlite_url: str, connector: FakeConnector
+) -> None:
+    from bot.services import open_services
+    from dialogs.survey.demo import seed_demo as survey_seed
+    from tests.survey.helpers import build_city as build
+
+    settings = settings_for(sqlite_url, public_url="https://bot.example.jp")
+    async with open_services(settings) as services:
+        async with services.sessionmaker() as s, s.begin():
+            await build(
+                s, connector.url, date(2025, 4, 1), [("総務部", f"第{i}課", 1, 3) for i in range(1, 7)]
+            )
+        await survey_seed(services, True)
+        async with services.sessionmaker() as s:
+            rounds = (await s.scalars(select(SurveyRound).order_by(SurveyRound.id))).all()
+    assert len(rounds) == 24 and all(r.status == "closed" for r in rounds)
+    latest = rounds[11]
+    now = datetime.now(UTC)
+    token = links.sign(settings.secret_key, round_id=latest.id, now=now, days=14)
+    base = f"/survey/r/{token}"
+    async with running_bot(settings, connector) as bot:
+        page = await bot.client.get(base)
+        html = await page.text()
+        assert page.status == 200 and "回答率" in html and "肯定的な回答の割合" in html
+        assert "<script" not in html
+        png = await bot.client.get(f"{base}/chart/favourable.png")
+        assert (
+            png.status == 200
+            and png.content_type == "image/png"
+            and (await png.read())[:8] == b"\x89PNG\r\n\x1a\n"
+        )
+        csv = await bot.client.get(f"{base}/export/aggregates.csv")
+        assert csv.status == 200 and "集計単位" in (await csv.read()).decode("utf-8-sig")
+        xlsx = await bot.client.get(f"{base}/export/answers.xlsx")
+        assert xlsx.status == 200 and (await xlsx.read())[:2] == b"PK"
+        forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+        assert (await bot.client.get(f"/survey/r/{forged}")).status == 404
+        other = links.sign(settings.secret_key, round_id=latest.id + 1, now=now)
+        assert (await bot.client.get(f"/survey/r/{token.split('.')[0]}.{other.split('.')[1]}")).status == 404
+        expired = links.sign(settings.secret_key, round_id=latest.id, now=now - timedelta(days=30), days=14)
+        response = await bot.client.get(f"/survey/r/{expired}")
+        assert response.status == 410 and "有効期限" in await response.text()
+        assert (await bot.client.get(f"{base}/chart/secret.png")).status == 404
