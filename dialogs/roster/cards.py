@@ -12,7 +12,7 @@ from typing import Any
 from dialogs.business_days import format_date_ja, format_datetime_ja
 from dialogs.cards import adaptive_card, container, facts, heading, submit, text
 from dialogs.roster.admins import DivisionMember
-from dialogs.roster.coverage import COMPLETE, CoverageReport, SectionCoverage
+from dialogs.roster.coverage import COMPLETE, NONE_REACHABLE, PARTIAL, CoverageReport, SectionCoverage
 from dialogs.roster.directory import PersonRoles, RosterSummary, SectionRef
 from dialogs.roster.importer import Change, ImportPlan, Post
 from dialogs.roster.network import Promoter, today_jst
@@ -299,32 +299,41 @@ def me_card(t: T, info: PersonRoles | None, email: str | None, configured_admin:
 
 
 # --- カバー状況 -------------------------------------------------------------------------------------
-def coverage_line(t: T, s: SectionCoverage) -> str:
+def coverage_line(t: T, s: SectionCoverage, states: bool = True) -> str:
+    """「**総務部 総務課** — リーダー 鈴木 一郎(届く) / サブリーダー 佐藤 翔太(届かない)」.
+
+    Without ``states`` (a section nobody can be reached in) the names stand alone.
+    """
     parts = []
     if s.leader is None:
         parts.append(t("roster.cov.vacant_leader") if s.subleaders else t("roster.cov.vacant"))
     for h in s.holders:
-        state = t("roster.cov.ok") if h.reachable else t("roster.cov.ng")
-        parts.append(t("roster.cov.holder", role=role_text(t, h.role), name=h.name, state=state))
+        if states:
+            state = t("roster.cov.ok") if h.reachable else t("roster.cov.ng")
+            parts.append(t("roster.cov.holder", role=role_text(t, h.role), name=h.name, state=state))
+        else:
+            parts.append(f"{role_text(t, h.role)} {h.name}")
     return t("roster.cov.line", section=f"{s.department} {s.section}", holders=" / ".join(parts))
 
 
 def coverage_card(
     t: T, report: CoverageReport, install_offer: int | None, graph_hint: bool = False
 ) -> dict[str, Any]:
-    """``install_offer``: how many people the install button would cover (None: no button)."""
+    """Counts, then the sections nobody can be reached in, then those with a gap (at most 30 lines).
+
+    ``install_offer``: how many people the install button would cover (None: no button).
+    """
     body: list[dict[str, Any]] = [heading(t("roster.cov.title", day=day_text(t, report.day)))]
     if not report.sections:
         body.append(text(t("roster.cov.empty")))
         return adaptive_card(body)
-    from dialogs.roster.coverage import NONE_REACHABLE, PARTIAL
-
+    none, partial = report.count(NONE_REACHABLE), report.count(PARTIAL)
     body.append(
         facts(
             [
                 (t("roster.cov.sections"), str(len(report.sections))),
-                (t("roster.cov.none"), t("roster.sections_n", n=report.count(NONE_REACHABLE))),
-                (t("roster.cov.partial"), t("roster.sections_n", n=report.count(PARTIAL))),
+                (t("roster.cov.none"), t("roster.sections_n", n=none)),
+                (t("roster.cov.partial"), t("roster.sections_n", n=partial)),
                 (t("roster.cov.complete"), t("roster.sections_n", n=report.count(COMPLETE))),
                 (t("roster.cov.no_leader"), t("roster.sections_n", n=report.without_leader)),
                 (
@@ -338,16 +347,27 @@ def coverage_card(
             ]
         )
     )
-    problems = [s for s in report.sections if s.status != COMPLETE]
-    if not problems:
+    if none + partial == 0:
         body.append(text(t("roster.cov.all_good"), color="Good"))
     else:
         body.append(text(t("roster.cov.explain"), isSubtle=True, size="Small"))
-        lines = [text(coverage_line(t, s), spacing="Small", size="Small") for s in problems[:COVERAGE_LIMIT]]
-        body.append(container(lines, spacing="Medium"))
-        if len(problems) > COVERAGE_LIMIT:
-            body.append(text(t("roster.cov.more_problems", n=len(problems) - COVERAGE_LIMIT), isSubtle=True))
-        complete = len(report.sections) - len(problems)
+        # Nobody-reachable sections first, keeping a few lines so the sections with a gap show too.
+        rooms = {NONE_REACHABLE: COVERAGE_LIMIT - min(partial, COVERAGE_LIMIT // 3)}
+        groups = ((NONE_REACHABLE, "roster.cov.none", False), (PARTIAL, "roster.cov.partial", True))
+        for status, key, states in groups:
+            group = [s for s in report.sections if s.status == status]
+            room = rooms.get(status, COVERAGE_LIMIT - min(none, rooms[NONE_REACHABLE]))
+            if not group:
+                continue
+            shown = group[:room]
+            color = "Attention" if status == NONE_REACHABLE else "Warning"
+            lines = [text(f"**{t(key)}({len(group)})**", spacing="Medium", color=color)]
+            lines += [text(coverage_line(t, s, states), spacing="None", size="Small") for s in shown]
+            if len(group) > len(shown):
+                more = t("roster.cov.more_problems", n=len(group) - len(shown))
+                lines.append(text(more, isSubtle=True, size="Small", spacing="None"))
+            body.append(container(lines))
+        complete = report.count(COMPLETE)
         if complete:
             body.append(text(t("roster.cov.more", n=complete), isSubtle=True, size="Small"))
     if graph_hint:

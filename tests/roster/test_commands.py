@@ -189,10 +189,12 @@ async def test_admin_sees_coverage_card_with_unreachable_sections_first(sqlite_u
     assert facts["課"] == "49"
     assert facts["誰にも届かない課"] == "48課" and facts["一部に届かない課"] == "1課"
     assert facts["連絡が届く推進員"] == "100人中1人"
-    lines = [t for t in texts if t.startswith("**")]
+    assert "**誰にも届かない課(48)**" in texts and "**一部に届かない課(1)**" in texts
+    lines = [t for t in texts if t.startswith("**") and " — " in t]
     assert len(lines) == 30  # the card lists 30 sections; the rest are counted
-    assert "ほか19課。全件はコマンド「dxbot roster coverage」で確認できます。" in texts
-    # 総務課 (leader reachable, sub-leader not) comes after every section nobody can be reached in.
-    assert all("**総務部 総務課**" not in line for line in lines)
+    assert "ほか19課(全件はコマンド「dxbot roster coverage」で確認できます)" in texts
+    # Sections nobody can be reached in come first, named without a state each; then 総務課 with its gap.
+    assert lines[0] == "**総務部 人事課** — リーダー 中村 陽子 / サブリーダー 松本 千尋"
+    assert lines[-1] == "**総務部 総務課** — リーダー 鈴木 一郎(届く) / サブリーダー 佐藤 翔太(届かない)"
     assert any("DXBOT_GRAPH_" in t for t in texts)  # admins learn that Graph could install the app
     assert "actions" not in card
