@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Role
@@ -17,34 +17,45 @@ from dialogs.roster.network import held_on, today_jst
 from storage.models import TeamsAccount
 from storage.models.roster import Assignment, DivisionRole, DivisionRoleKind, Person
 
-_DIVISION = {DivisionRoleKind.ADMIN: Role.ADMIN, DivisionRoleKind.AUTHOR: Role.AUTHOR}
-
 
 async def person_id_for_email(session: AsyncSession, email: str) -> int | None:
     return await session.scalar(select(Person.id).where(Person.email == email.strip().lower()))
 
 
+async def _lookup(
+    session: AsyncSession, day: date, which: ColumnElement[bool]
+) -> tuple[int, set[Role]] | None:
+    """The person and their roles on ``day`` in one indexed query (this runs on every turn)."""
+    active = (DivisionRole.person_id == Person.id) & DivisionRole.revoked_at.is_(None)
+    stmt = select(
+        Person.id,
+        exists().where(Assignment.person_id == Person.id, held_on(day)),
+        exists().where(active, DivisionRole.role == DivisionRoleKind.ADMIN),
+        exists().where(active, DivisionRole.role == DivisionRoleKind.AUTHOR),
+    ).where(which)
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    person_id, promoter, admin, author = row
+    roles = {r for r, held in ((Role.PROMOTER, promoter), (Role.ADMIN, admin), (Role.AUTHOR, author)) if held}
+    return person_id, roles
+
+
 async def roster_roles(
     session: AsyncSession, account: TeamsAccount | None, email: str | None
 ) -> tuple[int | None, set[Role]]:
-    person_id = await person_id_for_email(session, email) if email else None
-    if person_id is None and account is not None:
-        person_id = account.person_id
-    if account is not None and person_id is not None and account.person_id != person_id:
-        account.person_id = person_id  # the link coverage and delivery follow; saved with the turn
-    if person_id is None:
+    day = today_jst(datetime.now(UTC))
+    found = await _lookup(session, day, Person.email == email.strip().lower()) if email else None
+    if found is None and account is not None and account.person_id is not None:
+        found = await _lookup(session, day, Person.id == account.person_id)
+    if found is None:
         return None, set()
-    return person_id, await roles_of(session, person_id, today_jst(datetime.now(UTC)))
+    person_id, roles = found
+    if account is not None and account.person_id != person_id:
+        account.person_id = person_id  # the link coverage and delivery follow; saved with the turn
+    return person_id, roles
 
 
 async def roles_of(session: AsyncSession, person_id: int, day: date) -> set[Role]:
-    roles: set[Role] = set()
-    if await session.scalar(select(exists().where(Assignment.person_id == person_id, held_on(day)))):
-        roles.add(Role.PROMOTER)
-    kinds = await session.scalars(
-        select(DivisionRole.role).where(
-            DivisionRole.person_id == person_id, DivisionRole.revoked_at.is_(None)
-        )
-    )
-    roles |= {_DIVISION[DivisionRoleKind(k)] for k in kinds}
-    return roles
+    found = await _lookup(session, day, Person.id == person_id)
+    return found[1] if found else set()
