@@ -343,18 +343,28 @@ def drive(
         ]
         for tab, pg in tabs.items():
             cmd += ["--url", f"{tab}={pg.url}"]
+        # its own process group, so that a hung run takes its Chromium down with it
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=REPO, env=_clean_env(), start_new_session=True,
+        )  # fmt: skip
         try:
-            done = subprocess.run(
-                cmd, input=json.dumps(steps, ensure_ascii=False), capture_output=True, text=True,
-                timeout=timeout, cwd=REPO, env=_clean_env(),
-            )  # fmt: skip
+            stdout, stderr = proc.communicate(json.dumps(steps, ensure_ascii=False), timeout=timeout)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"driver.mjs did not finish in {timeout:.0f} s", pytrace=False)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            pytest.fail(
+                f"driver.mjs did not finish in {timeout:.0f} s; screenshots so far: {out_dir}", pytrace=False
+            )
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
         try:
-            raw = json.loads(done.stdout)
+            raw = json.loads(stdout)
         except json.JSONDecodeError:
             pytest.fail(
-                f"driver.mjs exited {done.returncode} without a report:\n{done.stdout}\n{done.stderr}",
+                f"driver.mjs exited {proc.returncode} without a report:\n{stdout}\n{stderr}",
                 pytrace=False,
             )
         out_dir.mkdir(parents=True, exist_ok=True)
