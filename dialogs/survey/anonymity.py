@@ -35,7 +35,7 @@ def _roles_kept(triples: list[Triple], k: int) -> bool:
 def generalise(rows: Iterable[Triple], k: int) -> dict[Triple, Triple]:
     """Map every distinct input triple to the triple that may be stored (see the module doc)."""
     rows = list(rows)
-    by_section: dict[tuple[int | None, int], list[Triple]] = defaultdict(list)
+    by_section: dict[tuple[int, int], list[Triple]] = defaultdict(list)
     loose_dept: dict[int, list[Triple]] = defaultdict(list)  # rows already without a section
     loose_city: list[Triple] = []  # rows already without a department
     for row in rows:
@@ -51,16 +51,16 @@ def generalise(rows: Iterable[Triple], k: int) -> dict[Triple, Triple]:
 
     def pools() -> tuple[dict[int, list[Triple]], list[Triple]]:
         dept_pool: dict[int, list[Triple]] = defaultdict(list)
-        for dept, group in loose_dept.items():
-            dept_pool[dept].extend(group)
-        for (dept, section), group in by_section.items():
-            if (dept, section) not in kept_sections:
-                dept_pool[dept].extend(group)  # type: ignore[index]
+        for d, group in loose_dept.items():
+            dept_pool[d].extend(group)
+        for (d, section), group in by_section.items():
+            if (d, section) not in kept_sections:
+                dept_pool[d].extend(group)
         city = list(loose_city)
-        for dept, group in list(dept_pool.items()):
-            if len(group) < k or dept in demoted_depts:
+        for d, group in list(dept_pool.items()):
+            if len(group) < k or d in demoted_depts:
                 city.extend(group)
-                del dept_pool[dept]
+                del dept_pool[d]
         return dept_pool, city
 
     # A city-wide remainder of 1..k-1 rows would be recognisable next to the kept groups: demote the
