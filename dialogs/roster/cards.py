@@ -64,7 +64,7 @@ def describe(t: T, p: Problem) -> str:
     params: dict[str, Any] = dict(p.params)
     if p.column:
         params.setdefault("column", t(f"roster.col.{p.column}"))
-    for key in ("since", "effective"):
+    for key in ("since", "effective", "latest"):
         if isinstance(params.get(key), str):
             params[key] = day_text(t, date.fromisoformat(params[key]))
     prefix = "roster.warn." if p.code in ("no_leader", "many_ended") else "roster.err."

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.roster.reader import ParsedRoster, Problem, RosterRow
@@ -188,6 +188,25 @@ async def plan_import(session: AsyncSession, parsed: ParsedRoster, effective: da
         return plan
     rows = parsed.rows
     plan._rows = rows
+    # History is a line: a change dated before the latest recorded one would overlap it.
+    latest = max(
+        (
+            d
+            for d in (
+                await session.execute(select(func.max(Assignment.valid_from), func.max(Assignment.valid_to)))
+            ).one()
+            if d
+        ),
+        default=None,
+    )
+    if latest is not None and effective < latest:
+        plan.problems.append(
+            Problem(
+                "effective_before_latest",
+                params={"latest": latest.isoformat(), "effective": effective.isoformat()},
+            )
+        )
+        return plan
 
     departments = set((await session.scalars(select(Department.name))).all())
     sections = {
@@ -235,7 +254,6 @@ async def plan_import(session: AsyncSession, parsed: ParsedRoster, effective: da
         for o in current:
             if o is not keep:
                 plan._end_ids.append(o.id)
-                _check_end(plan, o, effective)
         if keep is not None:
             plan.unchanged += 1
             continue
@@ -251,7 +269,6 @@ async def plan_import(session: AsyncSession, parsed: ParsedRoster, effective: da
         for o in current:
             plan._end_ids.append(o.id)
             plan.changes.append(Change("ended", o.name, o.email, o.post, None))
-            _check_end(plan, o, effective)
 
     for key, active in sections.items():
         if active and key not in seen_sections:
@@ -264,20 +281,6 @@ async def plan_import(session: AsyncSession, parsed: ParsedRoster, effective: da
         )
     plan.changes.sort(key=lambda c: ("added moved ended".split().index(c.kind), c.row or 0, c.email))
     return plan
-
-
-def _check_end(plan: ImportPlan, o: _Open, effective: date) -> None:
-    if o.valid_from > effective:
-        plan.problems.append(
-            Problem(
-                "effective_before_start",
-                params={
-                    "name": o.name,
-                    "since": o.valid_from.isoformat(),
-                    "effective": effective.isoformat(),
-                },
-            )
-        )
 
 
 async def apply_plan(

@@ -11,7 +11,9 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from dialogs.i18n import t
 from dialogs.roster import importer
+from dialogs.roster.cards import describe
 from dialogs.roster.exporter import export_roster
 from dialogs.roster.importer import Actor, apply_plan, plan_import
 from dialogs.roster.reader import read_roster
@@ -191,7 +193,16 @@ async def test_database_refuses_two_open_leaders_in_one_section(sessions):
 async def test_effective_date_before_current_start_is_refused(sessions):
     await import_file(sessions, "roster_cp932.csv", APRIL_2027)
     plan = await import_file(sessions, "roster_transfer_2027.csv", APRIL_2026)
-    assert [p.code for p in plan.problems][:1] == ["effective_before_start"]
+    assert [p.code for p in plan.problems] == ["effective_before_latest"]
+    text = describe(lambda k, **kw: t(k, "ja", **kw), plan.problems[0])
+    assert text == (
+        "ファイル全体: 名簿には2027年4月1日(木)付けの変更がすでに登録されています。"
+        "それより前の日付(2026年4月1日(水))では適用できません。適用日を2027年4月1日(木)以降にしてください。"
+    )
+    # A scheduled change (ended in the future) counts too: an earlier import would overlap it.
+    await import_file(sessions, "roster_transfer_2027.csv", date(2027, 6, 1))
+    plan = await import_file(sessions, "roster_cp932.csv", date(2027, 5, 1), apply=False)
+    assert [p.code for p in plan.problems] == ["effective_before_latest"]
 
 
 async def test_sections_leave_and_return_and_names_change(sessions):
