@@ -158,7 +158,9 @@ async def test_trend_marks_changes_and_flags_notable_drops(services: Services) -
         trend = await compute_trend(s, (await s.get(SurveyRound, first)).survey_id)  # type: ignore[union-attr]
     assert [r for r, _ in trend.rounds] == [first, second]
     m1 = trend.overall["m1"]
-    assert m1[0].value == 1.0 and m1[1].change == pytest.approx(12 / 19 - 1.0)  # 総務課 (7) turned unfavourable
+    assert m1[0].value == 1.0 and m1[1].change == pytest.approx(
+        12 / 19 - 1.0
+    )  # 総務課 (7) turned unfavourable
     dropped = {(d.name, d.question) for d in trend.drops}
     assert ("総務課", "m1") in dropped and not any(name == "人事課" for name, _ in dropped)
 
