@@ -48,11 +48,28 @@ def test_admin_reads_the_help_card_in_japanese(drive: Callable[..., DriveResult]
     _assert_png(run, "help-card")
 
 
-def test_staff_member_sees_no_admin_commands(drive: Callable[..., DriveResult]) -> None:
-    run = drive(HELP_STEPS, user="staff@demo-city.example.jp")
+def test_staff_member_and_admin_at_once_each_see_their_own_help(drive: Callable[..., DriveResult]) -> None:
+    """Two people in two Teams clients: the staff member is offered no admin commands, and neither
+    receives the other's card."""
+    steps = [
+        {"as": "staff", "chat": "Personal Chat"},
+        {"as": "admin", "chat": "Personal Chat"},
+        {"as": "staff", "send": "ヘルプ"},
+        {"as": "admin", "send": "help"},
+        {"as": "staff", "expect": {"card": True, "timeout": 30000}},
+        {"as": "admin", "expect": {"card": True, "timeout": 30000}},
+        {"as": "staff", "screenshot": "help-card", "card": ""},
+    ]
+    run = drive(
+        steps, users={"staff": "staff@demo-city.example.jp", "admin": "dx-admin@demo-city.example.jp"}
+    )
 
-    card = _help_card(run)
-    assert "できること" in card.title or "ヘルプ" in card.title, JAPANESE_TITLE.format(title=card.title)
-    assert "ヘルプ" in card.text
-    assert "管理者追加" not in card.text, "a staff member without a role is offered admin commands"
+    staff, admin = run.bot_cards("staff"), run.bot_cards("admin")
+    assert len(staff) == 1 and len(admin) == 1, (staff, admin)
+    assert "できること" in staff[0].title or "ヘルプ" in staff[0].title, JAPANESE_TITLE.format(
+        title=staff[0].title
+    )
+    assert "ヘルプ" in staff[0].text
+    assert "管理者追加" not in staff[0].text, "a staff member without a role is offered admin commands"
+    assert "管理者追加" in admin[0].text
     _assert_png(run, "help-card")
