@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import select
@@ -96,3 +97,30 @@ async def remember_recreated(
         },
         now=now,
     )
+
+
+async def prefill(session: AsyncSession, rows: list[Delivery]) -> None:
+    """Look up the personal chats of many claimed rows in one query (the common case of a broadcast);
+    rows it cannot settle are left for ``resolve`` one by one."""
+    wanted = {
+        r.person_id for r in rows if r.address is None and r.person_id is not None and not r.conversation_id
+    }
+    if not wanted:
+        return
+    found: dict[int, ConversationRef] = {}
+    result = await session.execute(
+        select(TeamsAccount.person_id, ConversationRef)
+        .join(ConversationRef, ConversationRef.aad_object_id == TeamsAccount.aad_object_id)
+        .where(
+            TeamsAccount.person_id.in_(wanted),
+            ConversationRef.conversation_type == "personal",
+            ConversationRef.reachable.is_(True),
+        )
+        .order_by(ConversationRef.updated_at)
+    )
+    for person_id, ref in result.tuples().all():
+        found[person_id] = ref  # the most recently updated chat wins
+    for row in rows:
+        ref = found.get(row.person_id) if row.person_id is not None and row.address is None else None
+        if ref is not None and not row.conversation_id:
+            row.address = asdict(references.address_of(ref))

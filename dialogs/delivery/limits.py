@@ -63,6 +63,7 @@ class RateLimiter:
         self.conversations: dict[str, Bucket] = {}
         self.clock = clock
         self._started: deque[float] = deque()  # when the calls of the last second started
+        self._conversation_started: dict[str, float] = {}  # when the last call into each started
         self._answers: deque[tuple[float, bool]] = deque()  # (when, was 429) over the last 2 s
         self._last_recover = clock()
         self.pauses = 0
@@ -103,17 +104,30 @@ class RateLimiter:
         delay = at - self.clock()
         if delay > 0:
             await asyncio.sleep(delay)
-        # The bucket spaces the bookings; a task that wakes up late must not bunch up with the next
-        # ones, so also cap the calls actually started in any one second.
-        cap = max(1, int(self.app.rate))
+        # The buckets space the bookings; a task that wakes up late must not bunch up with the next
+        # ones, so also check what actually started: at most the rate in any one second app-wide
+        # (2 % under it: calls reach Teams a few milliseconds apart from when they start here), and
+        # the per-conversation spacing since the last call into that conversation.
+        cap = max(1, int(self.app.rate * 0.98))
+        spacing = 1.005 / (self.conversation_rate * 0.95)
         while True:
             now = self.clock()
             while self._started and now - self._started[0] >= 1.0:
                 self._started.popleft()
-            if len(self._started) < cap:
+            wait = self._started[0] + 1.0 - now + 0.001 if len(self._started) >= cap else 0.0
+            last = self._conversation_started.get(conversation_id) if conversation_id else None
+            if last is not None:
+                wait = max(wait, last + spacing - now)
+            if wait <= 0:
                 self._started.append(now)
+                if conversation_id:
+                    if len(self._conversation_started) > 5000:
+                        self._conversation_started = {
+                            c: t for c, t in self._conversation_started.items() if now - t < 1.0
+                        }
+                    self._conversation_started[conversation_id] = now
                 return
-            await asyncio.sleep(self._started[0] + 1.0 - now + 0.001)
+            await asyncio.sleep(wait)
 
     def answered(self, throttled: bool) -> None:
         now = self.clock()

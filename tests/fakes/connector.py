@@ -252,8 +252,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=9100)
     parser.add_argument("--app-rate", type=float)
     parser.add_argument("--conversation-rate", type=float)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--fault", action="append", default=[], help="STATUS=SHARE, e.g. 429=0.05")
     args = parser.parse_args()
-    fake = FakeConnector(app_rate=args.app_rate, conversation_rate=args.conversation_rate)
+    fake = FakeConnector(app_rate=args.app_rate, conversation_rate=args.conversation_rate, latency=args.latency)
+    for spec in args.fault:
+        status, share = spec.split("=")
+        fake.fault_ratio[int(status)] = float(share)
     web.run_app(fake.app(), host="127.0.0.1", port=args.port, access_log=None, print=None)
 
 

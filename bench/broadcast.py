@@ -1,0 +1,345 @@
+"""A broadcast through the delivery engine against a fake Bot Connector with Teams-like limits.
+
+The fake connector runs in its own process with a ceiling of 50 messages/s (beyond it: 429 with
+Retry-After), the worker in another (the way `dxbot delivery worker` runs), the database is a fresh
+SQLite file (or PostgreSQL with --db postgres). Modes:
+- clean:  no injected faults                      target: achieved/ceiling >= 0.95, lost 0, duplicated 0
+- faults: 5 % answered 429 (Retry-After 1), 1 % 500  target: achieved/ceiling >= 0.85, lost 0, duplicated 0
+- crash:  the worker is killed with SIGKILL at 40 %, then started again
+          target: lost 0, duplicated <= the worker's concurrency
+Achieved msg/s counts distinct recipients reached, from the first delivery to the last.
+Peak memory is the worker process's largest resident set.
+
+    .venv/bin/python bench/broadcast.py              # 2,000 recipients per mode (about 3 minutes)
+    .venv/bin/python bench/broadcast.py --full       # 10,000 recipients per mode (about 12 minutes)
+    .venv/bin/python bench/broadcast.py --recipients 500 --modes clean,crash --db postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PY = sys.executable
+CEILING = 50.0
+CONCURRENCY = 8
+PG_ADMIN = os.environ.get("DXBOT_TEST_PG", "postgresql://root@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Result:
+    mode: str
+    recipients: int
+    delivered: int
+    lost: int
+    duplicated: int
+    rate: float
+    throttled: int
+    errors: int
+    peak_rss_mb: float
+    seconds: float
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.rate / CEILING
+
+
+# --- database ------------------------------------------------------------------------------------
+
+
+async def _pg(sql: str) -> None:
+    import asyncpg  # type: ignore[import-untyped]
+
+    conn = await asyncpg.connect(PG_ADMIN, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def fresh_database(kind: str, folder: Path) -> tuple[str, object]:
+    from storage.migrate import upgrade_sync
+
+    if kind == "postgres":
+        name = f"dxbot_bench_{uuid.uuid4().hex[:10]}"
+        asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
+        url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
+
+        def drop() -> None:
+            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+        upgrade_sync(url)
+        return url, drop
+    url = f"sqlite+aiosqlite:///{folder}/bench-{uuid.uuid4().hex[:6]}.sqlite3"
+    upgrade_sync(url)
+    return url, lambda: None
+
+
+async def seed(url: str, service_url: str, n: int) -> None:
+    """n roster people with a Teams account and a personal chat, and one queued copy each."""
+    from sqlalchemy import insert
+
+    from bot.api import Message
+    from dialogs.delivery import DeliveryItem, Recipient, enqueue
+    from storage.db import make_engine, make_sessionmaker
+    from storage.models import ConversationRef, Person, TeamsAccount
+
+    now = datetime.now(UTC)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    async with sessions() as s, s.begin():
+        for start in range(1, n + 1, 1000):
+            ids = range(start, min(n, start + 999) + 1)
+            await s.execute(
+                insert(Person.__table__),
+                [
+                    {"id": i, "name": f"職員{i}", "email": f"p{i}@city.example.jp", "created_at": now}
+                    for i in ids
+                ],
+            )
+            await s.execute(
+                insert(TeamsAccount.__table__),
+                [
+                    {
+                        "aad_object_id": f"aad-{i}",
+                        "user_id": f"29:u{i}",
+                        "name": "",
+                        "email": f"p{i}@city.example.jp",
+                        "person_id": i,
+                        "created_at": now,
+                        "last_seen_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            await s.execute(
+                insert(ConversationRef.__table__),
+                [
+                    {
+                        "conversation_id": f"a:personal-{i}",
+                        "conversation_type": "personal",
+                        "service_url": service_url,
+                        "tenant_id": "t",
+                        "bot_id": "28:dxbot",
+                        "user_id": f"29:u{i}",
+                        "aad_object_id": f"aad-{i}",
+                        "reference": {},
+                        "reachable": True,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+        card = {
+            "type": "AdaptiveCard",
+            "version": "1.5",
+            "body": [{"type": "TextBlock", "text": "研修のご案内"}],
+        }
+        message = Message(text="【お知らせ】研修のご案内", card=card)
+        await enqueue(
+            s, "announcement", 1, [DeliveryItem(Recipient(person_id=i), message) for i in range(1, n + 1)]
+        )
+    await engine.dispose()
+
+
+async def progress(engine: object) -> tuple[int, int, float | None, float | None]:
+    """(settled rows, delivered rows, first delivered_at, last delivered_at) as epoch seconds."""
+    from sqlalchemy import func, select
+
+    from storage.db import make_sessionmaker
+    from storage.models import Delivery
+
+    async with make_sessionmaker(engine)() as s:  # type: ignore[arg-type]
+        rows = dict(
+            (await s.execute(select(Delivery.state, func.count()).group_by(Delivery.state))).tuples().all()
+        )
+        first, last = (
+            await s.execute(
+                select(func.min(Delivery.delivered_at), func.max(Delivery.delivered_at)).where(
+                    Delivery.state == "delivered"
+                )
+            )
+        ).one()
+    settled = sum(n for state, n in rows.items() if state not in ("queued", "sending"))
+    return (
+        settled,
+        rows.get("delivered", 0),
+        first.timestamp() if first else None,
+        last.timestamp() if last else None,
+    )
+
+
+# --- processes -----------------------------------------------------------------------------------
+
+
+def start_connector(port: int, faults: list[str]) -> subprocess.Popen[bytes]:
+    args = [PY, "-m", "tests.fakes.connector", "--port", str(port), "--app-rate", str(CEILING)]
+    for f in faults:
+        args += ["--fault", f]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_calls", timeout=1).read()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the fake connector did not start")
+
+
+def start_worker(url: str, stop_file: Path, lease: float) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "tests.delivery.worker_process",
+            url,
+            str(stop_file),
+            "--rate",
+            str(CEILING),
+            "--concurrency",
+            str(CONCURRENCY),
+            "--lease",
+            str(lease),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def connector_calls(port: int) -> list[dict[str, object]]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_calls", timeout=30) as resp:
+        data: list[dict[str, object]] = json.loads(resp.read())
+    return data
+
+
+async def _engine(url: str) -> object:
+    from storage.db import make_engine
+
+    return make_engine(url)
+
+
+def run_mode(mode: str, n: int, db: str, folder: Path) -> Result:
+    faults = ["429=0.05", "500=0.01"] if mode == "faults" else []
+    port = free_port()
+    connector = start_connector(port, faults)
+    url, drop = fresh_database(db, folder)
+    stop_file = folder / f"stop-{mode}"
+    runner = asyncio.Runner()
+    try:
+        runner.run(seed(url, f"http://127.0.0.1:{port}/", n))
+        engine = runner.run(_engine(url))
+        lease = 5.0 if mode == "crash" else 60.0
+        started = time.monotonic()
+        worker = start_worker(url, stop_file, lease)
+        peak = 0
+        killed = False
+        note = ""
+        while True:
+            time.sleep(0.5)
+            try:
+                peak = max(peak, psutil.Process(worker.pid).memory_info().rss)
+            except psutil.NoSuchProcess:
+                pass
+            settled, delivered, _, _ = runner.run(progress(engine))
+            if mode == "crash" and not killed and delivered >= 0.4 * n:
+                worker.send_signal(signal.SIGKILL)
+                worker.wait(10)
+                killed = True
+                note = f"SIGKILL at {delivered}/{n} delivered; restarted"
+                worker = start_worker(url, stop_file, lease)
+            if settled >= n:
+                break
+            if time.monotonic() - started > n / CEILING * 4 + 120:
+                note += " (timed out)"
+                break
+        seconds = time.monotonic() - started
+        stop_file.touch()
+        worker.communicate(timeout=60)
+        _, delivered, first, last = runner.run(progress(engine))
+        runner.run(engine.dispose())  # type: ignore[attr-defined]
+        calls = connector_calls(port)
+    finally:
+        runner.close()
+        stop_file.touch()
+        connector.terminate()
+        connector.wait(10)
+        drop()
+    ok = Counter(str(c["cid"]) for c in calls if c["method"] == "POST" and int(str(c["status"])) < 300)
+    expected = {f"a:personal-{i}" for i in range(1, n + 1)}
+    lost = len(expected - set(ok))
+    duplicated = sum(v - 1 for v in ok.values())
+    throttled = sum(1 for c in calls if c["status"] == 429)
+    errors = sum(1 for c in calls if int(str(c["status"])) >= 500)
+    span = (last - first) if first and last and last > first else seconds
+    rate = (len(ok) - 1) / span if len(ok) > 1 else 0.0
+    return Result(mode, n, delivered, lost, duplicated, rate, throttled, errors, peak / 1e6, seconds, note)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--recipients", type=int, default=2000)
+    parser.add_argument("--full", action="store_true", help="10,000 recipients per mode")
+    parser.add_argument("--modes", default="clean,faults,crash")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    args = parser.parse_args()
+    n = 10_000 if args.full else args.recipients
+    print(
+        f"broadcast: {n} recipients per mode, fake connector ceiling {CEILING:.0f} msg/s, "
+        f"worker rate {CEILING:.0f}/s, concurrency {CONCURRENCY}, database {args.db}"
+    )
+    header = f"{'mode':<8} {'delivered':>9} {'lost':>5} {'dup':>4} {'msg/s':>6} {'ratio':>6} {'429s':>5} {'5xx':>4} {'peak RSS':>9} {'time':>6}"
+    print(header)
+    targets = {"clean": 0.95, "faults": 0.85}
+    failed = False
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode in args.modes.split(","):
+            r = run_mode(mode.strip(), n, args.db, Path(tmp))
+            print(
+                f"{r.mode:<8} {r.delivered:>9} {r.lost:>5} {r.duplicated:>4} {r.rate:>6.1f} {r.ratio:>6.3f} "
+                f"{r.throttled:>5} {r.errors:>4} {r.peak_rss_mb:>6.0f} MB {r.seconds:>5.0f}s {r.note}",
+                flush=True,
+            )
+            if r.mode in targets:
+                ok = r.ratio >= targets[r.mode] and r.lost == 0 and r.duplicated == 0
+                print(
+                    f"         target ratio >= {targets[r.mode]}, lost 0, duplicated 0: {'met' if ok else 'NOT MET'}"
+                )
+            else:
+                ok = r.lost == 0 and r.duplicated <= CONCURRENCY
+                print(f"         target lost 0, duplicated <= {CONCURRENCY}: {'met' if ok else 'NOT MET'}")
+            failed |= not ok
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
