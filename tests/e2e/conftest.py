@@ -179,6 +179,9 @@ def e2e_bot(e2e_tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "DXBOT_HOST": "127.0.0.1",
         "DXBOT_PORT": str(port),
         "DXBOT_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # the city's working language; today only the default when a client sends no locale, and the
+        # playground always sends en-US (see e2e/README.md)
+        "DXBOT_LOCALE": "ja",
         "MicrosoftAppId": "",
         "MicrosoftAppPassword": "",
     }
