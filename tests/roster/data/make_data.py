@@ -37,7 +37,10 @@ def _csv(rows: list[tuple[str, ...]]) -> str:
 
 
 def cp932_csv() -> None:
-    rows = [("令和8年度 DX推進リーダー・サブリーダー名簿", "", "", "", "", ""), ("No", "部", "課", "役割", "氏名", "メールアドレス")]
+    rows = [
+        ("令和8年度 DX推進リーダー・サブリーダー名簿", "", "", "", "", ""),
+        ("No", "部", "課", "役割", "氏名", "メールアドレス"),
+    ]
     (HERE / "roster_cp932.csv").write_bytes(_csv(rows + BASE).encode("cp932"))
 
 
@@ -54,7 +57,17 @@ def ja_xlsx() -> None:
     sheet.append(["No", "部", "課", "役割", "氏名", "メール", "備考"])
     first = {}
     for no, dept, sec, role, name, mail in BASE:
-        sheet.append([int(no), dept.strip("　"), sec.replace(" ", ""), role, name, mail.strip(), "R8.4.1~" if no == "1" else None])
+        sheet.append(
+            [
+                int(no),
+                dept.strip("　"),
+                sec.replace(" ", ""),
+                role,
+                name,
+                mail.strip(),
+                "R8.4.1~" if no == "1" else None,
+            ]
+        )
         first.setdefault(dept.strip("　"), sheet.max_row)
     # 部 merged down over its rows, as many city Excel files do; the merged cells read as empty.
     rows_by_dept: dict[str, list[int]] = {}
@@ -88,7 +101,13 @@ def transfer_csv() -> None:
         ("総務部", "総務課", "sub-leader", "斎藤 翔太", "shota.saito@demo-city.example.jp"),  # new
         ("総務部", "人事課", "leader", "小林 美咲", "misaki.kobayashi@demo-city.example.jp"),  # sub -> leader
         ("総務部", "人事課", "sub-leader", "伊藤 健太", "kenta.ito@demo-city.example.jp"),  # leader -> sub
-        ("財務部", "税務課", "leader", "山田 花子", "hanako.yamada@demo-city.example.jp"),  # moved from 総務課
+        (
+            "財務部",
+            "税務課",
+            "leader",
+            "山田 花子",
+            "hanako.yamada@demo-city.example.jp",
+        ),  # moved from 総務課
         ("財務部", "税務課", "sub-leader", "渡辺 陽子", "yoko.watanabe@demo-city.example.jp"),
         ("財務部", "税務課", "sub-leader", "加藤 誠", "makoto.kato@demo-city.example.jp"),
         ("市民生活部", "市民課", "leader", "吉田 恵", "megumi.yoshida@demo-city.example.jp"),
