@@ -98,9 +98,19 @@ export class PlaygroundPage {
   }
 
   /** Select a conversation in the left pane: 'Personal Chat', the group chat's name, or 'チーム名 - チャネル名'. */
-  async openChat(name) {
+  async openChat(name, { quiet = 1500 } = {}) {
     await this.page.locator(SELECTORS.chatItem(name)).click();
     await this.page.locator(SELECTORS.composeBox).first().waitFor({ timeout: this.timeout });
+    // Opening a tab or a conversation tells the bot it was installed, and the bot may greet: let that
+    // settle (no new message for `quiet` ms, at most 3 × quiet) so a greeting is not taken for a reply.
+    const start = Date.now();
+    let count = -1;
+    let changed = Date.now();
+    while (Date.now() - changed < quiet && Date.now() - start < 3 * quiet) {
+      const now = (await this.messages()).length;
+      if (now !== count) [count, changed] = [now, Date.now()];
+      await this.page.waitForTimeout(150);
+    }
     this._mark = (await this.messages()).filter((m) => m.fromBot).length;
   }
 
