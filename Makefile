@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint format bench package playground e2e-deps clean
+.PHONY: venv run test lint format bench package playground e2e e2e-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -53,9 +53,13 @@ playground: $(STAMP) e2e-deps
 	$(BIN)/dxbot seed-demo --if-empty
 	@echo ""
 	@echo "  Agents Playground: open http://127.0.0.1:56150 in a browser (Ctrl+C stops both)."
+	@echo "  Another mock user: e2e/playground.sh --as leader@demo-city.example.jp --port 56151"
 	@echo ""
-	$(BIN)/dxbot run & BOT=$$!; trap "kill $$BOT" EXIT INT TERM; \
-	  cd e2e && npx agentsplayground -e http://127.0.0.1:3978/api/messages -c msteams
+	$(BIN)/dxbot run & BOT=$$!; trap "kill $$BOT" EXIT INT TERM; e2e/playground.sh
+
+# Only the end-to-end tests (the Agents Playground in headless Chromium).
+e2e: $(STAMP) e2e-deps
+	$(BIN)/pytest tests/e2e -ra
 
 clean:
 	rm -rf $(VENV) build *.egg-info
