@@ -125,6 +125,17 @@ def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen
     )
 
 
+def memory_split(pid: int) -> str:
+    """RSS split into private (anonymous) memory and file-backed pages (libraries, the mapped dictionary)."""
+    fields = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("RssAnon", "RssFile", "RssShmem"):
+                fields[key] = int(value.split()[0]) / 1024
+    return ", ".join(f"{k} {v:.0f} MB" for k, v in fields.items())
+
+
 def cpu_of(pid: int) -> float:
     times = psutil.Process(pid).cpu_times()
     return times.user + times.system
@@ -173,6 +184,7 @@ async def main() -> None:
         await wait_http(connector + "_calls")
         await asyncio.sleep(1.0)
         idle_rss = psutil.Process(bot.pid).memory_info().rss / 2**20
+        idle_split = memory_split(bot.pid)
 
         print(
             f"{args.conversations} concurrent conversations, {args.seconds:.0f} s a run, text {args.text!r}, "
