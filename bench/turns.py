@@ -38,8 +38,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_http(url: str, within: float = 30) -> None:
+    deadline = time.monotonic() + within
     async with aiohttp.ClientSession() as client:
         while time.monotonic() < deadline:
             try:
@@ -169,7 +169,7 @@ async def main() -> None:
             "MicrosoftAppId": "",
             "DXBOT_BACKGROUND_JOBS": "false",
         }
-        subprocess.run(
+        subprocess.run(  # noqa: ASYNC221 (once, before any load)
             [PY, "-m", "bot", "db", "upgrade"],
             cwd=ROOT,
             env={**os.environ, **env},
@@ -217,6 +217,7 @@ async def main() -> None:
         print(
             f"bot RSS idle        {idle_rss:.0f} MB (target <= 150 MB)  {'OK' if idle_rss <= 150 else 'ABOVE TARGET'}"
         )
+        print(f"                    of which {idle_split}")
         print(f"bot RSS after load  {busy_rss:.0f} MB")
     finally:
         for p in procs:
