@@ -126,6 +126,15 @@ def _tenant(act: Activity) -> str | None:
     return (data.get("tenant") or {}).get("id")
 
 
+def _title(act: Activity) -> str | None:
+    """「チーム名 / チャネル名」 where Teams tells them (install and rename events), for admins' lists."""
+    data = act.channel_data if isinstance(act.channel_data, dict) else {}
+    team = (data.get("team") or {}).get("name")
+    channel = (data.get("channel") or {}).get("name")
+    parts = [p for p in (team, channel) if isinstance(p, str) and p]
+    return " / ".join(parts)[:256] or None
+
+
 def _bot_installed(act: Activity) -> bool:
     """Teams says "installed" twice (installationUpdate add and conversationUpdate); greet on the first."""
     if act.type == ActivityTypes.installation_update:
@@ -266,6 +275,7 @@ class DxBot(Bot):
             channel_id=conv.channel_id,
             reference=ref.serialize(),
             now=now,
+            title=_title(act),
         )
         if user.aad_object_id and act.type == ActivityTypes.message:
             account = await references.upsert_account(

@@ -206,3 +206,31 @@ async def test_a_chat_marked_unreachable_is_reachable_again_when_the_user_writes
         async with bot.services.sessionmaker() as s:
             ref = await s.scalar(select(ConversationRef))
     assert ref.reachable and ref.unreachable_reason is None
+
+
+async def test_channel_reference_keeps_team_and_channel(sqlite_url, connector):
+    data = {
+        "tenant": {"id": "t"},
+        "team": {"id": "19:team", "name": "DX推進課"},
+        "channel": {"id": "19:chan@thread.tacv2", "name": "問い合わせ窓口"},
+    }
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        await bot.post(
+            activity(
+                connector.url,
+                type="conversationUpdate",
+                conversation_id="19:chan@thread.tacv2",
+                conversation_type="channel",
+                channel_data=data,
+                membersAdded=[{"id": "28:dxbot"}],
+            )
+        )
+        async with bot.services.sessionmaker() as s:
+            ref = await s.scalar(select(ConversationRef))
+    assert (ref.conversation_type, ref.team_id, ref.channel_id) == (
+        "channel",
+        "19:team",
+        "19:chan@thread.tacv2",
+    )
+    assert ref.title == "DX推進課 / 問い合わせ窓口"
+    assert ref.user_id is None and ref.aad_object_id is None
