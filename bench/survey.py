@@ -166,6 +166,7 @@ async def seed(url: str) -> tuple[list[int], list[int]]:
 async def measure(url: str, label: str) -> bool:
     t0 = time.perf_counter()
     survey_ids, _ = await seed(url)
+    await analyze(url)  # statistics, as autovacuum or a nightly ANALYZE would have them after a bulk load
     print(
         f"[{label}] seeded 2 surveys × {ROUNDS} rounds × {PEOPLE} people in {time.perf_counter() - t0:.1f} s"
     )
@@ -235,6 +236,25 @@ async def charts_on(url: str) -> bool:
             "heatmap": (tools, tools_trend),
         }
     )
+
+
+async def analyze(url: str) -> None:
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        def run() -> None:
+            with sqlite3.connect(url.split("///", 1)[1]) as conn:
+                conn.execute("ANALYZE")
+
+        await asyncio.to_thread(run)
+        return
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"), timeout=5)
+    try:
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
 
 
 async def pg_exec(sql: str) -> None:

@@ -139,6 +139,8 @@ class SurveyResponse(Base):
     __table_args__ = (
         UniqueConstraint("round_id", "person_id", name="uq_survey_responses_round_person"),
         UniqueConstraint("round_id", "edit_key_hash", name="uq_survey_responses_round_key"),
+        # Covers the GROUP BY of results and trends: no lookup into the table per response.
+        Index("ix_survey_responses_groups", "round_id", "department_id", "section_id", "role", "id"),
         {"sqlite_with_rowid": False},
     )
 
