@@ -69,7 +69,7 @@ def describe(t: T, p: Problem) -> str:
             params[key] = day_text(t, date.fromisoformat(params[key]))
     prefix = "roster.warn." if p.code in ("no_leader", "many_ended") else "roster.err."
     message = t(prefix + p.code, **params)
-    if p.code in ("no_leader", "many_ended"):
+    if p.code in ("no_leader", "many_ended", "effective_before_latest"):  # not a place in the file
         return message
     return f"{where(t, p)}: {message}"
 

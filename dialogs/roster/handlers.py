@@ -150,6 +150,8 @@ async def on_apply(turn: Turn, data: dict) -> None:
         return
     if plan.digest() != pending.plan_digest:
         pending.plan_digest = plan.digest()
+        if not plan.has_changes:  # someone already brought the roster to what this file says
+            close(pending, "superseded", now)
         card = cards.dry_run_card(
             turn.t, plan, pending.file_name, pending.token, note=turn.t("roster.pending.changed")
         )

@@ -226,13 +226,11 @@ async def plan_import(session: AsyncSession, parsed: ParsedRoster, effective: da
     promoters = [r for r in rows if r.role is not None]
     people = await _people_by_email(session, [r.email for r in promoters])
 
-    file_sections: list[SectionKey] = []
     seen_sections: set[SectionKey] = set()
     for r in rows:
         key = (r.department, r.section)
         if key not in seen_sections:
             seen_sections.add(key)
-            file_sections.append(key)
             if r.department not in departments and r.department not in plan.new_departments:
                 plan.new_departments.append(r.department)
             if key not in sections:

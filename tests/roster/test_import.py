@@ -196,7 +196,7 @@ async def test_effective_date_before_current_start_is_refused(sessions):
     assert [p.code for p in plan.problems] == ["effective_before_latest"]
     text = describe(lambda k, **kw: t(k, "ja", **kw), plan.problems[0])
     assert text == (
-        "ファイル全体: 名簿には2027年4月1日(木)付けの変更がすでに登録されています。"
+        "名簿には2027年4月1日(木)付けの変更がすでに登録されています。"
         "それより前の日付(2026年4月1日(水))では適用できません。適用日を2027年4月1日(木)以降にしてください。"
     )
     # A scheduled change (ended in the future) counts too: an earlier import would overlap it.
