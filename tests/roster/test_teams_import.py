@@ -280,3 +280,14 @@ async def test_a_file_that_matches_the_roster_says_so_without_buttons(sqlite_url
         _, same = last_card_activity(connector, ADMIN)
     assert "「roster_ja.xlsx」は今の名簿と同じです。変更はありません。" in card_texts(same)
     assert "actions" not in same
+
+
+async def test_the_waiting_import_survives_a_restart(sqlite_url, connector, files):
+    """The dry run is kept in the database, not in the process: a new process can apply it."""
+    async with demo_bot(sqlite_url, connector, seed=False, admins=[ADMIN.email]) as bot:
+        await bot.post(file_activity(connector, files, "roster_cp932.csv"))
+        aid, card = last_card_activity(connector, ADMIN)
+    async with demo_bot(sqlite_url, connector, seed=False, admins=[ADMIN.email]) as restarted:
+        await restarted.press(card["actions"][0]["data"], user=ADMIN, reply_to_id=aid)
+        assert len(open_posts(await snapshot(_sessions(restarted)))) == 12
+    assert card_texts(connector.activities[aid]["attachments"][0]["content"])[0] == "名簿を更新しました"
