@@ -357,8 +357,11 @@ def preview_card(
     warnings: Sequence[str] = (),
     channel_title: str | None = None,
     revise_copies: int | None = None,
+    recipient_t: T | None = None,
 ) -> dict[str, Any]:
-    """What the recipients will see, framed by who gets it and when; 送信 / 編集 / 取消."""
+    """What the recipients will see (in their language, ``recipient_t``), framed by who gets it and
+    when (in the author's); 送信 / 編集 / 取消."""
+    rt = recipient_t or t
     body: list[Element] = [
         heading(t("announce.preview.title" if revise_copies is None else "announce.preview.revise_title"))
     ]
@@ -401,8 +404,8 @@ def preview_card(
     else:
         body.append(text(t("announce.preview.revise_note", n=revise_copies)))
     body.append(text(t("announce.preview.as_seen"), isSubtle=True, size="Small", spacing="Medium"))
-    inner = announcement_items(t, ann, preview=True)
-    inner_actions = announcement_actions(t, ann, confirmed_at=None, channel=False, preview=True)
+    inner = announcement_items(rt, ann, preview=True)
+    inner_actions = announcement_actions(rt, ann, confirmed_at=None, channel=False, preview=True)
     if inner_actions:
         inner.append(_action_set(inner_actions))
     body.append(container(inner, style="emphasis", bleed=False))

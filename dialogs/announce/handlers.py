@@ -279,6 +279,7 @@ async def preview(turn: Turn, data: dict[str, Any]) -> None:
         notices=draft.notices,
         warnings=_send_warnings(turn, ann),
         channel_title=(channel or {}).get("title"),
+        recipient_t=service._t(turn.services.settings.locale),
     )
     await _show(turn, card, turn.t("announce.preview.title"))
 
@@ -541,6 +542,7 @@ async def revise_preview(turn: Turn, data: dict[str, Any]) -> None:
         audience_label="",
         notices=draft.notices,
         revise_copies=counts.delivered + counts.pending,
+        recipient_t=service._t(turn.services.settings.locale),
     )
     await _show(turn, card, turn.t("announce.preview.revise_title"))
 
