@@ -119,8 +119,9 @@ async def prefill(session: AsyncSession, rows: list[Delivery]) -> None:
         .order_by(ConversationRef.updated_at)
     )
     for person_id, ref in result.tuples().all():
-        found[person_id] = ref  # the most recently updated chat wins
+        if person_id is not None:
+            found[person_id] = ref  # the most recently updated chat wins
     for row in rows:
-        ref = found.get(row.person_id) if row.person_id is not None and row.address is None else None
-        if ref is not None and not row.conversation_id:
-            row.address = asdict(references.address_of(ref))
+        hit = found.get(row.person_id) if row.person_id is not None and row.address is None else None
+        if hit is not None and not row.conversation_id:
+            row.address = asdict(references.address_of(hit))
