@@ -11,9 +11,12 @@ log = logging.getLogger(__name__)
 
 
 async def dispatch(turn: Turn, table: RouteTable) -> None:
-    match = table.match(turn.text, turn.value, bool(turn.attachments))
+    match = table.match(turn.text, turn.value, turn.attachments)
     if match.kind == "empty":
         await turn.reply(turn.t("core.empty"))
+        return
+    if match.kind == "unknown_file":
+        await turn.reply(turn.t("core.unknown_file", name=turn.attachments[0].name))
         return
     if match.kind == "unknown_action":
         log.warning("unknown card action", extra={"correlation_id": turn.correlation_id})

@@ -38,8 +38,8 @@ def features() -> tuple[Feature, ...]:
         Feature("help", help_feature.router),
         delivery_feature.feature(),
         announce_feature.feature(),
+        survey_feature.feature(),  # before the roster: its file filter is the narrower one
         roster_feature.feature(),
-        survey_feature.feature(),
         qa_feature.feature(),
         dashboard_feature.feature(),
     )

@@ -19,11 +19,19 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.api import Role, Turn
+from bot.api import FileAttachment, Role, Turn
 
 CommandHandler = Callable[[Turn, str], Awaitable[None]]
 ActionHandler = Callable[[Turn, dict[str, Any]], Awaitable[None]]
 FileHandler = Callable[[Turn], Awaitable[None]]
+# (the first file, the text sent with it) -> does this handler take it?
+FileFilter = Callable[[FileAttachment, str], bool]
+
+
+def by_extension(*extensions: str) -> FileFilter:
+    """A file filter on the file name's extension: ``by_extension("csv", "xlsx")``."""
+    wanted = tuple("." + e.lower().lstrip(".") for e in extensions)
+    return lambda file, _text: file.name.lower().endswith(wanted)
 
 
 def fold(text: str) -> str:
@@ -53,7 +61,7 @@ class Router:
     name: str
     commands: list[Command] = field(default_factory=list)
     actions: list[CardAction] = field(default_factory=list)
-    file_handler: tuple[FileHandler, Role] | None = None
+    file_handlers: list[tuple[FileHandler, Role, FileFilter]] = field(default_factory=list)
     fallback_handler: CommandHandler | None = None
     install_handler: FileHandler | None = None
 
@@ -87,9 +95,13 @@ class Router:
 
         return register
 
-    def on_file(self, role: Role = Role.ANYONE) -> Callable[[FileHandler], FileHandler]:
+    def on_file(
+        self, role: Role = Role.ANYONE, accepts: FileFilter | None = None
+    ) -> Callable[[FileHandler], FileHandler]:
+        """Files sent to the bot; ``accepts`` picks which (default: any). The first feature that accepts wins."""
+
         def register(fn: FileHandler) -> FileHandler:
-            self.file_handler = (fn, role)
+            self.file_handlers.append((fn, role, accepts or (lambda _f, _t: True)))
             return fn
 
         return register
@@ -107,7 +119,7 @@ class Router:
 
 @dataclass(frozen=True)
 class Match:
-    kind: str  # "command" | "action" | "file" | "fallback" | "unknown_action" | "empty"
+    kind: str  # "command" | "action" | "file" | "fallback" | "unknown_action" | "unknown_file" | "empty"
     role: Role = Role.ANYONE
     handler: Any = None
     args: str = ""
@@ -140,16 +152,20 @@ class RouteTable:
     def commands(self) -> list[Command]:
         return [cmd for router in self.routers for cmd in router.commands]
 
-    def match(self, text: str, value: dict[str, Any] | None, has_files: bool) -> Match:
+    def match(
+        self, text: str, value: dict[str, Any] | None, files: list[FileAttachment] | None = None
+    ) -> Match:
         if value and isinstance(value.get("action"), str):
             act = self._actions.get(value["action"])
             if act is None:
                 return Match("unknown_action", data=value)
             return Match("action", act.role, act.handler, data=value)
-        if has_files:
+        if files:
             for router in self.routers:
-                if router.file_handler:
-                    return Match("file", router.file_handler[1], router.file_handler[0])
+                for handler, role, accepts in router.file_handlers:
+                    if accepts(files[0], text):
+                        return Match("file", role, handler)
+            return Match("unknown_file")
         norm = unicodedata.normalize("NFKC", text).strip()
         folded = norm.lower()
         if not folded:

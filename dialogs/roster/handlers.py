@@ -20,6 +20,7 @@ from dialogs.roster.network import current_promoters_where, today_jst
 from dialogs.roster.pending import Sender, close, open_pending, save_pending
 from dialogs.roster.reader import read_roster
 from dialogs.roster.roles import person_id_for_email
+from dialogs.router import by_extension
 from storage.models.roster import DivisionRoleKind, PendingImport, Section
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def parse_effective(message: str, today: date) -> date | None:
 
 
 # --- import by file -------------------------------------------------------------------------------
-@router.on_file(role=Role.ADMIN)
+@router.on_file(role=Role.ADMIN, accepts=by_extension("csv", "xlsx", "xlsm", "xls", "txt"))
 async def on_roster_file(turn: Turn) -> None:
     if turn.conversation.type != "personal":
         await turn.reply(turn.t("roster.import.personal_only"))

@@ -22,12 +22,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.api import Role, Turn
+from bot.api import FileAttachment, Role, Turn
 from dialogs.business_days import JST, is_business_day, non_business_reason
 from dialogs.router import Router, fold
 from dialogs.survey import cards, service
 from dialogs.survey.jobs import recurrence_of
-from dialogs.survey.loader import from_builder
+from dialogs.survey.loader import from_builder, from_file
 from dialogs.survey.questions import AnswerRejected, DefinitionError, MissingAnswers, parse_questions
 from dialogs.survey.results import compute_results, compute_trend, response_rates
 from dialogs.survey.schedule import KINDS, Recurrence, ScheduleError, describe, next_fire, parse_hhmm
@@ -311,6 +311,57 @@ async def on_builder_save(turn: Turn, data: dict[str, Any]) -> None:
         turn.identity.email or "teams",
         "survey.create",
         {"survey": survey.id, "source": "builder"},
+        turn.services.clock(),
+    )
+    await turn.reply_card(
+        cards.created_card(survey, turn.locale),
+        text=turn.t("survey.created.title", title=survey.title, id=survey.id),
+    )
+
+
+_SURVEY_WORDS = re.compile(r"サーベイ|アンケート|survey", re.IGNORECASE)
+
+
+def _survey_file(file: FileAttachment, text: str) -> bool:
+    """YAML is always a survey definition; Excel only when the message says so (else it is a roster)."""
+    name = file.name.lower()
+    return name.endswith((".yaml", ".yml")) or (name.endswith(".xlsx") and bool(_SURVEY_WORDS.search(text)))
+
+
+@router.on_file(role=Role.AUTHOR, accepts=_survey_file)
+async def on_survey_file(turn: Turn) -> None:
+    """A DX division member sends a survey definition (YAML, or Excel with 「サーベイ」) in Teams."""
+    attachment = turn.attachments[0]
+    try:
+        data = await turn.download(attachment, max_bytes=2 * 1024 * 1024)
+    except ValueError:
+        await turn.reply(turn.t("survey.file.too_large", name=attachment.name))
+        return
+    except Exception as exc:  # expired link, network
+        log.warning("survey file download failed: %s", type(exc).__name__)
+        await turn.reply(turn.t("survey.file.download_failed", name=attachment.name))
+        return
+    try:
+        definition = from_file(attachment.name, data)
+    except DefinitionError as exc:
+        await turn.reply(turn.t("survey.builder.errors", problems="\n".join(f"- {p}" for p in exc.problems)))
+        return
+    survey = await service.create_survey(
+        turn.session,
+        title=definition.title,
+        questions=definition.questions,
+        anonymous=definition.anonymous,
+        threshold=definition.threshold or turn.services.settings.survey_threshold,
+        description=definition.description,
+        created_by=turn.identity.person_id,
+        now=turn.services.clock(),
+    )
+    await service.audit(
+        turn.session,
+        turn.identity.person_id,
+        turn.identity.email or "teams",
+        "survey.create",
+        {"survey": survey.id, "source": attachment.name.rsplit(".", 1)[-1].lower()},
         turn.services.clock(),
     )
     await turn.reply_card(
