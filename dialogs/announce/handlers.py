@@ -324,16 +324,18 @@ async def send(turn: Turn, data: dict[str, Any]) -> None:
     claimed = await turn.session.execute(
         update(Announcement)
         .where(Announcement.id == ann.id, Announcement.state == AnnouncementState.DRAFT.value)
-        .values(updated_at=now)
+        .values(state=AnnouncementState.SENDING.value, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if not claimed.rowcount:  # type: ignore[attr-defined]
         await turn.reply(turn.t("announce.err.already_sent"))
         return
+    await turn.session.refresh(ann)
     channel = await service.division_channel(turn.session)
     form = Form.from_json(ann.form) if ann.form else Form()
     draft, errors = validate(form, now, turn.t, channel_available=channel is not None)
-    if draft is None:
+    if draft is None:  # e.g. the scheduled time passed while the preview was open
+        ann.state = AnnouncementState.DRAFT.value
         await _compose(turn, form, errors=errors, ann_id=ann.id)
         return
     service.apply_draft(ann, draft, form)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dialogs.announce.service import KIND
 from dialogs.business_days import JST, add_business_days, format_date_ja
@@ -316,3 +316,25 @@ async def test_acknowledging_from_a_chat_with_no_card_id_still_checks_the_recipi
             )
         assert n == 1
         assert timedelta(0) == timedelta(0)
+
+
+async def test_a_preview_left_open_past_its_time_is_not_sent_and_stays_a_draft(sqlite_url, connector):
+    from tests.support import fixed_clock
+
+    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    async with running_bot(settings, connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        compose_id = await _compose(bot, connector)
+        soon = (now_utc() + timedelta(minutes=30)).astimezone(JST)
+        values = _form(send_mode="later", send_date=soon.date().isoformat(), send_time=soon.strftime("%H:%M"))
+        await bot.press({"action": "announce.preview", **values}, user=ADMIN, reply_to_id=compose_id)
+        ann_id = next(
+            a["id"] for a in actions(card(connector, compose_id)) if a.get("action") == "announce.send"
+        )
+        # The author comes back two hours later and presses 送信 on the old preview.
+        bot.services.clock = fixed_clock(now_utc() + timedelta(hours=2))
+        await bot.press({"action": "announce.send", "id": ann_id}, user=ADMIN, reply_to_id=compose_id)
+        assert "送信日時が過去になっています" in card_text(connector, compose_id)
+        async with bot.services.sessionmaker() as s:
+            assert (await s.get(Announcement, ann_id)).state == "draft"
+            assert await s.scalar(select(func.count()).select_from(AnnouncementRecipient)) == 0
