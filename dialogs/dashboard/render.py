@@ -198,11 +198,8 @@ def render_message(frame: Frame, status: int, reason: str) -> str:
             code=f"{status} {reason}",
         )
     )
-    return (
-        environment()
-        .get_template("base.html")
-        .render(**_common(frame, frame.t(heading), Markup(content), nav=False))
-    )
+    page = _common(frame, frame.t(heading), Markup(content), nav=False) | {"footer": ""}  # no data shown
+    return environment().get_template("base.html").render(**page)
 
 
 def render_login(

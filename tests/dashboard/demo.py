@@ -252,9 +252,11 @@ async def seed_activity(services: Services, seed: int = 2026) -> None:
 async def seed_everything(services: Services) -> None:
     from dialogs.registry import features
 
-    for feature in features():
-        if feature.seed_demo:
-            await feature.seed_demo(services, True)
+    # The roster first, whatever order features() has: the other demos build on the city's people.
+    seeders = sorted((f for f in features() if f.seed_demo), key=lambda f: f.name != "roster")
+    for feature in seeders:
+        assert feature.seed_demo is not None
+        await feature.seed_demo(services, True)
     await seed_activity(services)
 
 

@@ -359,3 +359,18 @@ async def test_unanswered_questions_are_counted_by_wording(demo_url: str) -> Non
     assert counts == sorted(counts, reverse=True)
     assert len(set(unanswered.column("質問"))) == len(unanswered.rows)  # one row per wording
     assert "アンケート結果をExcelに出す方法" in unanswered.column("質問")  # as asked, not lower-cased
+
+
+async def test_a_new_installation_shows_every_page_with_what_is_missing(sqlite_url: str) -> None:
+    """No roster, no survey, no announcement, no question yet: every page still opens and says so."""
+    async with signed_in(sqlite_url, admins=[ADMIN_EMAIL]) as client:
+        overview = await page(client, "/dashboard/overview")
+        assert "推進役の名簿がまだ登録されていません。" in overview.text
+        assert "すべての課に、連絡できる推進役がいます。" not in overview.text  # not when there are none
+        assert (await page(client, "/dashboard/announcements")).text.count(
+            "まだ送信したお知らせはありません。"
+        ) == 1
+        assert "まだ締め切ったサーベイの回がありません。" in (await page(client, "/dashboard/surveys")).text
+        questions = await page(client, "/dashboard/questions")
+        assert "この期間の質問はありません。" in questions.text
+        assert "対応待ちの問い合わせはありません。" in questions.text

@@ -39,6 +39,9 @@ async def build(ctx: Context) -> PageView:
     none = [s for s in sections if s.status == NONE_REACHABLE]
     share = report.reachable_promoters / report.promoters if report.promoters else None
     view = PageView("overview", ctx.t("dashboard.nav.overview"), ctx.t("dashboard.overview.intro"))
+    if not sections:
+        view.notice = ctx.t("dashboard.overview.no_roster")
+        return view
     view.tiles = [
         Tile(ctx.t("dashboard.overview.tile.sections"), f"{len(sections)}"),
         Tile(
