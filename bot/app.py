@@ -24,8 +24,8 @@ from bot.api import HttpRequest, HttpResponse, Messenger, Services
 from bot.services import default_messenger
 from bot.settings import Settings
 from bot.tasks import TaskGroup
-from bot.turn import DxBot
-from dialogs.i18n import normalize_locale, t
+from bot.turn import CLIENT_LOCALE_TRUSTED, DxBot, locale_of
+from dialogs.i18n import t
 from dialogs.registry import features, route_table
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import is_migrated
@@ -98,6 +98,8 @@ def create_app(
             if tenant not in settings.allowed_tenants:
                 log.warning("refused a request from a tenant outside DXBOT_ALLOWED_TENANTS")
                 return _problem(403, "tenant", "このテナントからの利用は許可されていません。")
+        if request.headers.get("x-ms-agents-playground", "").lower() == "true":
+            CLIENT_LOCALE_TRUSTED.set(False)  # this request's task only
         inflight = app[INFLIGHT]
         inflight["count"] += 1
         inflight["idle"].clear()
@@ -209,7 +211,7 @@ def _turn_error_handler(settings: Settings) -> Callable[[TurnContext, Exception]
         )
         if context.activity.type != ActivityTypes.message:
             return
-        locale = normalize_locale(context.activity.locale, settings.locale)
+        locale = locale_of(context.activity, settings.locale)
         try:
             await context.send_activity(
                 Activity(

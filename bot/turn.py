@@ -6,6 +6,7 @@ import logging
 import re
 import uuid
 from collections import OrderedDict
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +27,18 @@ from storage.models import TeamsAccount
 log = logging.getLogger(__name__)
 SEEN_TTL = timedelta(seconds=60)
 SEEN_MAX = 10_000
-EMAIL_RECHECK = timedelta(days=1)  # a member lookup that found no email is retried a day later
+EMAIL_RECHECK = timedelta(days=1)
+# False while serving a request from the Microsoft 365 Agents Playground, which labels every activity
+# "en-US" whatever its user reads: there the city's default language (DXBOT_LOCALE) applies.
+CLIENT_LOCALE_TRUSTED: ContextVar[bool] = ContextVar("client_locale_trusted", default=True)
+
+
+def locale_of(act: Activity, default: str) -> str:
+    return normalize_locale(
+        act.locale if CLIENT_LOCALE_TRUSTED.get() else None, default
+    )  # a member lookup that found no email is retried a day later
+
+
 _MENTION = re.compile(r"<at>.*?</at>", re.DOTALL)
 
 
@@ -51,7 +63,7 @@ class BotTurn:
         self.value = act.value if isinstance(act.value, dict) else None
         self.user = user_of(act)
         self.conversation = conversation_of(act)
-        self.locale = normalize_locale(act.locale, services.settings.locale)
+        self.locale = locale_of(act, services.settings.locale)
         self.attachments = files_of(act)
         self.reply_to_id = act.reply_to_id
         self.address = Address(

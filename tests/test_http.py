@@ -234,3 +234,13 @@ async def test_channel_reference_keeps_team_and_channel(sqlite_url, connector):
     )
     assert ref.title == "DX推進課 / 問い合わせ窓口"
     assert ref.user_id is None and ref.aad_object_id is None
+
+
+async def test_the_playground_gets_the_city_language_not_its_fixed_en_us(sqlite_url, connector):
+    """The Agents Playground labels every activity en-US; the bot answers in DXBOT_LOCALE there."""
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        act = activity(connector.url, text="help", locale="en-US")
+        assert await bot.post(act, headers={"x-ms-agents-playground": "true"}) in (200, 201)
+        await bot.say("help", locale="en-US")  # a real Teams client in English still gets English
+    titles = [c["body"][0]["text"] for c in connector.cards_to(STAFF.conversation_id)]
+    assert titles == ["DX推進ボットでできること", "What DX Promoter Bot can do"]
