@@ -26,6 +26,7 @@ from storage.models import TeamsAccount
 
 log = logging.getLogger(__name__)
 SEEN_TTL = timedelta(seconds=60)
+_ACCOUNT_EVENTS = (ActivityTypes.installation_update, ActivityTypes.conversation_update)
 SEEN_MAX = 10_000
 EMAIL_RECHECK = timedelta(days=1)
 # False while serving a request from the Microsoft 365 Agents Playground, which labels every activity
@@ -289,7 +290,9 @@ class DxBot(Bot):
             now=now,
             title=_title(act),
         )
-        if user.aad_object_id and act.type == ActivityTypes.message:
+        # Installing the bot is enough to be reachable: keep the account (and its email) from the first event.
+        personal_event = conv.type == "personal" and act.type in _ACCOUNT_EVENTS
+        if user.aad_object_id and (act.type == ActivityTypes.message or personal_event):
             account = await references.upsert_account(
                 session,
                 aad_object_id=user.aad_object_id,

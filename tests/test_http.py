@@ -244,3 +244,12 @@ async def test_the_playground_gets_the_city_language_not_its_fixed_en_us(sqlite_
         await bot.say("help", locale="en-US")  # a real Teams client in English still gets English
     titles = [c["body"][0]["text"] for c in connector.cards_to(STAFF.conversation_id)]
     assert titles == ["DX推進ボットでできること", "What DX Promoter Bot can do"]
+
+
+async def test_installing_is_enough_for_the_bot_to_know_who_it_can_reach(sqlite_url, connector):
+    connector.members = members_for(STAFF)
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        await bot.post(activity(connector.url, type="installationUpdate", action="add"))
+        async with bot.services.sessionmaker() as s:
+            account = await s.scalar(select(TeamsAccount))
+    assert account is not None and account.email == STAFF.email
