@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
 from bot.api import HttpRequest, HttpResponse, HttpRoute
@@ -114,11 +116,36 @@ def _to_login(req: HttpRequest) -> HttpResponse:
     )
 
 
+VIEWS_KEY = "dashboard.views"
+VIEW_SECONDS = 600.0  # a CSV downloaded within this time is the table the page showed
+VIEWS_KEPT = 32
+
+
+def _view_key(page: str, locale: str, params: dict[str, str]) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    return page, locale, tuple(sorted(params.items()))
+
+
 async def build_view(req: HttpRequest, page: str, locale: str) -> PageView:
+    """Build the page from the database now, and remember it for the CSV links it shows."""
     services = req.services
     async with services.sessionmaker() as session:
         ctx = Context(services, session, locale, _filters(req), services.clock())
-        return await BUILDERS[page](ctx)
+        view = await BUILDERS[page](ctx)
+    cache: OrderedDict[Any, tuple[float, PageView]] = services.extras.setdefault(VIEWS_KEY, OrderedDict())
+    settled = {f.name: f.selected for f in view.filters}  # the filters as applied, defaults included
+    cache[_view_key(page, locale, settled)] = (time.monotonic(), view)
+    while len(cache) > VIEWS_KEPT:
+        cache.popitem(last=False)
+    return view
+
+
+async def view_for_csv(req: HttpRequest, page: str, locale: str) -> PageView:
+    """The view the admin just looked at (so the CSV matches the screen), or a fresh one."""
+    cache = req.services.extras.get(VIEWS_KEY, {})
+    hit = cache.get(_view_key(page, locale, _filters(req)))
+    if hit is not None and time.monotonic() - hit[0] < VIEW_SECONDS:
+        return hit[1]
+    return await build_view(req, page, locale)
 
 
 def _csv_link(req: HttpRequest, frame: Frame, view: PageView, viewer: Viewer) -> Callable[[Block], str]:
@@ -189,7 +216,7 @@ async def csv(req: HttpRequest) -> HttpResponse:
     if isinstance(outcome, Refusal):
         return refuse(req, name, outcome)
     locale, _ = _locale(req)
-    built = await build_view(req, name, locale)
+    built = await view_for_csv(req, name, locale)
     table = built.table(table_key)
     if table is None:
         return _html(req, 404, render.render_message(_frame(req, name), 404, "no_table"))

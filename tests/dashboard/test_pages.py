@@ -374,3 +374,31 @@ async def test_a_new_installation_shows_every_page_with_what_is_missing(sqlite_u
         questions = await page(client, "/dashboard/questions")
         assert "この期間の質問はありません。" in questions.text
         assert "対応待ちの問い合わせはありません。" in questions.text
+
+
+async def test_a_csv_downloaded_after_viewing_is_the_table_that_was_on_screen(demo_url: str) -> None:
+    async with signed_in(demo_url) as client:
+        shown = await page(client, "/dashboard/overview")
+        gaps = shown.table("推進役に連絡できない課")
+        link = shown.csv_links[[t.caption for t in shown.tables].index(gaps.caption)]
+        # Meanwhile a promoter of 農林課 adds the bot.
+        engine = make_engine(demo_url)
+        async with make_sessionmaker(engine)() as s, s.begin():
+            pid, email = (
+                await s.execute(
+                    select(Person.id, Person.email)
+                    .join(Assignment, Assignment.person_id == Person.id)
+                    .join(Section, Section.id == Assignment.section_id)
+                    .where(Section.name == "農林課", Assignment.valid_to.is_(None))
+                )
+            ).first()  # type: ignore[misc]
+            s.add(TeamsAccount(aad_object_id="aad-late", user_id="29:late", email=email, person_id=pid))
+            s.add(ConversationRef(conversation_id="a:late", conversation_type="personal", service_url="https://smba.example/",
+                                  aad_object_id="aad-late", user_id="29:late", reference={}, reachable=True))  # fmt: skip
+        await engine.dispose()
+        rows = await csv_of(client, link)
+        assert [r[1] for r in rows[1:]] == gaps.column("課")  # what the admin saw, 農林課 included
+        again = await page(client, "/dashboard/overview")  # reloading shows the news
+        assert "農林課" not in again.table("推進役に連絡できない課").column("課")
+        rows = await csv_of(client, again.csv_links[0])
+        assert "農林課" not in [r[1] for r in rows[1:]]
