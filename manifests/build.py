@@ -189,8 +189,13 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
 
 
 def _without_host(manifest: dict[str, Any], app_id: str) -> tuple[dict[str, Any], dict[int, int]]:
-    """Drop what needs a public host: the dashboard tab and validDomains. SSO for the bot alone
+    """Drop what needs a public host: the dashboard tabs and validDomains. SSO for the bot alone
     uses the resource api://botid-<app id>. Returns the static-tab index map (old -> new)."""
+    configurable = [t for t in manifest.get("configurableTabs", []) if HOST_PLACEHOLDER not in json.dumps(t)]
+    if configurable:
+        manifest["configurableTabs"] = configurable
+    else:
+        manifest.pop("configurableTabs", None)
     tabs = manifest.get("staticTabs", [])
     kept = [i for i, tab in enumerate(tabs) if HOST_PLACEHOLDER not in json.dumps(tab)]
     manifest["staticTabs"] = [tabs[i] for i in kept]

@@ -109,11 +109,15 @@ def _common(frame: Frame, title: str, content: Markup, *, nav: bool = True) -> d
         "local_mode": frame.local_mode,
         "pages": pages,
         "lang_switch_url": frame.url(
-            frame.page if frame.page in PAGES else "overview", other, **frame.params
+            frame.page if frame.page in (*PAGES, "config") else "overview", other, **frame.params
         ),
         "content": content,
         "footer": frame.footer,
         "tab_origins": " ".join(frame.tab_origins),
+        "tab_names": (
+            translate("dashboard.config.tab_name", "ja"),
+            translate("dashboard.config.tab_name", "en"),
+        ),
     }
 
 
@@ -199,6 +203,13 @@ def render_message(frame: Frame, status: int, reason: str) -> str:
         )
     )
     page = _common(frame, frame.t(heading), Markup(content), nav=False) | {"footer": ""}  # no data shown
+    return environment().get_template("base.html").render(**page)
+
+
+def render_config(frame: Frame) -> str:
+    """The configuration page Teams shows when someone adds the dashboard to a team channel."""
+    content = environment().get_template("config.html").render(t=frame.t, local_mode=frame.local_mode)
+    page = _common(frame, frame.t("dashboard.config.title"), Markup(content), nav=False) | {"footer": ""}
     return environment().get_template("base.html").render(**page)
 
 

@@ -7,6 +7,7 @@ GET  /dashboard/view/{page}                 the page with its data: bearer token
 GET  /dashboard/csv/{page}/{table}.csv      one table as CSV (token, signed link or cookie)
 GET  /dashboard/static/{name}               CSS, script, icon, the vendored Teams JavaScript library
 GET|POST /dashboard/login, POST /logout     local mode only: pick an admin (and the local password)
+GET  /dashboard/config                      Teams' configuration page when the tab is added to a team
 
 Pages: overview, announcements, surveys, questions. ``?lang=en`` for English; inside Teams the tab
 passes the Teams client's language unless ``lang`` was given.
@@ -281,6 +282,11 @@ async def login(req: HttpRequest) -> HttpResponse:
     return _html(req, 400 if error else 200, body)
 
 
+async def config(req: HttpRequest) -> HttpResponse:
+    """Teams' configuration page for the team tab: no data, so no sign-in; the script saves the tab."""
+    return _html(req, 200, render.render_config(_frame(req, "config")))
+
+
 async def logout(req: HttpRequest) -> HttpResponse:
     return HttpResponse(
         303,
@@ -296,6 +302,7 @@ def routes() -> list[HttpRoute]:
         HttpRoute("GET", "/dashboard/login", login),
         HttpRoute("POST", "/dashboard/login", login),
         HttpRoute("POST", "/dashboard/logout", logout),
+        HttpRoute("GET", "/dashboard/config", config),
         HttpRoute("GET", "/dashboard/static/{name:.+}", static),
         HttpRoute("GET", "/dashboard/view/{page}", view),
         HttpRoute("GET", "/dashboard/csv/{page}/{table}", csv),

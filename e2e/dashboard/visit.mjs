@@ -11,7 +11,8 @@
 //   "host": {"url": "http://127.0.0.1:4000/host.html?tab=…"},             // or: a page that frames the tab
 //   "stubCdn": true,                                                       // answer the Teams JS library's CDN call locally
 //   "visits": [{"path": "/dashboard/overview", "screenshot": "overview", "fullPage": true,
-//               "waitFor": "main h1", "keyboard": 12, "click": "nav a[data-page=surveys]"}]
+//               "waitFor": "main h1", "keyboard": 12, "click": "nav a[data-page=surveys]",
+//               "hostEval": "hostSave()"}]                        // run in the host page, then read its log
 // }
 // For each visit: HTTP status, title, h1, counts of tables/charts/CSV links, cells marked as
 // suppressed, the elements focused by pressing Tab `keyboard` times, horizontal overflow at this
@@ -120,6 +121,11 @@ try {
       await frame.click(visit.click);
       await frame.waitForFunction((sel) => document.querySelector('main h1') && !document.querySelector('main[aria-busy=true]') && (!sel || document.querySelector(sel)), visit.clickWaitFor || null, { timeout: 15000 });
     }
+    if (visit.hostEval) {
+      await page.evaluate(visit.hostEval);
+      await page.waitForTimeout(visit.hostWait || 1000);
+    }
+    if (plan.host) entry.hostLog = await page.evaluate(() => window.hostLog || []);
     entry.loadMs = Date.now() - started;
     Object.assign(entry, await snapshot(frame, visit));
     if (visit.keyboard) entry.focus = await tabThrough(visit.keyboard);

@@ -355,3 +355,22 @@ def test_opened_in_a_plain_browser_the_tab_explains_it_needs_teams(teams: TeamsW
     assert "Teams のサインイン情報(トークン)が必要です" in v["mainText"]
     assert v["tables"] == 0
     assert_png(v["screenshot"], 10_000)
+
+
+def test_adding_the_dashboard_to_a_team_channel_saves_the_tab(teams: TeamsWorld) -> None:
+    """Teams opens /dashboard/config when someone adds the tab to a channel; 保存 stores the tab."""
+    host = {"url": teams.host_url(None, frameContext="settings")}
+    report = visit({"base": teams.bot.base, "host": host, "stubCdn": True,
+                    "visits": [{"path": "/dashboard/config", "waitFor": "main .page.config", "hostEval": "hostSave()",
+                                "screenshot": "team-tab-config"}]}, "teams-config")  # fmt: skip
+    assert_clean(report)
+    v = report["visits"][0]
+    assert v["h1"] == "チームにダッシュボードを追加します"
+    calls = {c["func"]: c["args"] for c in v["hostLog"]}
+    assert calls["settings.setValidityState"] == [True]
+    saved = calls["settings.setSettings"][0]
+    assert saved["contentUrl"] == f"{teams.bot.base}/dashboard" and saved["entityId"] == "dashboard"
+    assert saved["suggestedDisplayName"] == "ダッシュボード"
+    assert "settings.save.success" in calls
+    assert "authentication.getAuthToken" not in calls  # the configuration page needs no sign-in
+    assert_png(v["screenshot"], 10_000)

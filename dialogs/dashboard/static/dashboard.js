@@ -150,7 +150,22 @@
     });
   }
 
+  function configure(locale) {
+    // The team tab's configuration page: the tab always shows the dashboard, so it is valid at once.
+    var name = root.getAttribute(/^en/i.test(locale || '') ? 'data-tab-name-en' : 'data-tab-name-ja');
+    var base = window.location.origin + '/dashboard';
+    teams.pages.config.registerOnSaveHandler(function (saveEvent) {
+      teams.pages.config
+        .setConfig({ entityId: 'dashboard', contentUrl: base, websiteUrl: base, suggestedDisplayName: name })
+        .then(function () { saveEvent.notifySuccess(); },
+              function (error) { saveEvent.notifyFailure(String(error)); });
+    });
+    teams.pages.config.setValidityState(true);
+  }
+
   function start() {
+    var configPage = root.getAttribute('data-page') === 'config';
+    if (window.parent === window && configPage) return;  // nothing to save outside Teams
     if (window.parent === window) {
       load(window.location.href, false);  // not in Teams: the server explains (401)
       return;
@@ -168,9 +183,10 @@
         if (root.getAttribute('data-lang-fixed') !== 'yes') teamsLang = /^en/i.test(locale) ? 'en' : 'ja';
         applyTheme(context && context.app && context.app.theme);
         if (teams.app.registerOnThemeChangeHandler) teams.app.registerOnThemeChangeHandler(applyTheme);
+        if (configPage) configure(locale);
       })
       .catch(function () { /* not a Teams host after all: load() shows why */ })
-      .then(function () { load(window.location.href, false); });
+      .then(function () { if (!configPage) load(window.location.href, false); });
   }
 
   start();
