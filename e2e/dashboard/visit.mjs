@@ -58,6 +58,7 @@ async function snapshot(frame, visit) {
     return {
       title: document.title,
       lang: document.documentElement.lang,
+      htmlClass: document.documentElement.className,
       h1: text(document.querySelector('main h1')),
       tables: document.querySelectorAll('main table').length,
       tableRows: [...document.querySelectorAll('main table')].map((t) => t.tBodies[0]?.rows.length || 0),

@@ -312,13 +312,15 @@ def test_inside_teams_an_admin_sees_every_page_through_the_sso_token(teams: Team
     assert navigated["h1"] == "問い合わせ" and navigated["tables"] >= MIN_TABLES["questions"]
 
 
-def test_inside_teams_the_teams_language_is_used(teams: TeamsWorld) -> None:
-    host = {"url": teams.host_url(teams.token(), locale="en-us")}
+def test_inside_teams_the_teams_language_and_dark_theme_are_used(teams: TeamsWorld) -> None:
+    host = {"url": teams.host_url(teams.token(), locale="en-us", theme="dark")}
     report = visit({"base": teams.bot.base, "host": host, "stubCdn": True,
                     "visits": [{"path": "/dashboard/surveys", "waitFor": "main .page[data-page] table",
                                 "screenshot": "teams-english"}]}, "teams-english")  # fmt: skip
     assert_clean(report)
     assert_page(report["visits"][0], "surveys", "en")
+    assert "theme-dark" in report["visits"][0]["htmlClass"]
+    assert_png(report["visits"][0]["screenshot"])
 
 
 def test_inside_teams_a_staff_member_is_refused_with_an_explanation(teams: TeamsWorld) -> None:
