@@ -106,6 +106,8 @@ class Worker:
         )
         self.inflight: set[asyncio.Task[None]] = set()
         self._buffer: deque[Delivery] = deque()  # claimed, not yet started
+        self._settles: list[tuple[Any, asyncio.Future[bool]]] = []  # outcomes waiting to be written
+        self._settle_task: asyncio.Task[None] | None = None
         self._slot_freed = asyncio.Event()
         self.dirty: set[tuple[str, int]] = set()
         self.stats = {"sent": 0, "retried": 0, "failed": 0, "unreachable": 0, "claimed": 0}
@@ -210,30 +212,36 @@ class Worker:
 
     # --- claims -----------------------------------------------------------------------------------
     async def claim(self, limit: int) -> list[Delivery]:
-        """Take up to ``limit`` due rows: queued ones whose time has come and in-flight ones whose
-        lease expired (their worker died). Two workers never get the same row."""
+        """Take up to ``limit`` due rows: in-flight ones whose lease expired (their worker died) first,
+        then queued ones whose time has come, by priority. Two workers never get the same row.
+
+        Each of the two picks walks an index in order and stops after ``limit`` rows, so a claim costs
+        the same with 10 or 100,000 rows queued."""
         now = self.services.clock()
-        due = or_(
-            and_(T.c.state == DeliveryState.QUEUED.value, T.c.next_attempt_at <= now),
-            and_(T.c.state == DeliveryState.SENDING.value, T.c.claimed_until < now),
-        )
-        pick = (
-            select(T.c.id)
-            .where(due)
-            .order_by(T.c.priority, T.c.next_attempt_at, T.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        expired = and_(T.c.state == DeliveryState.SENDING.value, T.c.claimed_until < now)
+        due = and_(T.c.state == DeliveryState.QUEUED.value, T.c.next_attempt_at <= now)
+        rows: list[Any] = []
         async with self.services.sessionmaker() as session, session.begin():
-            if session.bind.dialect.name == "postgresql":
-                # A CTE runs once; "id IN (SELECT … LIMIT n)" may be re-run by the planner and take
-                # more than n rows.
-                picked = pick.cte("picked")
-                where = and_(T.c.id == picked.c.id, due)
-            else:
-                # SQLite has one writer at a time, so this UPDATE is the whole claim.
-                where = and_(T.c.id.in_(pick), due)
-            rows = (await session.execute(self._claim_stmt(where, now))).mappings().all()
+            postgres = session.bind.dialect.name == "postgresql"
+            for cond, order in (
+                (expired, (T.c.claimed_until, T.c.id)),
+                (due, (T.c.priority, T.c.next_attempt_at, T.c.id)),
+            ):
+                want = limit - len(rows)
+                if want <= 0:
+                    break
+                pick = (
+                    select(T.c.id).where(cond).order_by(*order).limit(want).with_for_update(skip_locked=True)
+                )
+                if postgres:
+                    # A CTE runs once; "id IN (SELECT … LIMIT n)" may be re-run by the planner and
+                    # take more than n rows.
+                    picked = pick.cte("picked")
+                    where = and_(T.c.id == picked.c.id, cond)
+                else:
+                    # SQLite has one writer at a time, so this UPDATE is the whole claim.
+                    where = and_(T.c.id.in_(pick), cond)
+                rows += (await session.execute(self._claim_stmt(where, now))).mappings().all()
         self.stats["claimed"] += len(rows)
         claimed = [Delivery(**dict(r)) for r in rows]
         sends = [r for r in claimed if r.op == DeliveryOp.SEND.value]
@@ -286,19 +294,43 @@ class Worker:
         )
         engine = self.services.sessionmaker.kw.get("bind")
         if extra is None and engine is not None:
-            # The common path (one per message): a bare connection, no ORM session around it.
-            async with engine.begin() as conn:
-                result = await conn.execute(stmt)
+            # The common path (one per message): written together with the outcomes of the other
+            # sends that finish within a few milliseconds, in one transaction. The caller keeps its
+            # slot until the write is done, so rows sent but not recorded never exceed the concurrency.
+            ok = await self._settle_batched(engine, stmt)
         else:
             async with self.services.sessionmaker() as session, session.begin():
                 result = await session.execute(stmt)
                 if extra is not None:
                     await extra(session)
+            ok = bool(result.rowcount)  # type: ignore[attr-defined]
         self.dirty.add((row.kind, row.ref_id))
-        ok = bool(result.rowcount)  # type: ignore[attr-defined]
         if not ok:
             log.warning("delivery %s was taken over by another worker before it settled", row.id)
         return ok
+
+    async def _settle_batched(self, engine: Any, stmt: Any) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._settles.append((stmt, future))
+        if self._settle_task is None or self._settle_task.done():
+            self._settle_task = asyncio.create_task(self._flush_settles(engine))
+        return await future
+
+    async def _flush_settles(self, engine: Any) -> None:
+        await asyncio.sleep(0.005)  # let the sends finishing together join this transaction
+        while self._settles:
+            batch, self._settles = self._settles[:64], self._settles[64:]
+            try:
+                async with engine.begin() as conn:
+                    counts = [(await conn.execute(stmt)).rowcount for stmt, _ in batch]
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), n in zip(batch, counts, strict=True):
+                if not future.done():
+                    future.set_result(bool(n))
 
     async def _keep_lease(self, row: Delivery) -> bool:
         now = self.services.clock()

@@ -72,7 +72,9 @@ class Delivery(Base):
 
     __table_args__ = (
         UniqueConstraint("kind", "ref_id", "recipient_key", "purpose", name="uq_deliveries_key"),
-        Index("ix_deliveries_due", "state", "next_attempt_at"),
+        # The claim walks these in order: queued rows by priority and time, expired leases by time.
+        Index("ix_deliveries_claim", "state", "priority", "next_attempt_at", "id"),
+        Index("ix_deliveries_lease", "state", "claimed_until"),
         Index("ix_deliveries_ref", "kind", "ref_id", "state"),
         Index("ix_deliveries_activity", "activity_id"),
         Index("ix_deliveries_target", "target_id"),
