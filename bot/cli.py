@@ -76,9 +76,9 @@ def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import open_services
-    from dialogs.registry import features
+    from dialogs.registry import seeders as demo_seeders
 
-    seeders = [f.seed_demo for f in features() if f.seed_demo]
+    seeders = demo_seeders()
     if not seeders:
         print("デモデータを登録する機能がまだありません。 / No feature provides demo data yet.")
         return 0

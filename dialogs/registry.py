@@ -45,6 +45,18 @@ def features() -> tuple[Feature, ...]:
     )
 
 
+# Demo data builds on the roster (surveys need its sections and promoters), whatever the routing order.
+SEED_ORDER = ("roster", "qa", "survey", "announce")
+
+
+def seeders() -> list[Callable[[Services, bool], Awaitable[None]]]:
+    """The features' demo seeds, the roster first."""
+    ranked = sorted(
+        features(), key=lambda f: SEED_ORDER.index(f.name) if f.name in SEED_ORDER else len(SEED_ORDER)
+    )
+    return [f.seed_demo for f in ranked if f.seed_demo]
+
+
 @cache
 def route_table() -> RouteTable:
     return RouteTable(f.router for f in features())
