@@ -27,7 +27,7 @@ from dialogs.business_days import JST, is_business_day, non_business_reason
 from dialogs.router import Router, fold
 from dialogs.survey import cards, service
 from dialogs.survey.jobs import recurrence_of
-from dialogs.survey.loader import from_builder, from_file
+from dialogs.survey.loader import Definition, from_builder, from_file
 from dialogs.survey.questions import AnswerRejected, DefinitionError, MissingAnswers, parse_questions
 from dialogs.survey.results import compute_results, compute_trend, response_rates
 from dialogs.survey.schedule import KINDS, Recurrence, ScheduleError, describe, next_fire, parse_hhmm
@@ -244,14 +244,26 @@ async def cmd_create(turn: Turn, rest: str) -> None:
 
 async def _create_from_template(turn: Turn, key: str) -> None:
     tpl = TEMPLATES[key]
+    await _create_and_confirm(
+        turn,
+        Definition(tpl.name, tpl.anonymous, None, tpl.questions(), tpl.description),
+        {"template": key},
+        template=tpl.key,
+    )
+
+
+async def _create_and_confirm(
+    turn: Turn, definition: Definition, audit_detail: dict[str, Any], template: str | None = None
+) -> None:
+    """Create a survey from a template, the builder card or a file; audit it; show the created card."""
     survey = await service.create_survey(
         turn.session,
-        title=tpl.name,
-        questions=tpl.questions(),
-        anonymous=tpl.anonymous,
-        threshold=turn.services.settings.survey_threshold,
-        template=tpl.key,
-        description=tpl.description,
+        title=definition.title,
+        questions=definition.questions,
+        anonymous=definition.anonymous,
+        threshold=definition.threshold or turn.services.settings.survey_threshold,
+        template=template,
+        description=definition.description,
         created_by=turn.identity.person_id,
         now=turn.services.clock(),
     )
@@ -260,7 +272,7 @@ async def _create_from_template(turn: Turn, key: str) -> None:
         turn.identity.person_id,
         turn.identity.email or "teams",
         "survey.create",
-        {"survey": survey.id, "template": key},
+        {"survey": survey.id, **audit_detail},
         turn.services.clock(),
     )
     await turn.reply_card(
@@ -296,27 +308,7 @@ async def on_builder_save(turn: Turn, data: dict[str, Any]) -> None:
     except DefinitionError as exc:
         await turn.reply(turn.t("survey.builder.errors", problems="\n".join(f"- {p}" for p in exc.problems)))
         return
-    survey = await service.create_survey(
-        turn.session,
-        title=definition.title,
-        questions=definition.questions,
-        anonymous=definition.anonymous,
-        threshold=definition.threshold or turn.services.settings.survey_threshold,
-        created_by=turn.identity.person_id,
-        now=turn.services.clock(),
-    )
-    await service.audit(
-        turn.session,
-        turn.identity.person_id,
-        turn.identity.email or "teams",
-        "survey.create",
-        {"survey": survey.id, "source": "builder"},
-        turn.services.clock(),
-    )
-    await turn.reply_card(
-        cards.created_card(survey, turn.locale),
-        text=turn.t("survey.created.title", title=survey.title, id=survey.id),
-    )
+    await _create_and_confirm(turn, definition, {"source": "builder"})
 
 
 _SURVEY_WORDS = re.compile(r"サーベイ|アンケート|survey", re.IGNORECASE)
@@ -346,28 +338,7 @@ async def on_survey_file(turn: Turn) -> None:
     except DefinitionError as exc:
         await turn.reply(turn.t("survey.builder.errors", problems="\n".join(f"- {p}" for p in exc.problems)))
         return
-    survey = await service.create_survey(
-        turn.session,
-        title=definition.title,
-        questions=definition.questions,
-        anonymous=definition.anonymous,
-        threshold=definition.threshold or turn.services.settings.survey_threshold,
-        description=definition.description,
-        created_by=turn.identity.person_id,
-        now=turn.services.clock(),
-    )
-    await service.audit(
-        turn.session,
-        turn.identity.person_id,
-        turn.identity.email or "teams",
-        "survey.create",
-        {"survey": survey.id, "source": attachment.name.rsplit(".", 1)[-1].lower()},
-        turn.services.clock(),
-    )
-    await turn.reply_card(
-        cards.created_card(survey, turn.locale),
-        text=turn.t("survey.created.title", title=survey.title, id=survey.id),
-    )
+    await _create_and_confirm(turn, definition, {"source": attachment.name.rsplit(".", 1)[-1].lower()})
 
 
 async def _survey_arg(turn: Turn, rest: str) -> Survey | None:
