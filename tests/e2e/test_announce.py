@@ -1,8 +1,9 @@
 """An announcement in the Agents Playground: the DX admin composes, previews and sends; the leader
 (鈴木 一郎, 総務課) receives the card and confirms; the admin's card shows the confirmation.
 
-The playground sends locale en-US, so the author's cards are in English there; the recipients' copy
-is in the city's language (DXBOT_LOCALE, Japanese). Texts come from the catalogs either way.
+The playground labels every activity en-US whatever its user reads; the bot answers such requests in
+the city's language (DXBOT_LOCALE, Japanese), as a Japanese Teams client would see it. Texts come from
+the catalogs.
 Screenshots stay in test-artifacts/e2e/<test name>/.
 """
 
@@ -26,7 +27,7 @@ def test_admin_sends_leader_confirms_admin_sees_it(drive: Callable[..., DriveRes
         [{"chat": "Personal Chat"}, {"send": "ヘルプ"}, {"expect": {"card": True, "timeout": 30000}}],
         user=LEADER,
     )
-    loc = "en"  # the playground's locale for the author; see the module docstring
+    loc = "ja"  # the city's language, which the bot uses in the playground; see the module docstring
     deadline = add_business_days(datetime.now(UTC).astimezone(JST).date(), 5).isoformat()
     compose = t("announce.compose.title", loc)
     preview = t("announce.preview.title", loc)
