@@ -255,7 +255,9 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--fault", action="append", default=[], help="STATUS=SHARE, e.g. 429=0.05")
     args = parser.parse_args()
-    fake = FakeConnector(app_rate=args.app_rate, conversation_rate=args.conversation_rate, latency=args.latency)
+    fake = FakeConnector(
+        app_rate=args.app_rate, conversation_rate=args.conversation_rate, latency=args.latency
+    )
     for spec in args.fault:
         status, share = spec.split("=")
         fake.fault_ratio[int(status)] = float(share)
