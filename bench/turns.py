@@ -155,6 +155,11 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--text", default="ヘルプ")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between messages, paced load")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="e.g. postgresql+asyncpg://root@127.0.0.1:5432/dxbot_bench (default: SQLite)",
+    )
     args = parser.parse_args()
 
     procs: list[subprocess.Popen] = []
@@ -164,7 +169,7 @@ async def main() -> None:
         procs.append(start([PY, "-m", "tests.fakes.connector", "--port", str(cport)]))
         connector = f"http://127.0.0.1:{cport}/"
         env = {
-            "DXBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
+            "DXBOT_DATABASE_URL": args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
             "DXBOT_PORT": str(bport),
             "MicrosoftAppId": "",
             "DXBOT_BACKGROUND_JOBS": "false",
