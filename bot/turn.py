@@ -232,19 +232,21 @@ class DxBot(Bot):
         async with self.services.sessionmaker() as session:
             account = None
             fingerprint = _fingerprint(act)
-            fresh = False
-            if self._seen_recently(fingerprint, now):
+            if act.type == ActivityTypes.message and self._seen_recently(fingerprint, now):
                 # Same sender, same conversation moments ago: one read tells whether anything needs storing
-                # (a send may have marked the chat unreachable since, e.g. the user blocked the bot).
+                # (a send may have marked the chat unreachable since, e.g. the user blocked the bot); if not,
+                # the message is handled in the same transaction.
                 async with session.begin():
                     fresh, account = await references.account_if_reachable(
                         session, act.conversation.id, user_of(act).aad_object_id
                     )
-            if not fresh:
-                # The reference is committed on its own, so a failing handler cannot lose it.
-                async with session.begin():
-                    account = await self._remember(session, context, now)
-                self._remember_seen(fingerprint, now)
+                    if fresh:
+                        await self._on_message(session, context, correlation_id, account)
+                        return
+            # The reference is committed on its own, so a failing handler cannot lose it.
+            async with session.begin():
+                account = await self._remember(session, context, now)
+            self._remember_seen(fingerprint, now)
             if act.type == ActivityTypes.message:
                 async with session.begin():
                     await self._on_message(session, context, correlation_id, account)
