@@ -607,9 +607,8 @@ async def on_close_ask(turn: Turn, data: dict[str, Any]) -> None:
 
 @router.action("survey.close", role=Role.AUTHOR)
 async def on_close(turn: Turn, data: dict[str, Any]) -> None:
-    rnd = await turn.session.get(SurveyRound, _int(data.get("round")) or 0)
+    rnd = await _round_of_card(turn, data)
     if rnd is None:
-        await turn.reply(turn.t("survey.err.no_round"))
         return
     now = turn.services.clock()
     if not await service.close_round(turn.session, rnd, now, turn.services.settings, early=True):
@@ -636,9 +635,8 @@ async def cmd_remind(turn: Turn, rest: str) -> None:
 
 @router.action("survey.remind", role=Role.AUTHOR)
 async def on_remind(turn: Turn, data: dict[str, Any]) -> None:
-    rnd = await turn.session.get(SurveyRound, _int(data.get("round")) or 0)
+    rnd = await _round_of_card(turn, data)
     if rnd is None:
-        await turn.reply(turn.t("survey.err.no_round"))
         return
     await _remind(turn, rnd)
 
@@ -775,15 +773,22 @@ async def status_command(turn: Turn, args: str) -> None:
 
 @router.action("survey.status", role=Role.AUTHOR)
 async def on_status(turn: Turn, data: dict[str, Any]) -> None:
-    rnd = await turn.session.get(SurveyRound, _int(data.get("round")) or 0)
+    rnd = await _round_of_card(turn, data)
     if rnd is None:
-        await turn.reply(turn.t("survey.err.no_round"))
         return
     card = await _status_card(turn, rnd)
     if turn.reply_to_id:
         await turn.update_card(turn.reply_to_id, card)
     else:
         await turn.reply_card(card)
+
+
+async def _round_of_card(turn: Turn, data: dict[str, Any]) -> SurveyRound | None:
+    """The round a card button names, or None after telling the presser it is gone."""
+    rnd = await turn.session.get(SurveyRound, _int(data.get("round")) or 0)
+    if rnd is None:
+        await turn.reply(turn.t("survey.err.no_round"))
+    return rnd
 
 
 async def _status_card(turn: Turn, rnd: SurveyRound) -> dict[str, Any]:
