@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -267,14 +268,7 @@ async def _create_and_confirm(
         created_by=turn.identity.person_id,
         now=turn.services.clock(),
     )
-    await service.audit(
-        turn.session,
-        turn.identity.person_id,
-        turn.identity.email or "teams",
-        "survey.create",
-        {"survey": survey.id, **audit_detail},
-        turn.services.clock(),
-    )
+    await _audit(turn, "survey.create", {"survey": survey.id, **audit_detail})
     await turn.reply_card(
         cards.created_card(survey, turn.locale),
         text=turn.t("survey.created.title", title=survey.title, id=survey.id),
@@ -462,14 +456,7 @@ async def on_schedule_save(turn: Turn, data: dict[str, Any]) -> None:
     schedule.active = True
     schedule.next_run_at = next_fire(rec, now)
     await turn.session.flush()
-    await service.audit(
-        turn.session,
-        turn.identity.person_id,
-        turn.identity.email or "teams",
-        "survey.schedule",
-        {"survey": survey.id, "kind": rec.kind},
-        now,
-    )
+    await _audit(turn, "survey.schedule", {"survey": survey.id, "kind": rec.kind}, now)
     await turn.reply(
         turn.t(
             "survey.schedule.saved",
@@ -488,14 +475,7 @@ async def on_schedule_stop(turn: Turn, data: dict[str, Any]) -> None:
         await turn.reply(turn.t("survey.err.no_survey"))
         return
     schedule.active = False
-    await service.audit(
-        turn.session,
-        turn.identity.person_id,
-        turn.identity.email or "teams",
-        "survey.schedule.stop",
-        {"survey": schedule.survey_id},
-        turn.services.clock(),
-    )
+    await _audit(turn, "survey.schedule.stop", {"survey": schedule.survey_id})
     await turn.reply(turn.t("survey.schedule.stopped"))
 
 
@@ -536,14 +516,7 @@ async def _open_now(turn: Turn, survey: Survey, window: int | None) -> None:
         reminders=schedule.reminders if schedule else None,
     )
     invited = await service.open_round(turn.session, rnd, now, turn.services.settings)
-    await service.audit(
-        turn.session,
-        turn.identity.person_id,
-        turn.identity.email or "teams",
-        "survey.open",
-        {"survey": survey.id, "round": rnd.id},
-        now,
-    )
+    await _audit(turn, "survey.open", {"survey": survey.id, "round": rnd.id}, now)
     note = ""
     today = now.astimezone(JST).date()
     if not is_business_day(today):
@@ -575,14 +548,7 @@ async def cmd_extend(turn: Turn, rest: str) -> None:
     except service.RoundClosed:
         await turn.reply(turn.t("survey.err.not_open"))
         return
-    await service.audit(
-        turn.session,
-        turn.identity.person_id,
-        turn.identity.email or "teams",
-        "survey.extend",
-        {"round": rnd.id, "days": days},
-        now,
-    )
+    await _audit(turn, "survey.extend", {"round": rnd.id, "days": days}, now)
     await turn.reply(turn.t("survey.extend.done", round=rnd.id, deadline=cards.format_datetime_ja(new_close)))
 
 
@@ -614,14 +580,7 @@ async def on_close(turn: Turn, data: dict[str, Any]) -> None:
     if not await service.close_round(turn.session, rnd, now, turn.services.settings, early=True):
         await turn.reply(turn.t("survey.err.not_open"))
         return
-    await service.audit(
-        turn.session,
-        turn.identity.person_id,
-        turn.identity.email or "teams",
-        "survey.close",
-        {"round": rnd.id},
-        now,
-    )
+    await _audit(turn, "survey.close", {"round": rnd.id}, now)
     await turn.reply(turn.t("survey.close.done", round=rnd.id))
     await _send_results(turn, rnd)
 
@@ -647,14 +606,7 @@ async def _remind(turn: Turn, rnd: SurveyRound) -> None:
         await turn.reply(turn.t("survey.err.not_open"))
         return
     count = await service.remind_now(turn.session, rnd, now, turn.services.settings)
-    await service.audit(
-        turn.session,
-        turn.identity.person_id,
-        turn.identity.email or "teams",
-        "survey.remind",
-        {"round": rnd.id, "count": count},
-        now,
-    )
+    await _audit(turn, "survey.remind", {"round": rnd.id, "count": count}, now)
     await turn.reply(turn.t("survey.remind.done", count=count))
 
 
@@ -694,14 +646,7 @@ async def cmd_threshold(turn: Turn, rest: str) -> None:
         await turn.reply(turn.t("survey.threshold.usage"))
         return
     survey.threshold = value
-    await service.audit(
-        turn.session,
-        turn.identity.person_id,
-        turn.identity.email or "teams",
-        "survey.threshold",
-        {"survey": survey.id, "threshold": value},
-        turn.services.clock(),
-    )
+    await _audit(turn, "survey.threshold", {"survey": survey.id, "threshold": value})
     await turn.reply(turn.t("survey.threshold.done", title=survey.title, k=value))
 
 
@@ -717,14 +662,7 @@ async def cmd_tools(turn: Turn, rest: str) -> None:
         return
     others = [q for q in survey.questions if not q.get("tool")]
     survey.questions = tool_questions(names) + others
-    await service.audit(
-        turn.session,
-        turn.identity.person_id,
-        turn.identity.email or "teams",
-        "survey.tools",
-        {"survey": survey.id, "tools": names},
-        turn.services.clock(),
-    )
+    await _audit(turn, "survey.tools", {"survey": survey.id, "tools": names})
     await turn.reply(turn.t("survey.tools.done", title=survey.title, tools="、".join(names)))
 
 
@@ -735,14 +673,7 @@ async def cmd_destination(turn: Turn, _: str) -> None:
         turn.session.add(AppSetting(key=service.RESULTS_SETTING, value=value))
     else:
         setting.value = value
-    await service.audit(
-        turn.session,
-        turn.identity.person_id,
-        turn.identity.email or "teams",
-        "survey.destination",
-        {"type": turn.conversation.type},
-        turn.services.clock(),
-    )
+    await _audit(turn, "survey.destination", {"type": turn.conversation.type})
     await turn.reply(turn.t("survey.destination.done"))
 
 
@@ -781,6 +712,18 @@ async def on_status(turn: Turn, data: dict[str, Any]) -> None:
         await turn.update_card(turn.reply_to_id, card)
     else:
         await turn.reply_card(card)
+
+
+async def _audit(turn: Turn, action: str, detail: dict[str, Any], now: datetime | None = None) -> None:
+    """Who changed which survey setting, in the audit log the admins read."""
+    await service.audit(
+        turn.session,
+        turn.identity.person_id,
+        turn.identity.email or "teams",
+        action,
+        detail,
+        now or turn.services.clock(),
+    )
 
 
 async def _round_of_card(turn: Turn, data: dict[str, Any]) -> SurveyRound | None:
