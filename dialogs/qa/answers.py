@@ -1,4 +1,5 @@
 """Free text that is no command: search the knowledge base and answer, or offer the DX division.
+Thanks, greetings and acknowledgements get a short friendly line instead (small_talk.py).
 
 Every question is logged (text and result, never the asker) for "most asked" and "unanswered"
 reports; 「役に立った」/「役に立たなかった」 is stored with the question that led to the answer.
@@ -15,6 +16,7 @@ from bot.api import Turn
 from dialogs.qa import router, store
 from dialogs.qa.cards import QUESTION_MAX, answer_card, asked_card, not_found_card
 from dialogs.qa.service import knowledge_base
+from dialogs.qa.small_talk import reply_text, small_talk
 from dialogs.qa.tickets import open_ticket
 from storage.models import EntryStatus, Feedback, KbEntry, QueryLog
 
@@ -36,6 +38,12 @@ async def _related(session: AsyncSession, keys: list[str]) -> list[KbEntry]:
 
 @router.fallback
 async def on_question(turn: Turn, args: str) -> None:
+    # 「ありがとう」「おはようございます」 are no questions: a friendly line, not 「見つかりませんでした」,
+    # and nothing in the query log (it would show up as an unanswered question in the reports).
+    kind = small_talk(args)
+    if kind is not None:
+        await turn.reply(reply_text(turn.t, kind))
+        return
     query = " ".join(args.split())[:QUESTION_MAX]
     index = await knowledge_base(turn.services).index(turn.session)
     hits = index.search(query, top_k=1 + RELATED + 2)
