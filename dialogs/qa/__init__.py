@@ -3,7 +3,9 @@
 The feature around the search (``dialogs.qa.search``) and the files (``dialogs.qa.kbfile``):
 
 - answers.py      free text → answer card or 「見つかりませんでした」, feedback, related questions
+- small_talk.py   「ありがとう」「おはようございます」 recognised, so they get a friendly line
 - tickets.py      「DX推進課に質問する」 → the inquiry channel, states, answers back, reminders
+- ticket_lists.py 「問い合わせ一覧」 (DX division) and 「自分の問い合わせ」 (the asker)
 - suggestions.py  デジタル目安箱 (no identity stored)
 - admin.py        FAQ追加 / FAQ編集 / FAQ削除 / FAQ一覧 / 同義語
 - service.py      the per-process search index, rebuilt when the database version moves on
@@ -29,7 +31,7 @@ router = Router("qa")
 def feature() -> Feature:
     from bot.api import Job
     from dialogs.delivery import on_progress
-    from dialogs.qa import admin, answers, suggestions, tickets  # noqa: F401  (register the routes)
+    from dialogs.qa import admin, answers, suggestions, ticket_lists, tickets  # noqa: F401  (register the routes)
     from dialogs.qa.cli import register
     from dialogs.qa.seed import seed_demo
     from dialogs.qa.service import on_startup, poll_versions

@@ -6,7 +6,8 @@ outside a turn) so the words come from catalog.toml.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -171,9 +172,13 @@ def asked_card(t: T, ticket: Ticket, *, desk_ready: bool) -> dict[str, Any]:
 
 
 # --- tickets ------------------------------------------------------------------------------------
-def ticket_card(t: T, ticket: Ticket) -> dict[str, Any]:
-    """The card in the inquiry channel; rebuilt from the row and replaced at every step."""
+def ticket_card(t: T, ticket: Ticket, *, copy: bool = False) -> dict[str, Any]:
+    """The card in the inquiry channel; rebuilt from the row and replaced at every step.
+
+    ``copy``: the same card opened from 「問い合わせ一覧」 elsewhere; its buttons say so, so that a
+    press replaces that copy as well as the channel's card."""
     status = TicketStatus(ticket.status)
+    ref: dict[str, Any] = {"ticket": ticket.id, **({"copy": True} if copy else {})}
     pairs = [
         (t("qa.ticket.asker"), ticket.asker_name or t("qa.ticket.unknown")),
         (t("qa.ticket.received"), format_datetime_ja(ticket.created_at)),
@@ -233,7 +238,7 @@ def ticket_card(t: T, ticket: Ticket) -> dict[str, Any]:
     actions: list[Element] = []
     if status in (TicketStatus.OPEN, TicketStatus.CLAIMED):
         if status == TicketStatus.OPEN:
-            actions.append(submit(t("qa.ticket.claim"), "qa.ticket.claim", ticket=ticket.id))
+            actions.append(submit(t("qa.ticket.claim"), "qa.ticket.claim", **ref))
         body.append(
             text_input(
                 "answer",
@@ -243,18 +248,136 @@ def ticket_card(t: T, ticket: Ticket) -> dict[str, Any]:
                 placeholder=t("qa.ticket.answer_placeholder"),
             )
         )
+        body.append(action_set([submit(t("qa.ticket.answer"), "qa.ticket.answer", style="positive", **ref)]))
+    if ticket.answer and ticket.answer_delivery_error and not ticket.answer_delivered_at:
+        actions.append(submit(t("qa.ticket.resend"), "qa.ticket.resend", **ref))
+    if ticket.answer and not ticket.entry_key:
+        actions.append(submit(t("qa.ticket.to_kb"), "qa.ticket.to_kb", **ref))
+    if status != TicketStatus.CLOSED:
+        actions.append(submit(t("qa.ticket.close"), "qa.ticket.close", **ref))
+    return adaptive_card(body, actions=actions or None)
+
+
+# --- ticket lists ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TicketLine:
+    """One ticket in 「問い合わせ一覧」, with what the list adds to the row."""
+
+    ticket: Ticket
+    section: str | None  # the asker's section(s) on the day they asked, if they are in the roster
+    age: int  # business days since it arrived (0: today)
+    overdue: bool
+
+
+def _status_text(t: T, status: TicketStatus) -> Element:
+    return text(t(f"qa.ticket.status.{status.value}"), weight="Bolder", color=_STATUS_COLOR[status])
+
+
+def _line_head(t: T, ticket: Ticket, limit: int) -> Element:
+    """「#12 question…」 on the left, the state on the right."""
+    return {
+        "type": "ColumnSet",
+        "columns": [
+            {
+                "type": "Column",
+                "width": "stretch",
+                "items": [text(f"**#{ticket.id}** {_shorten(ticket.question, limit)}")],
+            },
+            {"type": "Column", "width": "auto", "items": [_status_text(t, TicketStatus(ticket.status))]},
+        ],
+    }
+
+
+def open_tickets_card(
+    t: T, lines: Sequence[TicketLine], counts: Mapping[TicketStatus, int], *, overdue: int
+) -> dict[str, Any]:
+    """「問い合わせ一覧」 for the DX division: tickets not closed, oldest first, each with 「開く」.
+
+    ``counts`` and ``overdue`` are for every ticket not closed, ``lines`` only those shown."""
+    refresh = [submit(t("qa.tickets.refresh"), "qa.tickets.refresh")]
+    body: list[Element] = [heading(t("qa.tickets.title"), size="Medium")]
+    total = sum(counts.values())
+    if not lines:
+        body.append(text(t("qa.tickets.none")))
+        return adaptive_card(body, actions=refresh)
+    body.append(
+        text(
+            t(
+                "qa.tickets.summary",
+                open=counts.get(TicketStatus.OPEN, 0),
+                claimed=counts.get(TicketStatus.CLAIMED, 0),
+                answered=counts.get(TicketStatus.ANSWERED, 0),
+                overdue=overdue,
+            ),
+            isSubtle=True,
+        )
+    )
+    for line in lines:
+        ticket = line.ticket
+        asker = ticket.asker_name or t("qa.ticket.unknown")
+        if line.section:
+            asker = t("qa.tickets.asker_in", name=asker, section=line.section)
+        age = t("qa.tickets.age_today") if line.age == 0 else t("qa.tickets.age", n=line.age)
+        meta = t(
+            "qa.tickets.meta",
+            asker=asker,
+            date=format_date_ja(ticket.created_at.astimezone(JST).date()),
+            age=age,
+            assignee=ticket.assignee_name or t("qa.remind.nobody"),
+        )
+        late: dict[str, Any] = {"color": "Attention"} if line.overdue else {"isSubtle": True}
         body.append(
-            action_set(
-                [submit(t("qa.ticket.answer"), "qa.ticket.answer", style="positive", ticket=ticket.id)]
+            container(
+                [
+                    _line_head(t, ticket, 80),
+                    text(meta + (t("qa.tickets.overdue") if line.overdue else ""), size="Small", **late),
+                    action_set([submit(t("qa.tickets.open"), "qa.ticket.show", ticket=ticket.id)]),
+                ],
+                separator=True,
+                spacing="Medium",
             )
         )
-    if ticket.answer and ticket.answer_delivery_error and not ticket.answer_delivered_at:
-        actions.append(submit(t("qa.ticket.resend"), "qa.ticket.resend", ticket=ticket.id))
-    if ticket.answer and not ticket.entry_key:
-        actions.append(submit(t("qa.ticket.to_kb"), "qa.ticket.to_kb", ticket=ticket.id))
-    if status != TicketStatus.CLOSED:
-        actions.append(submit(t("qa.ticket.close"), "qa.ticket.close", ticket=ticket.id))
-    return adaptive_card(body, actions=actions or None)
+    if total > len(lines):
+        body.append(text(t("qa.tickets.more", shown=len(lines), total=total), isSubtle=True, size="Small"))
+    body.append(text(t("qa.tickets.hint"), isSubtle=True, size="Small", spacing="Medium"))
+    return adaptive_card(body, actions=refresh)
+
+
+def my_tickets_card(t: T, tickets: Sequence[Ticket], total: int) -> dict[str, Any]:
+    """「自分の問い合わせ」: the asker's own tickets, newest first, with their state."""
+    body: list[Element] = [heading(t("qa.mine.title"), size="Medium")]
+    if not tickets:
+        body.append(text(t("qa.mine.none")))
+        return adaptive_card(body)
+    for ticket in tickets:
+        status = TicketStatus(ticket.status)
+        if status == TicketStatus.CLAIMED:
+            state = t("qa.mine.state.claimed", name=ticket.assignee_name or t("qa.remind.nobody"))
+        elif ticket.answer:
+            answered = (ticket.answered_at or ticket.created_at).astimezone(JST).date()
+            state = t("qa.mine.state.answered", date=format_date_ja(answered))
+        elif status == TicketStatus.CLOSED:
+            state = t("qa.mine.state.closed")
+        else:
+            state = t("qa.mine.state.open")
+        items: list[Element] = [
+            _line_head(t, ticket, 80),
+            text(
+                t(
+                    "qa.mine.meta",
+                    date=format_date_ja(ticket.created_at.astimezone(JST).date()),
+                    state=state,
+                ),
+                isSubtle=True,
+                size="Small",
+            ),
+        ]
+        if ticket.answer:
+            items.append(action_set([submit(t("qa.mine.show_answer"), "qa.mine.answer", ticket=ticket.id)]))
+        body.append(container(items, separator=True, spacing="Medium"))
+    if total > len(tickets):
+        body.append(text(t("qa.mine.more", shown=len(tickets), total=total), isSubtle=True, size="Small"))
+    return adaptive_card(body)
 
 
 _REASONS = ("blocked", "uninstalled", "no_conversation")

@@ -175,7 +175,8 @@ async def notify_admins_desk_missing(services: Services, session: AsyncSession) 
 
 
 # --- the channel card's buttons -----------------------------------------------------------------
-async def _ticket_for(turn: Turn, data: dict[str, Any]) -> Ticket | None:
+async def ticket_for(turn: Turn, data: dict[str, Any]) -> Ticket | None:
+    """The ticket a button names (``{"ticket": 12}``), or None after saying it is gone."""
     raw = data.get("ticket")
     ticket = await turn.session.get(Ticket, raw) if isinstance(raw, int) else None
     if ticket is None:
@@ -183,9 +184,16 @@ async def _ticket_for(turn: Turn, data: dict[str, Any]) -> Ticket | None:
     return ticket
 
 
+async def refresh_copy(turn: Turn, ticket: Ticket, data: dict[str, Any]) -> None:
+    """Pressed on a copy opened from 「問い合わせ一覧」 (not in the channel): replace that copy too;
+    ``refresh_card`` already takes care of the channel's card."""
+    if data.get("copy") is True and turn.reply_to_id:
+        await turn.update_card(turn.reply_to_id, ticket_card(turn.t, ticket, copy=True))
+
+
 @router.action("qa.ticket.claim", role=Role.AUTHOR)
 async def on_claim(turn: Turn, data: dict[str, Any]) -> None:
-    ticket = await _ticket_for(turn, data)
+    ticket = await ticket_for(turn, data)
     if ticket is None:
         return
     status = TicketStatus(ticket.status)
@@ -204,11 +212,12 @@ async def on_claim(turn: Turn, data: dict[str, Any]) -> None:
             )
         )
     await refresh_card(turn.services, turn.session, ticket)
+    await refresh_copy(turn, ticket, data)
 
 
 @router.action("qa.ticket.answer", role=Role.AUTHOR)
 async def on_answer(turn: Turn, data: dict[str, Any]) -> None:
-    ticket = await _ticket_for(turn, data)
+    ticket = await ticket_for(turn, data)
     if ticket is None:
         return
     answer = str(data.get("answer") or "").strip()
@@ -216,6 +225,7 @@ async def on_answer(turn: Turn, data: dict[str, Any]) -> None:
     if status not in (TicketStatus.OPEN, TicketStatus.CLAIMED):
         await turn.reply(turn.t("qa.ticket.already_answered", id=ticket.id))
         await refresh_card(turn.services, turn.session, ticket)
+        await refresh_copy(turn, ticket, data)
         return
     if not answer:
         await turn.reply(turn.t("qa.ticket.answer_empty", id=ticket.id))
@@ -231,6 +241,7 @@ async def on_answer(turn: Turn, data: dict[str, Any]) -> None:
         ticket.claimed_at = now
     queued = await deliver_answer(turn.services, turn.session, ticket)
     await refresh_card(turn.services, turn.session, ticket)
+    await refresh_copy(turn, ticket, data)
     if not queued:
         await turn.reply(turn.t("qa.ticket.not_delivered_reply", id=ticket.id))
 
@@ -253,7 +264,7 @@ async def deliver_answer(services: Services, session: AsyncSession, ticket: Tick
 @router.action("qa.ticket.resend", role=Role.AUTHOR)
 async def on_resend(turn: Turn, data: dict[str, Any]) -> None:
     """再送する: the answer did not reach the asker (blocked, uninstalled, Teams down); try again."""
-    ticket = await _ticket_for(turn, data)
+    ticket = await ticket_for(turn, data)
     if ticket is None or not ticket.answer or ticket.answer_delivered_at is not None:
         return
     again = await retry_failed(turn.session, KIND, ticket.id, purposes=(ANSWER,), now=turn.services.clock())
@@ -261,6 +272,7 @@ async def on_resend(turn: Turn, data: dict[str, Any]) -> None:
         await deliver_answer(turn.services, turn.session, ticket)
     ticket.answer_delivery_error = None
     await refresh_card(turn.services, turn.session, ticket)
+    await refresh_copy(turn, ticket, data)
 
 
 async def on_delivery_progress(services: Services, ref_ids: set[int]) -> None:
@@ -291,7 +303,7 @@ async def on_delivery_progress(services: Services, ref_ids: set[int]) -> None:
 
 @router.action("qa.ticket.close", role=Role.AUTHOR)
 async def on_close(turn: Turn, data: dict[str, Any]) -> None:
-    ticket = await _ticket_for(turn, data)
+    ticket = await ticket_for(turn, data)
     if ticket is None:
         return
     if TicketStatus(ticket.status) != TicketStatus.CLOSED:
@@ -311,12 +323,13 @@ async def on_close(turn: Turn, data: dict[str, Any]) -> None:
             except SendError as exc:
                 log.info("close notice for ticket %d not queued: %s", ticket.id, exc.reason or exc.status)
     await refresh_card(turn.services, turn.session, ticket)
+    await refresh_copy(turn, ticket, data)
 
 
 @router.action("qa.ticket.to_kb", role=Role.ADMIN)
 async def on_to_knowledge(turn: Turn, data: dict[str, Any]) -> None:
     """「ナレッジに追加」: a draft entry from the question and its answer, opened for editing."""
-    ticket = await _ticket_for(turn, data)
+    ticket = await ticket_for(turn, data)
     if ticket is None:
         return
     if not ticket.answer:
@@ -340,6 +353,7 @@ async def on_to_knowledge(turn: Turn, data: dict[str, Any]) -> None:
         )
         ticket.entry_key = entry.key
         await refresh_card(turn.services, turn.session, ticket)
+        await refresh_copy(turn, ticket, data)
     await turn.reply_card(
         entry_form(turn.t, entry, ticket_id=ticket.id), text=turn.t("qa.form.edit_title", id=entry.key)
     )
