@@ -142,10 +142,15 @@ class Turn(Protocol):
     locale: str  # "ja" | "en"
     attachments: list[FileAttachment]
     reply_to_id: str | None  # the card a submit came from
-    session: AsyncSession
     identity: Identity
     services: Services
     correlation_id: str
+
+    @property
+    def session(self) -> AsyncSession:
+        """This turn's database session: one transaction, committed when the handler returns and
+        rolled back if it raises."""
+        ...
 
     def t(self, key: str, **kwargs: Any) -> str: ...
 

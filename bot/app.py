@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
 from jwt import PyJWTError
 from msrest.exceptions import DeserializationError
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
 TASKS = web.AppKey("tasks", TaskGroup)
-ADAPTER = web.AppKey("adapter", CloudAdapter)
+ADAPTER = web.AppKey("adapter", DxAdapter)
 INFLIGHT = web.AppKey("inflight", dict)
 
 
@@ -104,7 +104,7 @@ def create_app(
         inflight["count"] += 1
         inflight["idle"].clear()
         try:
-            response = await adapter.process(request, bot)
+            response = await adapter.process_json(body, request.headers.get("Authorization", ""), bot)
         except DeserializationError:
             return _problem(400, "not_an_activity", "アクティビティの形式が正しくありません。")
         except (PyJWTError, PermissionError, web.HTTPUnauthorized):
@@ -113,7 +113,7 @@ def create_app(
             inflight["count"] -= 1
             if inflight["count"] == 0:
                 inflight["idle"].set()
-        return response or web.Response(status=201)
+        return response
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "alive"})

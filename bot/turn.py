@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import random
 import re
-import uuid
 from collections import OrderedDict
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,10 +23,15 @@ from dialogs.i18n import normalize_locale, t
 from dialogs.identity import resolve_identity
 from dialogs.router import RouteTable
 from storage import references
+from storage.db import write_generation
 from storage.models import TeamsAccount
 
 log = logging.getLogger(__name__)
 SEEN_TTL = timedelta(seconds=60)
+# How long a sender's roles are reused without reading them again, at most. Any write committed by this
+# process ends it at once (storage.db.write_generation); this bounds how late a change made by another
+# process (a second bot instance, the CLI) is noticed.
+IDENTITY_TTL = timedelta(seconds=30)
 _ACCOUNT_EVENTS = (ActivityTypes.installation_update, ActivityTypes.conversation_update)
 SEEN_MAX = 10_000
 EMAIL_RECHECK = timedelta(days=1)
@@ -49,14 +55,16 @@ class BotTurn:
     def __init__(
         self,
         ctx: TurnContext,
-        session: AsyncSession,
+        session: AsyncSession | None,
         services: Services,
         identity: Identity,
         correlation_id: str,
     ) -> None:
         act = ctx.activity
         self._ctx = ctx
-        self.session = session
+        # None: a session is opened only if the handler uses one (「ヘルプ」 needs none); ``finish`` ends it.
+        self._session = session
+        self._own_session: AsyncSession | None = None
         self.services = services
         self.identity = identity
         self.correlation_id = correlation_id
@@ -75,6 +83,25 @@ class BotTurn:
             bot_id=act.recipient.id if act.recipient else None,
             user_id=self.user.id if self.conversation.type == "personal" else None,
         )
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._own_session = self.services.sessionmaker()
+        return self._session
+
+    async def finish(self, ok: bool) -> None:
+        """Commit (``ok``) or roll back the session this turn opened itself, and close it."""
+        session, self._own_session = self._own_session, None
+        if session is None:
+            return
+        try:
+            if ok:
+                await session.commit()
+            else:
+                await session.rollback()
+        finally:
+            await session.close()
 
     def t(self, key: str, **kwargs: Any) -> str:
         return t(key, self.locale, **kwargs)
@@ -206,50 +233,61 @@ class DxBot(Bot):
     def __init__(self, services: Services, table: RouteTable) -> None:
         self.services = services
         self.table = table
-        # conversation id -> (fingerprint, when): a message that repeats what was stored moments ago
-        # needs no reference check. Only an optimisation: the database stays the one home of references.
-        self._seen: OrderedDict[str, tuple[tuple[Any, ...], datetime]] = OrderedDict()
+        # conversation id -> what was stored moments ago and who wrote. A message that repeats it needs no
+        # reference check, and while nothing was written since, not even a read. Only an optimisation: the
+        # database stays the one home of references and roles.
+        self._seen: OrderedDict[str, _Seen] = OrderedDict()
 
-    def _seen_recently(self, fingerprint: tuple[Any, ...] | None, now: datetime) -> bool:
+    def _seen_recently(self, fingerprint: tuple[Any, ...] | None, now: datetime) -> _Seen | None:
         if fingerprint is None:
-            return False
+            return None
         entry = self._seen.get(fingerprint[0])
-        return entry is not None and entry[0] == fingerprint and now - entry[1] < SEEN_TTL
+        if entry is None or entry.fingerprint != fingerprint or now - entry.stored_at >= SEEN_TTL:
+            return None
+        return entry
 
-    def _remember_seen(self, fingerprint: tuple[Any, ...] | None, now: datetime) -> None:
+    def _remember_seen(self, fingerprint: tuple[Any, ...] | None, now: datetime) -> _Seen | None:
         if fingerprint is None:
-            return
-        self._seen[fingerprint[0]] = (fingerprint, now)
+            return None
+        entry = self._seen[fingerprint[0]] = _Seen(fingerprint, now)
         self._seen.move_to_end(fingerprint[0])
         while len(self._seen) > SEEN_MAX:
             self._seen.popitem(last=False)
+        return entry
 
     async def on_turn(self, context: TurnContext) -> None:
-        correlation_id = uuid.uuid4().hex[:12]
+        correlation_id = f"{random.getrandbits(48):012x}"
         context.turn_state["correlation_id"] = correlation_id
         act = context.activity
         now = self.services.clock()
+        generation = write_generation()  # before any read: a write after it makes what is read here stale
+        fingerprint = _fingerprint(act)
+        seen = self._seen_recently(fingerprint, now) if act.type == ActivityTypes.message else None
+        identity = seen.identity_if_current(now, generation) if seen is not None else None
+        if identity is not None:
+            # Nothing written since this sender's last message moments ago: nothing to read or store.
+            await self._handle(None, context, correlation_id, identity)
+            return
         async with self.services.sessionmaker() as session:
             account = None
-            fingerprint = _fingerprint(act)
-            if act.type == ActivityTypes.message and self._seen_recently(fingerprint, now):
-                # Same sender, same conversation moments ago: one read tells whether anything needs storing
-                # (a send may have marked the chat unreachable since, e.g. the user blocked the bot); if not,
-                # the message is handled in the same transaction.
+            if seen is not None:
+                # Same sender, same conversation moments ago, but something was written since: one read
+                # tells whether anything needs storing (a send may have marked the chat unreachable, e.g.
+                # the user blocked the bot); if not, the message is handled in the same transaction.
                 async with session.begin():
                     fresh, account = await references.account_if_reachable(
                         session, act.conversation.id, user_of(act).aad_object_id
                     )
                     if fresh:
-                        await self._on_message(session, context, correlation_id, account)
+                        await self._on_message(session, context, correlation_id, account, seen, generation)
                         return
             # The reference is committed on its own, so a failing handler cannot lose it.
             async with session.begin():
                 account = await self._remember(session, context, now)
-            self._remember_seen(fingerprint, now)
+            seen = self._remember_seen(fingerprint, now)
             if act.type == ActivityTypes.message:
                 async with session.begin():
-                    await self._on_message(session, context, correlation_id, account)
+                    await self._on_message(session, context, correlation_id, account, seen, generation)
             elif _bot_installed(act) and self.table.install_handlers:
                 async with session.begin():
                     turn = BotTurn(context, session, self.services, Identity(), correlation_id)
@@ -312,8 +350,41 @@ class DxBot(Bot):
         return None
 
     async def _on_message(
-        self, session: AsyncSession, context: TurnContext, correlation_id: str, account: TeamsAccount | None
+        self,
+        session: AsyncSession,
+        context: TurnContext,
+        correlation_id: str,
+        account: TeamsAccount | None,
+        seen: _Seen | None,
+        generation: int,
     ) -> None:
         identity = await resolve_identity(session, user_of(context.activity), self.services.settings, account)
+        if seen is not None:
+            seen.identity, seen.identity_at, seen.generation = identity, self.services.clock(), generation
+        await self._handle(session, context, correlation_id, identity)
+
+    async def _handle(
+        self, session: AsyncSession | None, context: TurnContext, correlation_id: str, identity: Identity
+    ) -> None:
+        """Run the route. With no session given, the turn opens one only if the handler needs it."""
         turn = BotTurn(context, session, self.services, identity, correlation_id)
-        await dispatch(turn, self.table)
+        try:
+            await dispatch(turn, self.table)
+        except BaseException:
+            await turn.finish(ok=False)
+            raise
+        await turn.finish(ok=True)
+
+
+@dataclass(slots=True)
+class _Seen:
+    fingerprint: tuple[Any, ...]
+    stored_at: datetime  # when the reference and account were last written
+    identity: Identity | None = None
+    identity_at: datetime | None = None
+    generation: int = -1  # storage.db.write_generation() before the identity was read
+
+    def identity_if_current(self, now: datetime, generation: int) -> Identity | None:
+        if self.identity is None or self.identity_at is None or self.generation != generation:
+            return None
+        return self.identity if now - self.identity_at < IDENTITY_TTL else None
