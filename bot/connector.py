@@ -7,6 +7,7 @@ delivery engine unchanged (botbuilder's client hides them behind exceptions of i
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -93,9 +94,11 @@ class ConnectorMessenger:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         client = await self._client()
+        # UTF-8 as it is, no \u escapes: a Japanese card is a fifth smaller on the wire.
+        data = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         started = time.monotonic()
         try:
-            async with client.request(method, url, json=body, headers=headers) as resp:
+            async with client.request(method, url, data=data, headers=headers) as resp:
                 if resp.status >= 400:
                     text = (await resp.text())[:200]
                     raise SendError(resp.status, _reason(resp.status, text), _retry_after(resp.headers))

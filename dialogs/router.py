@@ -143,6 +143,11 @@ class RouteTable:
                 self._actions[act.name] = act
         # Longest alias first, so 「お知らせ一覧」 wins over 「お知らせ」.
         self._commands.sort(key=lambda pair: -len(pair[0]))
+        # The same, for a quick answer to the usual cases: the whole text is an alias, or no alias begins it.
+        self._exact: dict[str, Command] = {}
+        for alias, cmd in self._commands:
+            self._exact.setdefault(alias, cmd)
+        self._prefixes = tuple(alias + " " for alias, _ in self._commands)
 
     @property
     def install_handlers(self) -> list[FileHandler]:
@@ -170,9 +175,13 @@ class RouteTable:
         folded = norm.lower()
         if not folded:
             return Match("empty")
-        for alias, cmd in self._commands:
-            if folded == alias or folded.startswith(alias + " "):
-                return Match("command", cmd.role, cmd.handler, args=norm[len(alias) :].strip())
+        exact = self._exact.get(folded)
+        if exact is not None:
+            return Match("command", exact.role, exact.handler, args="")
+        if folded.startswith(self._prefixes):
+            for alias, cmd in self._commands:
+                if folded.startswith(alias + " "):
+                    return Match("command", cmd.role, cmd.handler, args=norm[len(alias) :].strip())
         for router in self.routers:
             if router.fallback_handler:
                 return Match("fallback", Role.ANYONE, router.fallback_handler, args=text.strip())

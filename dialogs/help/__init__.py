@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from bot.api import Role, Turn
+from functools import lru_cache
+from typing import Any
+
+from bot.api import Identity, Role, Turn
 from dialogs.cards import adaptive_card, container, heading, text
+from dialogs.i18n import t
 from dialogs.router import Router
 
 router = Router("help")
@@ -16,6 +20,12 @@ async def show_help(turn: Turn, args: str) -> None:
     await turn.reply_card(help_card(turn, route_table()), text=turn.t("help.title"))
 
 
+def help_card(turn: Turn, table: object) -> dict[str, Any]:
+    """The card for this person here. It depends only on their roles, the kind of conversation and the
+    language, so it is built once per combination (the route table does not change while running)."""
+    return _help_card(turn.identity.roles, turn.conversation.type, turn.locale, table)
+
+
 @router.on_install
 async def welcome(turn: Turn) -> None:
     """A short greeting when someone installs the bot, so the first thing they see says what to do."""
@@ -23,12 +33,14 @@ async def welcome(turn: Turn) -> None:
     await turn.reply(turn.t(key))
 
 
-def help_card(turn: Turn, table: object) -> dict:
+@lru_cache(maxsize=256)
+def _help_card(roles: frozenset[Role], conversation_type: str, locale: str, table: object) -> dict[str, Any]:
+    identity = Identity(roles=roles)
     rows = []
     for cmd in getattr(table, "commands", []):
-        if cmd.help_key is None or not turn.identity.has(cmd.role):
+        if cmd.help_key is None or not identity.has(cmd.role):
             continue
-        if turn.conversation.type not in cmd.scopes:
+        if conversation_type not in cmd.scopes:
             continue
         label = cmd.usage or cmd.aliases[0]
         rows.append(
@@ -36,21 +48,21 @@ def help_card(turn: Turn, table: object) -> dict:
                 "type": "ColumnSet",
                 "columns": [
                     {"type": "Column", "width": "auto", "items": [text(f"**{label}**")]},
-                    {"type": "Column", "width": "stretch", "items": [text(turn.t(cmd.help_key))]},
+                    {"type": "Column", "width": "stretch", "items": [text(t(cmd.help_key, locale))]},
                 ],
             }
         )
     role_key = "help.you.staff"
-    if turn.identity.has(Role.ADMIN):
+    if identity.has(Role.ADMIN):
         role_key = "help.you.admin"
-    elif turn.identity.has(Role.AUTHOR):
+    elif identity.has(Role.AUTHOR):
         role_key = "help.you.author"
-    elif turn.identity.has(Role.PROMOTER):
+    elif identity.has(Role.PROMOTER):
         role_key = "help.you.promoter"
     body = [
-        heading(turn.t("help.title")),
-        text(turn.t(role_key), isSubtle=True),
+        heading(t("help.title", locale)),
+        text(t(role_key, locale), isSubtle=True),
         container(rows, spacing="Medium"),
-        text(turn.t("help.footer"), isSubtle=True, size="Small", spacing="Medium"),
+        text(t("help.footer", locale), isSubtle=True, size="Small", spacing="Medium"),
     ]
     return adaptive_card(body)
