@@ -14,16 +14,13 @@ from __future__ import annotations
 import io
 import threading
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+from dialogs.i18n import t
+from dialogs.survey.results import RoundResults, Trend
 
-matplotlib.use("Agg")
-
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from dialogs.i18n import t  # noqa: E402
-from dialogs.survey.results import RoundResults, Trend  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 NAMES = ("favourable", "trend", "adoption", "heatmap")
 _lock = threading.Lock()  # FreeType objects are not thread-safe
@@ -31,10 +28,22 @@ COLOURS = {"fav": "#2e7d32", "neu": "#bdbdbd", "unf": "#c62828", "line": "#1565c
 
 
 @cache
+def _matplotlib() -> Any:
+    """matplotlib, imported on the first chart: it is a fifth of the bot's memory and most processes
+    never draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    return matplotlib
+
+
+@cache
 def font_family() -> str:
     """Register the packaged Japanese font once and return its family name."""
     import noto_cjk_sans_jp_regular as noto
+    from matplotlib import font_manager
 
+    matplotlib = _matplotlib()
     path = str(noto.FONT_PATH)
     font_manager.fontManager.addfont(path)
     family = font_manager.FontProperties(fname=path).get_name()
@@ -47,6 +56,8 @@ def _figure(width: float, height: float, **margins: float) -> Figure:
     """A figure with fixed margins (inches turned into fractions): a layout engine would draw every
     Japanese label twice, and text is what costs time here."""
     font_family()
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), dpi=100)
     left = margins.get("left", 0.8) / width
     right = 1 - margins.get("right", 0.3) / width
@@ -191,7 +202,7 @@ def adoption_heatmap(res: RoundResults, locale: str = "ja", limit: int = 60) -> 
             bottom=1.2,
         )
         ax = fig.add_subplot()
-        cmap = matplotlib.colormaps["Greens"].with_extremes(bad="#e0e0e0")  # grey: no answers or hidden
+        cmap = _matplotlib().colormaps["Greens"].with_extremes(bad="#e0e0e0")  # grey: no answers or hidden
         image = ax.imshow(data, aspect="auto", cmap=cmap, vmin=0, vmax=100)
         ax.set_xticks(
             range(len(tools)), [q.tool or q.key for q in tools], rotation=45, ha="right", fontsize=8

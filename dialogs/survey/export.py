@@ -13,7 +13,6 @@ import csv
 import io
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -178,6 +177,8 @@ def to_csv(rows: list[list[Any]]) -> bytes:
 
 
 def to_xlsx(rows: list[list[Any]], sheet: str) -> bytes:
+    from openpyxl import Workbook  # only when someone exports
+
     wb = Workbook()
     ws = wb.active
     assert ws is not None
