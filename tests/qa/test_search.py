@@ -159,6 +159,7 @@ def test_eval_set_quality_does_not_regress(starter: SearchIndex) -> None:
     "module",
     [
         "dialogs.qa.search",
+        "dialogs.qa.search.analyzer",
         "dialogs.qa.search.index",
         "dialogs.qa.search.normalize",
         "dialogs.qa.search.synonyms",

@@ -1,8 +1,13 @@
-"""Morphological analysis with MeCab (fugashi) and UniDic (unidic-lite), both from PyPI.
+"""Morphological analysis with MeCab (fugashi) and IPAdic (the ``ipadic`` package), both from PyPI.
 
-Why UniDic: its *lemma* already unifies spellings of one word (申込み = 申し込み, コンピュータ =
-コンピューター, ヴァイオリン = バイオリン), and its short units split compounds the way search wants
-(住民票 → 住民 + 票).  See README.md for the measurements against SudachiPy.
+Why IPAdic: its dictionary is 49 MB, against 260 MB for UniDic (unidic-lite), and MeCab memory-maps the
+whole dictionary, so the analyser's resident memory stays under the 100 MB target.  What UniDic's lemma
+gave for free, IPAdic's base form does not: 申し込み, 申込み and 申込 are three words there.
+:func:`spelling_key` merges them again (see README.md for the measurements).
+
+>>> a = Analyzer()
+>>> [t.lemma for t in a.tokens("申し込みを受け付けます")] == [t.lemma for t in a.tokens("申込を受付ます")]
+True
 
 The analyser keeps a bounded cache of analysed texts, so rebuilding the index after one entry changed
 re-analyses only that entry.
@@ -10,94 +15,192 @@ re-analyses only that entry.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Hashable
 from typing import Any
 
-from .normalize import fold, normalize
+from .normalize import fold, normalize, to_hiragana
 
-# Parts of speech that carry meaning for retrieval (UniDic POS level 1).
-_CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "接尾辞", "記号"}
-# Light verbs, formal nouns and auxiliaries-as-verbs that appear in every question.
+# Parts of speech that carry meaning for retrieval (IPAdic POS level 1) ...
+_CONTENT_POS = {"名詞", "動詞", "形容詞", "記号"}
+# ... except these: pronouns, formal nouns (こと, もの, よう, みたい), auxiliary-like verbs and adjectives
+# (ている, てしまう, てほしい, やすい), and suffixes that are not nouns (さん, 的, 方 in 出し方, そう).  The
+# adverbial formal nouns (以内, 以上, とき) stay, as they did with UniDic.
+_NON_CONTENT_POS = (
+    "名詞-代名詞",
+    "名詞-非自立-一般",
+    "名詞-非自立-助動詞語幹",
+    "名詞-非自立-形容動詞語幹",
+    "名詞-特殊",
+    "名詞-接続詞的",
+    "名詞-動詞非自立的",
+    "名詞-引用文字列",
+    "名詞-接尾-人名",
+    "名詞-接尾-特殊",
+    "名詞-接尾-形容動詞語幹",
+    "名詞-接尾-助動詞語幹",
+    "動詞-非自立",
+    "動詞-接尾",
+    "形容詞-非自立",
+    "形容詞-接尾",
+)
+# Light verbs, formal nouns and adjectives that appear in every question, in IPAdic base forms (which keep
+# the spelling of the text, so both できる and 出来る).
 _STOP_LEMMAS = {
-    "為る",
+    "する",
+    "いる",
     "居る",
+    "ある",
     "有る",
+    "なる",
     "成る",
+    "できる",
     "出来る",
+    "くる",
     "来る",
+    "いく",
     "行く",
+    "ゆく",
+    "いう",
     "言う",
     "思う",
+    "おもう",
+    "くださる",
     "下さる",
+    "いただく",
     "頂く",
+    "いただける",  # IPAdic has the potential forms of verbs as verbs of their own
+    "頂ける",
+    "もらえる",
+    "貰える",
+    "いたす",
     "致す",
+    "ござる",
     "御座る",
-    "遣る",
+    "やる",
+    "もらう",
     "貰う",
+    "くれる",
     "呉れる",
+    "しまう",
     "仕舞う",
+    "おく",
     "置く",
+    "こと",
     "事",
+    "もの",
     "物",
+    "ため",
     "為",
+    "ところ",
     "所",
+    "よう",
     "様",
+    "さま",
     "方",
+    "かた",
+    "いい",
+    "よい",
     "良い",
+    "ない",
     "無い",
+    "よろしい",
     "宜しい",
+    "わかる",
     "分かる",
+    "分る",
+    "判る",
     "知る",
+    "しる",
     "教える",
+    "おしえる",
     "欲しい",
+    "ほしい",
     "問う",
     "合わせる",
     "際",
     "場合",
     "今",
     "度",
+    "たび",
     "的",
     "等",
+    "など",
     "達",
+    "たち",
     "さん",
-    "様-",
 }
-# Tokens that end a run of content characters (the character channel does not bridge them).
-_BREAK_POS = {"助詞", "助動詞", "補助記号", "空白", "感動詞", "接続詞"}
+# Tokens that end a run of content characters (the character channel does not bridge them).  Symbols and
+# spaces end a run too, because they contain no letter or digit.
+_BREAK_POS = {"助詞", "助動詞", "感動詞", "接続詞", "フィラー", "その他"}
+
+_KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆]")
+_HIRAGANA = re.compile(r"[\u3041-\u309f]")
+_KATAKANA_WORD = re.compile(r"[\u30a1-\u30faー]+")
+# A kanji stem with okurigana (込み, 合わせ, 付ける): the second half of a word MeCab split in two.
+_OKURIGANA_WORD = re.compile(r"[\u4e00-\u9fff々]+[\u3041-\u309f]+")
+# "The way of doing": a verb's stem and 方 (使い方, 書き方), one noun in IPAdic.
+_WAY_OF_DOING = re.compile(r"[\u4e00-\u9fff々\u3041-\u309f]*[\u3041-\u309f]方")
+
+
+def spelling_key(lemma: str) -> str:
+    """The okurigana-free spelling of a word that starts with a kanji and has two or more, so that the ways
+    of writing it compare equal (UniDic's lemma did this; IPAdic keeps the spelling of the text).
+
+    >>> [spelling_key(w) for w in ("申し込み", "申込み", "申込", "問い合わせる", "引っ越し", "受け付け")]
+    ['申込', '申込', '申込', '問合', '引越', '受付']
+    >>> [spelling_key(w) for w in ("教える", "お知らせ", "子ども")]  # fewer than two kanji, or kana first
+    ['教える', 'お知らせ', '子ども']
+    """
+    if lemma and _KANJI.match(lemma) and _HIRAGANA.search(lemma) and len(_KANJI.findall(lemma)) >= 2:
+        return _HIRAGANA.sub("", lemma)
+    return lemma
 
 
 class Token:
     """One morpheme.  Instances are shared: every occurrence of the same MeCab line is the same object,
-    with its folded forms and flags computed once."""
+    with its folded forms and flags computed once.
 
-    __slots__ = ("surface", "folded", "lemma", "pos", "pos1", "is_content", "breaks_run", "is_nounish")
+    ``lemma`` is given as the dictionary has it (IPAdic's base form) and kept as :func:`spelling_key`
+    of it, folded.  ``reading`` is the dictionary's reading in hiragana ("" when it has none)."""
 
-    def __init__(self, surface: str, lemma: str, pos: str) -> None:
+    __slots__ = (
+        "surface",
+        "folded",
+        "lemma",
+        "pos",
+        "pos1",
+        "reading",
+        "is_content",
+        "breaks_run",
+        "is_nounish",
+    )
+
+    def __init__(self, surface: str, lemma: str, pos: str, reading: str = "") -> None:
         self.surface = surface  # normalised, not folded
         self.folded = fold(surface)
-        self.lemma = lemma  # folded UniDic lemma (or the folded surface for unknown words)
-        self.pos = pos  # e.g. "名詞-普通名詞-一般"
+        self.lemma = fold(spelling_key(lemma))
+        self.pos = pos  # e.g. "名詞-サ変接続"
         self.pos1 = pos.split("-", 1)[0]
-        self.is_content = _is_content(surface, lemma, pos, self.pos1)
+        if not reading and _KATAKANA_WORD.fullmatch(surface):
+            reading = surface  # a loan word the dictionary does not know reads as it is written
+        self.reading = to_hiragana(reading)
+        self.is_content = _is_content(surface, fold(lemma), self.lemma, pos, self.pos1)
         self.breaks_run = self.pos1 in _BREAK_POS or not any(c.isalnum() for c in surface)
         # Nouns and noun-like suffixes: adjacent ones also form a pair term (住民+票).
-        self.is_nounish = self.is_content and pos.startswith(("名詞", "接尾辞-名詞的"))
+        self.is_nounish = self.is_content and self.pos1 == "名詞"
 
     def __repr__(self) -> str:
         return f"Token({self.surface!r}, {self.lemma!r}, {self.pos!r})"
 
 
-def _is_content(surface: str, lemma: str, pos: str, pos1: str) -> bool:
-    if pos1 not in _CONTENT_POS:
-        return False
-    if pos1 == "接尾辞" and not pos.startswith("接尾辞-名詞的"):
+def _is_content(surface: str, base: str, lemma: str, pos: str, pos1: str) -> bool:
+    if pos1 not in _CONTENT_POS or pos.startswith(_NON_CONTENT_POS):
         return False
     if pos1 == "記号" and not any(c.isalnum() for c in surface):
         return False
-    if pos.startswith("名詞-代名詞"):
-        return False
-    if lemma in _STOP_LEMMAS:
+    if base in _STOP_LEMMAS:
         return False
     # A single kana is almost always an analysis fragment, not a word.
     if len(lemma) == 1 and "\u3041" <= lemma <= "\u309f":
@@ -105,20 +208,28 @@ def _is_content(surface: str, lemma: str, pos: str, pos1: str) -> bool:
     return True
 
 
+# MeCab output: one line per token, surface, base form, POS levels joined with "-", reading.  Unknown
+# words have no base form or reading.
+_NODE_FORMAT = r"%m\t%f[6]\t%F-[0,1,2,3]\t%f[7]\n"
+_UNKNOWN_FORMAT = r"%m\t*\t%F-[0,1,2,3]\t*\n"
+
+
 class Analyzer:
     """Turns text into :class:`Token` lists.  Thread-safe; create one and share it."""
 
     def __init__(self, cache_size: int = 100_000) -> None:
         import fugashi  # imported here so that importing the package stays cheap
-        import unidic_lite
+        import ipadic
 
-        # -r /dev/null: ignore any system mecabrc; -Ounidic: the format declared in unidic-lite's dicrc
-        # (surface, pron, lForm, lemma, POS, cType, cForm, aType).
-        self._tagger = fugashi.GenericTagger(f'-r /dev/null -d "{unidic_lite.DICDIR}" -Ounidic')
+        # -r /dev/null: ignore any system mecabrc (ipadic.MECAB_ARGS would read the package's own).
+        self._tagger = fugashi.GenericTagger(
+            f'-r /dev/null -d "{ipadic.DICDIR}" -F "{_NODE_FORMAT}" -U "{_UNKNOWN_FORMAT}" -E "EOS\\n"'
+        )
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[Token, ...]] = {}
         self._cache_size = cache_size
-        self._tokens: dict[str, Token | None] = {}
+        self._tokens: dict[str, tuple[Token, ...]] = {}
+        self._joined: dict[tuple[Token, Token], Token] = {}
         self._memos: dict[Hashable, dict[str, Any]] = {}
 
     def tokens(self, text: str, *, cache: bool = True) -> tuple[Token, ...]:
@@ -131,6 +242,7 @@ class Analyzer:
             result = tuple(self._parse_lines(parsed))
             if len(self._tokens) >= 10 * self._cache_size:
                 self._tokens.clear()
+                self._joined.clear()
             if cache:
                 if len(self._cache) >= self._cache_size:
                     self._cache.clear()
@@ -154,28 +266,69 @@ class Analyzer:
         out: list[Token] = []
         known = self._tokens
         for line in parsed.split("\n"):
-            if line in known:
-                tok = known[line]
-            else:
-                tok = known[line] = self._token(line)
-            if tok is not None:
-                out.append(tok)
+            toks = known.get(line)
+            if toks is None:
+                toks = known[line] = self._line_tokens(line)
+            for tok in toks:
+                if out and _splits_a_word(out[-1], tok):
+                    out[-1] = self._join(out[-1], tok)
+                else:
+                    out.append(tok)
         return out
+
+    def _line_tokens(self, line: str) -> tuple[Token, ...]:
+        tok = self._token(line)
+        if tok is None:
+            return ()
+        if tok.pos1 == "名詞" and _WAY_OF_DOING.fullmatch(tok.surface):
+            # 使い方 → 使う + 方, as UniDic has it: the verb is the topic, 方 is a formal word.  Followed by
+            # ます, the stem can only be read as the verb.
+            stem = self._parse_lines(self._tagger.parse(tok.surface[:-1] + "ます"))
+            if len(stem) >= 2 and stem[-1].surface == "ます" and stem[-2].pos1 == "動詞":
+                return (*stem[:-1], _WAY)
+        return (tok,)
+
+    def _join(self, first: Token, second: Token) -> Token:
+        joined = self._joined.get((first, second))
+        if joined is None:
+            pos = "名詞-一般" if second.pos1 == "名詞" else second.pos
+            joined = Token(
+                first.surface + second.surface,
+                first.surface + second.lemma,
+                pos,
+                first.reading + second.reading,
+            )
+            self._joined[(first, second)] = joined
+        return joined
 
     @staticmethod
     def _token(line: str) -> Token | None:
         if not line or line == "EOS":
             return None
         cols = line.split("\t")
-        if len(cols) < 5:
+        if len(cols) < 4:
             return None
-        surface, lemma, pos = cols[0], cols[3], cols[4]
-        # UniDic lemmas of loan words carry the origin: "テレワーク-telework".
-        if "-" in lemma and not lemma.startswith("-"):
-            lemma = lemma.split("-", 1)[0]
-        if not lemma or lemma == "*":
-            lemma = surface
-        return Token(surface, fold(lemma), pos)
+        surface, base, pos, reading = cols[0], cols[1], cols[2], cols[3]
+        if not base or base == "*":
+            base = surface
+        return Token(surface, base, pos, "" if reading == "*" else reading)
+
+
+_WAY = Token("方", "方", "名詞-接尾-特殊", "かた")
+
+
+def _splits_a_word(first: Token, second: Token) -> bool:
+    """True for a one-kanji noun followed by a kanji with okurigana that IPAdic reads as two words:
+    申込み → 申 + 込み, 問合わせ → 問 + 合わせ.  A noun followed directly by a verb or a suffix without a
+    particle between them is a compound."""
+    return (
+        len(first.surface) == 1
+        and first.pos1 == "名詞"
+        and not first.pos.startswith(("名詞-接尾", "名詞-数", "名詞-代名詞", "名詞-非自立"))
+        and _KANJI.match(first.surface) is not None
+        and second.pos.startswith(("名詞-接尾-一般", "動詞-自立"))
+        and _OKURIGANA_WORD.fullmatch(second.surface) is not None
+    )
 
 
 _default: Analyzer | None = None

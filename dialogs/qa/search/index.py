@@ -1,4 +1,4 @@
-"""The search index: BM25F over two channels (UniDic lemmas and character bigrams), fused.
+"""The search index: BM25F over two channels (lemmas and character bigrams), fused.
 
 >>> index = SearchIndex.build([Entry("tw", "テレワークの申請方法", "...")], [["テレワーク", "在宅勤務"]])
 >>> hits = index.search("在宅勤務をしたい")
@@ -10,6 +10,9 @@ divides by the most the query could score (the sum of its terms' IDF), so a chan
 IDF-weighted share of the query the entry covers, in [0, 1).  Query terms the knowledge base has never
 seen count in that denominator, which is what makes an unrelated question score low.  The fused score is
 a weighted mean of the channels; it is both the ranking score and the confidence.
+
+A query that finds nothing confident is tried once more with its hiragana respelt by the knowledge base's
+own words, found by their readings (でんししんせい → 電子申請).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import math
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -28,6 +32,7 @@ import numpy as np
 from scipy import sparse
 
 from .analyzer import Analyzer, Token, default_analyzer
+from .normalize import normalize
 from .synonyms import load_synonyms
 
 log = logging.getLogger(__name__)
@@ -93,13 +98,26 @@ class _SynonymMatcher:
         self.signature: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in groups)
         for gid, group in enumerate(self.signature):
             for term in group:
-                toks = [t for t in analyzer.tokens(term) if t.pos1 != "空白"]
-                if not toks:
-                    continue
-                for seq in {tuple(t.lemma for t in toks), tuple(t.folded for t in toks)}:
+                for seq in self._sequences(term, analyzer):
                     self._by_first.setdefault(seq[0], []).append((seq, gid))
         # Tokens are shared objects, so "which synonyms can start here" is worked out once per token.
         self._candidates: dict[Token, tuple[tuple[tuple[str, ...], int], ...]] = {}
+
+    @staticmethod
+    def _sequences(term: str, analyzer: Analyzer) -> set[tuple[str, ...]]:
+        """The lemmas and the folded surfaces of a term, analysed alone and followed by a particle: a word
+        the dictionary does not know may be cut differently in a sentence (ピッ|とく|ん alone, ピッ|と|くん|の)."""
+        found: set[tuple[str, ...]] = set()
+        for text, tail in ((term, 0), (term + "の", 1)):
+            toks = [t for t in analyzer.tokens(text) if t.surface.strip()]
+            if tail:
+                if not toks or toks[-1].surface != "の":
+                    continue
+                toks.pop()
+            if toks:
+                found.add(tuple(t.lemma for t in toks))
+                found.add(tuple(t.folded for t in toks))
+        return found
 
     def _starting_at(self, tok: Token) -> tuple[tuple[tuple[str, ...], int], ...]:
         found = self._candidates.get(tok)
@@ -155,13 +173,14 @@ _NO_SPANS: list[tuple[int, int, tuple[int, ...]]] = []
 
 @dataclass(slots=True)
 class _Terms:
-    """The terms of one text in both channels; ``*_optional`` are those inside a synonym occurrence,
-    which a query may lack in the knowledge base without penalty (its group word stands in)."""
+    """The terms of one text in both channels; ``*_optional`` are those inside a synonym occurrence, by
+    group word: a query may lack them in the knowledge base without penalty when the knowledge base has
+    the group word, which then stands in for them."""
 
     words: list[str]
     chars: list[str]
-    words_optional: set[str]
-    chars_optional: set[str]
+    words_optional: dict[str, set[str]]
+    chars_optional: dict[str, set[str]]
     # Verbs and adjectives say less about the topic than nouns (入る, 使う, 知る ...).
     words_weight: dict[str, float]
 
@@ -183,11 +202,31 @@ def _grams(text: str) -> tuple[str, ...]:
     return grams
 
 
-def _entry_terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> tuple[list[str], list[str]]:
-    """Word and character terms of an entry's text; the same terms as :func:`_terms`, computed faster
-    because entries need no per-term flags."""
+# A text's word terms, character terms and (reading, spelling) of its words that a query might spell in kana.
+_TextTerms = tuple[list[str], list[str], tuple[tuple[str, str], ...]]
+# (reading, spelling) of a token or a pair of nouns; shared, as every text that has the word refers to it.
+_SPELLINGS: dict[Token | tuple[Token, Token], tuple[str, str]] = {}
+
+
+def _spelling(key: Token | tuple[Token, Token]) -> tuple[str, str]:
+    found = _SPELLINGS.get(key)
+    if found is None:
+        if len(_SPELLINGS) > 500_000:
+            _SPELLINGS.clear()
+        if isinstance(key, Token):
+            found = (key.reading, key.surface)
+        else:
+            found = (key[0].reading + key[1].reading, key[0].surface + key[1].surface)
+        _SPELLINGS[key] = found
+    return found
+
+
+def _entry_terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _TextTerms:
+    """Word and character terms of an entry's text (the same terms as :func:`_terms`, computed faster
+    because entries need no per-term flags), and its words that a query might spell in hiragana."""
     words: list[str] = []
     chars: list[str] = []
+    spelt: dict[tuple[str, str], None] = {}
     run: list[str] = []
     prev: Token | None = None
     for tok in tokens:
@@ -195,7 +234,12 @@ def _entry_terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> tuple[lis
             words.append(tok.lemma)
             if prev is not None and tok.is_nounish and prev.is_nounish:
                 words.append(prev.lemma + "+" + tok.lemma)
+                # The pair too, so that じゅうみんひょう is read as 住民票 rather than 住民 + a homophone.
+                if prev.reading and tok.reading:
+                    spelt[_spelling((prev, tok))] = None
             prev = tok
+            if tok.reading and tok.surface != tok.reading:
+                spelt[_spelling(tok)] = None
         else:
             prev = None
         if tok.breaks_run:
@@ -210,20 +254,76 @@ def _entry_terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> tuple[lis
         groups = [f"≡{gid}" for _, _, gids in matcher.spans(tokens) for gid in gids]
         words.extend(groups)
         chars.extend(groups)
-    return words, chars
+    return words, chars, tuple(spelt)
+
+
+_HIRAGANA_RUN = re.compile(r"[\u3041-\u3096ー]+")
+
+
+class _KanaRespeller:
+    """Respells hiragana in a query with the knowledge base's words that read so: でんししんせい → 電子申請,
+    ちゃっと → チャット.
+
+    Greedy, longest reading first, left to right.  Readings shorter than three kana are left alone: they
+    are too often grammar (ない, たい)."""
+
+    MIN_READING = 3
+
+    def __init__(self, counts: Counter[tuple[str, str]]) -> None:
+        # The most frequent spelling of each reading (ties broken by the spelling, so builds are repeatable).
+        best: dict[str, tuple[int, str]] = {}
+        for (reading, surface), n in counts.items():
+            if len(reading) >= self.MIN_READING and (n, surface) > best.get(reading, (0, "")):
+                best[reading] = (n, surface)
+        self._spelling = {reading: surface for reading, (_, surface) in best.items()}
+        self._longest = max(map(len, self._spelling), default=0)
+
+    def __bool__(self) -> bool:
+        return bool(self._spelling)
+
+    def respell(self, text: str) -> str | None:
+        """``text`` with its hiragana respelt, or None when nothing was."""
+        changed = False
+
+        def runs(match: re.Match[str]) -> str:
+            nonlocal changed
+            kana = match.group()
+            out: list[str] = []
+            i = 0
+            while i < len(kana):
+                for size in range(min(self._longest, len(kana) - i), self.MIN_READING - 1, -1):
+                    word = self._spelling.get(kana[i : i + size])
+                    if word is not None:
+                        out.append(word)
+                        i += size
+                        changed = True
+                        break
+                else:
+                    out.append(kana[i])
+                    i += 1
+            return "".join(out)
+
+        respelt = _HIRAGANA_RUN.sub(runs, text)
+        return respelt if changed else None
 
 
 def _terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _Terms:
     spans = matcher.spans(tokens) if matcher.signature else _NO_SPANS
-    in_span = [False] * len(tokens)
+    # The group words of the synonym occurrence each token is in (none for most).
+    in_span: list[tuple[str, ...]] = [()] * len(tokens)
     groups: list[str] = []
     for start, end, gids in spans:
+        span_groups = tuple(f"≡{gid}" for gid in gids)
         for k in range(start, end):
-            in_span[k] = True
-        groups.extend(f"≡{gid}" for gid in gids)
+            in_span[k] = span_groups
+        groups.extend(span_groups)
+
+    def mark(optional: dict[str, set[str]], term: str, span_groups: Iterable[str]) -> None:
+        for group in span_groups:
+            optional.setdefault(group, set()).add(term)
 
     words: list[str] = []
-    words_optional: set[str] = set()
+    words_optional: dict[str, set[str]] = {group: set() for group in groups}
     words_weight: dict[str, float] = {}
     prev = -1
     for i, tok in enumerate(tokens):
@@ -231,22 +331,20 @@ def _terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _Terms:
             words.append(tok.lemma)
             if tok.pos1 in _PREDICATE_POS:
                 words_weight[tok.lemma] = PREDICATE_WEIGHT
-            if in_span[i]:
-                words_optional.add(tok.lemma)
+            mark(words_optional, tok.lemma, in_span[i])
             # Adjacent nouns also as a pair (住民+票, 電子+申請): rewards the compound over its parts.
             if prev == i - 1 and prev >= 0 and tokens[prev].is_nounish and tok.is_nounish:
                 pair = tokens[prev].lemma + "+" + tok.lemma
                 words.append(pair)
-                if in_span[i] or in_span[prev]:
-                    words_optional.add(pair)
+                mark(words_optional, pair, in_span[i] + in_span[prev])
             prev = i
     words.extend(groups)
 
     # Character bigrams inside runs of non-function tokens (so 「ですか」 and 「には」 add nothing).
     chars: list[str] = []
-    chars_optional: set[str] = set()
+    chars_optional: dict[str, set[str]] = {group: set() for group in groups}
     run: list[str] = []
-    run_flags: list[bool] = []
+    run_groups: list[tuple[str, ...]] = []
 
     def flush() -> None:
         if not run:
@@ -255,23 +353,22 @@ def _terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _Terms:
         if len(text) == 1:
             if not ("\u3041" <= text <= "\u309f"):
                 chars.append(text)
-                if run_flags[0]:
-                    chars_optional.add(text)
+                mark(chars_optional, text, run_groups[0])
         else:
             for j in range(len(text) - 1):
                 gram = _intern(text[j : j + 2])
                 chars.append(gram)
-                if run_flags[j] and run_flags[j + 1]:
-                    chars_optional.add(gram)
+                if run_groups[j] and run_groups[j + 1]:
+                    mark(chars_optional, gram, run_groups[j] + run_groups[j + 1])
         run.clear()
-        run_flags.clear()
+        run_groups.clear()
 
     for i, tok in enumerate(tokens):
         if tok.breaks_run:
             flush()
         else:
             run.append(tok.folded)
-            run_flags.extend([in_span[i]] * len(tok.folded))
+            run_groups.extend([in_span[i]] * len(tok.folded))
     flush()
     chars.extend(groups)
     return _Terms(words, chars, words_optional, chars_optional, words_weight)
@@ -329,11 +426,16 @@ class _Channel:
     def score(
         self,
         terms: Iterable[str],
-        optional: set[str] | frozenset[str] = frozenset(),
+        optional: dict[str, set[str]] | None = None,
         weights: dict[str, float] | None = None,
     ) -> np.ndarray:
         """Scores of every entry in [0, 1): covered IDF share of the query's distinct terms.  A term the
-        knowledge base has never seen counts against every entry, unless it is ``optional``."""
+        knowledge base has never seen counts against every entry, unless it is ``optional`` under a
+        synonym group word that the knowledge base has: the group word then stands in for it.  A group
+        word the knowledge base lacks stands in for nothing, so it does not count, and its terms do."""
+        excused: set[str] = set()
+        for group, group_terms in (optional or {}).items():
+            excused |= group_terms if group in self.vocab else {group}
         cols: list[int] = []
         qw: list[float] = []
         denom = 0.0
@@ -341,7 +443,7 @@ class _Channel:
             w = 1.0 if weights is None else weights.get(term, 1.0)
             col = self.vocab.get(term)
             if col is None:
-                if term not in optional:
+                if term not in excused:
                     denom += w * self.unseen_idf
             else:
                 cols.append(col)
@@ -362,6 +464,7 @@ class SearchIndex:
         words: _Channel,
         chars: _Channel,
         synonyms: _SynonymMatcher,
+        respeller: _KanaRespeller,
         analyzer: Analyzer,
         config: SearchConfig,
     ) -> None:
@@ -369,6 +472,7 @@ class SearchIndex:
         self._words = words
         self._chars = chars
         self._synonyms = synonyms
+        self._respeller = respeller
         self._analyzer = analyzer
         self.config = config
 
@@ -406,13 +510,15 @@ class SearchIndex:
         analyzer = analyzer or default_analyzer()
         groups = load_synonyms() if synonyms is None else [list(g) for g in synonyms]
         matcher = _SynonymMatcher(groups, analyzer)
-        memo: dict[str, tuple[list[str], list[str]]] = analyzer.memo(("qa-terms", matcher.signature))
+        memo: dict[str, _TextTerms] = analyzer.memo(("qa-terms", matcher.signature))
+        spellings: list[tuple[str, str]] = []
 
         def terms_of(text: str) -> tuple[list[str], list[str]]:
             cached = memo.get(text)
             if cached is None:
                 cached = memo[text] = _entry_terms(analyzer.tokens(text, cache=False), matcher)
-            return cached
+            spellings.extend(cached[2])
+            return cached[0], cached[1]
 
         ids: list[str] = []
         word_docs: list[dict[str, list[str]]] = []
@@ -443,7 +549,8 @@ class SearchIndex:
             char_docs.append(cdoc)
         if len(memo) > 4 * len(ids) + 1000:
             memo.clear()  # texts of deleted entries pile up otherwise
-        index = cls(ids, _Channel(word_docs, config), _Channel(char_docs, config), matcher, analyzer, config)
+        words, chars = _Channel(word_docs, config), _Channel(char_docs, config)
+        index = cls(ids, words, chars, matcher, _KanaRespeller(Counter(spellings)), analyzer, config)
         log.info("qa index built: %d entries in %.2f s", len(ids), time.perf_counter() - started)
         return index
 
@@ -454,6 +561,17 @@ class SearchIndex:
         """Best entries for ``query``, best first (only entries sharing something with the query)."""
         if not self._ids or not query.strip():
             return []
+        hits = self._search(query, top_k)
+        if self._respeller and not self.is_confident(hits):
+            # Perhaps typed in hiragana (でんししんせい); the respelt query counts only if it does better.
+            respelt = self._respeller.respell(normalize(query))
+            if respelt is not None:
+                again = self._search(respelt, top_k)
+                if again and (not hits or again[0].confidence > hits[0].confidence):
+                    return again
+        return hits
+
+    def _search(self, query: str, top_k: int) -> list[Hit]:
         terms = _terms(self._analyzer.tokens(query), self._synonyms)
         w = self._words.score(terms.words, terms.words_optional, terms.words_weight)
         c = self._chars.score(terms.chars, terms.chars_optional)
