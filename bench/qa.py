@@ -28,6 +28,8 @@ import psutil  # noqa: E402
 
 from dialogs.qa.kbfile import read_kb  # noqa: E402
 from dialogs.qa.search import Analyzer, Entry, SearchIndex  # noqa: E402
+from dialogs.qa.search.analyzer import Token  # noqa: E402
+from dialogs.qa.search.normalize import normalize  # noqa: E402
 
 KB = ROOT / "dialogs/qa/data/starter_faq.csv"
 EVAL = ROOT / "bench/data/qa_eval.csv"
@@ -215,6 +217,57 @@ def memory(size: int) -> None:
     print(f"  index + per-text memo for {size:,} entries  {i_rss:6.1f} MB")
 
 
+# UniDic's parts of speech (unidic-lite and SudachiPy use them) by the IPAdic names that the analyser's
+# rules know, first match wins; and UniDic lemmas of light words that IPAdic spells otherwise.
+_UNIDIC_POS = (
+    ("名詞-普通名詞-形状詞可能", "名詞-形容動詞語幹"),
+    ("名詞-普通名詞", "名詞-一般"),
+    ("名詞-数詞", "名詞-数"),
+    ("名詞-助動詞語幹", "名詞-特殊-助動詞語幹"),
+    ("代名詞", "名詞-代名詞"),
+    ("形状詞-助動詞語幹", "名詞-特殊-助動詞語幹"),
+    ("形状詞", "名詞-形容動詞語幹"),
+    ("接尾辞-名詞的", "名詞-接尾-一般"),
+    ("接尾辞", "名詞-接尾-特殊"),
+    ("接頭辞", "接頭詞"),
+    ("補助記号", "記号-一般"),
+    ("空白", "記号-空白"),
+    ("動詞", "動詞-自立"),
+    ("形容詞", "形容詞-自立"),
+)
+_UNIDIC_LEMMAS = {"為る": "する", "遣る": "やる"}
+
+
+def _from_unidic(surface: str, lemma: str, pos: str, reading: str) -> Token:
+    for unidic, ipadic in _UNIDIC_POS:
+        if pos.startswith(unidic):
+            pos = ipadic
+            break
+    lemma = (
+        lemma.split("-", 1)[0] if "-" in lemma and not lemma.startswith("-") else lemma
+    )  # テレワーク-telework
+    return Token(surface, _UNIDIC_LEMMAS.get(lemma, lemma or surface), pos, "" if reading == "*" else reading)
+
+
+class _UniDicAnalyzer(Analyzer):
+    """fugashi + unidic-lite behind the same interface, for --compare-analyzers only (not a dependency)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import fugashi
+        import unidic_lite
+
+        # -Ounidic: surface, pronunciation, lemma's form, lemma, POS, ... (unidic-lite's dicrc)
+        self._tagger = fugashi.GenericTagger(f'-r /dev/null -d "{unidic_lite.DICDIR}" -Ounidic')
+
+    @staticmethod
+    def _token(line: str) -> Token | None:
+        cols = line.split("\t")
+        if len(cols) < 5:
+            return None
+        return _from_unidic(cols[0], cols[3], cols[4], cols[1])
+
+
 class _SudachiAnalyzer(Analyzer):
     """SudachiPy behind the same interface, for --compare-analyzers only (not a dependency)."""
 
@@ -231,19 +284,18 @@ class _SudachiAnalyzer(Analyzer):
         self._memos = {}
 
     def tokens(self, text: str, *, cache: bool = True):  # type: ignore[override]
-        from dialogs.qa.search.analyzer import Token
-        from dialogs.qa.search.normalize import fold, normalize
-
         text = normalize(text)
         if text in self._cache:
             return self._cache[text]
         out = []
         for m in self._sudachi.tokenize(text):
             pos = "-".join(p for p in m.part_of_speech()[:4] if p != "*")
-            key = (m.surface(), m.normalized_form(), pos)
+            key = f"{m.surface()}\t{m.normalized_form()}\t{pos}"
             tok = self._tokens.get(key)
             if tok is None:
-                tok = self._tokens[key] = Token(m.surface(), fold(m.normalized_form()), pos)
+                tok = self._tokens[key] = _from_unidic(
+                    m.surface(), m.normalized_form(), pos, m.reading_form()
+                )
             out.append(tok)
         result = tuple(out)
         if cache:
@@ -252,9 +304,15 @@ class _SudachiAnalyzer(Analyzer):
 
 
 ANALYZERS = {
-    "fugashi+unidic-lite": lambda: Analyzer(),
+    "fugashi+ipadic": lambda: Analyzer(),
+    "fugashi+unidic-lite": lambda: _UniDicAnalyzer(),
     "sudachipy core, mode A": lambda: _SudachiAnalyzer("A"),
     "sudachipy core, mode C": lambda: _SudachiAnalyzer("C"),
+}
+INSTALL = {
+    "fugashi+unidic-lite": "pip install unidic-lite",
+    "sudachipy core, mode A": "pip install sudachipy sudachidict_core",
+    "sudachipy core, mode C": "pip install sudachipy sudachidict_core",
 }
 
 
@@ -263,10 +321,10 @@ def analyzer_child(name: str, size: int) -> None:
     gc.collect()
     rss0, shared0 = _rss()
     analyzer = ANALYZERS[name]()
-    t0 = time.perf_counter()
+    c0 = time.process_time()  # CPU time: the machine may be busy with other jobs
     for text in texts:
         analyzer.tokens(text, cache=False)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - c0
     gc.collect()
     rss1, shared1 = _rss()
     print(sum(map(len, texts)) / elapsed / 1000, rss1 - rss0, shared1 - shared0)
@@ -280,7 +338,7 @@ def compare_analyzers(size: int) -> None:
         try:
             analyzer = make()
         except ImportError:
-            print(f"{name}: not installed (pip install sudachipy sudachidict_core to compare)")
+            print(f"{name}: not installed ({INSTALL[name]} to compare)")
             continue
         figures = []
         for kb, ev in ((KB, EVAL), (MUNICIPAL_KB, MUNICIPAL_EVAL)):
@@ -292,7 +350,10 @@ def compare_analyzers(size: int) -> None:
             mrr = sum(
                 1 / (ids.index(e) + 1) for ids, (_, e) in zip(ranked, rows, strict=True) if e in ids
             ) / len(rows)
-            figures.append(f"Hit@1 {hit1:.3f} MRR {mrr:.3f}")
+            rec10 = sum(e in ids for ids, (_, e) in zip(ranked, rows, strict=True)) / len(rows)
+            figures.append(f"Hit@1 {hit1:.3f} MRR {mrr:.3f} R@10 {rec10:.3f}")
+            if kb == KB:
+                off = sum(index.is_confident(index.search(q)) for q in OFF_TOPIC)
         out = subprocess.run(
             [sys.executable, __file__, "--analyzer-child", name, "--size", str(size)],
             capture_output=True,
@@ -301,9 +362,10 @@ def compare_analyzers(size: int) -> None:
         )
         kchars, rss, shared = (float(x) for x in out.stdout.split())
         print(f"{name}:")
-        print(f"  starter eval {figures[0]};  municipal eval {figures[1]}")
+        print(f"  starter eval {figures[0]}, off-topic answered {off}/{len(OFF_TOPIC)}")
+        print(f"  municipal eval {figures[1]}")
         print(
-            f"  speed {kchars:.0f} k characters/s;  RSS +{rss:.0f} MB (private {rss - shared:.0f} MB, dictionary pages {shared:.0f} MB)"
+            f"  speed {kchars:.0f} k characters per CPU second;  RSS +{rss:.0f} MB (private {rss - shared:.0f} MB, dictionary pages {shared:.0f} MB)"
         )
 
 
@@ -313,7 +375,9 @@ def main() -> None:
     )
     parser.add_argument("--no-perf", action="store_true", help="quality figures only")
     parser.add_argument("--size", type=int, default=5000, help="synthetic knowledge-base size")
-    parser.add_argument("--compare-analyzers", action="store_true", help="fugashi+unidic-lite vs SudachiPy")
+    parser.add_argument(
+        "--compare-analyzers", action="store_true", help="fugashi+ipadic vs unidic-lite vs SudachiPy"
+    )
     parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--analyzer-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
