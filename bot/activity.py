@@ -20,11 +20,23 @@ class _Unusual(Exception):
     """A value the fast path does not handle; msrest takes the whole activity."""
 
 
-# class -> [(json key, attribute, kind, model class or None)]
-_PLANS: dict[type[Model], tuple[dict[str, tuple[str, str, type[Model] | None]], frozenset[str]]] = {}
+_Fields = dict[str, tuple[str, str, type[Model] | None]]  # json key -> (attribute, kind, model class)
+# class -> (fields, read-only attributes, the attributes a bare ``cls()`` has, or None to call __init__)
+_PLANS: dict[type[Model], tuple[_Fields, frozenset[str], dict[str, Any] | None]] = {}
 
 
-def _plan(cls: type[Model]) -> tuple[dict[str, tuple[str, str, type[Model] | None]], frozenset[str]]:
+def _template(cls: type[Model]) -> dict[str, Any] | None:
+    """What ``cls()`` sets: the schema's constructors only assign their arguments, so a new object is
+    this plus the given attributes. None if that does not hold (a default that is not a plain value)."""
+    attrs = dict(vars(cls()))
+    if attrs.pop("additional_properties", None) != {}:
+        return None
+    if any(v is not None and not isinstance(v, str | int | float | bool) for v in attrs.values()):
+        return None
+    return attrs
+
+
+def _plan(cls: type[Model]) -> tuple[_Fields, frozenset[str], dict[str, Any] | None]:
     plan = _PLANS.get(cls)
     if plan is None:
         fields: dict[str, tuple[str, str, type[Model] | None]] = {}
@@ -40,7 +52,7 @@ def _plan(cls: type[Model]) -> tuple[dict[str, tuple[str, str, type[Model] | Non
                 model if isinstance(model, type) and issubclass(model, Model) else None,
             )
         readonly = frozenset(k for k, v in getattr(cls, "_validation", {}).items() if v.get("readonly"))
-        plan = _PLANS[cls] = (fields, readonly)
+        plan = _PLANS[cls] = (fields, readonly, _template(cls))
     return plan
 
 
@@ -75,7 +87,7 @@ def _value(kind: str, model: type[Model] | None, value: Any) -> Any:
 def _model(cls: type[Model], data: Any) -> Model:
     if not isinstance(data, dict):
         raise _Unusual(cls.__name__)
-    fields, readonly = _plan(cls)
+    fields, readonly, template = _plan(cls)
     kwargs: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for key, value in data.items():
@@ -87,6 +99,13 @@ def _model(cls: type[Model], data: Any) -> Model:
         if attr in readonly:
             raise _Unusual(attr)
         kwargs[attr] = _value(kind, model, value)
+    if template is not None:
+        obj = cls.__new__(cls)
+        attrs = obj.__dict__
+        attrs.update(template)
+        attrs.update(kwargs)
+        attrs["additional_properties"] = extra
+        return obj
     try:
         obj = cls(**kwargs)
     except TypeError as exc:

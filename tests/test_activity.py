@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botbuilder.schema import Activity, ChannelAccount
 from msrest.exceptions import DeserializationError
+from msrest.serialization import Model
 
 from bot.activity import activity_from_json
 
@@ -49,8 +50,18 @@ TEAMS_MESSAGE: dict[str, Any] = {
 }
 
 
+def _attrs(obj: Any) -> Any:
+    """Every attribute, nested models and lists included, for comparing objects built two ways."""
+    if isinstance(obj, Model):
+        return (type(obj).__name__, {k: _attrs(v) for k, v in vars(obj).items()})
+    if isinstance(obj, list):
+        return [_attrs(v) for v in obj]
+    return obj
+
+
 def _same(fast: Activity, slow: Activity) -> None:
     assert type(fast) is type(slow)
+    assert _attrs(fast) == _attrs(slow)
     assert fast.serialize() == slow.serialize()
     assert fast.additional_properties == slow.additional_properties
     assert fast.timestamp == slow.timestamp and fast.local_timestamp == slow.local_timestamp
