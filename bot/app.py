@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
@@ -84,7 +85,7 @@ def create_app(
         if request.content_length is not None and request.content_length > settings.max_body_bytes:
             return _problem(413, "too_large", "リクエストが大きすぎます(上限 256 KB)。")
         try:
-            body = await request.json()
+            body = orjson.loads(await request.read())
         except web.HTTPRequestEntityTooLarge:
             return _problem(413, "too_large", "リクエストが大きすぎます(上限 256 KB)。")
         except (ValueError, UnicodeDecodeError):
