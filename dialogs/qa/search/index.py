@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from itertools import chain
 
 import numpy as np
-from scipy import sparse
 
 from .analyzer import Analyzer, Token, default_analyzer
 from .normalize import normalize
@@ -375,7 +374,9 @@ def _terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _Terms:
 
 
 class _Channel:
-    """BM25F over one kind of term, stored as an entries × terms sparse matrix of final weights."""
+    """BM25F over one kind of term: for each term (column), the entries that have it and their final
+    weights, in compressed sparse column form (three numpy arrays; no scipy, which would add 10 MB to
+    every bot process for one matrix product)."""
 
     def __init__(self, docs: list[dict[str, list[str]]], config: SearchConfig) -> None:
         n = len(docs)
@@ -387,41 +388,48 @@ class _Channel:
                 dict.fromkeys(chain.from_iterable(chain.from_iterable(per_field[f] for f in FIELDS)))
             )
         }
-        fields: list[tuple[str, np.ndarray, np.ndarray]] = []
+        rows_all: list[np.ndarray] = []
+        cols_all: list[np.ndarray] = []
+        vals_all: list[np.ndarray] = []
         for fname in FIELDS:
             lists = per_field[fname]
             lengths = np.fromiter(map(len, lists), dtype=np.int64, count=n)
             total = int(lengths.sum())
-            if total:
-                cols = np.fromiter(
-                    map(vocab.__getitem__, chain.from_iterable(lists)), dtype=np.int64, count=total
-                )
-                fields.append((fname, lengths, cols))
-        self.vocab = vocab
-        self.n_docs = n
-        self.unseen_idf = math.log(1.0 + (n + 0.5) / 0.5)
-        if not fields:
-            self.matrix = sparse.csc_matrix((n, 0), dtype=np.float32)
-            self.idf = np.zeros(0)
-            return
-        shape = (n, len(vocab))
-        tf_total = sparse.csr_matrix(shape, dtype=np.float64)
-        for fname, lengths, cols in fields:
+            if not total:
+                continue
+            cols_all.append(
+                np.fromiter(map(vocab.__getitem__, chain.from_iterable(lists)), dtype=np.int64, count=total)
+            )
             # Average over entries that have the field, so a short optional field is not over-penalised.
             avg = lengths[lengths > 0].mean()
             b = config.field_b[fname]
             norm = config.field_weights[fname] / (1.0 - b + b * lengths / avg)
             rows = np.repeat(np.arange(n), lengths)
-            mat = sparse.csr_matrix((norm[rows], (rows, cols)), shape=shape)
-            tf_total = tf_total + mat  # duplicates (repeated terms) are summed
-        tf_csc = tf_total.tocsc()
-        tf_csc.sum_duplicates()
-        df = np.diff(tf_csc.indptr)
+            rows_all.append(rows)
+            vals_all.append(norm[rows])
+        self.vocab = vocab
+        self.n_docs = n
+        self.unseen_idf = math.log(1.0 + (n + 0.5) / 0.5)
+        width = len(vocab)
+        if not cols_all:
+            self.indptr = np.zeros(width + 1, dtype=np.int64)
+            self.rows = np.zeros(0, dtype=np.int32)
+            self.weights = np.zeros(0, dtype=np.float32)
+            self.idf = np.zeros(width)
+            return
+        # Sum the weighted term frequencies of each (term, entry) pair: sort by term, then entry.
+        key = np.concatenate(cols_all) * max(n, 1) + np.concatenate(rows_all)
+        order = np.argsort(key, kind="stable")
+        key, vals = key[order], np.concatenate(vals_all)[order]
+        starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+        tf = np.add.reduceat(vals, starts)
+        key = key[starts]
+        cols, rows = np.divmod(key, max(n, 1))
+        df = np.bincount(cols, minlength=width)
+        self.indptr = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
+        self.rows = rows.astype(np.int32)
         self.idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        data = tf_csc.data / (config.k1 + tf_csc.data)
-        # Column j of a CSC matrix owns data[indptr[j]:indptr[j+1]].
-        data *= np.repeat(self.idf, df)
-        self.matrix = sparse.csc_matrix((data.astype(np.float32), tf_csc.indices, tf_csc.indptr), shape=shape)
+        self.weights = (tf / (config.k1 + tf) * self.idf[cols]).astype(np.float32)
 
     def score(
         self,
@@ -449,10 +457,15 @@ class _Channel:
                 cols.append(col)
                 qw.append(w)
                 denom += w * float(self.idf[col])
+        scores = np.zeros(self.n_docs, dtype=np.float32)
         if not cols or denom <= 0.0:
-            return np.zeros(self.n_docs, dtype=np.float32)
-        sub = self.matrix[:, cols]
-        return np.asarray(sub @ np.asarray(qw, dtype=np.float32)).ravel() / denom
+            return scores
+        for col, w in zip(cols, qw, strict=True):
+            lo, hi = self.indptr[col], self.indptr[col + 1]
+            scores[self.rows[lo:hi]] += self.weights[lo:hi] * np.float32(
+                w
+            )  # entries in a column are distinct
+        return scores / denom
 
 
 class SearchIndex:
