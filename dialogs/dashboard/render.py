@@ -11,16 +11,18 @@ import mimetypes
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from dialogs.dashboard.access import Viewer
 from dialogs.dashboard.pages.common import Block, PageView
 from dialogs.dashboard.tables import SUPPRESSED, cell_text
 from dialogs.i18n import t as translate
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -55,6 +57,9 @@ def asset_url(name: str) -> str:
 
 @cache
 def environment() -> Environment:
+    # Imported on the first page: most bot processes never serve the dashboard.
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
