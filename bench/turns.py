@@ -52,7 +52,10 @@ async def wait_http(url: str, within: float = 30) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def activity(service_url: str, conv: int, seq: int, text: str) -> dict:
+def activity(service_url: str, conv: int, seq: int, text: str, strangers: bool = False) -> dict:
+    """``strangers``: every message from a person and chat the bot has not seen (the slow path)."""
+    if strangers:
+        conv = conv * 1_000_000 + seq + 1_000
     user = f"29:bench-{conv}"
     return {
         "type": "message",
@@ -69,7 +72,13 @@ def activity(service_url: str, conv: int, seq: int, text: str) -> dict:
 
 
 async def load(
-    endpoint: str, service_url: str, conversations: int, seconds: float, text: str, interval: float = 0.0
+    endpoint: str,
+    service_url: str,
+    conversations: int,
+    seconds: float,
+    text: str,
+    interval: float = 0.0,
+    strangers: bool = False,
 ) -> dict:
     """interval 0: saturation (closed loop); > 0: each conversation posts once per interval."""
     latencies: list[float] = []
@@ -84,7 +93,7 @@ async def load(
         while time.monotonic() < stop_at:
             seq += 1
             started = time.perf_counter()
-            async with client.post(endpoint, json=activity(service_url, conv, seq, text)) as resp:
+            async with client.post(endpoint, json=activity(service_url, conv, seq, text, strangers)) as resp:
                 await resp.read()
                 if resp.status >= 300:
                     errors += 1
@@ -212,6 +221,12 @@ async def main() -> None:
         bot_p = await load(bot_url, connector, n, secs, text, args.interval)
         show("bare aiohttp", bare_p)
         show("dx-promoter-bot", bot_p)
+        print("-- for comparison, not a target: saturation where every message is someone's first")
+        print("   (the bot stores the chat and the person, and reads their roles; repeat senders skip this)")
+        bot_cpu = cpu_of(bot.pid)
+        first = await load(bot_url, connector, n, min(secs, 5), text, strangers=True)
+        first["cpu_ms"] = (cpu_of(bot.pid) - bot_cpu) * 1000 / max(1, first["turns"] + n)
+        show("first messages", first)
         busy_rss = psutil.Process(bot.pid).memory_info().rss / 2**20
         ratio = botr["tps"] / bare["tps"] if bare["tps"] else 0.0
         print(

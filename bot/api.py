@@ -131,6 +131,13 @@ class Messenger(Protocol):
         """Re-create the 1:1 chat with ``address.user_id``; return the new address. Raises SendError."""
         ...
 
+    async def member(
+        self, address: Address, user_id: str, team_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """The Teams member record of ``user_id`` in that chat (or team); None if not a member.
+        Raises SendError."""
+        ...
+
 
 class Turn(Protocol):
     """One incoming activity, as a feature handler sees it."""

@@ -130,6 +130,17 @@ class ConnectorMessenger:
     async def delete(self, address: Address, activity_id: str) -> None:
         await self._call("DELETE", f"{self._base(address)}/activities/{quote(activity_id, safe='')}", None)
 
+    async def member(
+        self, address: Address, user_id: str, team_id: str | None = None
+    ) -> dict[str, Any] | None:
+        url = f"{_conversation_url(address.service_url, team_id or address.conversation_id)}/members/{quote(user_id, safe='')}"
+        try:
+            return await self._call("GET", url, None)
+        except SendError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     async def create_personal_conversation(self, address: Address) -> Address:
         if not address.user_id:
             raise SendError(404, "no user to address")

@@ -13,11 +13,10 @@ from typing import Any
 
 import aiohttp
 from botbuilder.core import Bot, InvokeResponse, TurnContext
-from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.api import Address, Conversation, FileAttachment, Identity, Message, Services, User
+from bot.api import Address, Conversation, FileAttachment, Identity, Message, SendError, Services, User
 from dialogs.dispatch import dispatch
 from dialogs.i18n import normalize_locale, t
 from dialogs.identity import resolve_identity
@@ -117,13 +116,21 @@ class BotTurn:
         await self.services.messenger.update(self.address, activity_id, Message(card=card))
 
     async def member_email(self) -> str | None:
+        # Through the same aiohttp client as replies: botbuilder's TeamsInfo builds an msrest request
+        # that costs more CPU than the rest of a first turn.
         try:
-            member = await TeamsInfo.get_member(self._ctx, self._ctx.activity.from_property.id)
-        except Exception as exc:  # the member API is optional for us: no email means "staff"
-            log.info("member lookup failed: %s", type(exc).__name__)
+            member = await self.services.messenger.member(
+                self.address,
+                self.user.id,
+                self.conversation.team_id if self.conversation.type == "channel" else None,
+            )
+        except SendError as exc:  # the member API is optional for us: no email means "staff"
+            log.info("member lookup failed: %s", exc.reason)
             return None
-        email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
-        return email.lower() if email else None
+        if not member:
+            return None
+        email = member.get("email") or member.get("userPrincipalName")
+        return email.lower() if isinstance(email, str) and email else None
 
     async def download(self, attachment: FileAttachment, max_bytes: int = 10 * 1024 * 1024) -> bytes:
         timeout = aiohttp.ClientTimeout(total=30)

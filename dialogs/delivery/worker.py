@@ -92,6 +92,13 @@ class LimitedMessenger:
         result: Address = await self._inner.create_personal_conversation(address)
         return result
 
+    async def member(
+        self, address: Address, user_id: str, team_id: str | None = None
+    ) -> dict[str, Any] | None:
+        await self._limiter.acquire(None)
+        found: dict[str, Any] | None = await self._inner.member(address, user_id, team_id)
+        return found
+
 
 class Worker:
     def __init__(
