@@ -92,10 +92,10 @@ async def on_answer(turn: Turn, data: dict[str, Any]) -> None:
         await turn.update_card(turn.reply_to_id, card)
     else:
         await turn.reply_card(card)
+    # The answered card itself says thank you (or that the earlier answer was replaced): no second message.
     await service.mark_other_copies_answered(
         turn.session, rnd, recipient, turn.reply_to_id, survey, turn.locale, now
     )
-    await turn.reply(turn.t("survey.answer.replaced" if outcome.replaced else "survey.answer.thanks"))
 
 
 async def _question_label(turn: Turn, data: dict[str, Any], key: str) -> str:

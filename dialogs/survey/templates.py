@@ -120,8 +120,8 @@ def workload_questions() -> list[dict[str, Any]]:
         {
             "key": "w_targets",
             "type": "multi",
-            "text": "デジタル化で減らせそうな作業を3つまで選んでください",
-            "text_en": "Pick up to three tasks that digital tools could reduce",
+            "text": "デジタル化で減らせそうな作業を選んでください",  # the card adds 「(3つまで)」
+            "text_en": "Pick the tasks that digital tools could reduce",
             "required": False,
             "max_choices": 3,
             "choices": [

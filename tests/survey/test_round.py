@@ -145,8 +145,11 @@ async def test_monthly_round_across_golden_week(db_url: str, connector: FakeConn
             assert any(i.get("value") == "2" for i in prefilled)
             data = {**submit_data(form), **answers_for(rnd.questions, 3)}
             assert data["key"] == key
+            texts_before = len(connector.texts_to(zeimu[0].chat.conversation_id))
             await bot.press(data, user=zeimu[0].chat, reply_to_id=aid)
-            assert "置き換えました" in connector.texts_to(zeimu[0].chat.conversation_id)[-1]
+            assert "置き換えました" in card_text(card_at(connector, aid))
+            # The card says it; no second message repeats it.
+            assert len(connector.texts_to(zeimu[0].chat.conversation_id)) == texts_before
             async with bot.services.sessionmaker() as s:
                 assert await s.scalar(select(text("count(*)")).select_from(SurveyResponse)) == 7
 
