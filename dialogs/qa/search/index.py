@@ -1,4 +1,4 @@
-"""The search index: BM25F over two channels (lemmas and character bigrams), fused.
+"""The search index: BM25F over two channels (lemmas; character bigrams and single kanji), fused.
 
 >>> index = SearchIndex.build([Entry("tw", "テレワークの申請方法", "...")], [["テレワーク", "在宅勤務"]])
 >>> hits = index.search("在宅勤務をしたい")
@@ -187,14 +187,22 @@ class _Terms:
 _RUN_GRAMS: dict[str, tuple[str, ...]] = {}
 
 
+def _is_kanji(c: str) -> bool:
+    return "\u4e00" <= c <= "\u9fff"
+
+
 def _grams(text: str) -> tuple[str, ...]:
-    """Character bigrams of one run (a lone character stands for itself unless it is hiragana)."""
+    """Character bigrams of one run and its kanji one by one (a lone character stands for itself unless it
+    is hiragana)."""
     grams = _RUN_GRAMS.get(text)
     if grams is None:
         if len(text) == 1:
             grams = () if "\u3041" <= text <= "\u309f" else (_intern(text),)
         else:
             grams = tuple([_intern(text[j : j + 2]) for j in range(len(text) - 1)])
+            # Each kanji on its own too: it carries meaning where a bigram does not match (籍を入れる ~ 入籍,
+            # 持ち家の税金 ~ 固定資産税). Kana alone carry none.
+            grams += tuple(_intern(c) for c in text if _is_kanji(c))
         if len(_RUN_GRAMS) > 500_000:
             _RUN_GRAMS.clear()
         _RUN_GRAMS[text] = grams
@@ -339,7 +347,8 @@ def _terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _Terms:
             prev = i
     words.extend(groups)
 
-    # Character bigrams inside runs of non-function tokens (so 「ですか」 and 「には」 add nothing).
+    # Character bigrams and single kanji inside runs of non-function tokens (so 「ですか」 and 「には」 add
+    # nothing).
     chars: list[str] = []
     chars_optional: dict[str, set[str]] = {group: set() for group in groups}
     run: list[str] = []
@@ -359,6 +368,11 @@ def _terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _Terms:
                 chars.append(gram)
                 if run_groups[j] and run_groups[j + 1]:
                     mark(chars_optional, gram, run_groups[j] + run_groups[j + 1])
+            for j, c in enumerate(text):  # and each kanji, as in entries (_grams)
+                if _is_kanji(c):
+                    chars.append(_intern(c))
+                    if run_groups[j]:
+                        mark(chars_optional, c, run_groups[j])
         run.clear()
         run_groups.clear()
 
