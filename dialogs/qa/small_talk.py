@@ -55,6 +55,8 @@ _ACK = (
     r"|はい|うん|おっけ|おけ|ok(?:ay)?|okey|gotit|noted|sure|understood"
     r"|great|good|nice|cool|perfect|awesome"
 )
+# Someone trying the bot out: 「テスト」 used to be answered with whichever entry mentions テスト.
+_TEST = r"てすと(?:中|ちゅう|送信|そうしん)?|test(?:ing)?|試し(?:に)?|ためし(?:に)?|動作確認|どうさかくにん"
 # Words that only soften or frame one of the phrases above: 「ご回答」ありがとうございました,
 # 「本当に」助かりました, 了解「です」, thanks 「a lot」.
 _FRAME = (
@@ -74,6 +76,7 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("greeting.evening", _EVENING),
     ("greeting.tired", _TIRED),
     ("greeting.hello", _HELLO),
+    ("test", _TEST),
     ("ack", _ACK),
 )
 _ONLY_PHRASES = re.compile("(?:" + "|".join([p for _, p in KINDS] + [_FRAME]) + ")+")

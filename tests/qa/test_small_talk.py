@@ -45,6 +45,10 @@ from tests.support import LEADER, STAFF, members_for, running_bot, settings_for
         ("おつかれさまです！", "greeting.tired"),
         ("お疲れ様でした", "farewell"),
         ("お先に失礼します", "farewell"),
+        ("テスト", "test"),
+        ("ﾃｽﾄです", "test"),
+        ("test", "test"),
+        ("テスト送信です。よろしくお願いします", "test"),
     ],
 )
 def test_small_talk_is_recognised(message: str, kind: str) -> None:
@@ -62,6 +66,8 @@ def test_small_talk_is_recognised(message: str, kind: str) -> None:
         "大丈夫ですか",
         "Thanks, how do I record a meeting?",
         "録画",
+        "テストの結果はどこで見られますか",
+        "試しに録画したい",
         "ご回答",  # a framing word alone is not small talk
         "！！！",
         "ありが" + "ー" * 58 + "x",  # no exponential backtracking on long runs
@@ -79,10 +85,12 @@ async def test_thanks_and_greetings_get_a_friendly_line_not_the_not_found_card(s
         await bot.say("ありがとうございました！", user=LEADER)
         await bot.say("おはようございます", user=LEADER)
         await bot.say("👍", user=LEADER)
+        await bot.say("テスト", user=LEADER)
         texts = connector.texts_to(LEADER.conversation_id)
-        assert texts[-3] == "どういたしまして。ほかにも知りたいことがあれば、いつでも質問してください。"
-        assert texts[-2].startswith("おはようございます。") and "「ヘルプ」" in texts[-2]
-        assert "質問してください" in texts[-1]
+        assert texts[-4] == "どういたしまして。ほかにも知りたいことがあれば、いつでも質問してください。"
+        assert texts[-3].startswith("おはようございます。") and "「ヘルプ」" in texts[-3]
+        assert "質問してください" in texts[-2]
+        assert texts[-1].startswith("テストですね。メッセージは届いています。")
         assert connector.cards_to(LEADER.conversation_id) == []  # no 「見つかりませんでした」
         async with bot.services.sessionmaker() as s:
             assert (await s.scalars(select(QueryLog))).all() == []  # not an unanswered question
