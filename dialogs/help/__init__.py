@@ -36,22 +36,30 @@ async def welcome(turn: Turn) -> None:
 @lru_cache(maxsize=256)
 def _help_card(roles: frozenset[Role], conversation_type: str, locale: str, table: object) -> dict[str, Any]:
     identity = Identity(roles=roles)
-    rows = []
-    for cmd in getattr(table, "commands", []):
-        if cmd.help_key is None or not identity.has(cmd.role):
-            continue
-        if conversation_type not in cmd.scopes:
-            continue
-        label = cmd.usage or cmd.aliases[0]
-        rows.append(
-            {
-                "type": "ColumnSet",
-                "columns": [
-                    {"type": "Column", "width": "auto", "items": [text(f"**{label}**")]},
-                    {"type": "Column", "width": "stretch", "items": [text(t(cmd.help_key, locale))]},
-                ],
-            }
-        )
+    rows: list[dict[str, Any]] = []
+    # One group per feature, under its name (お知らせ, サーベイ, 名簿・権限 …): an admin has some thirty
+    # commands, and a flat list of them is hard to scan.
+    for router in getattr(table, "routers", []):
+        group: list[dict[str, Any]] = []
+        for cmd in router.commands:
+            if cmd.help_key is None or not identity.has(cmd.role):
+                continue
+            if conversation_type not in cmd.scopes:
+                continue
+            label = cmd.usage or cmd.aliases[0]
+            group.append(
+                {
+                    "type": "ColumnSet",
+                    "columns": [
+                        {"type": "Column", "width": "auto", "items": [text(f"**{label}**")]},
+                        {"type": "Column", "width": "stretch", "items": [text(t(cmd.help_key, locale))]},
+                    ],
+                }
+            )
+        if group:
+            title = t(f"help.group.{router.name}", locale)
+            rows.append(text(title, weight="Bolder", color="Accent", spacing="Medium", separator=bool(rows)))
+            rows.extend(group)
     role_key = "help.you.staff"
     if identity.has(Role.ADMIN):
         role_key = "help.you.admin"
