@@ -193,7 +193,7 @@ async def main() -> None:
         )
         bot = start([PY, "-m", "bot", "run"], env)
         procs.append(bot)
-        procs.append(start([PY, str(ROOT / "bench" / "bare_bot.py"), "--port", str(rport)]))
+        procs.append(start([PY, str(ROOT / "bench" / "_bare_bot.py"), "--port", str(rport)]))
         await wait_http(f"http://127.0.0.1:{bport}/healthz")
         await wait_http(connector + "_calls")
         await asyncio.sleep(1.0)
