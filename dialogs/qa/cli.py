@@ -25,6 +25,7 @@ from bot.settings import Settings
 from dialogs.qa import store
 from dialogs.qa.kbfile import KbRow, read_kb, write_kb
 from dialogs.qa.service import KnowledgeBase
+from dialogs.textfiles import decode_text
 from storage.db import make_engine, make_sessionmaker
 
 MAX_ERRORS_SHOWN = 50
@@ -145,12 +146,9 @@ async def _export(settings: Settings, path: Path, *, drafts: bool) -> int:
 def _stdin_lines(stream: TextIO) -> Iterator[str]:
     """Queries from standard input as UTF-8 (BOM allowed) or CP932, whatever the locale says."""
     raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode("utf-8")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("cp932", errors="replace")
+    text = decode_text(raw)
+    if text is None:
+        text = raw.decode("cp932", errors="replace")  # one bad byte must not lose the other queries
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the final newline ends the last query; it does not start another

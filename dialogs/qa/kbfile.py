@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dialogs.i18n import t
+from dialogs.textfiles import decode_text
 
 from .search import Entry
 
@@ -247,20 +248,9 @@ def _parse_table(table: Iterable[Sequence[Any]]) -> KbReadResult:
     return KbReadResult(rows, errors, warnings)
 
 
-def _decode(data: bytes) -> str | None:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
-    for encoding in ("utf-8", "cp932"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
 def read_kb_csv(data: bytes) -> KbReadResult:
     try:
-        text = _decode(data)
+        text = decode_text(data)
     except UnicodeDecodeError:
         text = None
     if text is None:

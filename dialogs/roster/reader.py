@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialogs.roster import normalize as norm
+from dialogs.textfiles import decode_text
 from storage.models.roster import PromoterRole
 
 MAX_ROWS = 50_000
@@ -72,20 +73,6 @@ def kind_of(data: bytes, file_name: str) -> str:
     if lower.endswith((".csv", ".txt", ".tsv")) or not lower.endswith((".xlsx", ".xlsm", ".xls")):
         return "csv"
     return "unknown"
-
-
-def decode_text(data: bytes) -> str | None:
-    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), or CP932 (Shift_JIS)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    for encoding in ("utf-8", "cp932"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
