@@ -33,16 +33,14 @@ SEEN_TTL = timedelta(seconds=60)
 IDENTITY_TTL = timedelta(seconds=30)
 _ACCOUNT_EVENTS = (ActivityTypes.installation_update, ActivityTypes.conversation_update)
 SEEN_MAX = 10_000
-EMAIL_RECHECK = timedelta(days=1)
+EMAIL_RECHECK = timedelta(days=1)  # a member lookup that found no email is retried a day later
 # False while serving a request from the Microsoft 365 Agents Playground, which labels every activity
 # "en-US" whatever its user reads: there the city's default language (DXBOT_LOCALE) applies.
 CLIENT_LOCALE_TRUSTED: ContextVar[bool] = ContextVar("client_locale_trusted", default=True)
 
 
 def locale_of(act: Activity, default: str) -> str:
-    return normalize_locale(
-        act.locale if CLIENT_LOCALE_TRUSTED.get() else None, default
-    )  # a member lookup that found no email is retried a day later
+    return normalize_locale(act.locale if CLIENT_LOCALE_TRUSTED.get() else None, default)
 
 
 _MENTION = re.compile(r"<at>.*?</at>", re.DOTALL)

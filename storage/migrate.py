@@ -43,7 +43,7 @@ async def upgrade(url: str, revision: str = "heads") -> None:
 
 
 @cache
-def expected_heads() -> set[str]:
+def expected_heads() -> frozenset[str]:
     """The revisions no other revision builds on, read from the migration files' ``revision`` and
     ``down_revision`` assignments. The serving process needs only this for /readyz, and importing
     Alembic for it would cost 10 MB of every bot's memory; tests/test_migrate.py checks that the
@@ -67,7 +67,7 @@ def expected_heads() -> set[str]:
             parents.add(down)
         elif isinstance(down, tuple | list):
             parents.update(d for d in down if isinstance(d, str))
-    return revisions - parents
+    return frozenset(revisions - parents)  # cached: not to be changed by a caller
 
 
 async def current_heads(engine: AsyncEngine) -> set[str]:
