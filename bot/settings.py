@@ -103,6 +103,14 @@ class Settings(BaseSettings):
     delivery_progress_seconds: float = Field(
         2.0, validation_alias=AliasChoices("DXBOT_DELIVERY_PROGRESS_SECONDS", "delivery_progress_seconds")
     )
+    # Roster import guard (dialogs/roster): an import that ends more than this share of the current
+    # assignments, or more than this many, needs a second, explicit confirmation (CLI: --allow-mass-end).
+    roster_max_end_share: float = Field(
+        0.20, ge=0.0, le=1.0, validation_alias=AliasChoices("DXBOT_ROSTER_MAX_END_SHARE", "roster_max_end_share")
+    )
+    roster_max_end_count: int = Field(
+        10, ge=0, validation_alias=AliasChoices("DXBOT_ROSTER_MAX_END_COUNT", "roster_max_end_count")
+    )
     # Announcements (dialogs/announce): automation API keys, reminder lead time in business days.
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=AliasChoices("DXBOT_API_KEYS", "api_keys")

@@ -14,8 +14,9 @@ from dialogs.cards import adaptive_card, container, facts, heading, submit, text
 from dialogs.roster.admins import DivisionMember
 from dialogs.roster.coverage import COMPLETE, NONE_REACHABLE, PARTIAL, CoverageReport, SectionCoverage
 from dialogs.roster.directory import PersonRoles, RosterSummary, SectionRef
-from dialogs.roster.importer import Change, ImportPlan, Post
+from dialogs.roster.importer import Change, ImportPlan, MassEnd, Post
 from dialogs.roster.network import Promoter, today_jst
+from dialogs.roster.pending import CONFIRM_INPUT
 from dialogs.roster.reader import Problem
 from storage.models.roster import AuditEntry, DivisionRoleKind, PromoterRole
 
@@ -23,6 +24,7 @@ T = Callable[..., str]
 LIST_LIMIT = 15
 COVERAGE_LIMIT = 30
 PROBLEM_LIMIT = 30
+GUARD_SECTION_LIMIT = 10
 
 
 def day_text(t: T, day: date) -> str:
@@ -161,9 +163,56 @@ def plan_facts(t: T, plan: ImportPlan) -> dict[str, Any]:
     return facts(pairs)
 
 
+def mass_end_lines(t: T, guard: MassEnd) -> list[str]:
+    """How many roles end and what share, the sections (roster order, at most 10), why it may be wrong."""
+    names = [f"{d} {s}" for d, s in guard.sections[:GUARD_SECTION_LIMIT]]
+    if len(guard.sections) > GUARD_SECTION_LIMIT:
+        names.append(t("roster.guard.sections_more", n=len(guard.sections) - GUARD_SECTION_LIMIT))
+    return [
+        t(
+            "roster.guard.body",
+            current=guard.current,
+            ended=guard.ended,
+            percent=guard.percent,
+            people=guard.people,
+        ),
+        t("roster.guard.sections", n=len(guard.sections), names="、".join(names)),
+        t("roster.guard.why"),
+        t(
+            "roster.guard.limit",
+            max_count=guard.max_count,
+            max_percent=round(guard.max_share * 100),
+        ),
+    ]
+
+
+def mass_end_block(t: T, guard: MassEnd) -> dict[str, Any]:
+    """The red warning of the dry-run card."""
+    body, sections, why, limit = mass_end_lines(t, guard)
+    return container(
+        [
+            text(t("roster.guard.title"), color="Attention", weight="Bolder", size="Medium"),
+            text(body, color="Attention", weight="Bolder"),
+            text(sections),
+            text(why),
+            text(t("roster.guard.next")),
+            text(limit, isSubtle=True, size="Small"),
+        ],
+        style="attention",
+        spacing="Medium",
+    )
+
+
 def dry_run_card(
-    t: T, plan: ImportPlan, file_name: str, token: str | None, note: str | None = None
+    t: T,
+    plan: ImportPlan,
+    file_name: str,
+    token: str | None,
+    note: str | None = None,
+    guard: MassEnd | None = None,
+    confirm_code: str | None = None,
 ) -> dict[str, Any]:
+    """The dry run; with ``guard`` a red warning, and applying needs the toggle sending ``confirm_code``."""
     body: list[dict[str, Any]] = [heading(t("roster.dry.title"))]
     if note:
         body.append(text(note, color="Attention", weight="Bolder"))
@@ -172,13 +221,36 @@ def dry_run_card(
         body.append(plan_facts(t, plan))
         return adaptive_card(body)
     body.append(text(t("roster.dry.intro", file=file_name)))
+    if guard:
+        body.append(mass_end_block(t, guard))
     body.append(plan_facts(t, plan))
-    if plan.warnings:
+    # The red warning says more than the yellow "many ended" one would.
+    warnings = [w for w in plan.warnings if not (guard and w.code == "many_ended")]
+    if warnings:
         body.append(text(f"**{t('roster.dry.warnings')}**", spacing="Medium", color="Warning"))
-        body.extend(_limited(t, [describe(t, w) for w in plan.warnings], limit=10))
+        body.extend(_limited(t, [describe(t, w) for w in warnings], limit=10))
     body.extend(plan_sections(t, plan))
     actions = None
-    if token:
+    if token and guard and confirm_code:
+        body.append(
+            {
+                "type": "Input.Toggle",
+                "id": CONFIRM_INPUT,
+                "title": t("roster.guard.confirm", people=guard.people),
+                "valueOn": confirm_code,
+                "valueOff": "",
+                "wrap": True,
+                "isRequired": True,
+                "errorMessage": t("roster.guard.confirm_missing"),
+                "spacing": "Large",
+                "separator": True,
+            }
+        )
+        actions = [
+            submit(t("roster.dry.apply"), "roster.apply", style="destructive", token=token),
+            {**submit(t("roster.dry.cancel"), "roster.cancel", token=token), "associatedInputs": "none"},
+        ]
+    elif token:
         actions = [
             submit(t("roster.dry.apply"), "roster.apply", style="positive", token=token),
             submit(t("roster.dry.cancel"), "roster.cancel", token=token),

@@ -1,6 +1,7 @@
 """``dxbot roster …`` and ``dxbot admin …``: the roster and the DX division from the command line.
 
-dxbot roster import 名簿.xlsx [--dry-run] [--effective 2027-04-01]   exit 0, or 1 with the row problems
+dxbot roster import 名簿.xlsx [--dry-run] [--effective 2027-04-01] [--allow-mass-end]
+    exit 0; 1 with the row problems; 3 when many roles would end and --allow-mass-end is missing
 dxbot roster export 名簿.csv|名簿.xlsx
 dxbot roster coverage
 dxbot roster install-app [--dry-run]       (Microsoft Graph, DXBOT_GRAPH_*)
@@ -28,7 +29,7 @@ from dialogs.roster.admins import Outcome, audit, division_members, grant, revok
 from dialogs.roster.coverage import COMPLETE, NONE_REACHABLE, coverage
 from dialogs.roster.exporter import export_roster
 from dialogs.roster.graph import GraphConfig, install_for
-from dialogs.roster.importer import Actor, ImportPlan, apply_plan, plan_import
+from dialogs.roster.importer import Actor, ImportPlan, MassEnd, apply_plan, mass_end, plan_import
 from dialogs.roster.network import today_jst
 from dialogs.roster.reader import read_roster
 from storage.db import make_engine, make_sessionmaker
@@ -44,6 +45,11 @@ def register_cli(sub: Any) -> None:
     imp.add_argument("file", type=Path)
     imp.add_argument("--dry-run", action="store_true", help="変更内容を表示するだけ / show the changes only")
     imp.add_argument("--effective", type=date.fromisoformat, help="適用日 YYYY-MM-DD (既定: 今日)")
+    imp.add_argument(
+        "--allow-mass-end",
+        action="store_true",
+        help="多くの役割が終了する取り込みも適用します (DXBOT_ROSTER_MAX_END_*) / allow ending many roles",
+    )
     imp.set_defaults(func=_import)
     exp = rs.add_parser("export", help="名簿を書き出します / export (.csv or .xlsx)")
     exp.add_argument("file", type=Path)
@@ -86,7 +92,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def print_plan(t: Any, plan: ImportPlan, file_name: str, out: Any = None) -> None:
+def print_plan(
+    t: Any, plan: ImportPlan, file_name: str, out: Any = None, guard: MassEnd | None = None
+) -> None:
     out = out or sys.stdout
     print(f"{t('roster.cli.file')}: {file_name}({t('roster.dry.rows')} {plan.rows})", file=out)
     print(f"{t('roster.dry.effective')}: {cards.day_text(t, plan.effective)}", file=out)
@@ -109,7 +117,15 @@ def print_plan(t: Any, plan: ImportPlan, file_name: str, out: Any = None) -> Non
     for d, s in plan.reopened_sections:
         print(f"  {t('roster.dry.reopened_sections')}: {d} {s}", file=out)
     for w in plan.warnings:
-        print(f"{t('roster.dry.warnings')}: {cards.describe(t, w)}", file=out)
+        if not (guard and w.code == "many_ended"):  # the guard below says more
+            print(f"{t('roster.dry.warnings')}: {cards.describe(t, w)}", file=out)
+
+
+def print_guard(t: Any, guard: MassEnd, out: Any = None) -> None:
+    out = out or sys.stdout
+    print(f"{t('roster.guard.title')}", file=out)
+    for line in cards.mass_end_lines(t, guard):
+        print(f"  {line}", file=out)
 
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
@@ -129,14 +145,21 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
             for p in plan.problems:
                 print(f"  {cards.describe(t, p)}", file=sys.stderr)
             return 1
-        print_plan(t, plan, path.name)
+        guard = mass_end(plan, settings.roster_max_end_share, settings.roster_max_end_count)
+        print_plan(t, plan, path.name, guard=guard)
         if not plan.has_changes:
             print(t("roster.cli.no_change"))
             return 0
         if args.dry_run:
+            if guard:
+                print_guard(t, guard)
             print(t("roster.cli.dry_run"))  # plan_import only read: leaving the block writes nothing
             return 0
-        await apply_plan(session, plan, CLI_ACTOR, path.name, _now())
+        if guard and not args.allow_mass_end:
+            print_guard(t, guard, sys.stderr)
+            print(t("roster.cli.mass_end_refused"), file=sys.stderr)
+            return 3
+        await apply_plan(session, plan, CLI_ACTOR, path.name, _now(), mass_end_confirmed=bool(guard))
     print(t("roster.cli.applied"))
     return 0
 

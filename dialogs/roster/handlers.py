@@ -15,9 +15,9 @@ from dialogs.roster.admins import Outcome, audit, division_members, grant, recen
 from dialogs.roster.coverage import coverage
 from dialogs.roster.directory import find_sections, person_roles, roster_summary
 from dialogs.roster.graph import GraphConfig, install_for
-from dialogs.roster.importer import Actor, apply_plan, plan_import
+from dialogs.roster.importer import Actor, ImportPlan, MassEnd, apply_plan, mass_end, plan_import
 from dialogs.roster.network import current_promoters_where, today_jst
-from dialogs.roster.pending import Sender, close, open_pending, save_pending
+from dialogs.roster.pending import Sender, close, confirmation_code, confirmed, open_pending, save_pending
 from dialogs.roster.reader import read_roster
 from dialogs.roster.roles import person_id_for_email
 from dialogs.router import by_extension
@@ -37,6 +37,11 @@ def _actor(turn: Turn) -> Actor:
     return Actor(
         label=turn.identity.email or turn.user.name or turn.user.id, person_id=turn.identity.person_id
     )
+
+
+def _guard(turn: Turn, plan: ImportPlan) -> MassEnd | None:
+    settings = turn.services.settings
+    return mass_end(plan, settings.roster_max_end_share, settings.roster_max_end_count)
 
 
 def parse_effective(message: str, today: date) -> date | None:
@@ -101,12 +106,15 @@ async def on_roster_file(turn: Turn) -> None:
         )
         return
     sender = Sender(turn.user.aad_object_id or turn.user.id, turn.identity.person_id, _actor(turn).label)
+    digest = plan.digest()
     token = await save_pending(
-        turn.session, sender, attachment.name, data, effective, plan.digest(), turn.services.clock()
+        turn.session, sender, attachment.name, data, effective, digest, turn.services.clock()
     )
-    await turn.reply_card(
-        cards.dry_run_card(turn.t, plan, attachment.name, token), text=turn.t("roster.dry.title")
+    guard = _guard(turn, plan)
+    card = cards.dry_run_card(
+        turn.t, plan, attachment.name, token, guard=guard, confirm_code=confirmation_code(token, digest)
     )
+    await turn.reply_card(card, text=turn.t("roster.dry.title"))
 
 
 async def _pending_for(turn: Turn, data: dict) -> PendingImport | None:
@@ -154,12 +162,25 @@ async def on_apply(turn: Turn, data: dict) -> None:
         if not plan.has_changes:  # someone already brought the roster to what this file says
             close(pending, "superseded", now)
         card = cards.dry_run_card(
-            turn.t, plan, pending.file_name, pending.token, note=turn.t("roster.pending.changed")
+            turn.t,
+            plan,
+            pending.file_name,
+            pending.token,
+            note=turn.t("roster.pending.changed"),
+            guard=_guard(turn, plan),
+            confirm_code=confirmation_code(pending.token, pending.plan_digest),
         )
         await _show(turn, card, turn.t("roster.dry.title"))
         return
+    # Ending many roles needs the card's confirmation, given for this import and this plan; a press
+    # without it (an old client, a forged or replayed submit) changes nothing.
+    guard = _guard(turn, plan)
+    if guard and not confirmed(data, pending.token, pending.plan_digest):
+        log.info("roster import refused: mass end not confirmed", extra={"correlation_id": turn.correlation_id})
+        await turn.reply(turn.t("roster.guard.refused", people=guard.people))
+        return
     actor = _actor(turn)
-    await apply_plan(turn.session, plan, actor, pending.file_name, now)
+    await apply_plan(turn.session, plan, actor, pending.file_name, now, mass_end_confirmed=bool(guard))
     close(pending, "applied", now)
     log.info("roster import applied", extra={"correlation_id": turn.correlation_id, **plan.summary()})
     await _show(

@@ -79,6 +79,9 @@ class ImportPlan:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     rows: int = 0
+    current: int = 0  # open assignments before the import
+    # Roster order (department, then section) of the sections known before the import.
+    section_rank: dict[SectionKey, tuple[int, int, int]] = field(default_factory=dict, repr=False)
     # What apply needs, resolved against the database at plan time.
     _rows: list[RosterRow] = field(default_factory=list, repr=False)
     _end_ids: list[int] = field(default_factory=list, repr=False)
@@ -209,17 +212,23 @@ async def plan_import(session: AsyncSession, parsed: ParsedRoster, effective: da
         return plan
 
     departments = set((await session.scalars(select(Department.name))).all())
-    sections = {
-        (dept, sec): active
-        for dept, sec, active in (
-            await session.execute(
-                select(Department.name, Section.name, Section.active).join(
-                    Department, Department.id == Section.department_id
-                )
-            )
-        ).all()
-    }
+    sections: dict[SectionKey, bool] = {}
+    for dept, sec, active, dept_order, sec_order, sid in (
+        await session.execute(
+            select(
+                Department.name,
+                Section.name,
+                Section.active,
+                Department.sort_order,
+                Section.sort_order,
+                Section.id,
+            ).join(Department, Department.id == Section.department_id)
+        )
+    ).all():
+        sections[(dept, sec)] = active
+        plan.section_rank[(dept, sec)] = (dept_order, sec_order, sid)
     open_rows = await _open_assignments(session)
+    plan.current = len(open_rows)
     open_by_email: dict[str, list[_Open]] = defaultdict(list)
     for o in open_rows:
         open_by_email[o.email].append(o)
@@ -281,14 +290,52 @@ async def plan_import(session: AsyncSession, parsed: ParsedRoster, effective: da
     return plan
 
 
+@dataclass(frozen=True)
+class MassEnd:
+    """An import that would end more assignments than the guard allows, so applying needs a confirmation.
+
+    Only assignments ended without a new one for the person count: a move keeps them in the network.
+    """
+
+    ended: int  # assignments that end
+    people: int  # people who stop being promoters
+    current: int  # open assignments before the import
+    sections: list[SectionKey]  # where they end, in roster order
+    max_share: float
+    max_count: int
+
+    @property
+    def percent(self) -> int:
+        return round(self.ended * 100 / self.current) if self.current else 100
+
+
+def mass_end(plan: ImportPlan, max_share: float, max_count: int) -> MassEnd | None:
+    """The guard: more than ``max_count`` assignments, or more than ``max_share`` of them, would end.
+
+    guard = mass_end(plan, settings.roster_max_end_share, settings.roster_max_end_count)
+    """
+    ended = plan.ended
+    n = len(ended)
+    if n == 0 or (n <= max_count and n <= plan.current * max_share + 1e-9):
+        return None
+    keys = {(c.before.department, c.before.section) for c in ended if c.before is not None}
+    unknown = (1 << 30, 1 << 30, 1 << 30)
+    order = sorted(keys, key=lambda k: (plan.section_rank.get(k, unknown), k))
+    return MassEnd(n, len({c.email for c in ended}), plan.current, order, max_share, max_count)
+
+
 async def apply_plan(
     session: AsyncSession,
     plan: ImportPlan,
     actor: Actor,
     file_name: str = "",
     now: datetime | None = None,
+    mass_end_confirmed: bool = False,
 ) -> None:
-    """Write the plan in the caller's transaction with bulk statements. Raises if the plan has problems."""
+    """Write the plan in the caller's transaction with bulk statements. Raises if the plan has problems.
+
+    ``mass_end_confirmed`` is recorded in the audit log: someone confirmed ending more than the guard allows.
+    """
     if not plan.ok:
         raise ValueError("a roster plan with problems cannot be applied")
     rows = plan._rows
@@ -376,7 +423,12 @@ async def apply_plan(
             actor_person_id=actor.person_id,
             actor_label=actor.label,
             action="roster.import",
-            detail={"file": file_name, "effective": plan.effective.isoformat(), **plan.summary()},
+            detail={
+                "file": file_name,
+                "effective": plan.effective.isoformat(),
+                **plan.summary(),
+                **({"mass_end_confirmed": True} if mass_end_confirmed else {}),
+            },
         )
     )
     await session.flush()

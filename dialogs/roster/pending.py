@@ -2,10 +2,13 @@
 
 token = await save_pending(session, sender, file_name, data, effective, digest, now)
 pending = await open_pending(session, token)    # None if unknown
+code = confirmation_code(token, digest)         # what the mass-end confirmation toggle sends
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -71,3 +74,19 @@ def close(pending: PendingImport, status: str, now: datetime) -> None:
     pending.status = status
     pending.decided_at = now
     pending.content = b""
+
+
+def confirmation_code(token: str, digest: str) -> str:
+    """The value the card's "I confirm the roles end" toggle sends: bound to this import and this plan.
+
+    A confirmation given on one file (or on a plan that has changed since) does not fit another.
+    """
+    return hashlib.sha256(f"{token}:{digest}".encode()).hexdigest()[:32]
+
+
+def confirmed(data: dict, token: str, digest: str) -> bool:
+    sent = str(data.get(CONFIRM_INPUT) or "").encode("utf-8")  # bytes: any text a client sends compares
+    return hmac.compare_digest(sent, confirmation_code(token, digest).encode("ascii"))
+
+
+CONFIRM_INPUT = "confirm_mass_end"  # the id of the card's toggle
