@@ -176,7 +176,7 @@ def mass_end_lines(t: T, guard: MassEnd) -> list[str]:
             percent=guard.percent,
             people=guard.people,
         ),
-        t("roster.guard.sections", n=len(guard.sections), names="、".join(names)),
+        t("roster.guard.sections", n=len(guard.sections), names=t("roster.guard.join").join(names)),
         t("roster.guard.why"),
         t(
             "roster.guard.limit",

@@ -88,3 +88,34 @@ def facts_of(card: dict[str, Any]) -> dict[str, str]:
 
     walk(card)
     return out
+
+
+DEPARTMENTS = (
+    "総務部",
+    "企画部",
+    "財務部",
+    "市民部",
+    "福祉部",
+    "健康部",
+    "環境部",
+    "経済部",
+    "建設部",
+    "教育部",
+)
+
+
+def city_sections(n: int = 200) -> list[tuple[str, str]]:
+    """(部, 課) of a large city, in roster order: 10 departments of n/10 sections each."""
+    per = n // len(DEPARTMENTS)
+    return [(d, f"{d[:-1]}第{j}課") for d in DEPARTMENTS for j in range(1, per + 1)]
+
+
+def city_roster_csv(sections: list[tuple[str, str]]) -> bytes:
+    """A roster file with a leader and a sub-leader in each section (400 promoters for 200 sections)."""
+    lines = ["部,課,役割,氏名,メールアドレス"]
+    for i, (dept, sec) in enumerate(city_sections()):
+        if (dept, sec) not in sections:
+            continue
+        lines.append(f"{dept},{sec},リーダー,推進 一郎{i:03d},leader{i:03d}@demo-city.example.jp")
+        lines.append(f"{dept},{sec},サブリーダー,推進 花子{i:03d},sub{i:03d}@demo-city.example.jp")
+    return ("\n".join(lines) + "\n").encode("utf-8")
