@@ -106,7 +106,10 @@ class Settings(BaseSettings):
     # Roster import guard (dialogs/roster): an import that ends more than this share of the current
     # assignments, or more than this many, needs a second, explicit confirmation (CLI: --allow-mass-end).
     roster_max_end_share: float = Field(
-        0.20, ge=0.0, le=1.0, validation_alias=AliasChoices("DXBOT_ROSTER_MAX_END_SHARE", "roster_max_end_share")
+        0.20,
+        ge=0.0,
+        le=1.0,
+        validation_alias=AliasChoices("DXBOT_ROSTER_MAX_END_SHARE", "roster_max_end_share"),
     )
     roster_max_end_count: int = Field(
         10, ge=0, validation_alias=AliasChoices("DXBOT_ROSTER_MAX_END_COUNT", "roster_max_end_count")

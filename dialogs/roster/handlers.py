@@ -176,7 +176,9 @@ async def on_apply(turn: Turn, data: dict) -> None:
     # without it (an old client, a forged or replayed submit) changes nothing.
     guard = _guard(turn, plan)
     if guard and not confirmed(data, pending.token, pending.plan_digest):
-        log.info("roster import refused: mass end not confirmed", extra={"correlation_id": turn.correlation_id})
+        log.info(
+            "roster import refused: mass end not confirmed", extra={"correlation_id": turn.correlation_id}
+        )
         await turn.reply(turn.t("roster.guard.refused", people=guard.people))
         return
     actor = _actor(turn)

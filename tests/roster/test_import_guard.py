@@ -17,6 +17,7 @@ from dialogs.roster import cards
 from dialogs.roster.importer import mass_end
 from dialogs.roster.pending import confirmation_code
 from storage.models.roster import AuditEntry, PendingImport
+from tests.roster import test_teams_import
 from tests.roster.conftest import import_data, open_posts, snapshot
 from tests.roster.helpers import (
     card_texts,
@@ -27,10 +28,11 @@ from tests.roster.helpers import (
     last_card_activity,
     last_text,
 )
-from tests.roster.test_teams_import import file_activity, files  # noqa: F401  (the file server fixture)
+from tests.roster.test_teams_import import file_activity
 from tests.support import ADMIN
 
 pytestmark = pytest.mark.asyncio
+serve_files = test_teams_import.files  # the ``files`` fixture: Teams' download URLs, served locally
 
 SECTIONS = city_sections(200)
 TRUNCATED = SECTIONS[:140]  # the upload stopped after 140 of 200 sections: 120 of 400 roles would end
@@ -62,11 +64,13 @@ def _warning(card: dict[str, Any]) -> dict[str, Any] | None:
     return next((e for e in card["body"] if e.get("style") == "attention"), None)
 
 
-async def test_a_truncated_file_is_shown_in_red_and_applies_only_once_confirmed(db_url, connector, files):
+async def test_a_truncated_file_is_shown_in_red_and_applies_only_once_confirmed(
+    db_url, connector, serve_files
+):
     async with demo_bot(db_url, connector, seed=False, admins=[ADMIN.email]) as bot:
         await _city(bot)
-        files.files["名簿_途中まで.csv"] = city_roster_csv(TRUNCATED)
-        await bot.post(file_activity(connector, files, "名簿_途中まで.csv", text="2027年4月1日"))
+        serve_files.files["名簿_途中まで.csv"] = city_roster_csv(TRUNCATED)
+        await bot.post(file_activity(connector, serve_files, "名簿_途中まで.csv", text="2027年4月1日"))
         aid, card = last_card_activity(connector, ADMIN)
         assert facts_of(card)["終了"] == "120人"
         warning = _warning(card)
@@ -126,16 +130,16 @@ async def test_a_truncated_file_is_shown_in_red_and_applies_only_once_confirmed(
         assert entry.actor_label == ADMIN.email
 
 
-async def test_a_confirmation_fits_only_the_import_it_was_given_for(sqlite_url, connector, files):
+async def test_a_confirmation_fits_only_the_import_it_was_given_for(sqlite_url, connector, serve_files):
     async with demo_bot(sqlite_url, connector, seed=False, admins=[ADMIN.email]) as bot:
         await _city(bot)
-        files.files["途中まで.csv"] = city_roster_csv(TRUNCATED)
-        await bot.post(file_activity(connector, files, "途中まで.csv", text="2027-04-01"))
+        serve_files.files["途中まで.csv"] = city_roster_csv(TRUNCATED)
+        await bot.post(file_activity(connector, serve_files, "途中まで.csv", text="2027-04-01"))
         _, first = last_card_activity(connector, ADMIN)
         first_code = _toggle(first)["valueOn"]  # type: ignore[index]
         # Then another department's file alone: 360 of 400 roles would end.
-        files.files["福祉部.csv"] = city_roster_csv([k for k in SECTIONS if k[0] == "福祉部"])
-        await bot.post(file_activity(connector, files, "福祉部.csv", text="2027-04-01"))
+        serve_files.files["福祉部.csv"] = city_roster_csv([k for k in SECTIONS if k[0] == "福祉部"])
+        await bot.post(file_activity(connector, serve_files, "福祉部.csv", text="2027-04-01"))
         aid, second = last_card_activity(connector, ADMIN)
         assert _warning(second)["items"][1]["text"].startswith(  # type: ignore[index]
             "この取り込みを適用すると、今の推進員の役割400件のうち360件(約90%)が終了し"
@@ -176,12 +180,12 @@ def _without(emails: set[str]) -> bytes:
     return ("\n".join(r for r in rows if r.rsplit(",", 1)[-1] not in emails) + "\n").encode()
 
 
-async def test_below_the_thresholds_the_import_is_as_before(sqlite_url, connector, files):
+async def test_below_the_thresholds_the_import_is_as_before(sqlite_url, connector, serve_files):
     async with demo_bot(sqlite_url, connector, seed=False, admins=[ADMIN.email]) as bot:
         await _city(bot)
         # Five sub-leaders leave: up to 10 people and up to 20 % end without the extra confirmation.
-        files.files["5人減.csv"] = _without({f"sub{i:03d}@demo-city.example.jp" for i in range(80, 85)})
-        await bot.post(file_activity(connector, files, "5人減.csv", text="2027-04-01"))
+        serve_files.files["5人減.csv"] = _without({f"sub{i:03d}@demo-city.example.jp" for i in range(80, 85)})
+        await bot.post(file_activity(connector, serve_files, "5人減.csv", text="2027-04-01"))
         aid, card = last_card_activity(connector, ADMIN)
         assert facts_of(card)["終了"] == "5人"
         assert _warning(card) is None and _toggle(card) is None
@@ -195,7 +199,7 @@ async def test_below_the_thresholds_the_import_is_as_before(sqlite_url, connecto
 
 
 @pytest.mark.parametrize(("share", "count"), [(0.2, 4), (0.01, 10)])
-async def test_the_thresholds_come_from_the_settings(sqlite_url, connector, files, share, count):
+async def test_the_thresholds_come_from_the_settings(sqlite_url, connector, serve_files, share, count):
     """Five of 400 ending: more than 4 people, or more than 1 %, needs the confirmation."""
     settings = {"roster_max_end_share": share, "roster_max_end_count": count}
     async with demo_bot(sqlite_url, connector, seed=False, admins=[ADMIN.email], **settings) as bot:
@@ -203,8 +207,8 @@ async def test_the_thresholds_come_from_the_settings(sqlite_url, connector, file
         # Three sub-leaders of 総務部 leave, and 教育部 教育第19課 (both promoters) is not in the file.
         gone = {f"sub{i:03d}@demo-city.example.jp" for i in range(3)}
         gone |= {"leader198@demo-city.example.jp", "sub198@demo-city.example.jp"}
-        files.files["5人減.csv"] = _without(gone)
-        await bot.post(file_activity(connector, files, "5人減.csv", text="2027-04-01"))
+        serve_files.files["5人減.csv"] = _without(gone)
+        await bot.post(file_activity(connector, serve_files, "5人減.csv", text="2027-04-01"))
         aid, card = last_card_activity(connector, ADMIN)
         assert facts_of(card)["終了"] == "5人"
         assert _toggle(card)["title"] == "5人の役割を終了することを確認しました"  # type: ignore[index]
