@@ -480,6 +480,8 @@ def audit_what(t: T, entry: AuditEntry) -> str:
         message = key
     if message == key:  # another feature's action, or a detail that does not fit
         return t("roster.audit.other", action=entry.action)
+    if detail.get("mass_end_confirmed"):
+        message += t("roster.audit.mass_end_confirmed")
     return message
 
 

@@ -180,6 +180,12 @@ async def on_apply(turn: Turn, data: dict) -> None:
             "roster import refused: mass end not confirmed", extra={"correlation_id": turn.correlation_id}
         )
         await turn.reply(turn.t("roster.guard.refused", people=guard.people))
+        # The card again, with the tick: the card pressed may predate the guard (its settings changed).
+        code = confirmation_code(pending.token, pending.plan_digest)
+        card = cards.dry_run_card(
+            turn.t, plan, pending.file_name, pending.token, guard=guard, confirm_code=code
+        )
+        await _show(turn, card, turn.t("roster.dry.title"))
         return
     actor = _actor(turn)
     await apply_plan(turn.session, plan, actor, pending.file_name, now, mass_end_confirmed=bool(guard))

@@ -25,11 +25,12 @@ from tests.roster.helpers import (
     city_sections,
     demo_bot,
     facts_of,
+    last_card,
     last_card_activity,
     last_text,
 )
 from tests.roster.test_teams_import import file_activity
-from tests.support import ADMIN
+from tests.support import ADMIN, activity
 
 pytestmark = pytest.mark.asyncio
 serve_files = test_teams_import.files  # the ``files`` fixture: Teams' download URLs, served locally
@@ -107,10 +108,9 @@ async def test_a_truncated_file_is_shown_in_red_and_applies_only_once_confirmed(
             assert last_text(connector, ADMIN) == REFUSED
         assert await snapshot(bot.services.sessionmaker) == before
         assert [p.status for p in await _pending(bot)] == ["pending"]
-        assert (
-            card_texts(connector.activities[aid]["attachments"][0]["content"])[0]
-            == "名簿の取り込み内容の確認"
-        )
+        again = connector.activities[aid]["attachments"][0]["content"]
+        assert card_texts(again)[0] == "名簿の取り込み内容の確認"
+        assert _toggle(again)["valueOn"] == toggle["valueOn"]  # type: ignore[index]
 
         # Ticked: what the card's toggle sends with the button.
         await bot.press(
@@ -128,6 +128,11 @@ async def test_a_truncated_file_is_shown_in_red_and_applies_only_once_confirmed(
             )
         assert entry.detail["ended"] == 120 and entry.detail["mass_end_confirmed"] is True
         assert entry.actor_label == ADMIN.email
+        await bot.post(activity(connector.url, user=ADMIN, text="監査ログ"))
+        assert any(
+            line.endswith("終了120人)。多くの役割の終了を確認のうえ適用しました")
+            for line in card_texts(last_card(connector, ADMIN))
+        )
 
 
 async def test_a_confirmation_fits_only_the_import_it_was_given_for(sqlite_url, connector, serve_files):
@@ -238,3 +243,29 @@ async def test_the_warning_reads_in_english_too():
     )
     assert en[1].startswith("Sections where roles end (30): ") and en[1].endswith(", and 20 more")
     assert mass_end(plan, 0.7, 65) is None  # at the thresholds, not over them
+
+
+async def test_a_card_from_before_the_thresholds_changed_gets_the_tick(sqlite_url, connector, serve_files):
+    """The card was shown without the guard; the operator lowered the count, then the admin pressed."""
+    async with demo_bot(sqlite_url, connector, seed=False, admins=[ADMIN.email]) as bot:
+        await _city(bot)
+        serve_files.files["5人減.csv"] = _without({f"sub{i:03d}@demo-city.example.jp" for i in range(5)})
+        await bot.post(file_activity(connector, serve_files, "5人減.csv", text="2027-04-01"))
+        aid, card = last_card_activity(connector, ADMIN)
+        assert _toggle(card) is None
+    async with demo_bot(
+        sqlite_url, connector, seed=False, admins=[ADMIN.email], roster_max_end_count=4
+    ) as restarted:
+        await restarted.press(card["actions"][0]["data"], user=ADMIN, reply_to_id=aid)
+        assert last_text(connector, ADMIN).startswith("この取り込みでは5人の推進員の役割が終了するため")
+        assert len(open_posts(await snapshot(restarted.services.sessionmaker))) == 400
+        again = connector.activities[aid]["attachments"][0]["content"]
+        toggle = _toggle(again)
+        assert toggle is not None and toggle["title"] == "5人の役割を終了することを確認しました"
+        await restarted.press(
+            {**again["actions"][0]["data"], "confirm_mass_end": toggle["valueOn"]},
+            user=ADMIN,
+            reply_to_id=aid,
+        )
+        assert card_texts(connector.activities[aid]["attachments"][0]["content"])[0] == "名簿を更新しました"
+        assert len(open_posts(await snapshot(restarted.services.sessionmaker))) == 395
