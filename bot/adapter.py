@@ -44,7 +44,7 @@ class DxAdapter(CloudAdapter):
     def __init__(self, *args: Any, tenants: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._connectors: dict[tuple[str, str, str], Any] = {}
-        self._tenants = frozenset(tenants)
+        self._tenants = frozenset(t.lower() for t in tenants)  # GUIDs: case does not matter
 
     async def _connector(self, service_url: str, result: AuthenticateRequestResult) -> Any:
         app_id = JwtTokenValidation.get_app_id_from_claims(result.claims_identity.claims) or ""
@@ -111,10 +111,10 @@ class DxAdapter(CloudAdapter):
         in_channel_data = tenant.get("id") if isinstance(tenant, dict) else None
         if not isinstance(in_channel_data, str) or not in_channel_data:
             in_channel_data = None
-        if in_conversation and in_channel_data and in_conversation != in_channel_data:
+        if in_conversation and in_channel_data and in_conversation.lower() != in_channel_data.lower():
             log.warning("refused an activity whose conversation and channelData name different tenants")
             raise TenantRefused("conversation.tenantId and channelData.tenant.id disagree")
-        if self._tenants and (in_conversation or in_channel_data) not in self._tenants:
+        if self._tenants and (in_conversation or in_channel_data or "").lower() not in self._tenants:
             log.warning("refused a request from a tenant outside the allowed tenants")
             raise TenantRefused("tenant not allowed")
 
