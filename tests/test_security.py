@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import subprocess
 import sys
 import threading
@@ -112,8 +113,11 @@ def _dxbot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProces
 
 
 def test_the_docker_image_settings_refuse_to_start_without_an_app_id(tmp_path):
-    """The image sets DXBOT_HOST=0.0.0.0; with no app id, `dxbot run` must not serve unauthenticated."""
-    docker = {"DXBOT_HOST": "0.0.0.0", "DXBOT_PORT": "3978"}
+    """The image's own ENV (DXBOT_HOST=0.0.0.0) with no app id: `dxbot run` must not serve."""
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    docker = dict(re.findall(r"\b(DXBOT_(?:HOST|PORT))=(\S+)", dockerfile))
+    assert docker["DXBOT_HOST"] == "0.0.0.0"
+    assert re.search(r'CMD .*"dxbot check && .*exec dxbot run"', dockerfile)
     for command in (["run"], ["check"]):
         done = _dxbot(tmp_path, *command, **docker)
         assert done.returncode != 0, done.stdout + done.stderr
