@@ -270,6 +270,10 @@ async def test_an_app_id_serves_only_its_own_tenant(sqlite_url, connector, chann
                          channel_data={"tenant": {"id": "other"}})  # fmt: skip
         assert await bot.post(other, headers=_bearer(token)) == 403
         assert await bot.post(activity(connector.url, type="typing"), headers=_bearer(token)) in (200, 201)
+        upper = TENANT.upper()  # tenant ids are GUIDs; their case carries no meaning
+        same = activity(connector.url, type="typing", conversation={"id": "a:x", "tenantId": upper},
+                        channel_data={"tenant": {"id": TENANT}})  # fmt: skip
+        assert await bot.post(same, headers=_bearer(token)) in (200, 201)
 
 
 async def test_an_activity_naming_two_tenants_is_refused(sqlite_url, connector, channel):
