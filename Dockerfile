@@ -27,5 +27,9 @@ WORKDIR /var/lib/dxbot
 EXPOSE 3978
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import os,urllib.request;urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"DXBOT_PORT\",\"3978\")}/readyz',timeout=4)"
-# Migrate, then serve. With PostgreSQL, set DXBOT_DATABASE_URL=postgresql+asyncpg://user:pass@host/db.
-CMD ["sh", "-c", "dxbot db upgrade && exec dxbot run"]
+# Check the settings, migrate, then serve. With PostgreSQL, set
+# DXBOT_DATABASE_URL=postgresql+asyncpg://user:pass@host/db.
+# The image listens on every interface, so it refuses to start without MicrosoftAppId (local mode has
+# no authentication) and without MicrosoftAppPassword, MicrosoftAppTenantId and DXBOT_SECRET_KEY; the
+# message says what to set. See "Security" in README.md.
+CMD ["sh", "-c", "dxbot check && dxbot db upgrade && exec dxbot run"]

@@ -18,13 +18,14 @@ from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
-from jwt import PyJWTError
 from msrest.exceptions import DeserializationError
 
-from bot.adapter import DxAdapter
+from bot import signing_keys
+from bot.adapter import AuthenticationFailed, DxAdapter, TenantRefused
 from bot.api import HttpRequest, HttpResponse, Messenger, Services
 from bot.services import default_messenger
-from bot.settings import Settings
+from bot.settings import InsecureSettings, Settings
+from bot.signing_keys import SigningKeysUnavailable
 from bot.tasks import TaskGroup
 from bot.turn import CLIENT_LOCALE_TRUSTED, DxBot, locale_of
 from dialogs.i18n import t
@@ -46,12 +47,32 @@ class _BotConfig:
     def __init__(self, settings: Settings) -> None:
         self.APP_ID = settings.app_id
         self.APP_PASSWORD = settings.app_password
-        self.APP_TYPE = settings.app_type
+        # botbuilder's SingleTenant insists on an app id; without one (local mode) authentication is
+        # off either way, which its MultiTenant branch allows.
+        self.APP_TYPE = settings.app_type if settings.app_id else "MultiTenant"
         self.APP_TENANTID = settings.app_tenant_id
 
 
 def _problem(status: int, code: str, message_ja: str) -> web.Response:
     return web.json_response({"error": code, "message": message_ja}, status=status)
+
+
+class _BodyTooSlow(Exception):
+    pass
+
+
+async def _read_body(request: web.Request, seconds: float) -> bytes:
+    """The request body, or _BodyTooSlow when the client has not sent it within ``seconds``."""
+    try:
+        return await asyncio.wait_for(request.read(), seconds)
+    except TimeoutError as exc:
+        raise _BodyTooSlow from exc
+
+
+def _too_slow() -> web.Response:
+    resp = _problem(408, "timeout", "リクエストの本文が時間内に届きませんでした。")
+    resp.force_close()  # the rest of the body may still arrive; do not read it as the next request
+    return resp
 
 
 def create_app(
@@ -60,6 +81,11 @@ def create_app(
     messenger: Messenger | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> web.Application:
+    """Raises InsecureSettings when ``settings.problems()`` says the bot must not serve requests."""
+    problems = settings.problems()
+    if problems:
+        raise InsecureSettings(problems)
+    signing_keys.install(settings.signing_keys_timeout_seconds)
     engine = make_engine(settings.database_url)
     if messenger is None:
         messenger = default_messenger(settings)
@@ -69,7 +95,9 @@ def create_app(
         messenger=messenger,
         clock=clock or (lambda: datetime.now(UTC)),
     )
-    adapter = DxAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(settings)))
+    adapter = DxAdapter(
+        ConfigurationBotFrameworkAuthentication(_BotConfig(settings)), tenants=settings.tenants
+    )
     adapter.on_turn_error = _turn_error_handler(settings)
     bot = DxBot(services, route_table())
 
@@ -86,7 +114,9 @@ def create_app(
         if request.content_length is not None and request.content_length > settings.max_body_bytes:
             return _problem(413, "too_large", "リクエストが大きすぎます(上限 256 KB)。")
         try:
-            body = orjson.loads(await request.read())
+            body = orjson.loads(await _read_body(request, settings.body_timeout_seconds))
+        except _BodyTooSlow:
+            return _too_slow()
         except web.HTTPRequestEntityTooLarge:
             return _problem(413, "too_large", "リクエストが大きすぎます(上限 256 KB)。")
         except (ValueError, UnicodeDecodeError):
@@ -95,11 +125,6 @@ def create_app(
             return _problem(400, "not_an_activity", "Bot Framework のアクティビティではありません。")
         if not settings.local_mode and not request.headers.get("Authorization"):
             return _problem(401, "unauthorized", "認証情報がありません。")
-        if settings.allowed_tenants:
-            tenant = _tenant_of(body)
-            if tenant not in settings.allowed_tenants:
-                log.warning("refused a request from a tenant outside DXBOT_ALLOWED_TENANTS")
-                return _problem(403, "tenant", "このテナントからの利用は許可されていません。")
         if request.headers.get("x-ms-agents-playground", "").lower() == "true":
             CLIENT_LOCALE_TRUSTED.set(False)  # this request's task only
         inflight = app[INFLIGHT]
@@ -109,8 +134,16 @@ def create_app(
             response = await adapter.process_json(body, request.headers.get("Authorization", ""), bot)
         except DeserializationError:
             return _problem(400, "not_an_activity", "アクティビティの形式が正しくありません。")
-        except (PyJWTError, PermissionError, web.HTTPUnauthorized):
+        except AuthenticationFailed:
             return _problem(401, "unauthorized", "認証に失敗しました。")
+        except TenantRefused:
+            return _problem(403, "tenant", "このテナントからの利用は許可されていません。")
+        except SigningKeysUnavailable:
+            resp = _problem(
+                503, "signing_keys", "認証用の鍵を取得できませんでした。しばらくして再送してください。"
+            )
+            resp.headers["Retry-After"] = "30"
+            return resp
         finally:
             inflight["count"] -= 1
             if inflight["count"] == 0:
@@ -138,7 +171,14 @@ def create_app(
             app.router.add_route(route.method, route.path, _web_handler(route.handler, services))
 
     async def on_startup(app: web.Application) -> None:
-        if settings.local_mode:
+        if settings.local_mode and not settings.on_loopback:
+            log.critical(
+                "LOCAL MODE ON THE NETWORK (DXBOT_ALLOW_LOCAL_MODE_ON_NETWORK=true, DXBOT_HOST=%s): "
+                "requests are NOT authenticated and anyone who reaches this port can claim to be an "
+                "admin. Never run a city's bot like this; set MicrosoftAppId for production.",
+                settings.host,
+            )
+        elif settings.local_mode:
             log.warning(
                 "LOCAL MODE: MicrosoftAppId is empty, so requests are NOT authenticated. "
                 "Use this only on 127.0.0.1 with the Agents Playground or tests."
@@ -175,25 +215,18 @@ def create_app(
     return app
 
 
-def _tenant_of(body: dict[str, Any]) -> str | None:
-    conv = body.get("conversation")
-    if isinstance(conv, dict) and isinstance(conv.get("tenantId"), str):
-        return conv["tenantId"]
-    data = body.get("channelData")
-    if isinstance(data, dict) and isinstance(data.get("tenant"), dict):
-        tenant = data["tenant"].get("id")
-        return tenant if isinstance(tenant, str) else None
-    return None
-
-
 def _web_handler(handler: Callable[[HttpRequest], Any], services: Services) -> Callable[..., Any]:
     async def serve(request: web.Request) -> web.StreamResponse:
+        try:
+            body = await _read_body(request, services.settings.body_timeout_seconds)
+        except _BodyTooSlow:
+            return _too_slow()
         req = HttpRequest(
             method=request.method,
             path=request.path,
             query=dict(request.query),
             headers=dict(request.headers),
-            body=await request.read(),
+            body=body,
             match=dict(request.match_info),
             services=services,
         )

@@ -1,6 +1,8 @@
 """``dxbot`` and ``python -m bot``: one CLI for the service and the DX division's batch work.
 
-dxbot run               serve the bot
+dxbot run               serve the bot (refuses unsafe settings, saying what to set)
+dxbot check             only say whether the settings are safe to serve with
+dxbot secret-key        print a new DXBOT_SECRET_KEY
 dxbot db upgrade        apply migrations
 dxbot seed-demo         fill an empty database with the demo city
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import secrets
 import sys
 from collections.abc import Sequence
 
@@ -25,6 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="ボットを起動します / serve the bot")
     run.set_defaults(func=_run)
+    check = sub.add_parser("check", help="設定が安全か確かめます / check the settings are safe to serve")
+    check.set_defaults(func=_check)
+    key = sub.add_parser("secret-key", help="DXBOT_SECRET_KEY 用の新しい鍵 / print a new DXBOT_SECRET_KEY")
+    key.set_defaults(func=_secret_key)
     db = sub.add_parser("db", help="データベース / database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     up = db_sub.add_parser("upgrade", help="マイグレーションを適用します / apply migrations")
@@ -51,10 +58,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(result or 0)
 
 
+def _refuse_unsafe(settings: Settings) -> bool:
+    """Print why the settings are unsafe to stderr; True if there was anything to print."""
+    problems = settings.problems()
+    if problems:
+        print(
+            "起動できません。次の設定を直してください。 / Refusing to start; fix these settings:",
+            file=sys.stderr,
+        )
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+    return bool(problems)
+
+
+def _check(settings: Settings, args: argparse.Namespace) -> int:
+    if _refuse_unsafe(settings):
+        return 2
+    mode = "ローカルモード(認証なし) / local mode (no authentication)" if settings.local_mode else "Teams"
+    print(f"設定に問題はありません。 / Settings are fine: {mode}.")
+    return 0
+
+
+def _secret_key(settings: Settings, args: argparse.Namespace) -> int:
+    print(secrets.token_urlsafe(48))  # 64 characters, 384 bits
+    return 0
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
+
+    if _refuse_unsafe(settings):
+        return 2
 
     web.run_app(
         create_app(settings),

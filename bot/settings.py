@@ -6,6 +6,8 @@ settings = Settings(database_url="sqlite+aiosqlite:///:memory:")   # tests
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -14,6 +16,9 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DB = "sqlite+aiosqlite:///./data/dxbot.sqlite3"
+DEV_SECRET_KEY = "local-development-only"
+MIN_SECRET_KEY_BYTES = 32
+APP_TYPES = ("SingleTenant", "MultiTenant", "UserAssignedMSI")
 
 
 def _split(value: object) -> list[str]:
@@ -32,7 +37,8 @@ class Settings(BaseSettings):
     # Bot Framework names, as botbuilder and the Azure portal spell them.
     app_id: str = Field("", validation_alias=AliasChoices("MicrosoftAppId", "app_id"))
     app_password: str = Field("", validation_alias=AliasChoices("MicrosoftAppPassword", "app_password"))
-    app_type: str = Field("MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "app_type"))
+    # SingleTenant is what Azure Bot offers new registrations (multi-tenant ones are deprecated).
+    app_type: str = Field("SingleTenant", validation_alias=AliasChoices("MicrosoftAppType", "app_type"))
     app_tenant_id: str = Field("", validation_alias=AliasChoices("MicrosoftAppTenantId", "app_tenant_id"))
 
     database_url: str = Field(DEFAULT_DB, validation_alias=AliasChoices("DXBOT_DATABASE_URL", "database_url"))
@@ -49,8 +55,23 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "http://127.0.0.1:3978", validation_alias=AliasChoices("DXBOT_PUBLIC_URL", "public_url")
     )
-    secret_key: str = Field(
-        "local-development-only", validation_alias=AliasChoices("DXBOT_SECRET_KEY", "secret_key")
+    # Signs dashboard links and sign-in cookies, survey result links and announcement exports.
+    # `dxbot secret-key` prints a new one; production refuses the default (see problems()).
+    secret_key: str = Field(DEV_SECRET_KEY, validation_alias=AliasChoices("DXBOT_SECRET_KEY", "secret_key"))
+    # Local mode has no authentication: it listens only on loopback unless this is set on purpose.
+    allow_local_mode_on_network: bool = Field(
+        False,
+        validation_alias=AliasChoices("DXBOT_ALLOW_LOCAL_MODE_ON_NETWORK", "allow_local_mode_on_network"),
+    )
+    # How long a client may take to send a request body before it gets 408 (slow-loris guard).
+    body_timeout_seconds: float = Field(
+        15.0, gt=0, validation_alias=AliasChoices("DXBOT_BODY_TIMEOUT_SECONDS", "body_timeout_seconds")
+    )
+    # How long fetching the Bot Framework's signing keys may take before the request is refused.
+    signing_keys_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        validation_alias=AliasChoices("DXBOT_SIGNING_KEYS_TIMEOUT_SECONDS", "signing_keys_timeout_seconds"),
     )
     # Microsoft Graph (dialogs/roster/graph.py): installing the app for promoters who lack it. All four
     # of tenant, client id, secret and catalog app id are needed; the URLs change only for tests.
@@ -170,6 +191,46 @@ class Settings(BaseSettings):
         return not self.app_id
 
     @property
+    def tenants(self) -> list[str]:
+        """The tenants whose activities are served: DXBOT_ALLOWED_TENANTS, else the bot's own tenant."""
+        if self.allowed_tenants:
+            return self.allowed_tenants
+        return [self.app_tenant_id] if self.app_tenant_id else []
+
+    @property
+    def on_loopback(self) -> bool:
+        if self.host.strip().lower() == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip().strip("[]")).is_loopback
+        except ValueError:  # a host name, or "" (every interface)
+            return False
+
+    def problems(self) -> list[Problem]:
+        """Why these settings are unsafe to serve with; empty when the bot may start.
+
+        `dxbot run` prints them and exits non-zero; create_app raises InsecureSettings.
+        """
+        found: list[Problem] = []
+        if self.local_mode:
+            if not self.on_loopback and not self.allow_local_mode_on_network:
+                found.append(_LOCAL_ON_NETWORK.format(host=self.host or "(all)"))
+            return found
+        if self.app_type.lower() not in {a.lower() for a in APP_TYPES}:
+            found.append(_APP_TYPE.format(value=self.app_type))
+        if self.app_type.lower() != "userassignedmsi" and not self.app_password:
+            found.append(_PASSWORD)
+        if self.app_type.lower() in ("singletenant", "userassignedmsi") and not self.app_tenant_id:
+            found.append(_TENANT_ID.format(app_type=self.app_type))
+        elif not self.tenants:
+            found.append(_TENANTS)
+        if self.secret_key == DEV_SECRET_KEY:
+            found.append(_SECRET_DEFAULT)
+        elif len(self.secret_key.encode("utf-8")) < MIN_SECRET_KEY_BYTES:
+            found.append(_SECRET_SHORT.format(length=len(self.secret_key.encode("utf-8"))))
+        return found
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -178,3 +239,80 @@ class Settings(BaseSettings):
         if self.database_url.startswith("sqlite") and ":memory:" not in self.database_url:
             path = self.database_url.split("///", 1)[-1]
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason not to start, in Japanese and English, naming the variable to set."""
+
+    variable: str
+    ja: str
+    en: str
+
+    def format(self, **values: object) -> Problem:
+        return Problem(self.variable, self.ja.format(**values), self.en.format(**values))
+
+    def __str__(self) -> str:
+        return f"[{self.variable}] {self.ja}\n    {self.en}"
+
+
+class InsecureSettings(ValueError):
+    """Raised by create_app for settings that must not serve requests."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+_LOCAL_ON_NETWORK = Problem(
+    "MicrosoftAppId",
+    "MicrosoftAppId が空のため認証なし(ローカルモード)ですが、DXBOT_HOST={host} はループバック以外からも"
+    "接続できます。本番では MicrosoftAppId・MicrosoftAppPassword・MicrosoftAppTenantId・DXBOT_SECRET_KEY を"
+    "設定してください。開発で DXBOT_HOST=127.0.0.1 にできない場合に限り、"
+    "DXBOT_ALLOW_LOCAL_MODE_ON_NETWORK=true で起動できます(誰でも管理者を名乗れます)。",
+    "MicrosoftAppId is empty, so nothing is authenticated (local mode), but DXBOT_HOST={host} accepts "
+    "connections from other machines. For production set MicrosoftAppId, MicrosoftAppPassword, "
+    "MicrosoftAppTenantId and DXBOT_SECRET_KEY. Only for development that cannot use "
+    "DXBOT_HOST=127.0.0.1, DXBOT_ALLOW_LOCAL_MODE_ON_NETWORK=true starts anyway (anyone can claim to be "
+    "an admin).",
+)
+_APP_TYPE = Problem(
+    "MicrosoftAppType",
+    "MicrosoftAppType={value} は使えません。SingleTenant(既定)・MultiTenant・UserAssignedMSI の"
+    "いずれかを設定してください。",
+    "MicrosoftAppType={value} is not supported. Set SingleTenant (the default), MultiTenant or "
+    "UserAssignedMSI.",
+)
+_PASSWORD = Problem(
+    "MicrosoftAppPassword",
+    "MicrosoftAppPassword が空です。Azure Bot のアプリ登録で作ったクライアント シークレットを設定してください。",
+    "MicrosoftAppPassword is empty. Set the client secret of the Azure Bot's app registration.",
+)
+_TENANT_ID = Problem(
+    "MicrosoftAppTenantId",
+    "MicrosoftAppType={app_type} には MicrosoftAppTenantId が必要です。市の Microsoft Entra テナント ID "
+    "(ディレクトリ ID)を設定してください。",
+    "MicrosoftAppType={app_type} needs MicrosoftAppTenantId. Set the city's Microsoft Entra tenant "
+    "(directory) ID.",
+)
+_TENANTS = Problem(
+    "DXBOT_ALLOWED_TENANTS",
+    "MultiTenant のボットでは、どのテナントから使えるかを DXBOT_ALLOWED_TENANTS(カンマ区切りのテナント ID)"
+    "で指定してください。新しいボットは SingleTenant と MicrosoftAppTenantId をお勧めします。",
+    "A MultiTenant bot needs DXBOT_ALLOWED_TENANTS (comma-separated tenant IDs) to say which tenants may "
+    "use it. New bots should use SingleTenant with MicrosoftAppTenantId.",
+)
+_SECRET_DEFAULT = Problem(
+    "DXBOT_SECRET_KEY",
+    "DXBOT_SECRET_KEY が開発用の既定値のままです。このままでは誰でもダッシュボードやサーベイ結果のリンクを"
+    "偽造できます。`dxbot secret-key` で新しい鍵を作って設定してください。",
+    "DXBOT_SECRET_KEY is still the public development default, so anyone could forge dashboard and survey "
+    "result links. Run `dxbot secret-key` and set the key it prints.",
+)
+_SECRET_SHORT = Problem(
+    "DXBOT_SECRET_KEY",
+    f"DXBOT_SECRET_KEY が短すぎます({{length}} バイト)。{MIN_SECRET_KEY_BYTES} バイト以上必要です。"
+    "`dxbot secret-key` で新しい鍵を作って設定してください。",
+    f"DXBOT_SECRET_KEY is too short ({{length}} bytes); it needs at least {MIN_SECRET_KEY_BYTES}. "
+    "Run `dxbot secret-key` and set the key it prints.",
+)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import ConversationRef, TeamsAccount
-from tests.support import ADMIN, STAFF, activity, members_for, running_bot, settings_for
+from tests.support import ADMIN, STAFF, TENANT, activity, members_for, running_bot, settings_for
 
 pytestmark = pytest.mark.asyncio
 
@@ -107,7 +107,13 @@ async def test_unknown_activity_types_are_accepted_and_ignored(sqlite_url, conne
 
 
 async def test_missing_or_invalid_token_is_401_with_app_id(sqlite_url, connector):
-    settings = settings_for(sqlite_url, app_id="11111111-2222-3333-4444-555555555555", app_password="x")
+    settings = settings_for(
+        sqlite_url,
+        app_id="11111111-2222-3333-4444-555555555555",
+        app_password="x",
+        app_tenant_id=TENANT,
+        secret_key="k" * 32,
+    )
     async with running_bot(settings, connector) as bot:
         assert await bot.post(activity(connector.url, text="ヘルプ")) == 401
         bad = {"Authorization": "Bearer not-a-real-token"}
@@ -123,8 +129,6 @@ async def test_tenant_outside_allowed_list_is_refused(sqlite_url, connector):
 
 
 async def test_allowed_tenant_passes(sqlite_url, connector):
-    from tests.support import TENANT
-
     async with running_bot(settings_for(sqlite_url, allowed_tenants=[TENANT]), connector) as bot:
         assert await bot.say("ヘルプ") in (200, 201)
     assert len(connector.cards_to(STAFF.conversation_id)) == 1
@@ -218,7 +222,7 @@ async def test_a_chat_marked_unreachable_is_reachable_again_when_the_user_writes
 
 async def test_channel_reference_keeps_team_and_channel(sqlite_url, connector):
     data = {
-        "tenant": {"id": "t"},
+        "tenant": {"id": TENANT},
         "team": {"id": "19:team", "name": "DX推進課"},
         "channel": {"id": "19:chan@thread.tacv2", "name": "問い合わせ窓口"},
     }

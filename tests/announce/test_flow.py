@@ -18,7 +18,7 @@ from dialogs.delivery.worker import drain
 from storage.models.announce import Announcement, AnnouncementRecipient
 from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc
 from tests.delivery.helpers import FAST, conv_of
-from tests.support import ADMIN, LEADER, STAFF, running_bot, settings_for
+from tests.support import ADMIN, LEADER, STAFF, TENANT, running_bot, settings_for
 
 pytestmark = pytest.mark.asyncio
 
@@ -265,7 +265,11 @@ async def test_division_channel_gets_a_post_without_an_ack_button(sqlite_url, co
     settings = settings_for(sqlite_url, admins=[ADMIN.email])
     async with running_bot(settings, connector) as bot:
         await build_city(bot.services, connector.url, connector)
-        data = {"team": {"id": "19:team"}, "channel": {"id": "19:dxdiv@thread.tacv2"}, "tenant": {"id": "t"}}
+        data = {
+            "team": {"id": "19:team"},
+            "channel": {"id": "19:dxdiv@thread.tacv2"},
+            "tenant": {"id": TENANT},
+        }
         await bot.say(
             "ここをDX推進課チャンネルにする",
             user=ADMIN,

@@ -146,6 +146,8 @@ def teams_settings(db_url: str, entra: FakeEntra, **overrides: Any) -> Settings:
         "background_jobs": False,
         "app_id": APP_ID,
         "app_password": "not-used-here",
+        "app_tenant_id": TENANT,
+        "secret_key": "dashboard-tests-secret-key-of-48-bytes-0123456789",
         "public_url": f"https://{HOST}",
         "allowed_tenants": [TENANT],
         "dashboard_openid_metadata_url": entra.url,

@@ -162,6 +162,8 @@ def teams(demo_database: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     extra = {
         "MicrosoftAppId": APP_ID,
         "MicrosoftAppPassword": "not-used-in-this-test",
+        "MicrosoftAppTenantId": TENANT,
+        "DXBOT_SECRET_KEY": "e2e-dashboard-secret-key-of-48-bytes-0123456789ab",
         "DXBOT_PUBLIC_URL": "https://dxbot.demo-city.example.jp",
         "DXBOT_ALLOWED_TENANTS": TENANT,
         "DXBOT_DASHBOARD_OPENID_METADATA_URL": f"{support}/common/v2.0/.well-known/openid-configuration",
