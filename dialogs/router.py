@@ -225,9 +225,7 @@ class RouteTable:
         if folded.startswith(self._prefixes):
             for alias, cmd in self._commands:
                 if folded.startswith(alias + " "):
-                    return Match(
-                        "command", cmd.role, cmd.handler, args=norm[len(alias) :].strip(), route=cmd
-                    )
+                    return Match("command", cmd.role, cmd.handler, args=norm[len(alias) :].strip(), route=cmd)
         for router in self.routers:
             if router.fallback_handler:
                 return Match("fallback", Role.ANYONE, router.fallback_handler, args=text.strip())

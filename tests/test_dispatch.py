@@ -71,7 +71,9 @@ def table_with_runs() -> tuple[RouteTable, list[str]]:
     async def personal_action(turn: Any, data: dict[str, Any]) -> None:
         runs.append("personal_action")
 
-    @router.on_file(accepts=by_extension("csv"), scopes=("personal",), scope_hint="roster.import.personal_only")
+    @router.on_file(
+        accepts=by_extension("csv"), scopes=("personal",), scope_hint="roster.import.personal_only"
+    )
     async def personal_file(turn: Any) -> None:
         runs.append("personal_file")
 

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.asyncio
 
 
 def _card_posts(connector: FakeConnector) -> list[int]:
-    return [c.status for c in connector.calls if c.method == "POST" and c.conversation_id == STAFF.conversation_id]
+    return [
+        c.status for c in connector.calls if c.method == "POST" and c.conversation_id == STAFF.conversation_id
+    ]
 
 
 async def test_a_throttled_help_card_arrives_once_after_retry_after(sqlite_url, connector) -> None:

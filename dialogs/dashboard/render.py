@@ -180,6 +180,8 @@ REASONS_401 = {
 
 def message_keys(status: int, reason: str) -> tuple[str, list[str], str]:
     """(heading key, paragraph keys, hint key) for a refusal or a problem."""
+    if status == 400:
+        return "dashboard.error.400.title", ["dashboard.error.400.body"], "dashboard.error.400.hint"
     if status == 403:
         return "dashboard.error.403.title", ["dashboard.error.403.body"], "dashboard.error.403.hint"
     if status == 404:

@@ -19,6 +19,7 @@ from typing import Any
 from bot.api import HttpRequest, HttpResponse, HttpRoute
 from dialogs.business_days import format_date_ja, to_jst
 from dialogs.i18n import t
+from dialogs.signing import Malformed
 from dialogs.survey import charts, export, links
 from dialogs.survey.cards import pct
 from dialogs.survey.results import RoundResults, Trend, compute_results, compute_trend
@@ -30,7 +31,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _gone(status: int = 404) -> HttpResponse:
-    key = "survey.web.expired" if status == 410 else "survey.web.not_found"
+    key = {410: "survey.web.expired", 400: "survey.web.malformed"}.get(status, "survey.web.not_found")
     return HttpResponse(
         status, f"<!doctype html><meta charset=utf-8><p>{html.escape(t(key))}</p>", "text/html"
     )
@@ -40,7 +41,10 @@ async def _load(req: HttpRequest) -> tuple[SurveyRound, RoundResults, Trend] | H
     services = req.services
     token = req.match.get("token", "")
     now = services.clock()
-    round_id = links.verify(services.settings.secret_key, token, now)
+    try:
+        round_id = links.verify(services.settings.secret_key, token, now)
+    except Malformed:
+        return _gone(400)  # cut short or changed while copying: not a link we made
     if round_id is None:
         # Tell an expired link from a forged one only when the signature itself is good.
         from datetime import timedelta
