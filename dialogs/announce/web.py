@@ -74,7 +74,7 @@ async def create(request: HttpRequest) -> HttpResponse:
         return _unauthorized()
     try:
         data = request.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[… nested too deep
         return _problem(400, "malformed_json", "JSON として読み取れませんでした。")
     services = request.services
     now = services.clock()
