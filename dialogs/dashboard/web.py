@@ -29,6 +29,7 @@ from dialogs.dashboard.pages import announcements, overview, questions, surveys
 from dialogs.dashboard.pages.common import Block, Context, PageView, format_moment
 from dialogs.dashboard.render import PAGES, Frame
 from dialogs.dashboard.tables import to_csv
+from dialogs.security_headers import TEAMS_FRAME_ANCESTORS, csp
 
 log = logging.getLogger(__name__)
 BUILDERS: dict[str, Callable[[Context], Awaitable[PageView]]] = {
@@ -37,12 +38,6 @@ BUILDERS: dict[str, Callable[[Context], Awaitable[PageView]]] = {
     "surveys": surveys.build,
     "questions": questions.build,
 }
-# Where Teams (web, desktop, mobile, Outlook, the Microsoft 365 app) may frame the tab.
-TEAMS_FRAME_ANCESTORS = (
-    "https://teams.microsoft.com https://*.teams.microsoft.com https://teams.cloud.microsoft "
-    "https://*.cloud.microsoft https://*.office.com https://outlook.office.com https://outlook.office365.com "
-    "https://*.microsoft365.com"
-)
 PASSTHROUGH = {"lang", "sig", "u", "exp"}  # query keys that are not page filters
 
 
@@ -59,23 +54,16 @@ def _filters(req: HttpRequest) -> dict[str, str]:
     return {k: v for k, v in req.query.items() if k not in PASSTHROUGH and len(v) <= 100}
 
 
-def _headers(req: HttpRequest, *, cache: bool = False) -> dict[str, str]:
+def _headers(req: HttpRequest) -> dict[str, str]:
+    """What differs from every page's headers (dialogs/security_headers.py): Teams frames the tab."""
     local = req.services.settings.local_mode
     extra = "".join(f" {o}" for o in req.services.settings.dashboard_tab_origins if not local)
-    csp = (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    policy = csp(
         # teams-js asks Microsoft's CDN for its list of Teams origins (it has a built-in one too).
-        f"connect-src 'self'{'' if local else ' https://res.cdn.office.net'}; "
-        "form-action 'self'; base-uri 'none'; "
-        f"frame-ancestors 'self'{'' if local else ' ' + TEAMS_FRAME_ANCESTORS}{extra}"
+        connect="'self'" if local else "'self' https://res.cdn.office.net",
+        frame_ancestors=f"'self'{'' if local else ' ' + TEAMS_FRAME_ANCESTORS}{extra}",
     )
-    headers = {
-        "Content-Security-Policy": csp,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "private, max-age=300" if cache else "no-store",
-    }
-    return headers
+    return {"Content-Security-Policy": policy}
 
 
 def _frame(req: HttpRequest, page: str, viewer: Viewer | None = None) -> Frame:
@@ -234,7 +222,7 @@ async def csv(req: HttpRequest) -> HttpResponse:
 async def static(req: HttpRequest) -> HttpResponse:
     asset = render.assets().get(req.match.get("name", ""))
     if asset is None:
-        return HttpResponse(404, b"not found", "text/plain", {"X-Content-Type-Options": "nosniff"})
+        return HttpResponse(404, b"not found", "text/plain")
     immutable = req.query.get("v") == asset.version
     return HttpResponse(
         200,
@@ -242,7 +230,6 @@ async def static(req: HttpRequest) -> HttpResponse:
         asset.content_type,
         {
             "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache",
-            "X-Content-Type-Options": "nosniff",
         },
     )
 
