@@ -197,6 +197,7 @@ def _web_handler(handler: Callable[[HttpRequest], Any], services: Services) -> C
             body=await request.read(),
             match=dict(request.match_info),
             services=services,
+            remote=request.remote or "",
         )
         resp: HttpResponse = await handler(req)
         body = resp.body.encode("utf-8") if isinstance(resp.body, str) else resp.body

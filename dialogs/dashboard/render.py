@@ -221,7 +221,13 @@ def render_config(frame: Frame) -> str:
 
 
 def render_login(
-    frame: Frame, admins: list[tuple[str, str]], next_url: str, *, needs_password: bool, error: str = ""
+    frame: Frame,
+    admins: list[tuple[str, str]],
+    next_url: str,
+    *,
+    needs_password: bool,
+    csrf: str,
+    error: str = "",
 ) -> str:
     content = (
         environment()
@@ -231,6 +237,7 @@ def render_login(
             admins=admins,
             next=next_url,
             needs_password=needs_password,
+            csrf=csrf,
             error=error,
         )
     )

@@ -16,6 +16,7 @@ passes the Teams client's language unless ``lang`` was given.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -23,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
 from bot.api import HttpRequest, HttpResponse, HttpRoute
-from dialogs.dashboard import access, render
+from dialogs.dashboard import access, render, signin
 from dialogs.dashboard.access import Refusal, Viewer
 from dialogs.dashboard.pages import announcements, overview, questions, surveys
 from dialogs.dashboard.pages.common import Block, Context, PageView, format_moment
@@ -243,19 +244,30 @@ async def login(req: HttpRequest) -> HttpResponse:
     frame = _frame(req, "login")
     if not settings.local_mode:
         return _html(req, 404, render.render_message(frame, 404, "login_local_only"))
-    error = ""
+    error, status, extra = "", 200, {}
     next_url = _safe_next(req.query.get("next", "/dashboard"))
     if req.method == "POST":
         form = {k: v[0] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items() if v}
         next_url = _safe_next(form.get("next", "/dashboard"))
         email = form.get("email", "").strip().lower()
-        if not access.password_ok(req.services, form.get("password", "")):
-            error = frame.t("dashboard.local.wrong_password")
+        client = req.remote or "unknown"
+        now = req.services.clock().timestamp()
+        limits = signin.limiter(req.services)
+        wait = limits.wait(client, now)
+        if not signin.csrf_ok(req, form.get("csrf", "")):
+            error, status = frame.t("dashboard.local.csrf"), 400
+        elif wait > 0:  # the password is not even checked
+            error, status = frame.t("dashboard.local.too_many", seconds=math.ceil(wait)), 429
+            extra["Retry-After"] = str(math.ceil(wait))
+        elif not access.password_ok(req.services, form.get("password", "")):
+            limits.failed(client, now)
+            error, status = frame.t("dashboard.local.wrong_password"), 400
         else:
+            limits.succeeded(client)
             async with req.services.sessionmaker() as session:
                 viewer, _ = await access.find_admin(session, req.services, [email])
             if viewer is None:
-                error = frame.t("dashboard.local.not_admin")
+                error, status = frame.t("dashboard.local.not_admin"), 400
             else:
                 cookie = access.session_cookie(req.services, viewer.email)
                 return HttpResponse(
@@ -263,10 +275,16 @@ async def login(req: HttpRequest) -> HttpResponse:
                 )
     async with req.services.sessionmaker() as session:
         admins = await access.local_admins(session, req.services)
+    token = signin.csrf_token(req.services)  # a fresh one with every form
     body = render.render_login(
-        frame, admins, next_url, needs_password=bool(settings.dashboard_local_password), error=error
+        frame,
+        admins,
+        next_url,
+        needs_password=bool(settings.dashboard_local_password),
+        csrf=token,
+        error=error,
     )
-    return _html(req, 400 if error else 200, body)
+    return _html(req, status, body, extra | {"Set-Cookie": signin.csrf_cookie(token)})
 
 
 async def config(req: HttpRequest) -> HttpResponse:
