@@ -196,6 +196,7 @@ class HttpRequest:
     body: bytes
     match: dict[str, str]  # path parameters, e.g. {"id": "12"} for /api/announcements/{id}
     services: Services
+    remote: str = ""  # the client's address as the server saw it (a proxy's, behind one)
 
     def json(self) -> Any:
         import json

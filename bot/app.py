@@ -30,6 +30,7 @@ from bot.tasks import TaskGroup
 from bot.turn import CLIENT_LOCALE_TRUSTED, DxBot, locale_of
 from dialogs.i18n import t
 from dialogs.registry import features, route_table
+from dialogs.security_headers import secure
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import is_migrated
 
@@ -229,11 +230,12 @@ def _web_handler(handler: Callable[[HttpRequest], Any], services: Services) -> C
             body=body,
             match=dict(request.match_info),
             services=services,
+            remote=request.remote or "",
         )
         resp: HttpResponse = await handler(req)
         body = resp.body.encode("utf-8") if isinstance(resp.body, str) else resp.body
         return web.Response(
-            status=resp.status, body=body, content_type=resp.content_type, headers=resp.headers
+            status=resp.status, body=body, content_type=resp.content_type, headers=secure(resp)
         )
 
     return serve

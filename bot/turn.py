@@ -17,6 +17,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address, Conversation, FileAttachment, Identity, Message, SendError, Services, User
+from bot.replies import ReplyUndelivered, deliver_reply
 from dialogs.dispatch import dispatch
 from dialogs.i18n import normalize_locale, t
 from dialogs.identity import resolve_identity
@@ -103,15 +104,19 @@ class BotTurn:
     def t(self, key: str, **kwargs: Any) -> str:
         return t(key, self.locale, **kwargs)
 
-    # Replies go through the same aiohttp Messenger as proactive sends: one HTTP client, real status codes.
+    # Replies go through the same aiohttp Messenger as proactive sends: one HTTP client, real status codes;
+    # a 429 or 5xx is tried again within a few seconds (bot/replies.py).
     async def reply(self, text: str) -> str | None:
-        return await self.services.messenger.send(self.address, Message(text=text)) or None
+        message = Message(text=text)
+        return await deliver_reply(lambda: self.services.messenger.send(self.address, message)) or None
 
     async def reply_card(self, card: dict[str, Any], text: str | None = None) -> str | None:
-        return await self.services.messenger.send(self.address, Message(text=text, card=card)) or None
+        message = Message(text=text, card=card)
+        return await deliver_reply(lambda: self.services.messenger.send(self.address, message)) or None
 
     async def update_card(self, activity_id: str, card: dict[str, Any]) -> None:
-        await self.services.messenger.update(self.address, activity_id, Message(card=card))
+        message = Message(card=card)
+        await deliver_reply(lambda: self.services.messenger.update(self.address, activity_id, message))
 
     async def member_email(self) -> str | None:
         # Through the same aiohttp client as replies: botbuilder's TeamsInfo builds an msrest request
@@ -261,6 +266,20 @@ class DxBot(Bot):
         return entry
 
     async def on_turn(self, context: TurnContext) -> None:
+        try:
+            await self._on_turn(context)
+        except ReplyUndelivered as exc:
+            # The connector is what failed: an apology sent into it would fail too. The exception rolled
+            # back what the turn wrote, so the person can simply try again.
+            log.warning(
+                "reply not delivered after %d attempts in %.1fs (%s); the turn was rolled back",
+                exc.attempts,
+                exc.elapsed,
+                exc.status or exc.reason,
+                extra={"correlation_id": context.turn_state.get("correlation_id")},
+            )
+
+    async def _on_turn(self, context: TurnContext) -> None:
         correlation_id = f"{random.getrandbits(48):012x}"
         context.turn_state["correlation_id"] = correlation_id
         act = context.activity

@@ -1,13 +1,34 @@
-"""One turn: match the route, check the role, run the handler, answer politely when nothing fits."""
+"""One turn: match the route, enforce what it declares, run the handler, answer politely when nothing fits.
+
+Every declared property is checked here, once, so handlers need not check it again:
+
+- kind: ``RouteTable.match`` reaches a command only from typed text, a card action only from a card
+  submit, a file route only for an attached file;
+- ``role``: who may use it (``core.forbidden`` otherwise);
+- ``scopes``: the kinds of conversation it runs in; elsewhere it does not run, and the reply says where
+  to use it (the route's ``scope_hint``, or ``core.scope.*``).
+"""
 
 from __future__ import annotations
 
 import logging
 
 from bot.api import Turn
-from dialogs.router import RouteTable
+from dialogs.router import Command, Match, RouteTable
 
 log = logging.getLogger(__name__)
+
+
+def _where(turn: Turn, match: Match) -> str:
+    """The refusal for a route used in the wrong kind of conversation: where to use it instead."""
+    route = match.route
+    if route is not None and route.scope_hint:
+        return turn.t(route.scope_hint)
+    kinds = [s for s in ("personal", "channel", "groupChat") if s in match.scopes]
+    places = turn.t("core.scope.or").join(turn.t(f"core.scope.{s}") for s in kinds)
+    if isinstance(route, Command):
+        return turn.t("core.scope.command", command=route.aliases[0], places=places)
+    return turn.t("core.scope.other", places=places)
 
 
 async def dispatch(turn: Turn, table: RouteTable) -> None:
@@ -25,6 +46,15 @@ async def dispatch(turn: Turn, table: RouteTable) -> None:
     if not turn.identity.has(match.role):
         log.info("refused: role %s needed", match.role.name, extra={"correlation_id": turn.correlation_id})
         await turn.reply(turn.t("core.forbidden", role=turn.t(f"core.role.{match.role.name.lower()}")))
+        return
+    if turn.conversation.type not in match.scopes:
+        log.info(
+            "refused: %s not for a %s conversation",
+            match.kind,
+            turn.conversation.type,
+            extra={"correlation_id": turn.correlation_id},
+        )
+        await turn.reply(_where(turn, match))
         return
     if match.kind == "command":
         await match.handler(turn, match.args)

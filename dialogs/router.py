@@ -9,7 +9,12 @@
     async def on_button(turn: Turn, data: dict) -> None: ...
 
 Commands match the first words of a message (longest alias first, case- and width-insensitive).
-Card actions match ``value["action"]`` of an Adaptive Card submit.
+Card actions match ``value["action"]`` of an Adaptive Card submit; files go to the first file route
+that accepts them. Whatever a route declares is enforced by ``dialogs.dispatch``, once, for every
+route: its kind (a command only from typed text, an action only from a card submit, a file route only
+for an attached file), its ``role``, and its ``scopes`` (the kinds of conversation it runs in:
+"personal", "groupChat", "channel"). ``scope_hint`` names a catalog key that explains where to use
+the route instead (default: a message built from the scopes).
 """
 
 from __future__ import annotations
@@ -26,6 +31,16 @@ ActionHandler = Callable[[Turn, dict[str, Any]], Awaitable[None]]
 FileHandler = Callable[[Turn], Awaitable[None]]
 # (the first file, the text sent with it) -> does this handler take it?
 FileFilter = Callable[[FileAttachment, str], bool]
+SCOPES = frozenset({"personal", "groupChat", "channel"})
+
+
+def _scopes(scopes: Iterable[str] | None) -> frozenset[str]:
+    if not scopes:
+        return SCOPES
+    chosen = frozenset(scopes)
+    if not chosen <= SCOPES:
+        raise ValueError(f"unknown scopes {sorted(chosen - SCOPES)}; use {sorted(SCOPES)}")
+    return chosen
 
 
 def by_extension(*extensions: str) -> FileFilter:
@@ -46,7 +61,8 @@ class Command:
     role: Role
     help_key: str | None  # catalog key of a one-line description for the help card
     usage: str | None = None  # shown on the help card, e.g. 「担当 税務課」
-    scopes: frozenset[str] = frozenset({"personal", "groupChat", "channel"})
+    scopes: frozenset[str] = SCOPES
+    scope_hint: str | None = None  # catalog key: where to use it instead (else built from the scopes)
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,17 @@ class CardAction:
     name: str
     handler: ActionHandler
     role: Role
+    scopes: frozenset[str] = SCOPES
+    scope_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class FileRoute:
+    handler: FileHandler
+    role: Role
+    accepts: FileFilter
+    scopes: frozenset[str] = SCOPES
+    scope_hint: str | None = None
 
 
 @dataclass
@@ -61,7 +88,7 @@ class Router:
     name: str
     commands: list[Command] = field(default_factory=list)
     actions: list[CardAction] = field(default_factory=list)
-    file_handlers: list[tuple[FileHandler, Role, FileFilter]] = field(default_factory=list)
+    file_handlers: list[FileRoute] = field(default_factory=list)
     fallback_handler: CommandHandler | None = None
     install_handler: FileHandler | None = None
 
@@ -72,36 +99,41 @@ class Router:
         help_key: str | None = None,
         usage: str | None = None,
         scopes: Iterable[str] | None = None,
+        scope_hint: str | None = None,
     ) -> Callable[[CommandHandler], CommandHandler]:
         def register(fn: CommandHandler) -> CommandHandler:
             self.commands.append(
-                Command(
-                    tuple(aliases),
-                    fn,
-                    role,
-                    help_key,
-                    usage,
-                    frozenset(scopes) if scopes else frozenset({"personal", "groupChat", "channel"}),
-                )
+                Command(tuple(aliases), fn, role, help_key, usage, _scopes(scopes), scope_hint)
             )
             return fn
 
         return register
 
-    def action(self, name: str, role: Role = Role.ANYONE) -> Callable[[ActionHandler], ActionHandler]:
+    def action(
+        self,
+        name: str,
+        role: Role = Role.ANYONE,
+        scopes: Iterable[str] | None = None,
+        scope_hint: str | None = None,
+    ) -> Callable[[ActionHandler], ActionHandler]:
         def register(fn: ActionHandler) -> ActionHandler:
-            self.actions.append(CardAction(name, fn, role))
+            self.actions.append(CardAction(name, fn, role, _scopes(scopes), scope_hint))
             return fn
 
         return register
 
     def on_file(
-        self, role: Role = Role.ANYONE, accepts: FileFilter | None = None
+        self,
+        role: Role = Role.ANYONE,
+        accepts: FileFilter | None = None,
+        scopes: Iterable[str] | None = None,
+        scope_hint: str | None = None,
     ) -> Callable[[FileHandler], FileHandler]:
         """Files sent to the bot; ``accepts`` picks which (default: any). The first feature that accepts wins."""
 
         def register(fn: FileHandler) -> FileHandler:
-            self.file_handlers.append((fn, role, accepts or (lambda _f, _t: True)))
+            route = FileRoute(fn, role, accepts or (lambda _f, _t: True), _scopes(scopes), scope_hint)
+            self.file_handlers.append(route)
             return fn
 
         return register
@@ -117,6 +149,9 @@ class Router:
         return fn
 
 
+Route = Command | CardAction | FileRoute
+
+
 @dataclass(frozen=True)
 class Match:
     kind: str  # "command" | "action" | "file" | "fallback" | "unknown_action" | "unknown_file" | "empty"
@@ -124,6 +159,11 @@ class Match:
     handler: Any = None
     args: str = ""
     data: dict[str, Any] | None = None
+    route: Route | None = None  # what was declared, for the dispatcher to enforce (None: fallback)
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return self.route.scopes if self.route is not None else SCOPES
 
 
 class RouteTable:
@@ -164,12 +204,16 @@ class RouteTable:
             act = self._actions.get(value["action"])
             if act is None:
                 return Match("unknown_action", data=value)
-            return Match("action", act.role, act.handler, data=value)
+            return Match("action", act.role, act.handler, data=value, route=act)
+        if value and not text.strip():
+            # A card submit is only ever a card action: data without one (a card from an older
+            # version, another app's card) is a stale button, not an empty message.
+            return Match("unknown_action", data=value)
         if files:
             for router in self.routers:
-                for handler, role, accepts in router.file_handlers:
-                    if accepts(files[0], text):
-                        return Match("file", role, handler)
+                for route in router.file_handlers:
+                    if route.accepts(files[0], text):
+                        return Match("file", route.role, route.handler, route=route)
             return Match("unknown_file")
         norm = unicodedata.normalize("NFKC", text).strip()
         folded = norm.lower()
@@ -177,11 +221,11 @@ class RouteTable:
             return Match("empty")
         exact = self._exact.get(folded)
         if exact is not None:
-            return Match("command", exact.role, exact.handler, args="")
+            return Match("command", exact.role, exact.handler, args="", route=exact)
         if folded.startswith(self._prefixes):
             for alias, cmd in self._commands:
                 if folded.startswith(alias + " "):
-                    return Match("command", cmd.role, cmd.handler, args=norm[len(alias) :].strip())
+                    return Match("command", cmd.role, cmd.handler, args=norm[len(alias) :].strip(), route=cmd)
         for router in self.routers:
             if router.fallback_handler:
                 return Match("fallback", Role.ANYONE, router.fallback_handler, args=text.strip())

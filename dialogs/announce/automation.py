@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,28 @@ from storage.models.announce import Announcement
 
 def _t(locale: str) -> Any:
     return lambda key, **kw: translate(key, locale, **kw)
+
+
+def _is_date(raw: Any) -> bool:
+    """ "2026-04-10" exactly: a real day, four-digit year (the compose form checks how far ahead)."""
+    if not isinstance(raw, str) or len(raw) != 10:
+        return False
+    try:
+        date.fromisoformat(raw)
+    except ValueError:
+        return False
+    return True
+
+
+def _moment(raw: Any) -> datetime | None:
+    """An ISO 8601 moment in Japan time; None if it is not one (wrong type, year past 9999, no such day)."""
+    if not isinstance(raw, str) or len(raw) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+        return moment.replace(tzinfo=JST) if moment.tzinfo is None else moment.astimezone(JST)
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31T23:00-05:00 is past 9999 in Japan
+        return None
 
 
 async def form_from_json(
@@ -58,21 +80,31 @@ async def form_from_json(
     if not isinstance(links, list) or len(links) > 3 or not all(isinstance(x, dict) for x in links):
         errors.append(t("announce.api.links"))
         links = []
+    elif not all(isinstance(x.get(k, ""), str) for x in links for k in ("title", "url")):
+        errors.append(t("announce.api.links"))
+        links = []
     deadline = data.get("deadline") or ""
+    if deadline and not _is_date(deadline):
+        errors.append(t("announce.api.bad_date", field="deadline", example="2026-04-10"))
+        deadline = ""
     ack = data.get("ack_required")
     send_date = send_time = ""
     send_at = data.get("send_at")
     if send_at:
-        try:
-            moment = datetime.fromisoformat(str(send_at))
-        except ValueError:
-            errors.append(t("announce.err.send_at_format"))
+        # ISO 8601 with a four-digit year; without an offset it is Japan time.
+        moment = _moment(send_at)
+        if moment is None:
+            errors.append(t("announce.api.bad_date", field="send_at", example="2026-04-01T09:00"))
         else:
-            moment = moment.replace(tzinfo=JST) if moment.tzinfo is None else moment.astimezone(JST)
             send_date, send_time = moment.date().isoformat(), moment.strftime("%H:%M")
     for key in ("title", "body"):
         if key in data and not isinstance(data[key], str):
             errors.append(t("announce.api.not_text", field=key))
+    for key in ("to_channel", "ack_required"):
+        if data.get(key) is not None and not isinstance(data[key], bool):
+            errors.append(t("announce.api.not_bool", field=key))
+    if data.get("importance") not in (None, "", "normal", "high", "重要", "通常"):
+        errors.append(t("announce.api.importance"))
     if errors:
         return None, errors
     form = Form(

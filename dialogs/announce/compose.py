@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from dialogs.business_days import JST, is_business_day, next_business_day
@@ -20,6 +20,9 @@ from dialogs.business_days import JST, is_business_day, next_business_day
 MAX_TITLE = 100
 MAX_BODY = 4000
 MAX_LINKS = 3
+MAX_AHEAD_DAYS = (
+    366  # a deadline or send date further ahead is a typo (and 9999-12-31 has no next business day)
+)
 AUDIENCES = ("all", "leaders", "departments", "sections")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
@@ -190,6 +193,7 @@ def validate(
     if form.to_channel and not channel_available:
         errors.append(t("announce.err.no_channel"))
     today = now.astimezone(JST).date()
+    last_day = today + timedelta(days=MAX_AHEAD_DAYS)
     notices: list[str] = []
     deadline = None
     if form.ack_required:
@@ -201,6 +205,9 @@ def validate(
                 errors.append(t("announce.err.deadline_format"))
             elif deadline < today:
                 errors.append(t("announce.err.deadline_past"))
+            elif deadline > last_day:
+                errors.append(t("announce.err.deadline_far", days=MAX_AHEAD_DAYS))
+                deadline = None
     send_at = None
     if form.send_mode == "later":
         day, at = _parse_date(form.send_date), _parse_time(form.send_time)
@@ -208,6 +215,8 @@ def validate(
             errors.append(t("announce.err.send_at"))
         elif day is None or at is None:
             errors.append(t("announce.err.send_at_format"))
+        elif day > last_day:
+            errors.append(t("announce.err.send_at_far", days=MAX_AHEAD_DAYS))
         else:
             send_at = datetime.combine(day, at, tzinfo=JST)
             if send_at <= now:

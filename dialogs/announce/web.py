@@ -7,22 +7,34 @@ GET  /api/v1/announcements/{id}/export.xlsx ?exp=…&sig=… (the link on the au
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import html
 import logging
 from datetime import datetime
 from typing import Any
 
 from bot.api import HttpRequest, HttpResponse, HttpRoute
+from dialogs.i18n import t
+from dialogs.signing import Malformed, Signer, digits
 
 log = logging.getLogger(__name__)
 LINK_DAYS = 7
+MAX_ID = 2**31 - 1  # an INTEGER column: a larger id names nothing (and must not reach the database)
+
+
+def _signer(secret: str) -> Signer:
+    return Signer(secret.encode("utf-8"), hex_chars=40)
 
 
 def _sign(secret: str, ann_id: int, fmt: str, exp: int) -> str:
-    return hmac.new(
-        secret.encode(), f"announce-export:{ann_id}:{fmt}:{exp}".encode(), hashlib.sha256
-    ).hexdigest()[:40]
+    return _signer(secret).sign(f"announce-export:{ann_id}:{fmt}:{exp}")
+
+
+def _link_refused(status: int, key: str) -> HttpResponse:
+    """A person opened the link from a card: a short page in words, not JSON."""
+    text = html.escape(t(key))
+    body = f"<!doctype html><html lang=ja><meta charset=utf-8><title>{text}</title><p>{text}</p></html>"
+    return HttpResponse(status, body, "text/html")
 
 
 def signed_export_path(secret: str, ann_id: int, fmt: str, now: datetime) -> str:
@@ -39,7 +51,7 @@ def _api_key(request: HttpRequest) -> int | None:
     header = request.headers.get("Authorization") or request.headers.get("authorization") or ""
     if not header.lower().startswith("bearer "):
         return None
-    given = header[7:].strip().encode()
+    given = header[7:].strip().encode("utf-8", "replace")
     for i, key in enumerate(request.services.settings.api_keys, start=1):
         if key and hmac.compare_digest(given, key.encode()):
             return i
@@ -62,7 +74,7 @@ async def create(request: HttpRequest) -> HttpResponse:
         return _unauthorized()
     try:
         data = request.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[… nested too deep
         return _problem(400, "malformed_json", "JSON として読み取れませんでした。")
     services = request.services
     now = services.clock()
@@ -88,10 +100,10 @@ async def _announcement(request: HttpRequest, session: Any) -> Any:
     from storage.models.announce import Announcement
 
     try:
-        ann_id = int(request.match.get("id", ""))
-    except ValueError:
+        ann_id = digits(request.match.get("id", ""), max_digits=10)
+    except Malformed:
         return None
-    return await session.get(Announcement, ann_id)
+    return await session.get(Announcement, ann_id) if ann_id <= MAX_ID else None
 
 
 async def status(request: HttpRequest) -> HttpResponse:
@@ -129,17 +141,17 @@ async def export(request: HttpRequest) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):
         return _problem(404, "not_found", "形式は csv か xlsx です。")
     services = request.services
-    try:
-        ann_id, exp = int(request.match.get("id", "")), int(request.query.get("exp", "0"))
-    except ValueError:
-        return _problem(404, "not_found", "指定のお知らせが見つかりません。")
-    signed = hmac.compare_digest(
-        request.query.get("sig", ""), _sign(services.settings.secret_key, ann_id, fmt, exp)
-    ) and exp >= int(services.clock().timestamp())
-    if not signed and _api_key(request) is None:
-        return _problem(
-            403, "forbidden", "このリンクは無効か期限切れです。お知らせのカードから開き直してください。"
-        )
+    if _api_key(request) is None:  # a link from the author's card: its signature is the credential
+        try:
+            ann_id = digits(request.match.get("id", ""), max_digits=10)
+            exp = digits(request.query.get("exp", ""))
+            good = _signer(services.settings.secret_key).verify(
+                f"announce-export:{ann_id}:{fmt}:{exp}", request.query.get("sig", "")
+            )
+        except Malformed:
+            return _link_refused(400, "announce.link.malformed")
+        if not good or exp < int(services.clock().timestamp()):
+            return _link_refused(403, "announce.link.invalid")
     async with services.sessionmaker() as session:
         ann = await _announcement(request, session)
         if ann is None:

@@ -12,7 +12,6 @@ Local mode (no MicrosoftAppId): a signed cookie from the local sign-in form.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import logging
@@ -28,6 +27,7 @@ from bot.api import HttpRequest, Role, Services
 from dialogs.dashboard import tokens
 from dialogs.roster.network import today_jst
 from dialogs.roster.roles import roles_of
+from dialogs.signing import Malformed, Signer, b64decode, b64encode, digits
 from storage.models import TeamsAccount
 from storage.models.roster import DivisionRole, DivisionRoleKind, Person
 
@@ -52,13 +52,12 @@ class Refusal:
     reason: str  # a code: no_token, expired, audience, tenant, not_admin, …
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+def _signer(secret: str, purpose: str) -> Signer:
+    return Signer(hashlib.sha256(f"dashboard:{purpose}:{secret}".encode()).digest())
 
 
 def _sign(secret: str, purpose: str, message: str) -> str:
-    key = hashlib.sha256(f"dashboard:{purpose}:{secret}".encode()).digest()
-    return _b64(hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest())
+    return _signer(secret, purpose).sign(message)
 
 
 # --- identity ------------------------------------------------------------------------------------
@@ -158,10 +157,13 @@ async def from_signed_link(req: HttpRequest) -> Viewer | Refusal:
     ordered = dict(sorted((k, v) for k, v in query.items() if k not in ("u", "exp")))
     ordered |= {"u": query.get("u", ""), "exp": query.get("exp", "")}
     message = f"{req.path}?{urlencode(ordered)}"
-    good = _sign(req.services.settings.secret_key, "link", message)
-    if not hmac.compare_digest(good, sig):
-        return Refusal(401, "bad_link")
-    if not query.get("exp", "").isdigit() or int(query["exp"]) < time.time():
+    try:
+        expires = digits(query.get("exp", ""))
+        if not _signer(req.services.settings.secret_key, "link").verify(message, sig):
+            return Refusal(401, "bad_link")
+    except Malformed:
+        return Refusal(400, "malformed_link")  # cut short or mangled on the way: not a link we made
+    if expires < time.time():
         return Refusal(401, "link_expired")
     async with req.services.sessionmaker() as session:
         viewer, reason = await find_admin(session, req.services, [query.get("u", "")])
@@ -175,7 +177,7 @@ async def from_signed_link(req: HttpRequest) -> Viewer | Refusal:
 
 def session_cookie(services: Services, email: str) -> str:
     expires = int(time.time()) + SESSION_SECONDS
-    value = f"{_b64(email.encode('utf-8'))}.{expires}"
+    value = f"{b64encode(email.encode('utf-8'))}.{expires}"
     value = f"{value}.{_sign(services.settings.secret_key, 'session', value)}"
     return f"{COOKIE}={value}; Path={COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}"
 
@@ -198,12 +200,14 @@ def _cookie_email(req: HttpRequest) -> str | None:
     if len(parts) != 3:
         return None
     email_part, expires, sig = parts
-    good = _sign(req.services.settings.secret_key, "session", f"{email_part}.{expires}")
-    if not hmac.compare_digest(good, sig) or not expires.isdigit() or int(expires) < time.time():
-        return None
+    # A malformed cookie is no session at all: the sign-in page, not an error.
     try:
-        return base64.urlsafe_b64decode(email_part + "=" * (-len(email_part) % 4)).decode("utf-8")
-    except ValueError:
+        if not _signer(req.services.settings.secret_key, "session").verify(f"{email_part}.{expires}", sig):
+            return None
+        if digits(expires) < time.time():
+            return None
+        return b64decode(email_part).decode("utf-8")
+    except (Malformed, UnicodeDecodeError):
         return None
 
 

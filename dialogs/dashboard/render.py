@@ -180,6 +180,8 @@ REASONS_401 = {
 
 def message_keys(status: int, reason: str) -> tuple[str, list[str], str]:
     """(heading key, paragraph keys, hint key) for a refusal or a problem."""
+    if status == 400:
+        return "dashboard.error.400.title", ["dashboard.error.400.body"], "dashboard.error.400.hint"
     if status == 403:
         return "dashboard.error.403.title", ["dashboard.error.403.body"], "dashboard.error.403.hint"
     if status == 404:
@@ -219,7 +221,13 @@ def render_config(frame: Frame) -> str:
 
 
 def render_login(
-    frame: Frame, admins: list[tuple[str, str]], next_url: str, *, needs_password: bool, error: str = ""
+    frame: Frame,
+    admins: list[tuple[str, str]],
+    next_url: str,
+    *,
+    needs_password: bool,
+    csrf: str,
+    error: str = "",
 ) -> str:
     content = (
         environment()
@@ -229,6 +237,7 @@ def render_login(
             admins=admins,
             next=next_url,
             needs_password=needs_password,
+            csrf=csrf,
             error=error,
         )
     )

@@ -16,6 +16,7 @@ passes the Teams client's language unless ``lang`` was given.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -23,12 +24,13 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
 from bot.api import HttpRequest, HttpResponse, HttpRoute
-from dialogs.dashboard import access, render
+from dialogs.dashboard import access, render, signin
 from dialogs.dashboard.access import Refusal, Viewer
 from dialogs.dashboard.pages import announcements, overview, questions, surveys
 from dialogs.dashboard.pages.common import Block, Context, PageView, format_moment
 from dialogs.dashboard.render import PAGES, Frame
 from dialogs.dashboard.tables import to_csv
+from dialogs.security_headers import TEAMS_FRAME_ANCESTORS, csp
 
 log = logging.getLogger(__name__)
 BUILDERS: dict[str, Callable[[Context], Awaitable[PageView]]] = {
@@ -37,12 +39,6 @@ BUILDERS: dict[str, Callable[[Context], Awaitable[PageView]]] = {
     "surveys": surveys.build,
     "questions": questions.build,
 }
-# Where Teams (web, desktop, mobile, Outlook, the Microsoft 365 app) may frame the tab.
-TEAMS_FRAME_ANCESTORS = (
-    "https://teams.microsoft.com https://*.teams.microsoft.com https://teams.cloud.microsoft "
-    "https://*.cloud.microsoft https://*.office.com https://outlook.office.com https://outlook.office365.com "
-    "https://*.microsoft365.com"
-)
 PASSTHROUGH = {"lang", "sig", "u", "exp"}  # query keys that are not page filters
 
 
@@ -59,23 +55,16 @@ def _filters(req: HttpRequest) -> dict[str, str]:
     return {k: v for k, v in req.query.items() if k not in PASSTHROUGH and len(v) <= 100}
 
 
-def _headers(req: HttpRequest, *, cache: bool = False) -> dict[str, str]:
+def _headers(req: HttpRequest) -> dict[str, str]:
+    """What differs from every page's headers (dialogs/security_headers.py): Teams frames the tab."""
     local = req.services.settings.local_mode
     extra = "".join(f" {o}" for o in req.services.settings.dashboard_tab_origins if not local)
-    csp = (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    policy = csp(
         # teams-js asks Microsoft's CDN for its list of Teams origins (it has a built-in one too).
-        f"connect-src 'self'{'' if local else ' https://res.cdn.office.net'}; "
-        "form-action 'self'; base-uri 'none'; "
-        f"frame-ancestors 'self'{'' if local else ' ' + TEAMS_FRAME_ANCESTORS}{extra}"
+        connect="'self'" if local else "'self' https://res.cdn.office.net",
+        frame_ancestors=f"'self'{'' if local else ' ' + TEAMS_FRAME_ANCESTORS}{extra}",
     )
-    headers = {
-        "Content-Security-Policy": csp,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "private, max-age=300" if cache else "no-store",
-    }
-    return headers
+    return {"Content-Security-Policy": policy}
 
 
 def _frame(req: HttpRequest, page: str, viewer: Viewer | None = None) -> Frame:
@@ -234,7 +223,7 @@ async def csv(req: HttpRequest) -> HttpResponse:
 async def static(req: HttpRequest) -> HttpResponse:
     asset = render.assets().get(req.match.get("name", ""))
     if asset is None:
-        return HttpResponse(404, b"not found", "text/plain", {"X-Content-Type-Options": "nosniff"})
+        return HttpResponse(404, b"not found", "text/plain")
     immutable = req.query.get("v") == asset.version
     return HttpResponse(
         200,
@@ -242,7 +231,6 @@ async def static(req: HttpRequest) -> HttpResponse:
         asset.content_type,
         {
             "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache",
-            "X-Content-Type-Options": "nosniff",
         },
     )
 
@@ -256,19 +244,30 @@ async def login(req: HttpRequest) -> HttpResponse:
     frame = _frame(req, "login")
     if not settings.local_mode:
         return _html(req, 404, render.render_message(frame, 404, "login_local_only"))
-    error = ""
+    error, status, extra = "", 200, {}
     next_url = _safe_next(req.query.get("next", "/dashboard"))
     if req.method == "POST":
         form = {k: v[0] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items() if v}
         next_url = _safe_next(form.get("next", "/dashboard"))
         email = form.get("email", "").strip().lower()
-        if not access.password_ok(req.services, form.get("password", "")):
-            error = frame.t("dashboard.local.wrong_password")
+        client = req.remote or "unknown"
+        now = req.services.clock().timestamp()
+        limits = signin.limiter(req.services)
+        wait = limits.wait(client, now)
+        if not signin.csrf_ok(req, form.get("csrf", "")):
+            error, status = frame.t("dashboard.local.csrf"), 400
+        elif wait > 0:  # the password is not even checked
+            error, status = frame.t("dashboard.local.too_many", seconds=math.ceil(wait)), 429
+            extra["Retry-After"] = str(math.ceil(wait))
+        elif not access.password_ok(req.services, form.get("password", "")):
+            limits.failed(client, now)
+            error, status = frame.t("dashboard.local.wrong_password"), 400
         else:
+            limits.succeeded(client)
             async with req.services.sessionmaker() as session:
                 viewer, _ = await access.find_admin(session, req.services, [email])
             if viewer is None:
-                error = frame.t("dashboard.local.not_admin")
+                error, status = frame.t("dashboard.local.not_admin"), 400
             else:
                 cookie = access.session_cookie(req.services, viewer.email)
                 return HttpResponse(
@@ -276,10 +275,16 @@ async def login(req: HttpRequest) -> HttpResponse:
                 )
     async with req.services.sessionmaker() as session:
         admins = await access.local_admins(session, req.services)
+    token = signin.csrf_token(req.services)  # a fresh one with every form
     body = render.render_login(
-        frame, admins, next_url, needs_password=bool(settings.dashboard_local_password), error=error
+        frame,
+        admins,
+        next_url,
+        needs_password=bool(settings.dashboard_local_password),
+        csrf=token,
+        error=error,
     )
-    return _html(req, 400 if error else 200, body)
+    return _html(req, status, body, extra | {"Set-Cookie": signin.csrf_cookie(token)})
 
 
 async def config(req: HttpRequest) -> HttpResponse:

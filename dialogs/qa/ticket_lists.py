@@ -136,13 +136,11 @@ def asked_by(turn: Turn) -> ColumnElement[bool]:
     "my tickets",
     help_key="qa.cmd.mine",
     usage="自分の問い合わせ",
+    # A list of someone's questions is theirs: not for the other members of a channel or chat.
     scopes=("personal",),
+    scope_hint="qa.mine.personal_only",
 )
 async def on_mine(turn: Turn, args: str) -> None:
-    if turn.conversation.type != "personal":
-        # A list of someone's questions is theirs: not for the other members of a channel or chat.
-        await turn.reply(turn.t("qa.mine.personal_only"))
-        return
     total = int(
         await turn.session.scalar(select(func.count()).select_from(Ticket).where(asked_by(turn))) or 0
     )

@@ -366,11 +366,9 @@ async def on_to_knowledge(turn: Turn, data: dict[str, Any]) -> None:
     role=Role.ADMIN,
     help_key="qa.cmd.desk",
     scopes=("channel", "groupChat"),
+    scope_hint="qa.desk.not_personal",
 )
 async def on_set_desk(turn: Turn, args: str) -> None:
-    if turn.conversation.type == "personal":
-        await turn.reply(turn.t("qa.desk.not_personal"))
-        return
     await outbox.set_desk(turn.session, turn.conversation.id, turn.services.clock(), turn.user.name)
     await turn.session.flush()
     posted = await post_pending(turn.services, turn.session)

@@ -71,11 +71,13 @@ def parse_effective(message: str, today: date) -> date | None:
 
 
 # --- import by file -------------------------------------------------------------------------------
-@router.on_file(role=Role.ADMIN, accepts=by_extension("csv", "xlsx", "xlsm", "xls", "txt"))
+@router.on_file(
+    role=Role.ADMIN,
+    accepts=by_extension("csv", "xlsx", "xlsm", "xls", "txt"),
+    scopes=("personal",),  # a roster is personal data: not in front of a channel's members
+    scope_hint="roster.import.personal_only",
+)
 async def on_roster_file(turn: Turn) -> None:
-    if turn.conversation.type != "personal":
-        await turn.reply(turn.t("roster.import.personal_only"))
-        return
     attachment = turn.attachments[0]
     try:
         effective = parse_effective(turn.text, _today(turn)) or _today(turn)

@@ -3,6 +3,7 @@
     token = sign(settings.secret_key, round_id=12, now=now, days=14)
     url = results_url(settings, token)                      # …/survey/r/<token>
     verify(settings.secret_key, token, now)  -> 12 | None   # None: forged, altered or expired
+                                                            # raises signing.Malformed: not a link of ours
 
 A link grants read access to one round's aggregates (already suppressed where groups are small)
 and its anonymous answers export; it names no person.
@@ -10,42 +11,36 @@ and its anonymous answers export; it names no person.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from datetime import datetime, timedelta
 
 from bot.settings import Settings
+from dialogs.signing import Malformed, Signer, b64decode, b64encode
+
+MAX_BODY = 200  # characters of the token before the dot; ours are about 40
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(secret: str, body: str) -> str:
-    digest = hmac.new(secret.encode("utf-8"), b"survey-link:" + body.encode("ascii"), hashlib.sha256).digest()
-    return _b64(digest)
+def _signer(secret: str) -> Signer:
+    return Signer(secret.encode("utf-8"), prefix=b"survey-link:")
 
 
 def sign(secret: str, *, round_id: int, now: datetime, days: int = 14) -> str:
     expires = int((now + timedelta(days=days)).timestamp())
-    body = _b64(json.dumps({"r": round_id, "e": expires}, separators=(",", ":")).encode("ascii"))
-    return f"{body}.{_mac(secret, body)}"
+    body = b64encode(json.dumps({"r": round_id, "e": expires}, separators=(",", ":")).encode("ascii"))
+    return f"{body}.{_signer(secret).sign(body)}"
 
 
 def verify(secret: str, token: str, now: datetime) -> int | None:
-    body, _, mac = token.partition(".")
-    if not body or not mac or not hmac.compare_digest(mac, _mac(secret, body)):
+    body, dot, mac = token.partition(".")
+    if not dot:
+        raise Malformed("no signature")
+    b64decode(body, max_chars=MAX_BODY)  # the shape first: raises Malformed
+    if not _signer(secret).verify(body, mac):
         return None
     try:
-        payload = json.loads(_unb64(body))
+        payload = json.loads(b64decode(body))
         round_id, expires = int(payload["r"]), int(payload["e"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         return None
     if now.timestamp() > expires:
         return None

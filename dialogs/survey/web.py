@@ -19,6 +19,8 @@ from typing import Any
 from bot.api import HttpRequest, HttpResponse, HttpRoute
 from dialogs.business_days import format_date_ja, to_jst
 from dialogs.i18n import t
+from dialogs.security_headers import csp
+from dialogs.signing import Malformed
 from dialogs.survey import charts, export, links
 from dialogs.survey.cards import pct
 from dialogs.survey.results import RoundResults, Trend, compute_results, compute_trend
@@ -30,7 +32,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _gone(status: int = 404) -> HttpResponse:
-    key = "survey.web.expired" if status == 410 else "survey.web.not_found"
+    key = {410: "survey.web.expired", 400: "survey.web.malformed"}.get(status, "survey.web.not_found")
     return HttpResponse(
         status, f"<!doctype html><meta charset=utf-8><p>{html.escape(t(key))}</p>", "text/html"
     )
@@ -40,7 +42,10 @@ async def _load(req: HttpRequest) -> tuple[SurveyRound, RoundResults, Trend] | H
     services = req.services
     token = req.match.get("token", "")
     now = services.clock()
-    round_id = links.verify(services.settings.secret_key, token, now)
+    try:
+        round_id = links.verify(services.settings.secret_key, token, now)
+    except Malformed:
+        return _gone(400)  # cut short or changed while copying: not a link we made
     if round_id is None:
         # Tell an expired link from a forged one only when the signature itself is good.
         from datetime import timedelta
@@ -78,7 +83,7 @@ async def chart(req: HttpRequest) -> HttpResponse:
             cache.popitem(last=False)
     else:
         cache.move_to_end(key)
-    return HttpResponse(200, png, "image/png", {"Cache-Control": "private, max-age=3600"})
+    return HttpResponse(200, png, "image/png")  # no-store like all data: the server keeps the cache
 
 
 async def download(req: HttpRequest) -> HttpResponse:
@@ -106,6 +111,13 @@ def _e(value: Any) -> str:
     return html.escape(str(value))
 
 
+STYLE = (
+    "body{font-family:'Yu Gothic UI','Meiryo',sans-serif;margin:1.5rem;color:#222;max-width:1100px}"
+    "table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}"
+    "th:first-child,td:first-child{text-align:left}.s{color:#777}img{max-width:100%}"
+)
+
+
 def render_page(rnd: SurveyRound, res: RoundResults, trend: Trend, token: str, settings: Any) -> str:
     """The full results as one plain page (no script, no external resource)."""
     locale = settings.locale
@@ -113,9 +125,7 @@ def render_page(rnd: SurveyRound, res: RoundResults, trend: Trend, token: str, s
         "<!doctype html><html lang=ja><meta charset=utf-8>",
         "<meta name=viewport content='width=device-width,initial-scale=1'>",
         f"<title>{_e(res.title)} {_e(res.label)}</title>",
-        "<style>body{font-family:'Yu Gothic UI','Meiryo',sans-serif;margin:1.5rem;color:#222;max-width:1100px}"
-        "table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}"
-        "th:first-child,td:first-child{text-align:left}.s{color:#777}img{max-width:100%}</style>",
+        f"<style>{STYLE}</style>",
         f"<h1>{_e(t('survey.results.title', locale, title=res.title, label=res.label))}</h1>",
         f"<p>{_e(format_date_ja(to_jst(rnd.opened_at or rnd.open_at).date()))} 〜 "
         f"{_e(format_date_ja(to_jst(rnd.closed_at or rnd.closes_at).date()))}"
@@ -218,7 +228,8 @@ async def page(req: HttpRequest) -> HttpResponse:
         return loaded
     rnd, res, trend = loaded
     body = render_page(rnd, res, trend, req.match["token"], req.services.settings)
-    return HttpResponse(200, body, "text/html", {"Cache-Control": "private, no-store"})
+    # The security headers every page gets (dialogs/security_headers.py), with this page's one stylesheet.
+    return HttpResponse(200, body, "text/html", {"Content-Security-Policy": csp(inline_styles=(STYLE,))})
 
 
 ROUTES = [

@@ -176,7 +176,9 @@ async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url
         assert by_name["職員102"][:3] == ["総務部", "人事課", "リーダー"]
         resp = await bot.client.get(urlparse(xlsx_url).path + "?" + urlparse(xlsx_url).query)
         assert resp.status == 200 and (await resp.read())[:2] == b"PK"
-        resp = await bot.client.get(urlparse(csv_url).path + "?exp=9999999999&sig=forged")
+        resp = await bot.client.get(
+            urlparse(csv_url).path + "?exp=9999999999&sig=" + "f" * 40
+        )  # well formed, not ours
         assert resp.status == 403
 
         # Recall, after its own confirmation card: every delivered copy is deleted.

@@ -145,3 +145,49 @@ async def test_http_api_needs_a_key_and_says_what_is_wrong_in_japanese(sqlite_ur
         assert resp.status == 401
     assert len(connector.sent_to(conv_of(102))) == 1 and len(connector.sent_to(conv_of(103))) == 1
     assert connector.sent_to(conv_of(101)) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("deadline", "10000-01-01", "deadline は 2026-04-10 のような形"),
+        ("deadline", "9999-12-31", "確認期限は今日から366日以内"),
+        ("deadline", "2026-02-30", "deadline は 2026-04-10 のような形"),
+        ("deadline", 20260410, "deadline は 2026-04-10 のような形"),
+        ("deadline", ["2026-04-10"], "deadline は 2026-04-10 のような形"),
+        ("send_at", "10000-01-01T09:00", "send_at は 2026-04-01T09:00 のような形"),
+        ("send_at", "9999-12-31T23:00-05:00", "send_at は 2026-04-01T09:00 のような形"),
+        ("send_at", "9999-12-31T09:00", "送信日は今日から366日以内"),
+        ("send_at", "2026-13-01T09:00", "send_at は 2026-04-01T09:00 のような形"),
+        ("send_at", 1775000000, "send_at は 2026-04-01T09:00 のような形"),
+        ("to_channel", "はい", "to_channel は true か false"),
+        ("ack_required", {"yes": 1}, "ack_required は true か false"),
+        ("importance", ["high"], 'importance は "high" か "normal"'),
+        ("links", [{"title": 1, "url": ["x"]}], "links は"),
+    ],
+)
+async def test_http_api_answers_bad_fields_with_400_naming_the_field(
+    sqlite_url, connector, field, value, words
+):
+    settings = settings_for(sqlite_url, api_keys=["secret-key-1"])
+    async with running_bot(settings, connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        good = {"title": "研修のご案内", "body": "本文です。", "audience": "all"}
+        auth = {"Authorization": "Bearer secret-key-1"}
+        resp = await bot.client.post("/api/v1/announcements", json={**good, field: value}, headers=auth)
+        body = await resp.json()
+        assert resp.status == 400, body
+        assert any(words in e for e in body["errors"]), body["errors"]
+        async with bot.services.sessionmaker() as s:
+            assert await s.scalar(select(func.count()).select_from(Announcement)) == 0
+
+
+async def test_http_api_survives_json_nested_too_deep(sqlite_url, connector):
+    settings = settings_for(sqlite_url, api_keys=["secret-key-1"])
+    async with running_bot(settings, connector) as bot:
+        resp = await bot.client.post(
+            "/api/v1/announcements",
+            data=b"[" * 100_000 + b"]" * 100_000,
+            headers={"Authorization": "Bearer secret-key-1", "Content-Type": "application/json"},
+        )
+        assert resp.status == 400 and "JSON" in (await resp.json())["message"]

@@ -172,6 +172,14 @@ async def dashboard_app(settings: Settings) -> AsyncIterator[TestClient]:
         await client.close()
 
 
+async def form_token(client: TestClient) -> str:
+    """The CSRF token of the local sign-in form (its cookie stays in the client's jar)."""
+    import re
+
+    found = re.search(r'name="csrf" value="([^"]+)"', await (await client.get("/dashboard/login")).text())
+    return found.group(1) if found else ""
+
+
 @pytest.fixture
 def tokens(entra: FakeEntra) -> Callable[..., str]:
     return entra.token

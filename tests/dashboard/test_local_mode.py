@@ -3,7 +3,7 @@ every page says clearly that it runs in local mode."""
 
 from __future__ import annotations
 
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from tests.dashboard.conftest import (
     ADMIN_EMAIL,
@@ -11,6 +11,7 @@ from tests.dashboard.conftest import (
     FakeEntra,
     bearer,
     dashboard_app,
+    form_token,
     local_settings,
 )
 from tests.dashboard.pagetext import Page
@@ -21,7 +22,7 @@ async def sign_in(
 ):  # type: ignore[no-untyped-def]
     return await client.post(
         "/dashboard/login",
-        data={"email": email, "password": password, "next": next_url},
+        data={"email": email, "password": password, "next": next_url, "csrf": await form_token(client)},
         allow_redirects=False,
     )
 
@@ -59,7 +60,7 @@ async def test_someone_who_is_not_an_admin_cannot_sign_in(demo_url: str) -> None
     async with dashboard_app(local_settings(demo_url)) as client:
         resp = await sign_in(client, email=STAFF_EMAIL)
         assert resp.status == 400
-        assert "Set-Cookie" not in resp.headers
+        assert "dxdash=" not in resp.headers.get("Set-Cookie", "")  # no session (a fresh form token only)
         assert "管理者として登録されていません" in await resp.text()
         assert (await client.get("/dashboard/overview", allow_redirects=False)).status == 303
 
@@ -118,3 +119,57 @@ async def test_there_is_no_local_sign_in_inside_teams(demo_url: str, entra: Fake
     async with dashboard_app(teams_settings(demo_url, entra)) as client:
         assert (await client.get("/dashboard/login")).status == 404
         assert (await sign_in(client)).status == 404
+
+
+async def test_a_sign_in_posted_from_another_page_is_refused(demo_url: str) -> None:
+    async with dashboard_app(local_settings(demo_url)) as client:
+        for token in ("", "forged.token", "署名"):
+            resp = await client.post(
+                "/dashboard/login", data={"email": ADMIN_EMAIL, "csrf": token}, allow_redirects=False
+            )
+            assert resp.status == 400, token
+            assert "別のページから送られました" in await resp.text()
+            assert "dxdash=" not in resp.headers.get("Set-Cookie", "")
+        # The token of one browser's form does not work from another browser (no matching cookie).
+        token = await form_token(client)
+        client.session.cookie_jar.clear()
+        resp = await client.post(
+            "/dashboard/login", data={"email": ADMIN_EMAIL, "csrf": token}, allow_redirects=False
+        )
+        assert resp.status == 400
+        assert (await sign_in(client)).status == 303  # the form itself works
+
+
+async def test_wrong_passwords_are_limited_per_address_with_the_wait_in_japanese(demo_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.app import create_app
+
+    now = [datetime(2026, 4, 1, 9, 0, tzinfo=UTC)]
+    app = create_app(local_settings(demo_url, dashboard_local_password="midori-2026"), clock=lambda: now[0])
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        for _ in range(5):
+            assert (await sign_in(client, password="guess")).status == 400
+        now[0] += timedelta(seconds=20)
+        blocked = await sign_in(client, password="midori-2026")  # even the right one waits
+        text = await blocked.text()
+        assert blocked.status == 429 and blocked.headers["Retry-After"] == "40"
+        assert "40秒ほど待ってから" in text and "dxdash=" not in blocked.headers.get("Set-Cookie", "")
+        now[0] += timedelta(seconds=41)
+        assert (await sign_in(client, password="midori-2026")).status == 303
+    finally:
+        await client.close()
+
+
+def test_the_overall_limit_holds_across_addresses() -> None:
+    from dialogs.dashboard.signin import OVERALL, PER_CLIENT, Limiter
+
+    limits = Limiter()
+    for i in range(OVERALL):
+        address = f"10.0.0.{i // PER_CLIENT}"
+        assert limits.wait(address, 100.0 + i) == 0
+        limits.failed(address, 100.0 + i)
+    assert limits.wait("10.9.9.9", 100.0 + OVERALL) > 0  # a new address waits too
+    assert limits.wait("10.9.9.9", 100.0 + 60 + OVERALL) == 0

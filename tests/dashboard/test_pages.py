@@ -25,7 +25,7 @@ from storage.models.announce import Announcement, AnnouncementRecipient
 from storage.models.delivery import Delivery
 from storage.models.qa import Ticket, TicketStatus
 from storage.models.roster import Assignment, Person, Section
-from tests.dashboard.conftest import ADMIN_EMAIL, dashboard_app, local_settings
+from tests.dashboard.conftest import ADMIN_EMAIL, dashboard_app, form_token, local_settings
 from tests.dashboard.demo import SILENT_SECTIONS, TENANT
 from tests.dashboard.pagetext import Page, read_csv
 
@@ -37,7 +37,8 @@ NUMBER = re.compile(r"^\d+(\.\d+)?%?$")
 @asynccontextmanager
 async def signed_in(db_url: str, **settings: object) -> AsyncIterator[TestClient]:
     async with dashboard_app(local_settings(db_url, **settings)) as client:
-        resp = await client.post("/dashboard/login", data={"email": ADMIN_EMAIL}, allow_redirects=False)
+        form = {"email": ADMIN_EMAIL, "csrf": await form_token(client)}
+        resp = await client.post("/dashboard/login", data=form, allow_redirects=False)
         assert resp.status == 303
         yield client
 
