@@ -158,7 +158,8 @@ def show(name: str, r: dict) -> None:
     )
 
 
-async def main() -> None:
+async def main() -> int:
+    """Runs the benchmark; the exit code is the number of targets missed."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--conversations", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10)
@@ -239,6 +240,10 @@ async def main() -> None:
         )
         print(f"                    of which {idle_split}")
         print(f"bot RSS after load  {busy_rss:.0f} MB")
+        missed = [ratio < 0.5, p95 > 50, idle_rss > 150]
+        if any(missed):
+            print(f"{sum(missed)} target(s) missed")
+        return sum(missed)
     finally:
         for p in procs:
             p.terminate()
@@ -250,4 +255,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))
