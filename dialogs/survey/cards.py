@@ -217,33 +217,50 @@ def results_card(
             }
         )
     if trend and trend.drops:
-        lines = [
-            t(
-                "survey.results.drop_line",
-                locale,
-                name=d.name,
-                question=_question_label(res, d.question, locale),
-                before=_fmt_measure(d.before, d.measure),
-                after=_fmt_measure(d.after, d.measure),
-            )
-            for d in trend.drops[:5]
-        ]
+        lines = [drop_line(res, d, locale) for d in trend.drops[:5]]
         body.append(
             text(
                 t("survey.results.drops", locale) + "\n\n" + "\n".join(f"- {line}" for line in lines),
                 spacing="Medium",
             )
         )
-    if res.anonymous:
-        body.append(
-            text(t("survey.results.suppression_note", locale, k=res.threshold), isSubtle=True, size="Small")
-        )
+    for note in result_notes(res, locale):
+        body.append(text(note, isSubtle=True, size="Small"))
     actions = [
         open_url(t("survey.results.open", locale), links.results_url(settings, token)),
         open_url("CSV", links.export_url(settings, token, "aggregates", "csv")),
         open_url("Excel", links.export_url(settings, token, "aggregates", "xlsx")),
     ]
     return adaptive_card(body, actions=actions)
+
+
+def result_notes(res: RoundResults, locale: str) -> list[str]:
+    """The footnotes under results: what is hidden, and what 「肯定的」 means in the scale's own words."""
+    notes = []
+    if res.anonymous:
+        notes.append(t("survey.results.suppression_note", locale, k=res.threshold))
+    if res.scale_questions():
+        notes.append(
+            t(
+                "survey.results.favourable_note",
+                locale,
+                agree=t("survey.scale5.4", locale),
+                strongly=t("survey.scale5.5", locale),
+            )
+        )
+    return notes
+
+
+def drop_line(res: RoundResults, drop: Any, locale: str) -> str:
+    """「福祉部: 仕事のやり方を変えることに前向きだ 75% → 14%」: the question's text, not its key."""
+    return t(
+        "survey.results.drop_line",
+        locale,
+        name=drop.name,
+        question=_question_label(res, drop.question, locale),
+        before=_fmt_measure(drop.before, drop.measure, locale),
+        after=_fmt_measure(drop.after, drop.measure, locale),
+    )
 
 
 def _question_label(res: RoundResults, key: str, locale: str) -> str:
@@ -253,8 +270,8 @@ def _question_label(res: RoundResults, key: str, locale: str) -> str:
     return key
 
 
-def _fmt_measure(value: float, measure: str) -> str:
-    return f"{value:.2f}" if measure == "mean" else pct(value)
+def _fmt_measure(value: float, measure: str, locale: str) -> str:
+    return f"{t('survey.results.mean', locale)} {value:.2f}" if measure == "mean" else pct(value)
 
 
 def status_card(title: str, label: str, rnd: SurveyRound, rates: list[Any], locale: str) -> dict[str, Any]:

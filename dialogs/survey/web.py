@@ -20,7 +20,7 @@ from bot.api import HttpRequest, HttpResponse, HttpRoute
 from dialogs.business_days import format_date_ja, to_jst
 from dialogs.i18n import t
 from dialogs.survey import charts, export, links
-from dialogs.survey.cards import pct
+from dialogs.survey.cards import drop_line, pct, result_notes
 from dialogs.survey.results import RoundResults, Trend, compute_results, compute_trend
 from storage.models import SurveyRound
 
@@ -121,8 +121,7 @@ def render_page(rnd: SurveyRound, res: RoundResults, trend: Trend, token: str, s
         f"{_e(format_date_ja(to_jst(rnd.closed_at or rnd.closes_at).date()))}"
         f" ・ {_e(t('survey.results.rate', locale))} {pct(res.rate)} ({res.responded}/{res.invited})</p>",
     ]
-    if res.anonymous:
-        parts.append(f"<p class=s>{_e(t('survey.results.suppression_note', locale, k=res.threshold))}</p>")
+    parts += [f"<p class=s>{_e(note)}</p>" for note in result_notes(res, locale)]
     for name in charts.chart_names(res):
         parts.append(f"<p><img alt='{_e(name)}' src='{_e(links.chart_url(settings, token, name))}'></p>")
     suppressed = _e(t("survey.suppressed", locale))
@@ -186,7 +185,7 @@ def render_page(rnd: SurveyRound, res: RoundResults, trend: Trend, token: str, s
     if trend.drops:
         parts.append(f"<h2>{_e(t('survey.results.drops', locale))}</h2><ul>")
         for d in trend.drops:
-            parts.append(f"<li>{_e(d.name)}: {_e(d.question)} {d.before:.2f} → {d.after:.2f}</li>")
+            parts.append(f"<li>{_e(drop_line(res, d, locale))}</li>")
         parts.append("</ul>")
     for q in res.questions:
         if q.type != "text":

@@ -233,3 +233,26 @@ async def test_scheduler_fires_once_with_two_processes_and_catches_up(
     # Nothing more to do until the next reminder or closing.
     again = await tick(services, later + timedelta(minutes=1))
     assert (again.created, again.opened, again.closed, again.reminded) == ([], [], [], {})
+
+
+async def test_results_page_speaks_in_question_text_and_percentages(services: Services) -> None:
+    from dialogs.survey.web import render_page
+
+    city = await make_city(services)
+    await run_round(services, city, "mindset", NOW, {"総務課": 5, "人事課": 4, "税務課": 4})
+    second = await run_round(
+        services, city, "mindset", NOW + timedelta(days=30), {"総務課": 2, "人事課": 4, "税務課": 4}
+    )
+    async with services.sessionmaker() as s:
+        rnd = await s.get(SurveyRound, second)
+        assert rnd is not None
+        res = await compute_results(s, second)
+        trend = await compute_trend(s, rnd.survey_id, upto_round=second)
+    assert any(d.question == "m1" for d in trend.drops)
+    page = render_page(rnd, res, trend, "token", services.settings)
+    drops = page.split("前回から大きく下がった部・課", 1)[1].split("</ul>", 1)[0]
+    # 「総務課: DXを自分ごととして捉えている 100% → 0%」, not 「総務課: m1 1.00 → 0.00」.
+    assert "総務課: DXを自分ごととして捉えている 100% → 0%" in drops
+    assert "m1" not in drops and "1.00" not in drops
+    # The footnote names the scale's own words.
+    assert "「ややそう思う」または「とてもそう思う」" in page and "「そう思う」以上" not in page
