@@ -328,7 +328,7 @@ def survey_list_card(
                 t(
                     "survey.list.latest",
                     locale,
-                    round=latest.id,
+                    round=latest.number,
                     label=latest.label,
                     status=t(f"survey.status.{latest.status}", locale),
                     deadline=deadline(latest, locale),

@@ -499,7 +499,7 @@ async def on_open(turn: Turn, data: dict[str, Any]) -> None:
 async def _open_now(turn: Turn, survey: Survey, window: int | None) -> None:
     now = turn.services.clock()
     running = await turn.session.scalar(
-        select(SurveyRound.id).where(SurveyRound.survey_id == survey.id, SurveyRound.status == "open")
+        select(SurveyRound.number).where(SurveyRound.survey_id == survey.id, SurveyRound.status == "open")
     )
     if running:
         await turn.reply(turn.t("survey.open.already", round=running))
@@ -525,7 +525,7 @@ async def _open_now(turn: Turn, survey: Survey, window: int | None) -> None:
         turn.t(
             "survey.open.done",
             title=survey.title,
-            round=rnd.id,
+            round=rnd.number,
             invited=invited,
             deadline=cards.deadline(rnd, turn.locale),
         )
@@ -549,7 +549,14 @@ async def cmd_extend(turn: Turn, rest: str) -> None:
         await turn.reply(turn.t("survey.err.not_open"))
         return
     await _audit(turn, "survey.extend", {"round": rnd.id, "days": days}, now)
-    await turn.reply(turn.t("survey.extend.done", round=rnd.id, deadline=cards.format_datetime_ja(new_close)))
+    await turn.reply(
+        turn.t(
+            "survey.extend.done",
+            title=await _title_of(turn, rnd),
+            round=rnd.number,
+            deadline=cards.format_datetime_ja(new_close),
+        )
+    )
 
 
 async def cmd_close(turn: Turn, rest: str) -> None:
@@ -581,7 +588,7 @@ async def on_close(turn: Turn, data: dict[str, Any]) -> None:
         await turn.reply(turn.t("survey.err.not_open"))
         return
     await _audit(turn, "survey.close", {"round": rnd.id}, now)
-    await turn.reply(turn.t("survey.close.done", round=rnd.id))
+    await turn.reply(turn.t("survey.close.done", title=await _title_of(turn, rnd), round=rnd.number))
     await _send_results(turn, rnd)
 
 
@@ -615,7 +622,9 @@ async def cmd_results(turn: Turn, rest: str) -> None:
     if rnd is None:
         return
     if rnd.status != "closed":
-        await turn.reply(turn.t("survey.results.not_closed", round=rnd.id))
+        await turn.reply(
+            turn.t("survey.results.not_closed", title=await _title_of(turn, rnd), round=rnd.number)
+        )
         return
     await _send_results(turn, rnd)
 
@@ -724,6 +733,11 @@ async def _audit(turn: Turn, action: str, detail: dict[str, Any], now: datetime 
         detail,
         now or turn.services.clock(),
     )
+
+
+async def _title_of(turn: Turn, rnd: SurveyRound) -> str:
+    survey = await turn.session.get(Survey, rnd.survey_id)
+    return survey.title if survey else ""
 
 
 async def _round_of_card(turn: Turn, data: dict[str, Any]) -> SurveyRound | None:

@@ -94,7 +94,7 @@ async def download(req: HttpRequest) -> HttpResponse:
     else:
         async with req.services.sessionmaker() as session:
             rows = await export.answer_rows(session, rnd)
-    name = f"survey-{rnd.survey_id}-round-{rnd.id}-{what}.{fmt}"
+    name = f"survey-{rnd.survey_id}-round-{rnd.number}-{what}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
         return HttpResponse(200, export.to_csv(rows), "text/csv", disposition)

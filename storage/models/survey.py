@@ -69,7 +69,7 @@ class SurveyRound(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("survey_schedules.id"))
-    number: Mapped[int] = mapped_column(Integer, default=1)  # 第n回 within the survey
+    number: Mapped[int] = mapped_column(Integer, default=1)  # 第n回 of this survey (1, 2, … per survey)
     label: Mapped[str] = mapped_column(String(60), default="")  # 2026年4月
     status: Mapped[str] = mapped_column(String(12), default="scheduled")  # scheduled|open|closed|cancelled
     open_at: Mapped[datetime]  # planned opening (the schedule's fire time)
@@ -95,6 +95,7 @@ class SurveyRound(Base):
 
     __table_args__ = (
         UniqueConstraint("schedule_id", "open_at", name="uq_survey_rounds_schedule_open"),
+        UniqueConstraint("survey_id", "number", name="uq_survey_rounds_survey_number"),
         Index("ix_survey_rounds_status", "status"),
     )
 

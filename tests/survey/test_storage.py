@@ -256,3 +256,64 @@ async def test_results_page_speaks_in_question_text_and_percentages(services: Se
     assert "m1" not in drops and "1.00" not in drops
     # The footnote names the scale's own words.
     assert "「ややそう思う」または「とてもそう思う」" in page and "「そう思う」以上" not in page
+
+
+async def test_round_numbers_are_per_survey_and_existing_rounds_are_renumbered(db_url: str) -> None:
+    """Old data numbered rounds across all surveys (DXマインド's 2nd round was 「第3回」); the
+    migration renumbers them per survey in creation order, and new rounds continue from there."""
+    from alembic import command
+    from sqlalchemy import insert
+
+    from storage.db import make_engine
+    from storage.migrate import alembic_config, upgrade
+
+    await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0021_survey_groups_index")
+    engine = make_engine(db_url)
+    base = {
+        "status": "closed", "label": "", "late": False, "questions": [], "anonymous": True,
+        "threshold": 5, "audience": {}, "window_business_days": 5, "close_time": "17:00",
+        "reminder_rules": [], "reminder_plan": [], "reminders_done": 0, "granularity": {},
+        "invited": 0, "sealed": True,
+    }  # fmt: skip
+    try:
+        async with engine.begin() as conn:
+            for sid, title in ((1, "DXマインド"), (2, "ツール活用")):
+                await conn.execute(
+                    insert(Survey.__table__).values(
+                        id=sid, title=title, description="", questions=[], anonymous=True,
+                        threshold=5, archived=False, created_at=NOW, updated_at=NOW,
+                    )
+                )  # fmt: skip
+            # Created alternately; numbered across all surveys as the old code announced them.
+            for i, sid in enumerate((1, 2, 1, 2, 1), start=1):
+                at = NOW + timedelta(days=30 * i)
+                await conn.execute(
+                    insert(SurveyRound.__table__).values(
+                        id=10 + i, survey_id=sid, number=i, open_at=at, closes_at=at, created_at=at, **base
+                    )
+                )
+    finally:
+        await engine.dispose()
+    await upgrade(db_url)
+    async with open_services(settings_for(db_url)) as svc:
+        async with svc.sessionmaker() as s:
+            numbers = [
+                (r.survey_id, r.id, r.number)
+                for r in (await s.scalars(select(SurveyRound).order_by(SurveyRound.id))).all()
+            ]
+        assert numbers == [(1, 11, 1), (2, 12, 1), (1, 13, 2), (2, 14, 2), (1, 15, 3)]
+        async with svc.sessionmaker() as s, s.begin():
+            survey = await s.get(Survey, 1)
+            assert survey is not None
+            rnd = await service.create_round(s, survey, open_at=NOW, now=NOW)
+            assert rnd.number == 4
+        # The database itself refuses a second 第4回 of the same survey.
+        from sqlalchemy.exc import IntegrityError
+
+        with pytest.raises(IntegrityError):
+            async with svc.sessionmaker() as s, s.begin():
+                await s.execute(
+                    insert(SurveyRound.__table__).values(
+                        survey_id=1, number=4, open_at=NOW, closes_at=NOW, created_at=NOW, **base
+                    )
+                )
