@@ -60,7 +60,12 @@ async def on_answer(turn: Turn, data: dict[str, Any]) -> None:
     now = turn.services.clock()
     try:
         outcome = await service.submit_answer(
-            turn.session, data, person_id=turn.identity.person_id, reply_to_id=turn.reply_to_id, now=now
+            turn.session,
+            data,
+            person_id=turn.identity.person_id,
+            reply_to_id=turn.reply_to_id,
+            now=now,
+            secret_key=turn.services.settings.secret_key,
         )
     except AnswerRejected as exc:
         log.warning(
@@ -122,7 +127,9 @@ async def on_edit(turn: Turn, data: dict[str, Any]) -> None:
         await turn.reply(turn.t("survey.answer.closed"))
         return
     key = data.get("key") if isinstance(data.get("key"), str) else None
-    prefill = await service.previous_values(turn.session, rnd, recipient, key)
+    prefill = await service.previous_values(
+        turn.session, rnd, recipient, key, turn.services.settings.secret_key
+    )
     survey = await turn.session.get(Survey, rnd.survey_id)
     assert survey is not None
     card = cards.answer_card(

@@ -6,7 +6,7 @@ opens, reminds and closes once however many bot processes run.
 
     rnd = await create_round(session, survey, open_at=now, now=now, audience=..., window=5)
     await open_round(session, rnd, now, settings)
-    outcome = await submit_answer(session, data, person_id=..., reply_to_id=..., now=now)
+    outcome = await submit_answer(session, data, person_id=..., reply_to_id=..., now=now, secret_key=...)
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bot.api import Message
 from bot.settings import Settings
 from dialogs.business_days import JST, add_business_days, next_business_day
 from dialogs.delivery import DeliveryItem, Recipient, enqueue, find_by_activity, update_delivered
-from dialogs.survey import anonymity, cards
+from dialogs.survey import anonymity, cards, envelope
 from dialogs.survey.questions import (
     AnswerRejected,
     Question,
@@ -458,8 +458,10 @@ async def submit_answer(
     person_id: int | None,
     reply_to_id: str | None,
     now: datetime,
+    secret_key: str,
 ) -> SubmitOutcome:
-    """Store (or replace) one person's answer to a round, in the caller's transaction."""
+    """Store (or replace) one person's answer to a round, in the caller's transaction.
+    ``secret_key`` seals the group of an anonymous answer until enough people answered."""
     rnd, recipient = await check_card(session, data, person_id, reply_to_id)
     if not is_open(rnd, now):
         raise RoundClosed()
@@ -467,7 +469,7 @@ async def submit_answer(
     values = validate_answers(questions, data)  # AnswerRejected / MissingAnswers
     if not rnd.anonymous:
         return await _store_named(session, rnd, recipient, questions, values, now)
-    return await _store_anonymous(session, rnd, recipient, questions, values, data.get("key"))
+    return await _store_anonymous(session, rnd, recipient, questions, values, data.get("key"), secret_key)
 
 
 async def _store_named(
@@ -511,7 +513,11 @@ async def _store_anonymous(
     questions: list[Question],
     values: dict[str, Value],
     key: Any,
+    secret_key: str,
 ) -> SubmitOutcome:
+    # One anonymous answer of a round at a time (PostgreSQL row lock; SQLite has one writer anyway):
+    # regrouping reads and rewrites the round's answers, and two at once would release twice.
+    await session.execute(select(SurveyRound.id).where(SurveyRound.id == rnd.id).with_for_update())
     if isinstance(key, str) and key:
         if not recipient.responded:
             raise AnswerRejected("edit_key_without_answer")
@@ -522,12 +528,19 @@ async def _store_anonymous(
         )
         if existing is None:
             raise AnswerRejected("unknown_edit_key")
-        await session.execute(delete(SurveyAnswerValue).where(SurveyAnswerValue.response_id == existing.id))
-        session.add_all(_value_rows(existing.id, questions, values))
+        held = envelope.seal_open(secret_key, existing.held) if existing.held else None
+        if held is not None and "v" in held:  # the round has too few answers yet: values stay sealed
+            existing.held = envelope.seal(secret_key, {"g": held["g"], "v": _plain(values)})
+        else:
+            await session.execute(
+                delete(SurveyAnswerValue).where(SurveyAnswerValue.response_id == existing.id)
+            )
+            session.add_all(_value_rows(existing.id, questions, values))
         await session.flush()
         return SubmitOutcome(rnd, recipient, True, key, values)
     # First answer: flip the tracking flag (the once-per-person guard), then store the answer with
-    # no link back: a random id, the generalised group, a hash of a key only the card keeps.
+    # no link back: a random id, a hash of a key only the card keeps, and the group and values in a
+    # sealed envelope; regroup() then shows what k or more respondents share.
     result = await session.execute(
         update(SurveyRecipient)
         .where(SurveyRecipient.id == recipient.id, SurveyRecipient.responded.is_(False))
@@ -538,29 +551,86 @@ async def _store_anonymous(
         raise AlreadyAnswered()
     recipient.responded = True
     mapping = anonymity.from_json((rnd.granularity or {}).get("map") or [])
-    dept, section, role = mapping.get(
-        (recipient.department_id, recipient.section_id, recipient.role), (None, None, None)
-    )
+    group = mapping.get((recipient.department_id, recipient.section_id, recipient.role), (None, None, None))
     new_key = secrets.token_urlsafe(24)
     response = SurveyResponse(
         id=secrets.token_hex(16),
         round_id=rnd.id,
-        department_id=dept,
-        section_id=section,
-        role=role,
+        department_id=None,
+        section_id=None,
+        role=None,
         person_id=None,
         submitted_at=None,
         edit_key_hash=_hash(new_key),
+        held=envelope.seal(secret_key, {"g": list(group), "v": _plain(values)}),
     )
     session.add(response)
     await session.flush()
-    session.add_all(_value_rows(response.id, questions, values))
-    await session.flush()
+    await regroup(session, rnd, secret_key)
     return SubmitOutcome(rnd, recipient, False, new_key, values)
 
 
+def _plain(values: dict[str, Value]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+async def regroup(session: AsyncSession, rnd: SurveyRound, secret_key: str | None) -> int:
+    """Store on each anonymous answer of the round only the group that at least ``threshold``
+    respondents share, over the answers given so far (anonymity.generalise, remainder rule
+    included). While the round has fewer than ``threshold`` answers nothing is shown: no group and
+    no values. Returns how many answers changed. Runs after every first answer and at closing."""
+    rows = (
+        await session.execute(
+            select(
+                SurveyResponse.id,
+                SurveyResponse.held,
+                SurveyResponse.department_id,
+                SurveyResponse.section_id,
+                SurveyResponse.role,
+            ).where(SurveyResponse.round_id == rnd.id)
+        )
+    ).all()
+    if len(rows) < rnd.threshold:
+        return 0
+    questions = parse_questions(rnd.questions)
+    opened: dict[str, dict[str, Any]] = {}
+    triples: dict[str, anonymity.Triple] = {}
+    for rid, held, dept, section, role in rows:
+        if held:
+            if secret_key is None:
+                raise ValueError("sealed survey answers need the secret key")
+            payload = envelope.seal_open(secret_key, held)
+            opened[rid] = payload
+            g = payload["g"]
+            triples[rid] = (g[0], g[1], g[2])
+        else:  # answers stored before envelopes existed: their stored group is all there is
+            triples[rid] = (dept, section, role)
+    mapping = anonymity.generalise(triples.values(), rnd.threshold)
+    changed = 0
+    for rid, _held, dept, section, role in rows:
+        target = mapping[triples[rid]]
+        sealed = opened.get(rid)
+        values = sealed.get("v") if sealed else None
+        if target == (dept, section, role) and values is None:
+            continue
+        stmt = update(SurveyResponse).where(SurveyResponse.id == rid)
+        fields: dict[str, Any] = {"department_id": target[0], "section_id": target[1], "role": target[2]}
+        if sealed is not None and values is not None:
+            # Enough answers now: the values come out of the envelope; the group stays sealed too.
+            session.add_all(_value_rows(rid, questions, values))
+            fields["held"] = envelope.seal(secret_key or "", {"g": sealed["g"]})
+        await session.execute(stmt.values(**fields).execution_options(synchronize_session=False))
+        changed += 1
+    await session.flush()
+    return changed
+
+
 async def previous_values(
-    session: AsyncSession, rnd: SurveyRound, recipient: SurveyRecipient, key: str | None
+    session: AsyncSession,
+    rnd: SurveyRound,
+    recipient: SurveyRecipient,
+    key: str | None,
+    secret_key: str | None = None,
 ) -> dict[str, Any]:
     """What this person answered, for the 回答を修正 form (anonymous rounds need the card's key)."""
     if rnd.anonymous:
@@ -577,7 +647,13 @@ async def previous_values(
                 SurveyResponse.round_id == rnd.id, SurveyResponse.person_id == recipient.person_id
             )
         )
-    return await load_values(session, response.id) if response else {}
+    if response is None:
+        return {}
+    if response.held and secret_key:
+        held = envelope.seal_open(secret_key, response.held)
+        if "v" in held:
+            return {k: v for k, v in held["v"].items()}
+    return await load_values(session, response.id)
 
 
 async def mark_other_copies_answered(
@@ -611,37 +687,20 @@ async def mark_other_copies_answered(
 # --- closing --------------------------------------------------------------------------------------
 
 
-async def seal(session: AsyncSession, rnd: SurveyRound) -> int:
-    """Coarsen the stored group attributes of an anonymous round's answers so that every stored
-    combination has at least ``threshold`` answers. Returns how many rows changed."""
+async def seal(session: AsyncSession, rnd: SurveyRound, secret_key: str | None = None) -> int:
+    """At closing: group an anonymous round's answers over everyone who answered (regroup), then
+    erase the envelopes. A round that closes with fewer than ``threshold`` answers keeps only their
+    count: their values were never stored in the open and the envelopes are erased unopened.
+    Returns how many answers changed group."""
     if not rnd.anonymous or rnd.sealed:
         return 0
-    rows = (
-        await session.execute(
-            select(
-                SurveyResponse.id,
-                SurveyResponse.department_id,
-                SurveyResponse.section_id,
-                SurveyResponse.role,
-            ).where(SurveyResponse.round_id == rnd.id)
-        )
-    ).all()
-    mapping = anonymity.generalise([(d, s, r) for _, d, s, r in rows], rnd.threshold)
-    changed = 0
-    for src, dst in mapping.items():
-        if src == dst:
-            continue
-        stmt = update(SurveyResponse).where(SurveyResponse.round_id == rnd.id)
-        for col, value in zip(
-            (SurveyResponse.department_id, SurveyResponse.section_id, SurveyResponse.role), src, strict=True
-        ):
-            stmt = stmt.where(col.is_(None) if value is None else col == value)
-        result = await session.execute(
-            stmt.values(department_id=dst[0], section_id=dst[1], role=dst[2]).execution_options(
-                synchronize_session=False
-            )
-        )
-        changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    changed = await regroup(session, rnd, secret_key)
+    await session.execute(
+        update(SurveyResponse)
+        .where(SurveyResponse.round_id == rnd.id, SurveyResponse.held.is_not(None))
+        .values(held=None)
+        .execution_options(synchronize_session=False)
+    )
     rnd.sealed = True
     return changed
 
@@ -655,7 +714,7 @@ async def close_round(
         return False
     if early:
         rnd.closes_at = min(rnd.closes_at, now)
-    await seal(session, rnd)
+    await seal(session, rnd, settings.secret_key)
     survey = await session.get(Survey, rnd.survey_id)
     assert survey is not None
     responded = {

@@ -89,7 +89,12 @@ async def run_round(
                     }
                 )
             await service.submit_answer(
-                s, data, person_id=m.person_id, reply_to_id=None, now=opened + timedelta(hours=1)
+                s,
+                data,
+                person_id=m.person_id,
+                reply_to_id=None,
+                now=opened + timedelta(hours=1),
+                secret_key=services.settings.secret_key,
             )
     async with services.sessionmaker() as s, s.begin():
         rnd = await s.get(SurveyRound, rnd.id)
@@ -317,3 +322,117 @@ async def test_round_numbers_are_per_survey_and_existing_rounds_are_renumbered(d
                         survey_id=1, number=4, open_at=NOW, closes_at=NOW, created_at=NOW, **base
                     )
                 )
+
+
+async def test_an_open_round_never_stores_a_group_narrower_than_k_respondents(services: Services) -> None:
+    """Dump the tables after each answer of an open anonymous round: with the responded flags in
+    hand, no stored answer (group and values) narrows to fewer than k people; after closing the
+    results are those of everyone who answered."""
+    from dialogs.survey.anonymity import is_k_anonymous
+    from storage.models import SurveyAnswerValue, SurveyRecipient
+
+    city = await make_city(services)
+    k = 5
+    async with services.sessionmaker() as s, s.begin():
+        tpl = TEMPLATES["mindset"]
+        survey = await service.create_survey(
+            s, title=tpl.name, questions=tpl.questions(), anonymous=True, threshold=k, now=NOW
+        )
+        rnd = await service.create_round(s, survey, open_at=NOW, now=NOW, window_business_days=3)
+        await service.open_round(s, rnd, NOW, services.settings)
+        rcp = {r.person_id: r.id for r in await _recipients(s, rnd.id)}
+        questions = rnd.questions
+    somu, zeimu = city.by_section("総務課"), city.by_section("税務課")
+    comment = "課長が会議で反対していました"
+
+    async def submit(m: Any, score: int, note: str | None = None, key: str | None = None) -> str | None:
+        async with services.sessionmaker() as s, s.begin():
+            data = {"round": rnd.id, "rcp": rcp[m.person_id], **answers_for(questions, score, note)}
+            if key:
+                data["key"] = key
+            out = await service.submit_answer(
+                s, data, person_id=m.person_id, reply_to_id=None, now=NOW + timedelta(hours=1),
+                secret_key=services.settings.secret_key,
+            )  # fmt: skip
+            return out.edit_key
+
+    async def dump() -> tuple[list[tuple[Any, ...]], int, list[tuple[Any, ...]], str]:
+        async with services.sessionmaker() as s:
+            rows = [
+                (r.department_id, r.section_id, r.role)
+                for r in (await s.scalars(select(SurveyResponse).where(SurveyResponse.round_id == rnd.id)))
+            ]
+            values = await s.scalar(select(func.count()).select_from(SurveyAnswerValue))
+            flags = [
+                (r.department_id, r.section_id, r.role)
+                for r in (await s.scalars(select(SurveyRecipient).where(SurveyRecipient.responded.is_(True))))
+            ]
+            cells = []
+            for table in (SurveyResponse.__table__, SurveyAnswerValue.__table__):
+                cells += [str(v) for row in (await s.execute(select(table))).all() for v in row]
+            everything = " ".join(cells)
+        return rows, int(values or 0), flags, everything
+
+    def assert_no_narrowing(rows: list[Any], values: int, flags: list[Any], everything: str) -> None:
+        assert len(rows) == len(flags)  # one answer per responded flag
+        if len(flags) < k:
+            # Fewer than k answers in the whole round: neither a group nor a value is readable.
+            assert all(r == (None, None, None) for r in rows) and values == 0
+            assert comment not in everything
+        else:
+            # Every stored group (the all-blank one included) is shared by at least k answers, so
+            # with the flags in hand each answer still stands for at least k people.
+            assert is_k_anonymous(rows, k), rows
+
+    # The first answer carries a comment that would give its author away.
+    key = await submit(zeimu[0], 2, comment)
+    assert_no_narrowing(*await dump())
+    # The same person changes the answer before anyone else answered: still sealed.
+    await submit(zeimu[0], 1, comment, key=key)
+    async with services.sessionmaker() as s:
+        recipient = await s.get(SurveyRecipient, rcp[zeimu[0].person_id])
+        assert recipient is not None
+        prefill = await service.previous_values(s, rnd, recipient, key, services.settings.secret_key)
+    assert prefill["m1"] == 1.0 and prefill["comment"] == comment
+    for m in somu[:3]:
+        await submit(m, 4)
+        assert_no_narrowing(*await dump())
+    for m in [*somu[3:], *zeimu[1:]]:  # 総務課 reaches 7 answers, 税務課 6
+        await submit(m, 5 if m.section == "総務課" else 3)
+        rows, values, flags, everything = await dump()
+        assert_no_narrowing(rows, values, flags, everything)
+    # With enough answers the groups come back: 総務課 as itself; 税務課 as 財務部, as the audience
+    # allows (収納課's two promoters would be recognisable next to a shown 税務課).
+    assert rows.count((city.departments["総務部"], city.sections["総務課"], None)) == 7
+    assert rows.count((city.departments["財務部"], None, None)) == 6
+
+    async with services.sessionmaker() as s, s.begin():
+        closing = await s.get(SurveyRound, rnd.id)
+        assert closing is not None
+        await service.close_round(s, closing, closing.closes_at, services.settings)
+    async with services.sessionmaker() as s:
+        res = await compute_results(s, rnd.id)
+        held = await s.scalar(
+            select(func.count()).select_from(SurveyResponse).where(SurveyResponse.held.is_not(None))
+        )
+    assert held == 0  # envelopes are erased at closing
+    assert (res.invited, res.responded, res.overall.respondents) == (23, 13, 13)
+    somu_group = res.groups[f"s:{city.sections['総務課']}"]
+    assert somu_group.stats["m1"].dist == {"4": 3, "5": 4}
+    assert res.groups[f"d:{city.departments['財務部']}"].stats["m1"].dist == {"1": 1, "3": 5}
+    assert res.comments["comment"] == [comment]
+
+
+async def test_a_round_closing_with_fewer_than_k_answers_keeps_only_their_count(services: Services) -> None:
+    from storage.models import SurveyAnswerValue
+
+    city = await make_city(services)
+    rid = await run_round(services, city, "mindset", NOW, {"収納課": 4})  # 2 answers, k = 5
+    async with services.sessionmaker() as s:
+        res = await compute_results(s, rid)
+        stored = await s.scalar(select(func.count()).select_from(SurveyAnswerValue))
+        held = await s.scalar(
+            select(func.count()).select_from(SurveyResponse).where(SurveyResponse.held.is_not(None))
+        )
+    assert (res.responded, res.overall.respondents, res.overall.suppressed) == (2, 2, True)
+    assert stored == 0 and held == 0

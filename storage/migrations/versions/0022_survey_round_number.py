@@ -35,9 +35,7 @@ def upgrade() -> None:
     counter: dict[int, int] = {}
     for round_id, survey_id in rows:
         counter[survey_id] = counter.get(survey_id, 0) + 1
-        bind.execute(
-            sa.update(rounds).where(rounds.c.id == round_id).values(number=counter[survey_id])
-        )
+        bind.execute(sa.update(rounds).where(rounds.c.id == round_id).values(number=counter[survey_id]))
     with op.batch_alter_table("survey_rounds", schema=None) as batch_op:
         batch_op.create_unique_constraint("uq_survey_rounds_survey_number", ["survey_id", "number"])
 
