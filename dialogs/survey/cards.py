@@ -16,6 +16,7 @@ from dialogs.survey.questions import Question, card_inputs
 
 if TYPE_CHECKING:
     from dialogs.survey.results import RoundResults, Trend
+    from dialogs.survey.service import RoundReach
     from storage.models import Survey, SurveyRound, SurveySchedule
 
 
@@ -274,24 +275,51 @@ def _fmt_measure(value: float, measure: str, locale: str) -> str:
     return f"{t('survey.results.mean', locale)} {value:.2f}" if measure == "mean" else pct(value)
 
 
-def status_card(title: str, label: str, rnd: SurveyRound, rates: list[Any], locale: str) -> dict[str, Any]:
-    """回答状況: live response rate, departments and the sections furthest behind."""
+def status_card(
+    title: str, label: str, rnd: SurveyRound, rates: list[Any], reach: RoundReach, locale: str
+) -> dict[str, Any]:
+    """回答状況: who answered, who has the card and has not, who never got it; reminders in words;
+    departments and the sections furthest behind (small groups merged in anonymous rounds)."""
     total = rates[0]
-    depts = [r for r in rates if r.key.startswith("d:")]
-    sections = [r for r in rates if r.key.startswith("s:")]
+
+    def people(n: int) -> str:
+        return t("survey.status.people", locale, n=n)
+
+    rows = [
+        (t("survey.results.rate", locale), f"{pct(total.rate)} ({total.responded}/{total.invited})"),
+        (t("survey.card.deadline", locale), deadline(rnd, locale)),
+        (t("survey.status.answered", locale), people(reach.answered)),
+        (t("survey.status.received", locale), people(reach.received)),
+    ]
+    if reach.sending:
+        rows.append((t("survey.status.sending", locale), people(reach.sending)))
+    rows.append((t("survey.status.not_received", locale), people(reach.not_received)))
     body: list[dict[str, Any]] = [
         heading(t("survey.status.title", locale, title=title, label=label), size="Medium"),
-        facts(
-            [
-                (t("survey.results.rate", locale), f"{pct(total.rate)} ({total.responded}/{total.invited})"),
-                (t("survey.card.deadline", locale), deadline(rnd, locale)),
-                (
-                    t("survey.status.reminders", locale),
-                    f"{rnd.reminders_done}/{len(rnd.reminder_plan or [])}",
-                ),
-            ]
-        ),
+        facts(rows),
     ]
+    if reach.not_received:
+        body.append(text(t("survey.status.not_received_hint", locale, n=reach.not_received), size="Small"))
+    lines = [
+        t(
+            "survey.status.reminder_line",
+            locale,
+            when=_when(r.at, locale),
+            sent=r.sent,
+            delivered=r.delivered,
+            failed=r.not_delivered,
+            sending=r.sending,
+        )
+        for r in reach.reminders
+    ] or [t("survey.status.reminder_none", locale)]
+    if reach.skipped:
+        lines.append(t("survey.status.reminder_skipped", locale, n=reach.skipped))
+    if reach.next_reminder:
+        lines.append(t("survey.status.reminder_next", locale, when=_when(reach.next_reminder, locale)))
+    body.append(text(t("survey.status.reminders", locale), weight="Bolder", spacing="Medium"))
+    body.append(text("\n".join(f"- {line}" for line in lines), size="Small"))
+    depts = [r for r in rates if r.key.startswith("d:")]
+    sections = sorted((r for r in rates if r.key.startswith("s:")), key=lambda r: (r.rate, r.name))
     if depts:
         body.append(text(t("survey.status.by_department", locale), weight="Bolder", spacing="Medium"))
         body.append(facts([(d.name, f"{pct(d.rate)} ({d.responded}/{d.invited})") for d in depts]))
@@ -299,9 +327,19 @@ def status_card(title: str, label: str, rnd: SurveyRound, rates: list[Any], loca
     if behind:
         body.append(text(t("survey.status.behind", locale), weight="Bolder", spacing="Medium"))
         body.append(facts([(s.name, f"{s.responded}/{s.invited}") for s in behind]))
+    if rnd.anonymous:
+        body.append(
+            text(t("survey.status.small_groups", locale, k=rnd.threshold), isSubtle=True, size="Small")
+        )
     actions = [submit(t("survey.status.refresh", locale), "survey.status", round=rnd.id)]
     actions.append(submit(t("survey.status.remind", locale), "survey.remind", round=rnd.id))
     return adaptive_card(body, actions=actions)
+
+
+def _when(at: datetime, locale: str) -> str:
+    if locale == "en":
+        return to_jst(at).strftime("%Y-%m-%d %H:%M JST")
+    return format_datetime_ja(at)
 
 
 # --- admin ------------------------------------------------------------------------------------------

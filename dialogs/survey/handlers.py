@@ -30,7 +30,7 @@ from dialogs.survey import cards, service
 from dialogs.survey.jobs import recurrence_of
 from dialogs.survey.loader import Definition, from_builder, from_file
 from dialogs.survey.questions import AnswerRejected, DefinitionError, MissingAnswers, parse_questions
-from dialogs.survey.results import compute_results, compute_trend, response_rates
+from dialogs.survey.results import compute_results, compute_trend, participation, response_rates
 from dialogs.survey.schedule import KINDS, Recurrence, ScheduleError, describe, next_fire, parse_hhmm
 from dialogs.survey.templates import TEMPLATES, find_template, tool_questions
 from storage.models import AppSetting, Department, Section, Survey, SurveyRound, SurveySchedule
@@ -619,9 +619,22 @@ async def _remind(turn: Turn, rnd: SurveyRound) -> None:
     if rnd.status != "open":
         await turn.reply(turn.t("survey.err.not_open"))
         return
-    count = await service.remind_now(turn.session, rnd, now, turn.services.settings)
-    await _audit(turn, "survey.remind", {"round": rnd.id, "count": count}, now)
-    await turn.reply(turn.t("survey.remind.done", count=count))
+    outcome = await service.remind_now(turn.session, rnd, now, turn.services.settings)
+    await _audit(
+        turn,
+        "survey.remind",
+        {"round": rnd.id, "pending": outcome.pending, "sent": outcome.queued},
+        now,
+    )
+    if not outcome.pending:
+        await turn.reply(turn.t("survey.remind.nobody"))
+    elif not outcome.queued:
+        await turn.reply(turn.t("survey.remind.none_reachable", pending=outcome.pending))
+    else:
+        message = turn.t("survey.remind.done", pending=outcome.pending, queued=outcome.queued)
+        if outcome.unreachable:
+            message += turn.t("survey.remind.unreachable", n=outcome.unreachable)
+        await turn.reply(message)
 
 
 async def cmd_results(turn: Turn, rest: str) -> None:
@@ -759,7 +772,10 @@ async def _status_card(turn: Turn, rnd: SurveyRound) -> dict[str, Any]:
     survey = await turn.session.get(Survey, rnd.survey_id)
     assert survey is not None
     rates = await response_rates(turn.session, rnd.id)
-    return cards.status_card(survey.title, rnd.label, rnd, rates, turn.locale)
+    if rnd.anonymous:
+        rates = participation(rates, rnd.threshold, turn.locale)
+    reach = await service.round_reach(turn.session, rnd)
+    return cards.status_card(survey.title, rnd.label, rnd, rates, reach, turn.locale)
 
 
 async def _status(turn: Turn, rnd: SurveyRound) -> None:

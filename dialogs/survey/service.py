@@ -16,15 +16,16 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Message
 from bot.settings import Settings
 from dialogs.business_days import JST, add_business_days, next_business_day
 from dialogs.delivery import DeliveryItem, Recipient, enqueue, find_by_activity, update_delivered
+from dialogs.roster.coverage import reachable_clause
 from dialogs.survey import anonymity, cards, envelope
 from dialogs.survey.questions import (
     AnswerRejected,
@@ -71,6 +72,19 @@ class AudienceMember:
     section_id: int
     department_id: int
     role: str
+
+
+@dataclass(frozen=True)
+class ReminderOutcome:
+    """What a reminder did: of ``pending`` people who had not answered, ``queued`` have a chat with
+    the bot and were sent the reminder; ``unreachable`` have none and were not."""
+
+    pending: int = 0
+    queued: int = 0
+
+    @property
+    def unreachable(self) -> int:
+        return self.pending - self.queued
 
 
 @dataclass(frozen=True)
@@ -284,14 +298,16 @@ async def due_reminder(rnd: SurveyRound, now: datetime) -> int | None:
     return due[-1]
 
 
-async def send_reminders(session: AsyncSession, rnd: SurveyRound, now: datetime, settings: Settings) -> int:
-    """Queue the due reminder to everyone who has not answered. Missed earlier reminders collapse
-    into this one (a stopped bot does not send three at once). Returns how many were reminded."""
+async def send_reminders(
+    session: AsyncSession, rnd: SurveyRound, now: datetime, settings: Settings
+) -> ReminderOutcome:
+    """Queue the due reminder to everyone who has not answered and can be reached. Missed earlier
+    reminders collapse into this one (a stopped bot does not send three at once)."""
     if rnd.status != "open" or now >= rnd.closes_at:
-        return 0
+        return ReminderOutcome()
     index = await due_reminder(rnd, now)
     if index is None:
-        return 0
+        return ReminderOutcome()
     result = await session.execute(
         update(SurveyRound)
         .where(SurveyRound.id == rnd.id, SurveyRound.reminders_done == rnd.reminders_done)
@@ -299,21 +315,26 @@ async def send_reminders(session: AsyncSession, rnd: SurveyRound, now: datetime,
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        return 0
+        return ReminderOutcome()
     await session.refresh(rnd)
     return await _remind(session, rnd, now, settings, purpose=f"reminder-{index + 1}")
 
 
 async def _remind(
     session: AsyncSession, rnd: SurveyRound, now: datetime, settings: Settings, purpose: str
-) -> int:
-    pending = (
+) -> ReminderOutcome:
+    waiting = (
         await session.scalars(
             select(SurveyRecipient).where(
                 SurveyRecipient.round_id == rnd.id, SurveyRecipient.responded.is_(False)
             )
         )
     ).all()
+    # Only people with a chat the bot can write into: a reminder to nobody is not a reminder.
+    reach = cast(ColumnElement[bool], reachable_clause())
+    ids = [r.person_id for r in waiting]
+    reachable = set((await session.scalars(select(Person.id).where(Person.id.in_(ids), reach))).all())
+    pending = [r for r in waiting if r.person_id in reachable]
     survey = await session.get(Survey, rnd.survey_id)
     assert survey is not None
     locale = settings.locale
@@ -332,16 +353,107 @@ async def _remind(
     for r in pending:
         r.reminders_sent += 1
     await enqueue(session, KIND, rnd.id, items, now=now)
-    log.info("survey round %s: %s to %d", rnd.id, purpose, len(items))
-    return len(items)
+    log.info(
+        "survey round %s: %s to %d (%d not reachable)", rnd.id, purpose, len(items), len(waiting) - len(items)
+    )
+    return ReminderOutcome(pending=len(waiting), queued=len(items))
 
 
-async def remind_now(session: AsyncSession, rnd: SurveyRound, now: datetime, settings: Settings) -> int:
+async def remind_now(
+    session: AsyncSession, rnd: SurveyRound, now: datetime, settings: Settings
+) -> ReminderOutcome:
     """A manual reminder (督促) from an admin."""
     if rnd.status != "open":
-        return 0
+        return ReminderOutcome()
     stamp = now.astimezone(JST).strftime("%Y%m%d%H%M")
     return await _remind(session, rnd, now, settings, purpose=f"reminder-manual-{stamp}")
+
+
+@dataclass(frozen=True)
+class ReminderSent:
+    at: datetime
+    sent: int  # reminders queued (people with a chat with the bot)
+    delivered: int
+    not_delivered: int  # failed or unreachable
+    sending: int
+
+
+@dataclass(frozen=True)
+class RoundReach:
+    """回答状況 in words: who answered, who has the card and has not answered, who never got it."""
+
+    invited: int
+    answered: int
+    received: int  # not answered; an invitation or reminder was delivered
+    sending: int  # not answered; nothing delivered yet, a card is still on its way
+    not_received: int  # not answered; no card could be delivered (no chat with the bot, blocked, …)
+    reminders: list[ReminderSent]
+    skipped: int  # planned reminders that found no one to send to
+    next_reminder: datetime | None
+
+
+async def round_reach(session: AsyncSession, rnd: SurveyRound) -> RoundReach:
+    """Derived from the tracking flags and the delivery rows: what actually happened."""
+    from storage.models import Delivery
+
+    flags = dict(
+        (
+            await session.execute(
+                select(SurveyRecipient.person_id, SurveyRecipient.responded).where(
+                    SurveyRecipient.round_id == rnd.id
+                )
+            )
+        )
+        .tuples()
+        .all()
+    )
+    rows = (
+        await session.execute(
+            select(Delivery.person_id, Delivery.purpose, Delivery.state, Delivery.created_at).where(
+                Delivery.kind == KIND, Delivery.ref_id == rnd.id, Delivery.op == "send"
+            )
+        )
+    ).all()
+    delivered: set[int] = set()
+    on_way: set[int] = set()
+    by_purpose: dict[str, list[tuple[str, datetime]]] = {}
+    for person_id, purpose, state, created in rows:
+        state = str(getattr(state, "value", state))
+        if state == "delivered":
+            delivered.add(person_id)
+        elif state in ("queued", "sending"):
+            on_way.add(person_id)
+        if purpose.startswith("reminder"):
+            by_purpose.setdefault(purpose, []).append((state, created))
+    waiting = [p for p, answered in flags.items() if not answered]
+    received = sum(1 for p in waiting if p in delivered)
+    sending = sum(1 for p in waiting if p not in delivered and p in on_way)
+    reminders = sorted(
+        (
+            ReminderSent(
+                at=min(c for _, c in states),
+                sent=len(states),
+                delivered=sum(1 for st, _ in states if st == "delivered"),
+                not_delivered=sum(1 for st, _ in states if st in ("failed", "unreachable")),
+                sending=sum(1 for st, _ in states if st in ("queued", "sending")),
+            )
+            for states in by_purpose.values()
+        ),
+        key=lambda r: r.at,
+    )
+    scheduled_sent = sum(1 for p in by_purpose if not p.startswith("reminder-manual"))
+    plan = [datetime.fromisoformat(p) for p in rnd.reminder_plan or []]
+    upcoming = [p for p in plan[rnd.reminders_done :] if p < rnd.closes_at]
+    return RoundReach(
+        invited=len(flags),
+        answered=len(flags) - len(waiting),
+        received=received,
+        sending=sending,
+        not_received=len(waiting) - received - sending,
+        reminders=reminders,
+        skipped=max(0, rnd.reminders_done - scheduled_sent),
+        next_reminder=upcoming[0] if upcoming and rnd.status == "open" else None,
+    )
 
 
 async def extend_round(

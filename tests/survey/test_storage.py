@@ -133,8 +133,17 @@ async def test_results_are_aggregated_and_small_groups_suppressed(services: Serv
     overall = res.overall.stats["m1"]
     assert overall.n == 23 and overall.dist == {"5": 7, "2": 6, "4": 2, "3": 6, "1": 2}
     assert overall.favourable == pytest.approx(9 / 23)
+    # Participation of an anonymous round: 広報課 and 収納課 (asked 2 each) are not shown on their own
+    # (「広報課 2/2」 says both answered); 人事課 joins 広報課 so that 総務部 minus 総務課 reveals
+    # nothing small, and 税務課 is not shown since 財務部 minus it would be 収納課.
     rates = {r.name: (r.invited, r.responded) for r in res.rates}
-    assert rates["総務部"] == (15, 15) and rates["広報課"] == (2, 2)
+    assert rates == {
+        "全体": (23, 23),
+        "総務部": (15, 15),
+        "財務部": (8, 8),
+        "総務課": (7, 7),
+        "総務部のその他の課(少人数)": (8, 8),
+    }
 
 
 def test_a_parent_minus_its_shown_children_never_leaves_a_small_remainder() -> None:
@@ -436,3 +445,33 @@ async def test_a_round_closing_with_fewer_than_k_answers_keeps_only_their_count(
         )
     assert (res.responded, res.overall.respondents, res.overall.suppressed) == (2, 2, True)
     assert stored == 0 and held == 0
+
+
+async def test_a_planned_reminder_with_no_one_to_reach_is_not_counted(services: Services) -> None:
+    from sqlalchemy import update
+
+    from storage.models import ConversationRef
+
+    await make_city(services)
+    async with services.sessionmaker() as s, s.begin():
+        tpl = TEMPLATES["mindset"]
+        survey = await service.create_survey(
+            s, title=tpl.name, questions=tpl.questions(), anonymous=True, now=NOW
+        )
+        rnd = await service.create_round(
+            s, survey, open_at=NOW, now=NOW, window_business_days=3,
+            reminders=[{"days_before": 0, "at": "09:00"}],
+        )  # fmt: skip
+        await service.open_round(s, rnd, NOW, services.settings)
+        await s.execute(update(ConversationRef).values(reachable=False))  # nobody can be reached
+        due = datetime.fromisoformat(rnd.reminder_plan[0])
+    report = await tick(services, due)
+    assert report.reminded == {}
+    async with services.sessionmaker() as s:
+        rnd = await s.get(SurveyRound, rnd.id)
+        assert rnd is not None
+        reach = await service.round_reach(s, rnd)
+        reminders = await s.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.purpose.like("reminder%"))
+        )
+    assert reminders == 0 and reach.reminders == [] and reach.skipped == 1
