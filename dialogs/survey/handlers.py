@@ -506,7 +506,7 @@ async def on_open(turn: Turn, data: dict[str, Any]) -> None:
 async def _open_now(turn: Turn, survey: Survey, window: int | None) -> None:
     now = turn.services.clock()
     running = await turn.session.scalar(
-        select(SurveyRound.number).where(SurveyRound.survey_id == survey.id, SurveyRound.status == "open")
+        select(SurveyRound.id).where(SurveyRound.survey_id == survey.id, SurveyRound.status == "open")
     )
     if running:
         await turn.reply(turn.t("survey.open.already", round=running))
@@ -532,7 +532,7 @@ async def _open_now(turn: Turn, survey: Survey, window: int | None) -> None:
         turn.t(
             "survey.open.done",
             title=survey.title,
-            round=rnd.number,
+            round=rnd.id,
             invited=invited,
             deadline=cards.deadline(rnd, turn.locale),
         )
@@ -595,7 +595,7 @@ async def on_close(turn: Turn, data: dict[str, Any]) -> None:
         await turn.reply(turn.t("survey.err.not_open"))
         return
     await _audit(turn, "survey.close", {"round": rnd.id}, now)
-    await turn.reply(turn.t("survey.close.done", title=await _title_of(turn, rnd), round=rnd.number))
+    await turn.reply(turn.t("survey.close.done", round=rnd.id))
     await _send_results(turn, rnd)
 
 
@@ -642,9 +642,7 @@ async def cmd_results(turn: Turn, rest: str) -> None:
     if rnd is None:
         return
     if rnd.status != "closed":
-        await turn.reply(
-            turn.t("survey.results.not_closed", title=await _title_of(turn, rnd), round=rnd.number)
-        )
+        await turn.reply(turn.t("survey.results.not_closed", round=rnd.id))
         return
     await _send_results(turn, rnd)
 

@@ -152,24 +152,24 @@ async def test_signed_links_serve_results_charts_and_exports(
 async def test_rounds_are_announced_with_their_number_within_the_survey(
     sqlite_url: str, connector: FakeConnector
 ) -> None:
+    from dialogs.survey import service
+
     settings = settings_for(sqlite_url, admins=[ADMIN.email])
     async with running_bot(settings, connector, clock=lambda: NOW) as bot:
         async with bot.services.sessionmaker() as s, s.begin():
             await build_city(s, connector.url, date(2026, 4, 1), LAYOUT)
         await bot.say("サーベイ 作成 DXマインド", user=ADMIN)
         await bot.say("サーベイ 作成 業務量", user=ADMIN)
-        async with bot.services.sessionmaker() as s:
+        async with bot.services.sessionmaker() as s, s.begin():
             mindset, workload = (await s.scalars(select(Survey).order_by(Survey.id))).all()
-        await bot.say(f"サーベイ 開始 {mindset.id}", user=ADMIN)
-        await bot.say(f"サーベイ 開始 {workload.id}", user=ADMIN)
-        announced = connector.texts_to(ADMIN.conversation_id)[-1]
-        async with bot.services.sessionmaker() as s:
-            rnd = await s.scalar(select(SurveyRound).where(SurveyRound.survey_id == workload.id))
-            assert rnd is not None and rnd.id == 2
+            for survey in (mindset, workload):
+                rnd = await service.create_round(s, survey, open_at=NOW, now=NOW)
+                await service.open_round(s, rnd, NOW, bot.services.settings)
+        assert rnd.id == 2 and rnd.number == 1
         # 業務量's first round is its 第1回, not the second round the bot ever opened.
-        assert "「業務量」第1回を開始しました" in announced, announced
-        await bot.say(f"サーベイ 開始 {workload.id}", user=ADMIN)
-        assert "第1回を実施中" in connector.texts_to(ADMIN.conversation_id)[-1]
+        await bot.say(f"サーベイ 延長 {rnd.id} 2", user=ADMIN)
+        said = connector.texts_to(ADMIN.conversation_id)[-1]
+        assert "「業務量」第1回の回答期限を" in said, said
         await bot.say("サーベイ", user=ADMIN)
         listing = text_of(connector.cards_to(ADMIN.conversation_id)[-1])
         assert listing.count("直近: 第1回") == 2 and "第2回" not in listing
