@@ -640,7 +640,14 @@ async def _store_anonymous(
         )
         if existing is None:
             raise AnswerRejected("unknown_edit_key")
-        held = envelope.seal_open(secret_key, existing.held) if existing.held else None
+        held = _open_or_none(secret_key, existing.held)
+        if held is None and existing.held:  # sealed under an earlier secret key: group is lost
+            released = await session.scalar(
+                select(func.count())
+                .select_from(SurveyAnswerValue)
+                .where(SurveyAnswerValue.response_id == existing.id)
+            )
+            held = {"g": [None, None, None]} if released else {"g": [None, None, None], "v": {}}
         if held is not None and "v" in held:  # the round has too few answers yet: values stay sealed
             existing.held = envelope.seal(secret_key, {"g": held["g"], "v": _plain(values)})
         else:
@@ -682,6 +689,15 @@ async def _store_anonymous(
     return SubmitOutcome(rnd, recipient, False, new_key, values)
 
 
+def _open_or_none(secret_key: str, token: str | None) -> dict[str, Any] | None:
+    if not token:
+        return None
+    try:
+        return envelope.seal_open(secret_key, token)
+    except ValueError:
+        return None
+
+
 def _plain(values: dict[str, Value]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
@@ -707,26 +723,40 @@ async def regroup(session: AsyncSession, rnd: SurveyRound, secret_key: str | Non
     questions = parse_questions(rnd.questions)
     opened: dict[str, dict[str, Any]] = {}
     triples: dict[str, anonymity.Triple] = {}
+    lost: set[str] = set()
     for rid, held, dept, section, role in rows:
         if held:
-            if secret_key is None:
-                raise ValueError("sealed survey answers need the secret key")
-            payload = envelope.seal_open(secret_key, held)
+            try:
+                payload = envelope.seal_open(secret_key or "", held)
+            except ValueError:
+                # DXBOT_SECRET_KEY changed while the round was open: this answer's group and (if
+                # still sealed) values cannot be read any more. It counts, city-wide, without them,
+                # rather than stopping every later answer and the closing.
+                lost.add(rid)
+                opened[rid] = {"g": [None, None, None]}
+                triples[rid] = (None, None, None)
+                continue
             opened[rid] = payload
             g = payload["g"]
             triples[rid] = (g[0], g[1], g[2])
         else:  # answers stored before envelopes existed: their stored group is all there is
             triples[rid] = (dept, section, role)
+    if lost:
+        log.error(
+            "survey round %s: %d sealed answers do not open with the current secret key", rnd.id, len(lost)
+        )
     mapping = anonymity.generalise(triples.values(), rnd.threshold)
     changed = 0
     for rid, _held, dept, section, role in rows:
         target = mapping[triples[rid]]
         sealed = opened.get(rid)
         values = sealed.get("v") if sealed else None
-        if target == (dept, section, role) and values is None:
+        if target == (dept, section, role) and values is None and rid not in lost:
             continue
         stmt = update(SurveyResponse).where(SurveyResponse.id == rid)
         fields: dict[str, Any] = {"department_id": target[0], "section_id": target[1], "role": target[2]}
+        if rid in lost:  # re-sealed under the current key, so this is said once
+            fields["held"] = envelope.seal(secret_key or "", {"g": [None, None, None]})
         if sealed is not None and values is not None:
             # Enough answers now: the values come out of the envelope; the group stays sealed too.
             session.add_all(_value_rows(rid, questions, values))
@@ -761,8 +791,8 @@ async def previous_values(
         )
     if response is None:
         return {}
-    if response.held and secret_key:
-        held = envelope.seal_open(secret_key, response.held)
+    held = _open_or_none(secret_key or "", response.held)
+    if held is not None:
         if "v" in held:
             return {k: v for k, v in held["v"].items()}
     return await load_values(session, response.id)

@@ -475,3 +475,37 @@ async def test_a_planned_reminder_with_no_one_to_reach_is_not_counted(services: 
             select(func.count()).select_from(Delivery).where(Delivery.purpose.like("reminder%"))
         )
     assert reminders == 0 and reach.reminders == [] and reach.skipped == 1
+
+
+async def test_a_new_secret_key_mid_round_loses_sealed_groups_but_not_the_round(services: Services) -> None:
+    """An operator rotates DXBOT_SECRET_KEY while a round is open: later answers and the closing
+    still work; the answers sealed before count city-wide without their group."""
+    city = await make_city(services)
+    async with services.sessionmaker() as s, s.begin():
+        tpl = TEMPLATES["mindset"]
+        survey = await service.create_survey(
+            s, title=tpl.name, questions=tpl.questions(), anonymous=True, now=NOW
+        )
+        rnd = await service.create_round(s, survey, open_at=NOW, now=NOW, window_business_days=3)
+        await service.open_round(s, rnd, NOW, services.settings)
+        rcp = {r.person_id: r.id for r in await _recipients(s, rnd.id)}
+    somu = city.by_section("総務課")
+    for i, m in enumerate(somu):
+        async with services.sessionmaker() as s, s.begin():
+            await service.submit_answer(
+                s,
+                {"round": rnd.id, "rcp": rcp[m.person_id], **answers_for(rnd.questions, 4)},
+                person_id=m.person_id,
+                reply_to_id=None,
+                now=NOW + timedelta(hours=1),
+                secret_key="old-secret" if i < 2 else "new-secret",
+            )
+    rotated = services.settings.model_copy(update={"secret_key": "new-secret"})
+    async with services.sessionmaker() as s, s.begin():
+        closing = await s.get(SurveyRound, rnd.id)
+        assert closing is not None
+        assert await service.close_round(s, closing, closing.closes_at, rotated)
+    async with services.sessionmaker() as s:
+        res = await compute_results(s, rnd.id)
+    assert (res.responded, res.overall.respondents) == (7, 7)
+    assert res.overall.stats["m1"].n == 5  # the two answers sealed under the old key are lost
