@@ -270,6 +270,13 @@ async def test_results_page_speaks_in_question_text_and_percentages(services: Se
     assert "m1" not in drops and "1.00" not in drops
     # The footnote names the scale's own words.
     assert "「ややそう思う」または「とてもそう思う」" in page and "「そう思う」以上" not in page
+    # Response rates of an anonymous survey: 広報課 and 収納課 (asked 2 each) are not listed on their
+    # own, on the page or in the export; they are inside 「その他(少人数)」.
+    rates_table = page.split("<h2>回答率</h2>", 1)[1]
+    exported = [row for row in export.aggregate_rows(res) if len(row) == 5 and row[0] == ""]
+    for shown in (rates_table, " ".join(str(row[1]) for row in exported)):
+        assert "広報課" not in shown and "収納課" not in shown
+        assert "総務部のその他の課(少人数)" in shown
 
 
 async def test_round_numbers_are_per_survey_and_existing_rounds_are_renumbered(db_url: str) -> None:
