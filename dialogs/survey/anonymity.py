@@ -12,9 +12,10 @@ person alone, since a row that alone lacks its role would be recognisable by tha
    is demoted one level (section → its department pool, department → city) until it is empty or
    has at least k rows.
 
-The same function runs twice: when a round opens, over the audience (what answers may store at
-all), and when it closes, over the actual answers (the "seal"), so that the stored rows of a closed
-round are k-anonymous with respect to the people known to have answered.
+It runs when a round opens, over the audience (the finest group an answer may ever keep), and
+after every answer and at closing, over the answers given so far (service.regroup), so that the
+stored rows of an open or closed round are k-anonymous with respect to the people known to have
+answered; until then an answer's group waits in a sealed envelope (envelope.py).
 
     mapping = generalise([(dept, section, role), …], k)   # {original triple: stored triple}
 """

@@ -16,6 +16,7 @@ from dialogs.survey.questions import Question, card_inputs
 
 if TYPE_CHECKING:
     from dialogs.survey.results import RoundResults, Trend
+    from dialogs.survey.service import RoundReach
     from storage.models import Survey, SurveyRound, SurveySchedule
 
 
@@ -217,33 +218,50 @@ def results_card(
             }
         )
     if trend and trend.drops:
-        lines = [
-            t(
-                "survey.results.drop_line",
-                locale,
-                name=d.name,
-                question=_question_label(res, d.question, locale),
-                before=_fmt_measure(d.before, d.measure),
-                after=_fmt_measure(d.after, d.measure),
-            )
-            for d in trend.drops[:5]
-        ]
+        lines = [drop_line(res, d, locale) for d in trend.drops[:5]]
         body.append(
             text(
                 t("survey.results.drops", locale) + "\n\n" + "\n".join(f"- {line}" for line in lines),
                 spacing="Medium",
             )
         )
-    if res.anonymous:
-        body.append(
-            text(t("survey.results.suppression_note", locale, k=res.threshold), isSubtle=True, size="Small")
-        )
+    for note in result_notes(res, locale):
+        body.append(text(note, isSubtle=True, size="Small"))
     actions = [
         open_url(t("survey.results.open", locale), links.results_url(settings, token)),
         open_url("CSV", links.export_url(settings, token, "aggregates", "csv")),
         open_url("Excel", links.export_url(settings, token, "aggregates", "xlsx")),
     ]
     return adaptive_card(body, actions=actions)
+
+
+def result_notes(res: RoundResults, locale: str) -> list[str]:
+    """The footnotes under results: what is hidden, and what 「肯定的」 means in the scale's own words."""
+    notes = []
+    if res.anonymous:
+        notes.append(t("survey.results.suppression_note", locale, k=res.threshold))
+    if res.scale_questions():
+        notes.append(
+            t(
+                "survey.results.favourable_note",
+                locale,
+                agree=t("survey.scale5.4", locale),
+                strongly=t("survey.scale5.5", locale),
+            )
+        )
+    return notes
+
+
+def drop_line(res: RoundResults, drop: Any, locale: str) -> str:
+    """「福祉部: 仕事のやり方を変えることに前向きだ 75% → 14%」: the question's text, not its key."""
+    return t(
+        "survey.results.drop_line",
+        locale,
+        name=drop.name,
+        question=_question_label(res, drop.question, locale),
+        before=_fmt_measure(drop.before, drop.measure, locale),
+        after=_fmt_measure(drop.after, drop.measure, locale),
+    )
 
 
 def _question_label(res: RoundResults, key: str, locale: str) -> str:
@@ -253,28 +271,55 @@ def _question_label(res: RoundResults, key: str, locale: str) -> str:
     return key
 
 
-def _fmt_measure(value: float, measure: str) -> str:
-    return f"{value:.2f}" if measure == "mean" else pct(value)
+def _fmt_measure(value: float, measure: str, locale: str) -> str:
+    return f"{t('survey.results.mean', locale)} {value:.2f}" if measure == "mean" else pct(value)
 
 
-def status_card(title: str, label: str, rnd: SurveyRound, rates: list[Any], locale: str) -> dict[str, Any]:
-    """回答状況: live response rate, departments and the sections furthest behind."""
+def status_card(
+    title: str, label: str, rnd: SurveyRound, rates: list[Any], reach: RoundReach, locale: str
+) -> dict[str, Any]:
+    """回答状況: who answered, who has the card and has not, who never got it; reminders in words;
+    departments and the sections furthest behind (small groups merged in anonymous rounds)."""
     total = rates[0]
-    depts = [r for r in rates if r.key.startswith("d:")]
-    sections = [r for r in rates if r.key.startswith("s:")]
+
+    def people(n: int) -> str:
+        return t("survey.status.people", locale, n=n)
+
+    rows = [
+        (t("survey.results.rate", locale), f"{pct(total.rate)} ({total.responded}/{total.invited})"),
+        (t("survey.card.deadline", locale), deadline(rnd, locale)),
+        (t("survey.status.answered", locale), people(reach.answered)),
+        (t("survey.status.received", locale), people(reach.received)),
+    ]
+    if reach.sending:
+        rows.append((t("survey.status.sending", locale), people(reach.sending)))
+    rows.append((t("survey.status.not_received", locale), people(reach.not_received)))
     body: list[dict[str, Any]] = [
         heading(t("survey.status.title", locale, title=title, label=label), size="Medium"),
-        facts(
-            [
-                (t("survey.results.rate", locale), f"{pct(total.rate)} ({total.responded}/{total.invited})"),
-                (t("survey.card.deadline", locale), deadline(rnd, locale)),
-                (
-                    t("survey.status.reminders", locale),
-                    f"{rnd.reminders_done}/{len(rnd.reminder_plan or [])}",
-                ),
-            ]
-        ),
+        facts(rows),
     ]
+    if reach.not_received:
+        body.append(text(t("survey.status.not_received_hint", locale, n=reach.not_received), size="Small"))
+    lines = [
+        t(
+            "survey.status.reminder_line",
+            locale,
+            when=_when(r.at, locale),
+            sent=r.sent,
+            delivered=r.delivered,
+            failed=r.not_delivered,
+            sending=r.sending,
+        )
+        for r in reach.reminders
+    ] or [t("survey.status.reminder_none", locale)]
+    if reach.skipped:
+        lines.append(t("survey.status.reminder_skipped", locale, n=reach.skipped))
+    if reach.next_reminder:
+        lines.append(t("survey.status.reminder_next", locale, when=_when(reach.next_reminder, locale)))
+    body.append(text(t("survey.status.reminders", locale), weight="Bolder", spacing="Medium"))
+    body.append(text("\n".join(f"- {line}" for line in lines), size="Small"))
+    depts = [r for r in rates if r.key.startswith("d:")]
+    sections = sorted((r for r in rates if r.key.startswith("s:")), key=lambda r: (r.rate, r.name))
     if depts:
         body.append(text(t("survey.status.by_department", locale), weight="Bolder", spacing="Medium"))
         body.append(facts([(d.name, f"{pct(d.rate)} ({d.responded}/{d.invited})") for d in depts]))
@@ -282,9 +327,19 @@ def status_card(title: str, label: str, rnd: SurveyRound, rates: list[Any], loca
     if behind:
         body.append(text(t("survey.status.behind", locale), weight="Bolder", spacing="Medium"))
         body.append(facts([(s.name, f"{s.responded}/{s.invited}") for s in behind]))
+    if rnd.anonymous:
+        body.append(
+            text(t("survey.status.small_groups", locale, k=rnd.threshold), isSubtle=True, size="Small")
+        )
     actions = [submit(t("survey.status.refresh", locale), "survey.status", round=rnd.id)]
     actions.append(submit(t("survey.status.remind", locale), "survey.remind", round=rnd.id))
     return adaptive_card(body, actions=actions)
+
+
+def _when(at: datetime, locale: str) -> str:
+    if locale == "en":
+        return to_jst(at).strftime("%Y-%m-%d %H:%M JST")
+    return format_datetime_ja(at)
 
 
 # --- admin ------------------------------------------------------------------------------------------
@@ -311,7 +366,7 @@ def survey_list_card(
                 t(
                     "survey.list.latest",
                     locale,
-                    round=latest.id,
+                    round=latest.number,
                     label=latest.label,
                     status=t(f"survey.status.{latest.status}", locale),
                     deadline=deadline(latest, locale),

@@ -30,7 +30,7 @@ from dialogs.survey import cards, service
 from dialogs.survey.jobs import recurrence_of
 from dialogs.survey.loader import Definition, from_builder, from_file
 from dialogs.survey.questions import AnswerRejected, DefinitionError, MissingAnswers, parse_questions
-from dialogs.survey.results import compute_results, compute_trend, response_rates
+from dialogs.survey.results import compute_results, compute_trend, participation, response_rates
 from dialogs.survey.schedule import KINDS, Recurrence, ScheduleError, describe, next_fire, parse_hhmm
 from dialogs.survey.templates import TEMPLATES, find_template, tool_questions
 from storage.models import AppSetting, Department, Section, Survey, SurveyRound, SurveySchedule
@@ -60,7 +60,12 @@ async def on_answer(turn: Turn, data: dict[str, Any]) -> None:
     now = turn.services.clock()
     try:
         outcome = await service.submit_answer(
-            turn.session, data, person_id=turn.identity.person_id, reply_to_id=turn.reply_to_id, now=now
+            turn.session,
+            data,
+            person_id=turn.identity.person_id,
+            reply_to_id=turn.reply_to_id,
+            now=now,
+            secret_key=turn.services.settings.secret_key,
         )
     except AnswerRejected as exc:
         log.warning(
@@ -122,7 +127,9 @@ async def on_edit(turn: Turn, data: dict[str, Any]) -> None:
         await turn.reply(turn.t("survey.answer.closed"))
         return
     key = data.get("key") if isinstance(data.get("key"), str) else None
-    prefill = await service.previous_values(turn.session, rnd, recipient, key)
+    prefill = await service.previous_values(
+        turn.session, rnd, recipient, key, turn.services.settings.secret_key
+    )
     survey = await turn.session.get(Survey, rnd.survey_id)
     assert survey is not None
     card = cards.answer_card(
@@ -549,7 +556,14 @@ async def cmd_extend(turn: Turn, rest: str) -> None:
         await turn.reply(turn.t("survey.err.not_open"))
         return
     await _audit(turn, "survey.extend", {"round": rnd.id, "days": days}, now)
-    await turn.reply(turn.t("survey.extend.done", round=rnd.id, deadline=cards.format_datetime_ja(new_close)))
+    await turn.reply(
+        turn.t(
+            "survey.extend.done",
+            title=await _title_of(turn, rnd),
+            round=rnd.number,
+            deadline=cards.format_datetime_ja(new_close),
+        )
+    )
 
 
 async def cmd_close(turn: Turn, rest: str) -> None:
@@ -605,9 +619,22 @@ async def _remind(turn: Turn, rnd: SurveyRound) -> None:
     if rnd.status != "open":
         await turn.reply(turn.t("survey.err.not_open"))
         return
-    count = await service.remind_now(turn.session, rnd, now, turn.services.settings)
-    await _audit(turn, "survey.remind", {"round": rnd.id, "count": count}, now)
-    await turn.reply(turn.t("survey.remind.done", count=count))
+    outcome = await service.remind_now(turn.session, rnd, now, turn.services.settings)
+    await _audit(
+        turn,
+        "survey.remind",
+        {"round": rnd.id, "pending": outcome.pending, "sent": outcome.queued},
+        now,
+    )
+    if not outcome.pending:
+        await turn.reply(turn.t("survey.remind.nobody"))
+    elif not outcome.queued:
+        await turn.reply(turn.t("survey.remind.none_reachable", pending=outcome.pending))
+    else:
+        message = turn.t("survey.remind.done", pending=outcome.pending, queued=outcome.queued)
+        if outcome.unreachable:
+            message += turn.t("survey.remind.unreachable", n=outcome.unreachable)
+        await turn.reply(message)
 
 
 async def cmd_results(turn: Turn, rest: str) -> None:
@@ -726,6 +753,11 @@ async def _audit(turn: Turn, action: str, detail: dict[str, Any], now: datetime 
     )
 
 
+async def _title_of(turn: Turn, rnd: SurveyRound) -> str:
+    survey = await turn.session.get(Survey, rnd.survey_id)
+    return survey.title if survey else ""
+
+
 async def _round_of_card(turn: Turn, data: dict[str, Any]) -> SurveyRound | None:
     """The round a card button names, or None after telling the presser it is gone."""
     rnd = await turn.session.get(SurveyRound, _int(data.get("round")) or 0)
@@ -738,7 +770,10 @@ async def _status_card(turn: Turn, rnd: SurveyRound) -> dict[str, Any]:
     survey = await turn.session.get(Survey, rnd.survey_id)
     assert survey is not None
     rates = await response_rates(turn.session, rnd.id)
-    return cards.status_card(survey.title, rnd.label, rnd, rates, turn.locale)
+    if rnd.anonymous:
+        rates = participation(rates, rnd.threshold, turn.locale)
+    reach = await service.round_reach(turn.session, rnd)
+    return cards.status_card(survey.title, rnd.label, rnd, rates, reach, turn.locale)
 
 
 async def _status(turn: Turn, rnd: SurveyRound) -> None:

@@ -129,9 +129,9 @@ async def tick(services: Services, now: datetime | None = None) -> TickReport:
             rnd = await session.get(SurveyRound, round_id)
             if rnd is None:
                 continue
-            sent = await service.send_reminders(session, rnd, now, settings)
-            if sent:
-                report.reminded[round_id] = sent
+            outcome = await service.send_reminders(session, rnd, now, settings)
+            if outcome.queued:
+                report.reminded[round_id] = outcome.queued
     return report
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.i18n import t
 from dialogs.survey.questions import ADOPTED_KEYS, Question, parse_questions
 from storage.models import (
     Department,
@@ -39,10 +40,11 @@ DROP_MIN_N = 5  # groups smaller than this (or the round's threshold) swing too 
 
 @dataclass
 class Rate:
-    key: str  # "all", "d:3", "s:12"
+    key: str  # "all", "d:3", "s:12"; merged small groups: "d:other", "s:other:3"
     name: str
     invited: int
     responded: int
+    parent: str | None = None  # a section's department ("d:3")
 
     @property
     def rate(self) -> float:
@@ -218,10 +220,64 @@ async def response_rates(session: AsyncSession, round_id: int) -> list[Rate]:
         d = by_dept.setdefault(dept, Rate(f"d:{dept}", depts.get(dept, "—"), 0, 0))
         d.invited += invited
         d.responded += responded
-        by_section.append(Rate(f"s:{section}", sections.get(section, ("—", 0))[0], invited, responded))
+        by_section.append(
+            Rate(f"s:{section}", sections.get(section, ("—", 0))[0], invited, responded, parent=f"d:{dept}")
+        )
     ordered_depts = sorted(by_dept.values(), key=lambda r: (r.rate, r.name))
     by_section.sort(key=lambda r: (r.rate, r.name))
     return [total, *ordered_depts, *by_section]
+
+
+def participation(rates: list[Rate], k: int, locale: str = "ja") -> list[Rate]:
+    """Response rates of an anonymous round as they may be shown: a department or section asked
+    fewer than ``k`` people is not shown on its own (「会計課 1/1」 would say that person answered)
+    but merged into 「その他(少人数)」; when that remainder itself would be under ``k``, the
+    smallest shown neighbours join it, so no subtraction reveals a small group either."""
+    total = rates[0]
+    depts: list[Rate] = []
+    sections: list[Rate] = []
+    for r in rates[1:]:
+        (depts if r.key.startswith("d:") else sections).append(r)
+
+    def split(children: list[Rate], parent_invited: int) -> tuple[list[Rate], list[Rate]]:
+        shown = [c for c in children if c.invited >= k]
+        hidden = [c for c in children if c.invited < k]
+        while shown:
+            remainder = parent_invited - sum(c.invited for c in shown)
+            if remainder == 0 or remainder >= k:
+                break
+            smallest = min(shown, key=lambda c: (c.invited, c.name))
+            shown.remove(smallest)
+            hidden.append(smallest)
+        return shown, hidden
+
+    def merged(key: str, name: str, hidden: list[Rate], parent: str | None = None) -> Rate:
+        return Rate(
+            key,
+            name,
+            sum(c.invited for c in hidden),
+            sum(c.responded for c in hidden),
+            parent=parent,
+        )
+
+    out_depts, hidden_depts = split(depts, total.invited)
+    out: list[Rate] = [total, *out_depts]
+    if hidden_depts and sum(d.invited for d in hidden_depts) >= k:
+        out.append(merged("d:other", t("survey.rates.other_departments", locale), hidden_depts))
+    for dept in out_depts:
+        children = [s for s in sections if s.parent == dept.key]
+        shown, hidden = split(children, dept.invited)
+        out += shown
+        if hidden and sum(c.invited for c in hidden) >= k and shown:
+            out.append(
+                merged(
+                    f"s:other:{dept.key[2:]}",
+                    t("survey.rates.other_sections", locale, dept=dept.name),
+                    hidden,
+                    dept.key,
+                )
+            )
+    return out
 
 
 async def _core(session: AsyncSession, stmt: Any) -> Any:
@@ -382,6 +438,9 @@ async def compute_results(session: AsyncSession, round_id: int) -> RoundResults:
     if rnd.anonymous:
         suppress(groups, rnd.threshold)
     rates = await response_rates(session, rnd.id)
+    invited, responded = rates[0].invited, rates[0].responded
+    if rnd.anonymous:
+        rates = participation(rates, rnd.threshold)
     comments: dict[str, list[str]] = {}
     comments_suppressed = rnd.anonymous and groups["all"].respondents < rnd.threshold
     text_keys = [q.key for q in questions if q.type == "text"]
@@ -411,8 +470,8 @@ async def compute_results(session: AsyncSession, round_id: int) -> RoundResults:
         anonymous=rnd.anonymous,
         threshold=rnd.threshold,
         questions=questions,
-        invited=rates[0].invited,
-        responded=rates[0].responded,
+        invited=invited,
+        responded=responded,
         rates=rates,
         groups=groups,
         comments=comments,

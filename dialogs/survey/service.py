@@ -6,7 +6,7 @@ opens, reminds and closes once however many bot processes run.
 
     rnd = await create_round(session, survey, open_at=now, now=now, audience=..., window=5)
     await open_round(session, rnd, now, settings)
-    outcome = await submit_answer(session, data, person_id=..., reply_to_id=..., now=now)
+    outcome = await submit_answer(session, data, person_id=..., reply_to_id=..., now=now, secret_key=...)
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Message
 from bot.settings import Settings
 from dialogs.business_days import JST, add_business_days, next_business_day
 from dialogs.delivery import DeliveryItem, Recipient, enqueue, find_by_activity, update_delivered
-from dialogs.survey import anonymity, cards
+from dialogs.roster.coverage import reachable_clause
+from dialogs.survey import anonymity, cards, envelope
 from dialogs.survey.questions import (
     AnswerRejected,
     Question,
@@ -71,6 +72,19 @@ class AudienceMember:
     section_id: int
     department_id: int
     role: str
+
+
+@dataclass(frozen=True)
+class ReminderOutcome:
+    """What a reminder did: of ``pending`` people who had not answered, ``queued`` have a chat with
+    the bot and were sent the reminder; ``unreachable`` have none and were not."""
+
+    pending: int = 0
+    queued: int = 0
+
+    @property
+    def unreachable(self) -> int:
+        return self.pending - self.queued
 
 
 @dataclass(frozen=True)
@@ -284,14 +298,16 @@ async def due_reminder(rnd: SurveyRound, now: datetime) -> int | None:
     return due[-1]
 
 
-async def send_reminders(session: AsyncSession, rnd: SurveyRound, now: datetime, settings: Settings) -> int:
-    """Queue the due reminder to everyone who has not answered. Missed earlier reminders collapse
-    into this one (a stopped bot does not send three at once). Returns how many were reminded."""
+async def send_reminders(
+    session: AsyncSession, rnd: SurveyRound, now: datetime, settings: Settings
+) -> ReminderOutcome:
+    """Queue the due reminder to everyone who has not answered and can be reached. Missed earlier
+    reminders collapse into this one (a stopped bot does not send three at once)."""
     if rnd.status != "open" or now >= rnd.closes_at:
-        return 0
+        return ReminderOutcome()
     index = await due_reminder(rnd, now)
     if index is None:
-        return 0
+        return ReminderOutcome()
     result = await session.execute(
         update(SurveyRound)
         .where(SurveyRound.id == rnd.id, SurveyRound.reminders_done == rnd.reminders_done)
@@ -299,21 +315,26 @@ async def send_reminders(session: AsyncSession, rnd: SurveyRound, now: datetime,
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        return 0
+        return ReminderOutcome()
     await session.refresh(rnd)
     return await _remind(session, rnd, now, settings, purpose=f"reminder-{index + 1}")
 
 
 async def _remind(
     session: AsyncSession, rnd: SurveyRound, now: datetime, settings: Settings, purpose: str
-) -> int:
-    pending = (
+) -> ReminderOutcome:
+    waiting = (
         await session.scalars(
             select(SurveyRecipient).where(
                 SurveyRecipient.round_id == rnd.id, SurveyRecipient.responded.is_(False)
             )
         )
     ).all()
+    # Only people with a chat the bot can write into: a reminder to nobody is not a reminder.
+    reach = cast(ColumnElement[bool], reachable_clause())
+    ids = [r.person_id for r in waiting]
+    reachable = set((await session.scalars(select(Person.id).where(Person.id.in_(ids), reach))).all())
+    pending = [r for r in waiting if r.person_id in reachable]
     survey = await session.get(Survey, rnd.survey_id)
     assert survey is not None
     locale = settings.locale
@@ -332,16 +353,107 @@ async def _remind(
     for r in pending:
         r.reminders_sent += 1
     await enqueue(session, KIND, rnd.id, items, now=now)
-    log.info("survey round %s: %s to %d", rnd.id, purpose, len(items))
-    return len(items)
+    log.info(
+        "survey round %s: %s to %d (%d not reachable)", rnd.id, purpose, len(items), len(waiting) - len(items)
+    )
+    return ReminderOutcome(pending=len(waiting), queued=len(items))
 
 
-async def remind_now(session: AsyncSession, rnd: SurveyRound, now: datetime, settings: Settings) -> int:
+async def remind_now(
+    session: AsyncSession, rnd: SurveyRound, now: datetime, settings: Settings
+) -> ReminderOutcome:
     """A manual reminder (督促) from an admin."""
     if rnd.status != "open":
-        return 0
+        return ReminderOutcome()
     stamp = now.astimezone(JST).strftime("%Y%m%d%H%M")
     return await _remind(session, rnd, now, settings, purpose=f"reminder-manual-{stamp}")
+
+
+@dataclass(frozen=True)
+class ReminderSent:
+    at: datetime
+    sent: int  # reminders queued (people with a chat with the bot)
+    delivered: int
+    not_delivered: int  # failed or unreachable
+    sending: int
+
+
+@dataclass(frozen=True)
+class RoundReach:
+    """回答状況 in words: who answered, who has the card and has not answered, who never got it."""
+
+    invited: int
+    answered: int
+    received: int  # not answered; an invitation or reminder was delivered
+    sending: int  # not answered; nothing delivered yet, a card is still on its way
+    not_received: int  # not answered; no card could be delivered (no chat with the bot, blocked, …)
+    reminders: list[ReminderSent]
+    skipped: int  # planned reminders that found no one to send to
+    next_reminder: datetime | None
+
+
+async def round_reach(session: AsyncSession, rnd: SurveyRound) -> RoundReach:
+    """Derived from the tracking flags and the delivery rows: what actually happened."""
+    from storage.models import Delivery
+
+    flags = dict(
+        (
+            await session.execute(
+                select(SurveyRecipient.person_id, SurveyRecipient.responded).where(
+                    SurveyRecipient.round_id == rnd.id
+                )
+            )
+        )
+        .tuples()
+        .all()
+    )
+    rows = (
+        await session.execute(
+            select(Delivery.person_id, Delivery.purpose, Delivery.state, Delivery.created_at).where(
+                Delivery.kind == KIND, Delivery.ref_id == rnd.id, Delivery.op == "send"
+            )
+        )
+    ).all()
+    delivered: set[int] = set()
+    on_way: set[int] = set()
+    by_purpose: dict[str, list[tuple[str, datetime]]] = {}
+    for person_id, purpose, state, created in rows:
+        state = str(getattr(state, "value", state))
+        if state == "delivered":
+            delivered.add(person_id)
+        elif state in ("queued", "sending"):
+            on_way.add(person_id)
+        if purpose.startswith("reminder"):
+            by_purpose.setdefault(purpose, []).append((state, created))
+    waiting = [p for p, answered in flags.items() if not answered]
+    received = sum(1 for p in waiting if p in delivered)
+    sending = sum(1 for p in waiting if p not in delivered and p in on_way)
+    reminders = sorted(
+        (
+            ReminderSent(
+                at=min(c for _, c in states),
+                sent=len(states),
+                delivered=sum(1 for st, _ in states if st == "delivered"),
+                not_delivered=sum(1 for st, _ in states if st in ("failed", "unreachable")),
+                sending=sum(1 for st, _ in states if st in ("queued", "sending")),
+            )
+            for states in by_purpose.values()
+        ),
+        key=lambda r: r.at,
+    )
+    scheduled_sent = sum(1 for p in by_purpose if not p.startswith("reminder-manual"))
+    plan = [datetime.fromisoformat(p) for p in rnd.reminder_plan or []]
+    upcoming = [p for p in plan[rnd.reminders_done :] if p < rnd.closes_at]
+    return RoundReach(
+        invited=len(flags),
+        answered=len(flags) - len(waiting),
+        received=received,
+        sending=sending,
+        not_received=len(waiting) - received - sending,
+        reminders=reminders,
+        skipped=max(0, rnd.reminders_done - scheduled_sent),
+        next_reminder=upcoming[0] if upcoming and rnd.status == "open" else None,
+    )
 
 
 async def extend_round(
@@ -458,8 +570,10 @@ async def submit_answer(
     person_id: int | None,
     reply_to_id: str | None,
     now: datetime,
+    secret_key: str,
 ) -> SubmitOutcome:
-    """Store (or replace) one person's answer to a round, in the caller's transaction."""
+    """Store (or replace) one person's answer to a round, in the caller's transaction.
+    ``secret_key`` seals the group of an anonymous answer until enough people answered."""
     rnd, recipient = await check_card(session, data, person_id, reply_to_id)
     if not is_open(rnd, now):
         raise RoundClosed()
@@ -467,7 +581,7 @@ async def submit_answer(
     values = validate_answers(questions, data)  # AnswerRejected / MissingAnswers
     if not rnd.anonymous:
         return await _store_named(session, rnd, recipient, questions, values, now)
-    return await _store_anonymous(session, rnd, recipient, questions, values, data.get("key"))
+    return await _store_anonymous(session, rnd, recipient, questions, values, data.get("key"), secret_key)
 
 
 async def _store_named(
@@ -511,7 +625,11 @@ async def _store_anonymous(
     questions: list[Question],
     values: dict[str, Value],
     key: Any,
+    secret_key: str,
 ) -> SubmitOutcome:
+    # One anonymous answer of a round at a time (PostgreSQL row lock; SQLite has one writer anyway):
+    # regrouping reads and rewrites the round's answers, and two at once would release twice.
+    await session.execute(select(SurveyRound.id).where(SurveyRound.id == rnd.id).with_for_update())
     if isinstance(key, str) and key:
         if not recipient.responded:
             raise AnswerRejected("edit_key_without_answer")
@@ -522,12 +640,26 @@ async def _store_anonymous(
         )
         if existing is None:
             raise AnswerRejected("unknown_edit_key")
-        await session.execute(delete(SurveyAnswerValue).where(SurveyAnswerValue.response_id == existing.id))
-        session.add_all(_value_rows(existing.id, questions, values))
+        held = _open_or_none(secret_key, existing.held)
+        if held is None and existing.held:  # sealed under an earlier secret key: group is lost
+            released = await session.scalar(
+                select(func.count())
+                .select_from(SurveyAnswerValue)
+                .where(SurveyAnswerValue.response_id == existing.id)
+            )
+            held = {"g": [None, None, None]} if released else {"g": [None, None, None], "v": {}}
+        if held is not None and "v" in held:  # the round has too few answers yet: values stay sealed
+            existing.held = envelope.seal(secret_key, {"g": held["g"], "v": _plain(values)})
+        else:
+            await session.execute(
+                delete(SurveyAnswerValue).where(SurveyAnswerValue.response_id == existing.id)
+            )
+            session.add_all(_value_rows(existing.id, questions, values))
         await session.flush()
         return SubmitOutcome(rnd, recipient, True, key, values)
     # First answer: flip the tracking flag (the once-per-person guard), then store the answer with
-    # no link back: a random id, the generalised group, a hash of a key only the card keeps.
+    # no link back: a random id, a hash of a key only the card keeps, and the group and values in a
+    # sealed envelope; regroup() then shows what k or more respondents share.
     result = await session.execute(
         update(SurveyRecipient)
         .where(SurveyRecipient.id == recipient.id, SurveyRecipient.responded.is_(False))
@@ -538,29 +670,109 @@ async def _store_anonymous(
         raise AlreadyAnswered()
     recipient.responded = True
     mapping = anonymity.from_json((rnd.granularity or {}).get("map") or [])
-    dept, section, role = mapping.get(
-        (recipient.department_id, recipient.section_id, recipient.role), (None, None, None)
-    )
+    group = mapping.get((recipient.department_id, recipient.section_id, recipient.role), (None, None, None))
     new_key = secrets.token_urlsafe(24)
     response = SurveyResponse(
         id=secrets.token_hex(16),
         round_id=rnd.id,
-        department_id=dept,
-        section_id=section,
-        role=role,
+        department_id=None,
+        section_id=None,
+        role=None,
         person_id=None,
         submitted_at=None,
         edit_key_hash=_hash(new_key),
+        held=envelope.seal(secret_key, {"g": list(group), "v": _plain(values)}),
     )
     session.add(response)
     await session.flush()
-    session.add_all(_value_rows(response.id, questions, values))
-    await session.flush()
+    await regroup(session, rnd, secret_key)
     return SubmitOutcome(rnd, recipient, False, new_key, values)
 
 
+def _open_or_none(secret_key: str, token: str | None) -> dict[str, Any] | None:
+    if not token:
+        return None
+    try:
+        return envelope.seal_open(secret_key, token)
+    except ValueError:
+        return None
+
+
+def _plain(values: dict[str, Value]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+async def regroup(session: AsyncSession, rnd: SurveyRound, secret_key: str | None) -> int:
+    """Store on each anonymous answer of the round only the group that at least ``threshold``
+    respondents share, over the answers given so far (anonymity.generalise, remainder rule
+    included). While the round has fewer than ``threshold`` answers nothing is shown: no group and
+    no values. Returns how many answers changed. Runs after every first answer and at closing."""
+    rows = (
+        await session.execute(
+            select(
+                SurveyResponse.id,
+                SurveyResponse.held,
+                SurveyResponse.department_id,
+                SurveyResponse.section_id,
+                SurveyResponse.role,
+            ).where(SurveyResponse.round_id == rnd.id)
+        )
+    ).all()
+    if len(rows) < rnd.threshold:
+        return 0
+    questions = parse_questions(rnd.questions)
+    opened: dict[str, dict[str, Any]] = {}
+    triples: dict[str, anonymity.Triple] = {}
+    lost: set[str] = set()
+    for rid, held, dept, section, role in rows:
+        if held:
+            try:
+                payload = envelope.seal_open(secret_key or "", held)
+            except ValueError:
+                # DXBOT_SECRET_KEY changed while the round was open: this answer's group and (if
+                # still sealed) values cannot be read any more. It counts, city-wide, without them,
+                # rather than stopping every later answer and the closing.
+                lost.add(rid)
+                opened[rid] = {"g": [None, None, None]}
+                triples[rid] = (None, None, None)
+                continue
+            opened[rid] = payload
+            g = payload["g"]
+            triples[rid] = (g[0], g[1], g[2])
+        else:  # answers stored before envelopes existed: their stored group is all there is
+            triples[rid] = (dept, section, role)
+    if lost:
+        log.error(
+            "survey round %s: %d sealed answers do not open with the current secret key", rnd.id, len(lost)
+        )
+    mapping = anonymity.generalise(triples.values(), rnd.threshold)
+    changed = 0
+    for rid, _held, dept, section, role in rows:
+        target = mapping[triples[rid]]
+        sealed = opened.get(rid)
+        values = sealed.get("v") if sealed else None
+        if target == (dept, section, role) and values is None and rid not in lost:
+            continue
+        stmt = update(SurveyResponse).where(SurveyResponse.id == rid)
+        fields: dict[str, Any] = {"department_id": target[0], "section_id": target[1], "role": target[2]}
+        if rid in lost:  # re-sealed under the current key, so this is said once
+            fields["held"] = envelope.seal(secret_key or "", {"g": [None, None, None]})
+        if sealed is not None and values is not None:
+            # Enough answers now: the values come out of the envelope; the group stays sealed too.
+            session.add_all(_value_rows(rid, questions, values))
+            fields["held"] = envelope.seal(secret_key or "", {"g": sealed["g"]})
+        await session.execute(stmt.values(**fields).execution_options(synchronize_session=False))
+        changed += 1
+    await session.flush()
+    return changed
+
+
 async def previous_values(
-    session: AsyncSession, rnd: SurveyRound, recipient: SurveyRecipient, key: str | None
+    session: AsyncSession,
+    rnd: SurveyRound,
+    recipient: SurveyRecipient,
+    key: str | None,
+    secret_key: str | None = None,
 ) -> dict[str, Any]:
     """What this person answered, for the 回答を修正 form (anonymous rounds need the card's key)."""
     if rnd.anonymous:
@@ -577,7 +789,13 @@ async def previous_values(
                 SurveyResponse.round_id == rnd.id, SurveyResponse.person_id == recipient.person_id
             )
         )
-    return await load_values(session, response.id) if response else {}
+    if response is None:
+        return {}
+    held = _open_or_none(secret_key or "", response.held)
+    if held is not None:
+        if "v" in held:
+            return {k: v for k, v in held["v"].items()}
+    return await load_values(session, response.id)
 
 
 async def mark_other_copies_answered(
@@ -611,37 +829,20 @@ async def mark_other_copies_answered(
 # --- closing --------------------------------------------------------------------------------------
 
 
-async def seal(session: AsyncSession, rnd: SurveyRound) -> int:
-    """Coarsen the stored group attributes of an anonymous round's answers so that every stored
-    combination has at least ``threshold`` answers. Returns how many rows changed."""
+async def seal(session: AsyncSession, rnd: SurveyRound, secret_key: str | None = None) -> int:
+    """At closing: group an anonymous round's answers over everyone who answered (regroup), then
+    erase the envelopes. A round that closes with fewer than ``threshold`` answers keeps only their
+    count: their values were never stored in the open and the envelopes are erased unopened.
+    Returns how many answers changed group."""
     if not rnd.anonymous or rnd.sealed:
         return 0
-    rows = (
-        await session.execute(
-            select(
-                SurveyResponse.id,
-                SurveyResponse.department_id,
-                SurveyResponse.section_id,
-                SurveyResponse.role,
-            ).where(SurveyResponse.round_id == rnd.id)
-        )
-    ).all()
-    mapping = anonymity.generalise([(d, s, r) for _, d, s, r in rows], rnd.threshold)
-    changed = 0
-    for src, dst in mapping.items():
-        if src == dst:
-            continue
-        stmt = update(SurveyResponse).where(SurveyResponse.round_id == rnd.id)
-        for col, value in zip(
-            (SurveyResponse.department_id, SurveyResponse.section_id, SurveyResponse.role), src, strict=True
-        ):
-            stmt = stmt.where(col.is_(None) if value is None else col == value)
-        result = await session.execute(
-            stmt.values(department_id=dst[0], section_id=dst[1], role=dst[2]).execution_options(
-                synchronize_session=False
-            )
-        )
-        changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    changed = await regroup(session, rnd, secret_key)
+    await session.execute(
+        update(SurveyResponse)
+        .where(SurveyResponse.round_id == rnd.id, SurveyResponse.held.is_not(None))
+        .values(held=None)
+        .execution_options(synchronize_session=False)
+    )
     rnd.sealed = True
     return changed
 
@@ -655,7 +856,7 @@ async def close_round(
         return False
     if early:
         rnd.closes_at = min(rnd.closes_at, now)
-    await seal(session, rnd)
+    await seal(session, rnd, settings.secret_key)
     survey = await session.get(Survey, rnd.survey_id)
     assert survey is not None
     responded = {

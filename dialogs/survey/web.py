@@ -22,7 +22,7 @@ from dialogs.i18n import t
 from dialogs.security_headers import csp
 from dialogs.signing import Malformed
 from dialogs.survey import charts, export, links
-from dialogs.survey.cards import pct
+from dialogs.survey.cards import drop_line, pct, result_notes
 from dialogs.survey.results import RoundResults, Trend, compute_results, compute_trend
 from storage.models import SurveyRound
 
@@ -99,7 +99,7 @@ async def download(req: HttpRequest) -> HttpResponse:
     else:
         async with req.services.sessionmaker() as session:
             rows = await export.answer_rows(session, rnd)
-    name = f"survey-{rnd.survey_id}-round-{rnd.id}-{what}.{fmt}"
+    name = f"survey-{rnd.survey_id}-round-{rnd.number}-{what}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
         return HttpResponse(200, export.to_csv(rows), "text/csv", disposition)
@@ -131,8 +131,7 @@ def render_page(rnd: SurveyRound, res: RoundResults, trend: Trend, token: str, s
         f"{_e(format_date_ja(to_jst(rnd.closed_at or rnd.closes_at).date()))}"
         f" ・ {_e(t('survey.results.rate', locale))} {pct(res.rate)} ({res.responded}/{res.invited})</p>",
     ]
-    if res.anonymous:
-        parts.append(f"<p class=s>{_e(t('survey.results.suppression_note', locale, k=res.threshold))}</p>")
+    parts += [f"<p class=s>{_e(note)}</p>" for note in result_notes(res, locale)]
     for name in charts.chart_names(res):
         parts.append(f"<p><img alt='{_e(name)}' src='{_e(links.chart_url(settings, token, name))}'></p>")
     suppressed = _e(t("survey.suppressed", locale))
@@ -196,7 +195,7 @@ def render_page(rnd: SurveyRound, res: RoundResults, trend: Trend, token: str, s
     if trend.drops:
         parts.append(f"<h2>{_e(t('survey.results.drops', locale))}</h2><ul>")
         for d in trend.drops:
-            parts.append(f"<li>{_e(d.name)}: {_e(d.question)} {d.before:.2f} → {d.after:.2f}</li>")
+            parts.append(f"<li>{_e(drop_line(res, d, locale))}</li>")
         parts.append("</ul>")
     for q in res.questions:
         if q.type != "text":

@@ -6,7 +6,8 @@ Two sides are kept apart on purpose (see dialogs/survey/PRIVACY.md):
 - ``SurveyResponse`` / ``SurveyAnswerValue`` hold *what* was answered. In an anonymous round a
   response carries only the group attributes needed for breakdowns (department, section, role,
   coarsened where a group is small), a random id, and a hash of an edit key that only the
-  respondent's card holds; no person, no delivery or activity id, no time.
+  respondent's card holds; no person, no delivery or activity id, no time. While the round is
+  open, a group is written only once k respondents share it (until then it is sealed in ``held``).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class SurveyRound(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("survey_schedules.id"))
-    number: Mapped[int] = mapped_column(Integer, default=1)  # 第n回 within the survey
+    number: Mapped[int] = mapped_column(Integer, default=1)  # 第n回 of this survey (1, 2, … per survey)
     label: Mapped[str] = mapped_column(String(60), default="")  # 2026年4月
     status: Mapped[str] = mapped_column(String(12), default="scheduled")  # scheduled|open|closed|cancelled
     open_at: Mapped[datetime]  # planned opening (the schedule's fire time)
@@ -95,6 +96,7 @@ class SurveyRound(Base):
 
     __table_args__ = (
         UniqueConstraint("schedule_id", "open_at", name="uq_survey_rounds_schedule_open"),
+        UniqueConstraint("survey_id", "number", name="uq_survey_rounds_survey_number"),
         Index("ix_survey_rounds_status", "status"),
     )
 
@@ -135,6 +137,10 @@ class SurveyResponse(Base):
     submitted_at: Mapped[datetime | None]
     # Anonymous rounds only: sha256 of the edit key held by the respondent's card.
     edit_key_hash: Mapped[str | None] = mapped_column(String(64))
+    # Anonymous rounds while open: the group (and, while the round has fewer than k answers, the
+    # values) sealed with a key that is not in the database (dialogs/survey/envelope.py). The
+    # columns above carry a group only once at least k respondents share it; erased at closing.
+    held: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("round_id", "person_id", name="uq_survey_responses_round_person"),

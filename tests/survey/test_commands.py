@@ -147,3 +147,105 @@ async def test_signed_links_serve_results_charts_and_exports(
         response = await bot.client.get(f"/survey/r/{expired}")
         assert response.status == 410 and "有効期限" in await response.text()
         assert (await bot.client.get(f"{base}/chart/secret.png")).status == 404
+
+
+async def test_rounds_are_announced_with_their_number_within_the_survey(
+    sqlite_url: str, connector: FakeConnector
+) -> None:
+    from dialogs.survey import service
+
+    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    async with running_bot(settings, connector, clock=lambda: NOW) as bot:
+        async with bot.services.sessionmaker() as s, s.begin():
+            await build_city(s, connector.url, date(2026, 4, 1), LAYOUT)
+        await bot.say("サーベイ 作成 DXマインド", user=ADMIN)
+        await bot.say("サーベイ 作成 業務量", user=ADMIN)
+        async with bot.services.sessionmaker() as s, s.begin():
+            mindset, workload = (await s.scalars(select(Survey).order_by(Survey.id))).all()
+            for survey in (mindset, workload):
+                rnd = await service.create_round(s, survey, open_at=NOW, now=NOW)
+                await service.open_round(s, rnd, NOW, bot.services.settings)
+        assert rnd.id == 2 and rnd.number == 1
+        # 業務量's first round is its 第1回, not the second round the bot ever opened.
+        await bot.say(f"サーベイ 延長 {rnd.id} 2", user=ADMIN)
+        said = connector.texts_to(ADMIN.conversation_id)[-1]
+        assert "「業務量」第1回の回答期限を" in said, said
+        await bot.say("サーベイ", user=ADMIN)
+        listing = text_of(connector.cards_to(ADMIN.conversation_id)[-1])
+        assert listing.count("直近: 第1回") == 2 and "第2回" not in listing
+
+
+async def test_response_rate_and_reminders_say_who_was_actually_reached(
+    db_url: str, connector: FakeConnector
+) -> None:
+    from sqlalchemy import update
+
+    from storage.models import ConversationRef
+
+    settings = settings_for(db_url, admins=[ADMIN.email])
+    clock = {"now": NOW}
+    async with running_bot(settings, connector, clock=lambda: clock["now"]) as bot:
+        async with bot.services.sessionmaker() as s, s.begin():
+            city = await build_city(s, connector.url, date(2026, 4, 1), LAYOUT)
+            # Three of 税務課 never added the bot (or blocked it): no card can reach them.
+            cut_off = city.by_section("税務課")[3:]
+            await s.execute(
+                update(ConversationRef)
+                .where(ConversationRef.conversation_id.in_([m.chat.conversation_id for m in cut_off]))
+                .values(reachable=False)
+            )
+        await bot.say("サーベイ 作成 DXマインド", user=ADMIN)
+        async with bot.services.sessionmaker() as s:
+            survey = await s.scalar(select(Survey))
+            assert survey is not None
+        await bot.say(f"サーベイ 開始 {survey.id}", user=ADMIN)
+        await drain(bot.services)
+        async with bot.services.sessionmaker() as s:
+            rnd = await s.scalar(select(SurveyRound))
+            assert rnd is not None
+        for m in city.by_section("総務課")[:2]:
+            async with bot.services.sessionmaker() as s:
+                aid = await invitation_activity(s, rnd.id, m.person_id)
+            card = connector.activities[aid]["attachments"][0]["content"]
+            await bot.press(
+                {**card["actions"][0]["data"], **answers_for(rnd.questions, 4)}, user=m.chat, reply_to_id=aid
+            )
+
+        await bot.say("回答状況", user=ADMIN)
+        status = text_of(connector.cards_to(ADMIN.conversation_id)[-1])
+        # In words: answered, has the card and has not answered, never received it.
+        assert '"title": "回答済み", "value": "2人"' in status
+        assert '"title": "未回答(カードは届いています)", "value": "7人"' in status
+        assert '"title": "未回答(カードが届いていません)", "value": "3人"' in status
+        assert "督促はまだ送っていません" in status
+        # Anonymous: no department of fewer than 5 people is shown on its own (none here), and the
+        # card says how small groups are handled.
+        assert "5人未満の部・課は単独では表示せず" in status
+
+        clock["now"] = NOW + timedelta(hours=2)
+        await bot.say(f"サーベイ 督促 {rnd.id}", user=ADMIN)
+        said = connector.texts_to(ADMIN.conversation_id)[-1]
+        assert "未回答の10人のうち、ボットとのチャットがある7人に督促をお送りします" in said, said
+        assert "残りの3人はボットとのチャットがないため" in said
+        await drain(bot.services)
+        await bot.say("回答状況", user=ADMIN)
+        status = text_of(connector.cards_to(ADMIN.conversation_id)[-1])
+        assert "7人に送信(届いた 7人・届かなかった 0人・送信中 0人)" in status, status
+
+        # Everyone reachable answers; a reminder now has no one to reach: not sent, not counted.
+        for m in [*city.by_section("総務課")[2:], *city.by_section("税務課")[:3]]:
+            async with bot.services.sessionmaker() as s:
+                aid = await invitation_activity(s, rnd.id, m.person_id)
+            card = connector.activities[aid]["attachments"][0]["content"]
+            await bot.press(
+                {**card["actions"][0]["data"], **answers_for(rnd.questions, 4)}, user=m.chat, reply_to_id=aid
+            )
+        sent_before = len(connector.posts())
+        await bot.say(f"サーベイ 督促 {rnd.id}", user=ADMIN)
+        said = connector.texts_to(ADMIN.conversation_id)[-1]
+        assert "未回答の3人は、いずれもボットとのチャットがないため、督促を送れませんでした" in said, said
+        await drain(bot.services)
+        assert len(connector.posts()) == sent_before + 1  # only the reply to the admin
+        await bot.say("回答状況", user=ADMIN)
+        status = text_of(connector.cards_to(ADMIN.conversation_id)[-1])
+        assert status.count("人に送信(") == 1  # still the one reminder that went out

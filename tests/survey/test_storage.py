@@ -89,7 +89,12 @@ async def run_round(
                     }
                 )
             await service.submit_answer(
-                s, data, person_id=m.person_id, reply_to_id=None, now=opened + timedelta(hours=1)
+                s,
+                data,
+                person_id=m.person_id,
+                reply_to_id=None,
+                now=opened + timedelta(hours=1),
+                secret_key=services.settings.secret_key,
             )
     async with services.sessionmaker() as s, s.begin():
         rnd = await s.get(SurveyRound, rnd.id)
@@ -128,8 +133,17 @@ async def test_results_are_aggregated_and_small_groups_suppressed(services: Serv
     overall = res.overall.stats["m1"]
     assert overall.n == 23 and overall.dist == {"5": 7, "2": 6, "4": 2, "3": 6, "1": 2}
     assert overall.favourable == pytest.approx(9 / 23)
+    # Participation of an anonymous round: 広報課 and 収納課 (asked 2 each) are not shown on their own
+    # (「広報課 2/2」 says both answered); 人事課 joins 広報課 so that 総務部 minus 総務課 reveals
+    # nothing small, and 税務課 is not shown since 財務部 minus it would be 収納課.
     rates = {r.name: (r.invited, r.responded) for r in res.rates}
-    assert rates["総務部"] == (15, 15) and rates["広報課"] == (2, 2)
+    assert rates == {
+        "全体": (23, 23),
+        "総務部": (15, 15),
+        "財務部": (8, 8),
+        "総務課": (7, 7),
+        "総務部のその他の課(少人数)": (8, 8),
+    }
 
 
 def test_a_parent_minus_its_shown_children_never_leaves_a_small_remainder() -> None:
@@ -233,3 +247,272 @@ async def test_scheduler_fires_once_with_two_processes_and_catches_up(
     # Nothing more to do until the next reminder or closing.
     again = await tick(services, later + timedelta(minutes=1))
     assert (again.created, again.opened, again.closed, again.reminded) == ([], [], [], {})
+
+
+async def test_results_page_speaks_in_question_text_and_percentages(services: Services) -> None:
+    from dialogs.survey.web import render_page
+
+    city = await make_city(services)
+    await run_round(services, city, "mindset", NOW, {"総務課": 5, "人事課": 4, "税務課": 4})
+    second = await run_round(
+        services, city, "mindset", NOW + timedelta(days=30), {"総務課": 2, "人事課": 4, "税務課": 4}
+    )
+    async with services.sessionmaker() as s:
+        rnd = await s.get(SurveyRound, second)
+        assert rnd is not None
+        res = await compute_results(s, second)
+        trend = await compute_trend(s, rnd.survey_id, upto_round=second)
+    assert any(d.question == "m1" for d in trend.drops)
+    page = render_page(rnd, res, trend, "token", services.settings)
+    drops = page.split("前回から大きく下がった部・課", 1)[1].split("</ul>", 1)[0]
+    # 「総務課: DXを自分ごととして捉えている 100% → 0%」, not 「総務課: m1 1.00 → 0.00」.
+    assert "総務課: DXを自分ごととして捉えている 100% → 0%" in drops
+    assert "m1" not in drops and "1.00" not in drops
+    # The footnote names the scale's own words.
+    assert "「ややそう思う」または「とてもそう思う」" in page and "「そう思う」以上" not in page
+    # Response rates of an anonymous survey: 広報課 and 収納課 (asked 2 each) are not listed on their
+    # own, on the page or in the export; they are inside 「その他(少人数)」.
+    rates_table = page.split("<h2>回答率</h2>", 1)[1]
+    exported = [row for row in export.aggregate_rows(res) if len(row) == 5 and row[0] == ""]
+    for shown in (rates_table, " ".join(str(row[1]) for row in exported)):
+        assert "広報課" not in shown and "収納課" not in shown
+        assert "総務部のその他の課(少人数)" in shown
+
+
+async def test_round_numbers_are_per_survey_and_existing_rounds_are_renumbered(db_url: str) -> None:
+    """Old data numbered rounds across all surveys (DXマインド's 2nd round was 「第3回」); the
+    migration renumbers them per survey in creation order, and new rounds continue from there."""
+    from alembic import command
+    from sqlalchemy import insert
+
+    from storage.db import make_engine
+    from storage.migrate import alembic_config, upgrade
+
+    await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0021_survey_groups_index")
+    engine = make_engine(db_url)
+    base = {
+        "status": "closed", "label": "", "late": False, "questions": [], "anonymous": True,
+        "threshold": 5, "audience": {}, "window_business_days": 5, "close_time": "17:00",
+        "reminder_rules": [], "reminder_plan": [], "reminders_done": 0, "granularity": {},
+        "invited": 0, "sealed": True,
+    }  # fmt: skip
+    try:
+        async with engine.begin() as conn:
+            for sid, title in ((1, "DXマインド"), (2, "ツール活用")):
+                await conn.execute(
+                    insert(Survey.__table__).values(
+                        id=sid, title=title, description="", questions=[], anonymous=True,
+                        threshold=5, archived=False, created_at=NOW, updated_at=NOW,
+                    )
+                )  # fmt: skip
+            # Created alternately; numbered across all surveys as the old code announced them.
+            for i, sid in enumerate((1, 2, 1, 2, 1), start=1):
+                at = NOW + timedelta(days=30 * i)
+                await conn.execute(
+                    insert(SurveyRound.__table__).values(
+                        id=10 + i, survey_id=sid, number=i, open_at=at, closes_at=at, created_at=at, **base
+                    )
+                )
+    finally:
+        await engine.dispose()
+    await upgrade(db_url)
+    async with open_services(settings_for(db_url)) as svc:
+        async with svc.sessionmaker() as s:
+            numbers = [
+                (r.survey_id, r.id, r.number)
+                for r in (await s.scalars(select(SurveyRound).order_by(SurveyRound.id))).all()
+            ]
+        assert numbers == [(1, 11, 1), (2, 12, 1), (1, 13, 2), (2, 14, 2), (1, 15, 3)]
+        async with svc.sessionmaker() as s, s.begin():
+            survey = await s.get(Survey, 1)
+            assert survey is not None
+            rnd = await service.create_round(s, survey, open_at=NOW, now=NOW)
+            assert rnd.number == 4
+        # The database itself refuses a second 第4回 of the same survey.
+        from sqlalchemy.exc import IntegrityError
+
+        with pytest.raises(IntegrityError):
+            async with svc.sessionmaker() as s, s.begin():
+                await s.execute(
+                    insert(SurveyRound.__table__).values(
+                        survey_id=1, number=4, open_at=NOW, closes_at=NOW, created_at=NOW, **base
+                    )
+                )
+
+
+async def test_an_open_round_never_stores_a_group_narrower_than_k_respondents(services: Services) -> None:
+    """Dump the tables after each answer of an open anonymous round: with the responded flags in
+    hand, no stored answer (group and values) narrows to fewer than k people; after closing the
+    results are those of everyone who answered."""
+    from dialogs.survey.anonymity import is_k_anonymous
+    from storage.models import SurveyAnswerValue, SurveyRecipient
+
+    city = await make_city(services)
+    k = 5
+    async with services.sessionmaker() as s, s.begin():
+        tpl = TEMPLATES["mindset"]
+        survey = await service.create_survey(
+            s, title=tpl.name, questions=tpl.questions(), anonymous=True, threshold=k, now=NOW
+        )
+        rnd = await service.create_round(s, survey, open_at=NOW, now=NOW, window_business_days=3)
+        await service.open_round(s, rnd, NOW, services.settings)
+        rcp = {r.person_id: r.id for r in await _recipients(s, rnd.id)}
+        questions = rnd.questions
+    somu, zeimu = city.by_section("総務課"), city.by_section("税務課")
+    comment = "課長が会議で反対していました"
+
+    async def submit(m: Any, score: int, note: str | None = None, key: str | None = None) -> str | None:
+        async with services.sessionmaker() as s, s.begin():
+            data = {"round": rnd.id, "rcp": rcp[m.person_id], **answers_for(questions, score, note)}
+            if key:
+                data["key"] = key
+            out = await service.submit_answer(
+                s, data, person_id=m.person_id, reply_to_id=None, now=NOW + timedelta(hours=1),
+                secret_key=services.settings.secret_key,
+            )  # fmt: skip
+            return out.edit_key
+
+    async def dump() -> tuple[list[tuple[Any, ...]], int, list[tuple[Any, ...]], str]:
+        async with services.sessionmaker() as s:
+            rows = [
+                (r.department_id, r.section_id, r.role)
+                for r in (await s.scalars(select(SurveyResponse).where(SurveyResponse.round_id == rnd.id)))
+            ]
+            values = await s.scalar(select(func.count()).select_from(SurveyAnswerValue))
+            flags = [
+                (r.department_id, r.section_id, r.role)
+                for r in (await s.scalars(select(SurveyRecipient).where(SurveyRecipient.responded.is_(True))))
+            ]
+            cells = []
+            for table in (SurveyResponse.__table__, SurveyAnswerValue.__table__):
+                cells += [str(v) for row in (await s.execute(select(table))).all() for v in row]
+            everything = " ".join(cells)
+        return rows, int(values or 0), flags, everything
+
+    def assert_no_narrowing(rows: list[Any], values: int, flags: list[Any], everything: str) -> None:
+        assert len(rows) == len(flags)  # one answer per responded flag
+        if len(flags) < k:
+            # Fewer than k answers in the whole round: neither a group nor a value is readable.
+            assert all(r == (None, None, None) for r in rows) and values == 0
+            assert comment not in everything
+        else:
+            # Every stored group (the all-blank one included) is shared by at least k answers, so
+            # with the flags in hand each answer still stands for at least k people.
+            assert is_k_anonymous(rows, k), rows
+
+    # The first answer carries a comment that would give its author away.
+    key = await submit(zeimu[0], 2, comment)
+    assert_no_narrowing(*await dump())
+    # The same person changes the answer before anyone else answered: still sealed.
+    await submit(zeimu[0], 1, comment, key=key)
+    async with services.sessionmaker() as s:
+        recipient = await s.get(SurveyRecipient, rcp[zeimu[0].person_id])
+        assert recipient is not None
+        prefill = await service.previous_values(s, rnd, recipient, key, services.settings.secret_key)
+    assert prefill["m1"] == 1.0 and prefill["comment"] == comment
+    for m in somu[:3]:
+        await submit(m, 4)
+        assert_no_narrowing(*await dump())
+    for m in [*somu[3:], *zeimu[1:]]:  # 総務課 reaches 7 answers, 税務課 6
+        await submit(m, 5 if m.section == "総務課" else 3)
+        rows, values, flags, everything = await dump()
+        assert_no_narrowing(rows, values, flags, everything)
+    # With enough answers the groups come back: 総務課 as itself; 税務課 as 財務部, as the audience
+    # allows (収納課's two promoters would be recognisable next to a shown 税務課).
+    assert rows.count((city.departments["総務部"], city.sections["総務課"], None)) == 7
+    assert rows.count((city.departments["財務部"], None, None)) == 6
+
+    async with services.sessionmaker() as s, s.begin():
+        closing = await s.get(SurveyRound, rnd.id)
+        assert closing is not None
+        await service.close_round(s, closing, closing.closes_at, services.settings)
+    async with services.sessionmaker() as s:
+        res = await compute_results(s, rnd.id)
+        held = await s.scalar(
+            select(func.count()).select_from(SurveyResponse).where(SurveyResponse.held.is_not(None))
+        )
+    assert held == 0  # envelopes are erased at closing
+    assert (res.invited, res.responded, res.overall.respondents) == (23, 13, 13)
+    somu_group = res.groups[f"s:{city.sections['総務課']}"]
+    assert somu_group.stats["m1"].dist == {"4": 3, "5": 4}
+    assert res.groups[f"d:{city.departments['財務部']}"].stats["m1"].dist == {"1": 1, "3": 5}
+    assert res.comments["comment"] == [comment]
+
+
+async def test_a_round_closing_with_fewer_than_k_answers_keeps_only_their_count(services: Services) -> None:
+    from storage.models import SurveyAnswerValue
+
+    city = await make_city(services)
+    rid = await run_round(services, city, "mindset", NOW, {"収納課": 4})  # 2 answers, k = 5
+    async with services.sessionmaker() as s:
+        res = await compute_results(s, rid)
+        stored = await s.scalar(select(func.count()).select_from(SurveyAnswerValue))
+        held = await s.scalar(
+            select(func.count()).select_from(SurveyResponse).where(SurveyResponse.held.is_not(None))
+        )
+    assert (res.responded, res.overall.respondents, res.overall.suppressed) == (2, 2, True)
+    assert stored == 0 and held == 0
+
+
+async def test_a_planned_reminder_with_no_one_to_reach_is_not_counted(services: Services) -> None:
+    from sqlalchemy import update
+
+    from storage.models import ConversationRef
+
+    await make_city(services)
+    async with services.sessionmaker() as s, s.begin():
+        tpl = TEMPLATES["mindset"]
+        survey = await service.create_survey(
+            s, title=tpl.name, questions=tpl.questions(), anonymous=True, now=NOW
+        )
+        rnd = await service.create_round(
+            s, survey, open_at=NOW, now=NOW, window_business_days=3,
+            reminders=[{"days_before": 0, "at": "09:00"}],
+        )  # fmt: skip
+        await service.open_round(s, rnd, NOW, services.settings)
+        await s.execute(update(ConversationRef).values(reachable=False))  # nobody can be reached
+        due = datetime.fromisoformat(rnd.reminder_plan[0])
+    report = await tick(services, due)
+    assert report.reminded == {}
+    async with services.sessionmaker() as s:
+        rnd = await s.get(SurveyRound, rnd.id)
+        assert rnd is not None
+        reach = await service.round_reach(s, rnd)
+        reminders = await s.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.purpose.like("reminder%"))
+        )
+    assert reminders == 0 and reach.reminders == [] and reach.skipped == 1
+
+
+async def test_a_new_secret_key_mid_round_loses_sealed_groups_but_not_the_round(services: Services) -> None:
+    """An operator rotates DXBOT_SECRET_KEY while a round is open: later answers and the closing
+    still work; the answers sealed before count city-wide without their group."""
+    city = await make_city(services)
+    async with services.sessionmaker() as s, s.begin():
+        tpl = TEMPLATES["mindset"]
+        survey = await service.create_survey(
+            s, title=tpl.name, questions=tpl.questions(), anonymous=True, now=NOW
+        )
+        rnd = await service.create_round(s, survey, open_at=NOW, now=NOW, window_business_days=3)
+        await service.open_round(s, rnd, NOW, services.settings)
+        rcp = {r.person_id: r.id for r in await _recipients(s, rnd.id)}
+    somu = city.by_section("総務課")
+    for i, m in enumerate(somu):
+        async with services.sessionmaker() as s, s.begin():
+            await service.submit_answer(
+                s,
+                {"round": rnd.id, "rcp": rcp[m.person_id], **answers_for(rnd.questions, 4)},
+                person_id=m.person_id,
+                reply_to_id=None,
+                now=NOW + timedelta(hours=1),
+                secret_key="old-secret" if i < 2 else "new-secret",
+            )
+    rotated = services.settings.model_copy(update={"secret_key": "new-secret"})
+    async with services.sessionmaker() as s, s.begin():
+        closing = await s.get(SurveyRound, rnd.id)
+        assert closing is not None
+        assert await service.close_round(s, closing, closing.closes_at, rotated)
+    async with services.sessionmaker() as s:
+        res = await compute_results(s, rnd.id)
+    assert (res.responded, res.overall.respondents) == (7, 7)
+    assert res.overall.stats["m1"].n == 5  # the two answers sealed under the old key are lost
