@@ -381,7 +381,7 @@ async def _survey_arg(turn: Turn, rest: str, action: str | None = None) -> Surve
 async def _choose_survey(turn: Turn, name: str, matches: list[Survey], action: str) -> None:
     """Several surveys match ``name`` (or none does: then every survey is offered)."""
     if matches:
-        lead = turn.t("survey.choose.several", name=name)
+        lead = turn.t("survey.choose.several", name=name) if name else turn.t("survey.choose.which")
     else:
         matches = list(
             (
