@@ -683,7 +683,7 @@ def start_preview_card(
     body.append(text(t("survey.preview.as_seen", locale), isSubtle=True, size="Small", spacing="Medium"))
     seen = answer_card(survey, sample, questions, 0, recipient_locale)
     body.append(container(seen["body"], style="emphasis"))
-    data = {"token": token, "survey": survey.id, "after": after}
+    data: dict[str, Any] = {"token": token, "survey": survey.id, "after": after}
     start = submit(t("survey.preview.start", locale), "survey.start", style="positive", **data)
     actions = [start]
     if later is not None:

@@ -254,3 +254,20 @@ async def test_close_has_cancel_and_posts_one_results_card(db_url: str, connecto
         )
         results = [c for c in connector.cards_to(ADMIN.conversation_id) if "結果: DXマインド" in dump(c)]
         assert len(results) == 1, f"{len(results)} results cards"
+
+
+def test_the_mindset_card_asks_with_labelled_drop_downs() -> None:
+    from dialogs.survey.questions import card_inputs, parse_questions
+    from dialogs.survey.templates import TEMPLATES
+
+    questions = parse_questions(TEMPLATES["mindset"].questions())
+    scales = [q for q in questions if q.type == "scale5"]
+    assert len(scales) == 8
+    for number, q in enumerate(scales, start=1):
+        (element,) = card_inputs(q, "ja", number)
+        assert element["style"] == "compact", "five radio buttons per question made the card ~2,000 px tall"
+        assert element["label"].startswith(f"{number}. ") and element["isRequired"]
+        assert (
+            element["errorMessage"] == "この質問は必須です。" and element["placeholder"] == "選んでください"
+        )
+        assert [c["title"] for c in element["choices"]][0] == "5 とてもそう思う"
