@@ -362,6 +362,9 @@ async def _survey_arg(turn: Turn, rest: str, action: str | None = None) -> Surve
     """The survey the first word names, by number or by name. When the name matches none or several,
     say so, with a button per candidate (pressing it runs ``action``) when there is one."""
     first = _name_arg(rest.split()[0]) if rest.split() else ""
+    if not first and action is not None:
+        await _choose_survey(turn, "", [], action)
+        return None
     survey_id = _int(fold(first)) if first else None
     if survey_id is not None or not first:
         survey = await turn.session.get(Survey, survey_id) if survey_id else None

@@ -127,7 +127,10 @@ async def test_cancel_sends_nothing_and_a_cancelled_preview_cannot_start(
         async with bot.services.sessionmaker() as s, s.begin():
             await build_city(s, connector.url, date(2026, 4, 1), LAYOUT)
         survey_id = await create(bot, "DXマインド")
-        await bot.say(f"サーベイ 開始 {survey_id}", user=ADMIN)
+        await bot.say("サーベイ 開始", user=ADMIN)  # no survey named: which one?
+        _, which = last_card(connector, ADMIN.conversation_id)
+        assert "どのサーベイですか" in dump(which) and buttons(which) == [f"{survey_id}. DXマインド"]
+        await bot.press({"action": "survey.open", "survey": survey_id}, user=ADMIN)
         aid, preview = last_card(connector, ADMIN.conversation_id)
         assert "土曜日" not in dump(preview) and len(preview["actions"]) == 2  # a business day: no warning
         await bot.press(action(preview, "survey.start.cancel"), user=ADMIN, reply_to_id=aid)
