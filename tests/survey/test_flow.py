@@ -274,3 +274,33 @@ def test_the_mindset_card_asks_with_labelled_drop_downs() -> None:
             element["errorMessage"] == "この質問は必須です。" and element["placeholder"] == "選んでください"
         )
         assert [c["title"] for c in element["choices"]][0] == "5 とてもそう思う"
+
+
+async def test_closing_from_elsewhere_shows_the_card_here_once_and_posts_it_once(
+    sqlite_url: str, connector: FakeConnector
+) -> None:
+    """Results go to the DX group chat (「サーベイ 結果送信先」); an admin closing from her own chat sees the
+    card there, and the group chat gets it once too."""
+    group = "19:dx-division@thread.v2"
+    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    async with running_bot(settings, connector, clock=lambda: TUESDAY) as bot:
+        async with bot.services.sessionmaker() as s, s.begin():
+            await build_city(s, connector.url, date(2026, 4, 1), LAYOUT)
+        await bot.say("サーベイ 結果送信先", user=ADMIN, conversation_id=group, conversation_type="groupChat")
+        assert "この会話にお送りします" in connector.texts_to(group)[-1]
+        survey_id = await create(bot, "DXマインド")
+        await start(bot, connector, "DXマインド")
+        await drain(bot.services)
+        async with bot.services.sessionmaker() as s:
+            rnd = await service.latest_round(s, survey_id)
+        assert rnd is not None
+        await bot.say(f"サーベイ 締切 {rnd.id}", user=ADMIN)
+        aid, confirm = last_card(connector, ADMIN.conversation_id)
+        await bot.press(action(confirm, "survey.close"), user=ADMIN, reply_to_id=aid)
+        await drain(bot.services)
+        # the confirmation turned into what happened, with no button left to press twice
+        decided = connector.activities[aid]["attachments"][0]["content"]
+        assert "actions" not in decided and "結果カードはDX推進課の結果送信先にもお送りします" in dump(decided)
+        for conversation in (ADMIN.conversation_id, group):
+            results = [c for c in connector.cards_to(conversation) if "結果: DXマインド" in dump(c)]
+            assert len(results) == 1, (conversation, len(results))
