@@ -300,7 +300,8 @@ async def test_closing_from_elsewhere_shows_the_card_here_once_and_posts_it_once
         await drain(bot.services)
         # the confirmation turned into what happened, with no button left to press twice
         decided = connector.activities[aid]["attachments"][0]["content"]
-        assert "actions" not in decided and "結果カードはDX推進課の結果送信先にもお送りします" in dump(decided)
+        assert "actions" not in decided
+        assert "結果カードはDX推進課の結果送信先にもお送りします" in dump(decided)
         for conversation in (ADMIN.conversation_id, group):
             results = [c for c in connector.cards_to(conversation) if "結果: DXマインド" in dump(c)]
             assert len(results) == 1, (conversation, len(results))
