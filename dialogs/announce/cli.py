@@ -114,7 +114,7 @@ async def _print_status(services: Any, ann_id: int) -> bool:
         f = await figures(session, ann)
     line = (
         f"#{ann.id} {ann.title} [{ann.state}] 宛先 {f.recipients} / 配信済み {f.delivered} / "
-        f"送信待ち {f.pending} / 届かない {f.unreachable} / 失敗 {f.failed}"
+        f"送信待ち {f.pending} / 未接続 {f.unreachable} / 送信失敗 {f.failed}"
     )
     if ann.ack_required:
         line += f" / 確認済み {f.confirmed}"
