@@ -121,6 +121,12 @@ async def _print_status(services: Any, ann_id: int) -> bool:
     print(line)
     if f.reasons:
         print("  理由: " + json.dumps(dict(f.reasons), ensure_ascii=False))
+    for label, change in (("取消", f.recall), ("編集", f.edit)):
+        if change is not None:
+            line = f"  {label}: 完了 {change.done} / 処理中 {change.pending} / できなかった {change.failed}"
+            if change.reasons:
+                line += " 理由: " + json.dumps(dict(change.reasons), ensure_ascii=False)
+            print(line)
     return True
 
 

@@ -71,7 +71,7 @@ def _block_with(card_json: dict[str, Any], words: str) -> dict[str, Any]:
 async def test_recall_says_which_copies_could_not_be_deleted_and_retry_deletes_only_those(
     sqlite_url: str, connector: Any
 ) -> None:
-    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    settings = settings_for(sqlite_url, admins=[ADMIN.email], api_keys=["key-1"])
     async with running_bot(settings, connector) as bot:
         await build_city(bot.services, connector.url, connector)
         await bot.say("ヘルプ", user=LEADER)
@@ -112,6 +112,18 @@ async def test_recall_says_which_copies_could_not_be_deleted_and_retry_deletes_o
         assert verdict["color"] == "Attention"
         retry = [a for a in actions(card(connector, author_id)) if a.get("action") == "announce.retry"]
         assert [a["title"] for a in retry] == ["再試行"]
+        # The automation API tells the same story.
+        resp = await bot.client.get(
+            f"/api/v1/announcements/{ann_id}", headers={"Authorization": "Bearer key-1"}
+        )
+        assert (await resp.json())["recall"] == {
+            "copies": 4,
+            "done": 2,
+            "pending": 0,
+            "failed": 2,
+            "gone": 0,
+            "reasons": {"http_501": 2},
+        }
 
         # 再試行 once the connector deletes again: only the two failed copies are tried, and removed.
         deletes_before = [c for c in connector.calls if c.method == "DELETE"]
