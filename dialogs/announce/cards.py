@@ -531,8 +531,14 @@ def progress_card(t: T, ann: Announcement, f: Figures, *, xlsx_url: str, csv_url
                 t(
                     "announce.fig.undelivered_value",
                     n=f.not_delivered_count,
-                    unreachable=f.unreachable,
-                    failed=f.failed,
+                    parts=t("announce.fig.list_sep").join(
+                        t(key, n=n)
+                        for key, n in (
+                            ("announce.fig.unreachable_n", f.unreachable),
+                            ("announce.fig.failed_n", f.failed),
+                        )
+                        if n
+                    ),
                 ),
             )
         )

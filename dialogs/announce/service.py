@@ -310,6 +310,7 @@ async def dispatch(services: Services, session: AsyncSession, ann: Announcement,
                 sort_key=order,
             )
         )
+    ann.sent_at = ann.sent_at or now  # the card says 「DX推進課より・<the day it went out>」
     message = recipient_message(ann, settings.locale)
     items = [DeliveryItem(Recipient(person_id=p.person_id), message) for p in people]
     if ann.to_channel:
@@ -325,7 +326,6 @@ async def dispatch(services: Services, session: AsyncSession, ann: Announcement,
     # Copies go out in roster order; the first ones ahead of reminders of older announcements.
     await delivery.enqueue(session, KIND, ann.id, items, priority=90, now=now)
     ann.state = AnnouncementState.SENDING.value if items else AnnouncementState.SENT.value
-    ann.sent_at = ann.sent_at or now
     if ann.send_at and now - ann.send_at > LATE_AFTER:
         ann.late = True
     if not items:
