@@ -5,6 +5,7 @@ and the body as typed. Through the real HTTP path and the delivery worker, again
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -69,9 +70,9 @@ def _block_with(card_json: dict[str, Any], words: str) -> dict[str, Any]:
 
 
 async def test_recall_says_which_copies_could_not_be_deleted_and_retry_deletes_only_those(
-    sqlite_url: str, connector: Any
+    db_url: str, connector: Any
 ) -> None:
-    settings = settings_for(sqlite_url, admins=[ADMIN.email], api_keys=["key-1"])
+    settings = settings_for(db_url, admins=[ADMIN.email], api_keys=["key-1"])
     async with running_bot(settings, connector) as bot:
         await build_city(bot.services, connector.url, connector)
         await bot.say("ヘルプ", user=LEADER)
@@ -97,6 +98,13 @@ async def test_recall_says_which_copies_could_not_be_deleted_and_retry_deletes_o
         )
         await drain(bot.services, config=FAST)
 
+        # While the deletes were going out, the card said so (progress, not a verdict).
+        shown = [
+            json.dumps(c.body, ensure_ascii=False)
+            for c in connector.calls
+            if c.method == "PUT" and c.activity_id == author_id
+        ]
+        assert any("取り消し中です。4件のうち0件のメッセージを削除しました(残り4件)" in x for x in shown)
         assert copies[conv_of(102)] not in connector.activities
         assert copies[conv_of(103)] not in connector.activities
         assert copies[LEADER.conversation_id] in connector.activities  # still on the leader's screen
@@ -141,9 +149,9 @@ async def test_recall_says_which_copies_could_not_be_deleted_and_retry_deletes_o
 
 
 async def test_an_edit_that_cannot_reach_a_copy_says_so_and_retry_updates_it(
-    sqlite_url: str, connector: Any
+    db_url: str, connector: Any
 ) -> None:
-    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    settings = settings_for(db_url, admins=[ADMIN.email])
     async with running_bot(settings, connector) as bot:
         await build_city(bot.services, connector.url, connector)
         ann_id, author_id = await _send(bot, connector)
