@@ -793,7 +793,7 @@ async def remind(
 
 
 async def resend_failed(services: Services, session: AsyncSession, ann: Announcement, now: datetime) -> int:
-    """失敗分を再送: failed and unreachable first copies (and the channel post) go into the queue again."""
+    """届いていない方に再送: failed and unreachable first copies (and the channel post) go into the queue again."""
     if ann.state not in (AnnouncementState.SENDING, AnnouncementState.SENT):
         return 0
     n = await delivery.retry_failed(

@@ -381,7 +381,7 @@ async def retry_failed(
     purposes: Sequence[str] | None = (INITIAL,),
     now: datetime | None = None,
 ) -> int:
-    """Queue again the copies that failed or found the recipient unreachable (失敗分を再送).
+    """Queue again the copies that failed or found the recipient unreachable (announce: 届いていない方に再送).
 
     Their address is resolved afresh, so someone who installed the bot since then receives it."""
     now = now or utcnow()
