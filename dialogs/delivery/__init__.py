@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from dialogs.delivery.queue import (
     INITIAL,
+    ChangeStatus,
     DeliveryCounts,
     DeliveryItem,
     ProgressListener,
     Recipient,
     address_from_json,
     cancel_pending,
+    change_status,
     counts,
     delete_delivered,
     delivered_to_conversation,
@@ -31,12 +33,14 @@ from dialogs.delivery.queue import (
     pending_operations,
     record_sent,
     retry_failed,
+    retry_failed_changes,
     update_delivered,
 )
 from storage.models.delivery import Delivery, DeliveryOp, DeliveryState
 
 __all__ = [
     "INITIAL",
+    "ChangeStatus",
     "Delivery",
     "DeliveryCounts",
     "DeliveryItem",
@@ -46,6 +50,7 @@ __all__ = [
     "Recipient",
     "address_from_json",
     "cancel_pending",
+    "change_status",
     "counts",
     "delete_delivered",
     "deliveries",
@@ -58,6 +63,7 @@ __all__ = [
     "pending_operations",
     "record_sent",
     "retry_failed",
+    "retry_failed_changes",
     "update_delivered",
 ]
 
