@@ -506,7 +506,9 @@ def answer_to_asker_card(
             placeholder=t("qa.reply.reply_placeholder"),
             spacing="Large",
         ),
-        action_set([submit(t("qa.reply.reply_button"), "qa.ticket.reply", style="positive", ticket=ticket.id)]),
+        action_set(
+            [submit(t("qa.reply.reply_button"), "qa.ticket.reply", style="positive", ticket=ticket.id)]
+        ),
         text(t("qa.reply.other_questions"), isSubtle=True, size="Small"),
     ]
     return adaptive_card(body)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Role, Turn
 from dialogs.business_days import JST, business_days_between
-from dialogs.qa import router
+from dialogs.qa import outbox, router
 from dialogs.qa.cards import (
     TicketLine,
     answer_to_asker_card,
@@ -25,7 +25,6 @@ from dialogs.qa.cards import (
     open_tickets_card,
     ticket_card,
 )
-from dialogs.qa import outbox
 from dialogs.qa.tickets import admin_accounts, is_overdue, ticket_for, ticket_messages, unrouted_tickets
 from storage.models import Assignment, Section, Ticket, TicketStatus
 

@@ -23,7 +23,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Message, Role, SendError, Services, Turn
@@ -31,6 +31,7 @@ from dialogs.business_days import JST, add_business_days, is_business_day
 from dialogs.delivery import (
     Delivery,
     DeliveryItem,
+    DeliveryOp,
     DeliveryState,
     Recipient,
     deliveries,
@@ -130,15 +131,13 @@ async def ticket_messages(session: AsyncSession, ticket_id: int) -> list[TicketM
     )
 
 
-def _card_sends():  # type: ignore[no-untyped-def]
-    return (Delivery.kind == KIND) & (Delivery.purpose == CARD) & (Delivery.op == "send")
+def _card_sends() -> ColumnElement[bool]:
+    return and_(Delivery.kind == KIND, Delivery.purpose == CARD, Delivery.op == DeliveryOp.SEND.value)
 
 
 async def has_card(session: AsyncSession, ticket: Ticket) -> bool:
     """Whether the ticket's card was queued for anyone in the DX division (channel or admins)."""
-    return bool(
-        await session.scalar(select(exists().where(_card_sends(), Delivery.ref_id == ticket.id)))
-    )
+    return bool(await session.scalar(select(exists().where(_card_sends(), Delivery.ref_id == ticket.id))))
 
 
 async def route_ticket(services: Services, session: AsyncSession, ticket: Ticket) -> bool:
@@ -214,7 +213,9 @@ async def send_to_admins(services: Services, session: AsyncSession, ticket: Tick
     return True
 
 
-async def to_division(services: Services, session: AsyncSession, ref_id: int, key: str, purpose: str, **kw: Any) -> None:
+async def to_division(
+    services: Services, session: AsyncSession, ref_id: int, key: str, purpose: str, **kw: Any
+) -> None:
     """A short notice (``key`` in the catalog) where the DX division works: the inquiry channel, or
     the admins' own chats while none is set."""
     now = services.clock()
@@ -293,7 +294,9 @@ async def on_claim(turn: Turn, data: dict[str, Any]) -> None:
         ticket.assignee_name = turn.user.name
         ticket.assignee_aad_object_id = turn.user.aad_object_id
         ticket.claimed_at = turn.services.clock()
-        await tell_asker(turn.services, turn.session, ticket, "qa.reply.claimed", CLAIMED, name=ticket.assignee_name)
+        await tell_asker(
+            turn.services, turn.session, ticket, "qa.reply.claimed", CLAIMED, name=ticket.assignee_name
+        )
     elif ticket.assignee_aad_object_id != turn.user.aad_object_id:
         await turn.reply(
             turn.t(
@@ -357,7 +360,9 @@ async def tell_asker(
     to open their chat (the card's delivery line covers answers, which matter more)."""
     t = translator(ticket.locale)
     try:
-        await outbox.to_asker(services, session, ticket, Message(text=t(key, id=ticket.id, **kw)), purpose=purpose)
+        await outbox.to_asker(
+            services, session, ticket, Message(text=t(key, id=ticket.id, **kw)), purpose=purpose
+        )
     except SendError as exc:
         log.info("%s notice for ticket %d not queued: %s", purpose, ticket.id, exc.reason or exc.status)
 

@@ -35,7 +35,9 @@ async def test_a_question_gets_the_best_entry_with_feedback_and_related_buttons(
         async with bot.services.sessionmaker() as s:
             for row in rows:
                 assert row["selectAction"]["data"]["action"] == "qa.show"
-                entry = await s.scalar(select(KbEntry).where(KbEntry.key == row["selectAction"]["data"]["entry"]))
+                entry = await s.scalar(
+                    select(KbEntry).where(KbEntry.key == row["selectAction"]["data"]["entry"])
+                )
                 assert row["items"][0]["wrap"] is True and entry.question in row["items"][0]["text"]
         assert not [
             a

@@ -66,9 +66,7 @@ async def _ask(bot, clock: Clock, when, user, question: str) -> int:
 async def _desk_card(bot, ticket_id: int) -> tuple[str, dict]:
     await settle(bot)
     cards = [
-        (aid, c)
-        for aid, c in cards_with_ids(bot.connector, DESK)
-        if f"問い合わせ#{ticket_id}" in all_text(c)
+        (aid, c) for aid, c in cards_with_ids(bot.connector, DESK) if f"問い合わせ#{ticket_id}" in all_text(c)
     ]
     assert cards, f"no card for #{ticket_id} in the inquiry channel"
     return cards[-1]

@@ -81,7 +81,9 @@ async def test_claiming_tells_the_asker_who_is_on_it(sqlite_url, connector):
         await in_desk(bot, ADMIN, value=find_action(card, "qa.ticket.claim"), reply_to_id=card_id)  # twice
         await settle(bot)
         told = [t for t in connector.texts_to(STAFF.conversation_id) if "対応しています" in t]
-        assert told == [f"お問い合わせ#1は、DX推進課の{ADMIN.name}さんが対応しています。回答はこのチャットでお知らせします。"]
+        assert told == [
+            f"お問い合わせ#1は、DX推進課の{ADMIN.name}さんが対応しています。回答はこのチャットでお知らせします。"
+        ]
 
 
 async def test_the_asker_replies_and_the_reply_joins_the_same_ticket(db_url, connector):
@@ -131,7 +133,9 @@ async def test_the_asker_replies_and_the_reply_joins_the_same_ticket(db_url, con
         assert "対応中" in shown and FOLLOW_UP in shown and "質問者から返信がありました" in shown
         assert has_action(card, "qa.ticket.answer")
         assert len(_desk_ticket_card(connector)) == 2 and _desk_ticket_card(connector)[0] == card_id
-        assert any(f"問い合わせ#1に{STAFF.name}さんから返信がありました" in t for t in connector.texts_to(DESK))
+        assert any(
+            f"問い合わせ#1に{STAFF.name}さんから返信がありました" in t for t in connector.texts_to(DESK)
+        )
 
         # The DX division answers again: the asker gets a second answer card, with the exchange.
         await in_desk(
@@ -144,7 +148,9 @@ async def test_the_asker_replies_and_the_reply_joins_the_same_ticket(db_url, con
         answers = _answer_cards(connector, STAFF)
         assert len(answers) == 2
         second = all_text(answers[-1][1])
-        assert "分庁舎は4月に別に行います。" in second and FOLLOW_UP in second and "これまでのやりとり" in second
+        assert (
+            "分庁舎は4月に別に行います。" in second and FOLLOW_UP in second and "これまでのやりとり" in second
+        )
         card = _current(bot, card_id)
         assert "回答済み" in all_text(card) and "質問者へ届けました" in all_text(card)
         assert "質問者から返信がありました" not in all_text(card)

@@ -213,7 +213,9 @@ async def test_without_an_inquiry_channel_tickets_go_to_the_admins_own_chats(sql
             assert (await s.scalar(select(Ticket))).status == TicketStatus.OPEN
 
         # The admin answers from there: the card changes in place and the asker gets the answer.
-        await bot.press({**find_action(card, "qa.ticket.answer"), "answer": "5本です。"}, user=ADMIN, reply_to_id=card_id)
+        await bot.press(
+            {**find_action(card, "qa.ticket.answer"), "answer": "5本です。"}, user=ADMIN, reply_to_id=card_id
+        )
         await settle(bot)
         card = _current(bot, card_id)
         assert "回答済み" in all_text(card) and "質問者へ届けました" in all_text(card)
@@ -231,7 +233,9 @@ async def test_without_an_inquiry_channel_tickets_go_to_the_admins_own_chats(sql
         questions = [all_text(c) for _, c in cards_with_ids(connector, DESK)]
         assert any("RPAのライセンスは何本?" in q for q in questions)
         assert any("別の質問です" in q for q in questions)
-        desk_id, desk_card = [(aid, c) for aid, c in cards_with_ids(connector, DESK) if "別の質問です" in all_text(c)][-1]
+        desk_id, desk_card = [
+            (aid, c) for aid, c in cards_with_ids(connector, DESK) if "別の質問です" in all_text(c)
+        ][-1]
         await in_desk(bot, ADMIN, value=find_action(desk_card, "qa.ticket.claim"), reply_to_id=desk_id)
         await settle(bot)
         assert "対応中" in all_text(_current(bot, second_id))

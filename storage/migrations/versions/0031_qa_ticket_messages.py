@@ -27,7 +27,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
         sa.Column(
-            "author", sa.Enum("asker", "division", name="ticketauthor", native_enum=False, length=16), nullable=False
+            "author",
+            sa.Enum("asker", "division", name="ticketauthor", native_enum=False, length=16),
+            nullable=False,
         ),
         sa.Column("author_name", sa.String(length=256), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
