@@ -239,6 +239,7 @@ async def refresh_card(services: Services, session: AsyncSession, ticket: Ticket
     if not await has_card(session, ticket):
         await route_ticket(services, session, ticket)
         return
+    await sync_delivery(services, session, ticket)
     messages = await ticket_messages(session, ticket.id)
     desk_missing = await outbox.desk_address(session) is None
     t = desk_t(services)
@@ -399,31 +400,38 @@ async def on_resend(turn: Turn, data: dict[str, Any]) -> None:
     await refresh_copy(turn, ticket, data)
 
 
+async def sync_delivery(services: Services, session: AsyncSession, ticket: Ticket) -> bool:
+    """Bring the ticket's answer state in line with the delivery rows (the latest answer delivered,
+    or why not) and note the channel card's activity id. True if the answer state changed.
+
+    Every card refresh calls this first, so a card rebuilt in a turn that raced the engine's progress
+    report (the asker replies a second after the answer arrived) still says what happened."""
+    current = answer_purpose(await ticket_messages(session, ticket.id))
+    changed = False
+    for row in await deliveries(session, KIND, ticket.id, purposes=(CARD, current)):
+        state = DeliveryState(row.state)
+        if row.purpose == CARD:
+            if state == DeliveryState.DELIVERED and row.recipient_key.startswith("conv:"):
+                ticket.channel_activity_id = row.activity_id
+        elif state == DeliveryState.DELIVERED:
+            if ticket.answer_delivered_at is None:
+                ticket.answer_delivered_at = row.delivered_at or services.clock()
+                ticket.answer_delivery_error = None
+                changed = True
+        elif state in (DeliveryState.FAILED, DeliveryState.UNREACHABLE):
+            error = (row.error or state.value)[:200]
+            if ticket.answer_delivery_error != error:
+                ticket.answer_delivery_error = error
+                changed = True
+    return changed
+
+
 async def on_delivery_progress(services: Services, ref_ids: set[int]) -> None:
     """The delivery engine reports: note where the latest answer got to, and say so on the card."""
     async with services.sessionmaker() as session, session.begin():
         for ref_id in sorted(ref_ids):
             ticket = await session.get(Ticket, ref_id) if ref_id != NOTICE_REF else None
-            if ticket is None:
-                continue
-            current = answer_purpose(await ticket_messages(session, ticket.id))
-            changed = False
-            for row in await deliveries(session, KIND, ref_id, purposes=(CARD, current)):
-                state = DeliveryState(row.state)
-                if row.purpose == CARD:
-                    if state == DeliveryState.DELIVERED and row.recipient_key.startswith("conv:"):
-                        ticket.channel_activity_id = row.activity_id
-                elif state == DeliveryState.DELIVERED:
-                    if ticket.answer_delivered_at is None:
-                        ticket.answer_delivered_at = row.delivered_at or services.clock()
-                        ticket.answer_delivery_error = None
-                        changed = True
-                elif state in (DeliveryState.FAILED, DeliveryState.UNREACHABLE):
-                    error = (row.error or state.value)[:200]
-                    if ticket.answer_delivery_error != error:
-                        ticket.answer_delivery_error = error
-                        changed = True
-            if changed:
+            if ticket is not None and await sync_delivery(services, session, ticket):
                 await refresh_card(services, session, ticket)
 
 

@@ -9,6 +9,7 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
+from dialogs.delivery import Delivery, payload_to_message
 from storage.models import QueryLog, Ticket, TicketMessage, TicketStatus
 from tests.qa.feature_support import (
     DESK,
@@ -211,3 +212,28 @@ async def test_an_empty_or_too_long_reply_is_refused_and_kept_in_the_box(sqlite_
         assert box["value"] == long_reply[:2000]
         async with bot.services.sessionmaker() as s:
             assert [m.author for m in (await s.scalars(select(TicketMessage))).all()] == ["division"]
+
+
+async def test_a_reply_racing_the_delivery_report_still_shows_the_answer_arrived(sqlite_url, connector):
+    """The asker replies a second after the answer arrived, before the delivery engine's progress
+    report reached the ticket: the card rebuilt for the reply still says the answer was delivered
+    (seen in the Agents Playground, where it said 「送信しています」 for good)."""
+    connector.members = members_for(ADMIN, STAFF)
+    async with running_bot(_settings(sqlite_url), connector) as bot:
+        card_id, answer_id = await _asked_and_answered(bot, "毎年3月です。")
+        async with bot.services.sessionmaker() as s, s.begin():
+            ticket = await s.scalar(select(Ticket))
+            ticket.answer_delivered_at = None  # as the racing turn read it
+        reply = find_action(_current(bot, answer_id), "qa.ticket.reply") | {"reply": FOLLOW_UP}
+        await bot.press(reply, user=STAFF, reply_to_id=answer_id)
+        # The card update the reply queued (later progress reports would repair it, but the engine
+        # drops an older update once a newer one is queued, so this one must be right by itself).
+        async with bot.services.sessionmaker() as s:
+            update = await s.scalar(
+                select(Delivery)
+                .where(Delivery.kind == "qa", Delivery.op == "update", Delivery.purpose.like("card~%"))
+                .order_by(Delivery.id.desc())
+                .limit(1)
+            )
+        shown = all_text(payload_to_message(update.payload).card)
+        assert FOLLOW_UP in shown and "質問者へ届けました" in shown and "送信しています" not in shown
