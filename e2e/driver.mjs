@@ -24,6 +24,7 @@
 //   {"screenshot": "help-card", "card": "…"}          save <artifacts>/<name>.png (of one card if "card" is given)
 //   {"wait": 500}                                    sleep (ms)
 //   {"snapshot": "label"}                            record all messages of the tab now
+//   {"viewport": {"width": 390, "height": 844}}      resize the tab's window (a phone's width, for layout)
 // Any step may carry "as": "<name>" to run in that user's tab.
 // Output (stdout): {"ok", "error", "results": [per step], "messages": [first tab's messages],
 //                   "tabs": {name: messages}, "screenshots": [...], "consoleErrors": [...]}
@@ -97,5 +98,6 @@ async function runStep(pg, step) {
   if ('screenshot' in step) return pg.screenshot(step.screenshot, { card: step.card });
   if ('wait' in step) return pg.page.waitForTimeout(step.wait);
   if ('snapshot' in step) return { label: step.snapshot, messages: await pg.messages() };
+  if ('viewport' in step) return pg.page.setViewportSize({ width: step.viewport.width, height: step.viewport.height });
   throw new Error(`unknown step ${JSON.stringify(step)}`);
 }
