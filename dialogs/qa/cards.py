@@ -264,7 +264,11 @@ def ticket_card(
     if not messages and ticket.answer:  # a ticket the card is shown for before its log was read
         body.append(text(t("qa.ticket.answer_heading", name=ticket.answered_by or ""), weight="Bolder"))
         body.append(text(ticket.answer))
-    body.extend(thread(t, messages))
+    # The exchange, with where the latest answer got to right under that answer.
+    last_answer = max(
+        (i for i, m in enumerate(messages) if TicketAuthor(m.author) == TicketAuthor.DIVISION), default=-1
+    )
+    body.extend(thread(t, messages[: last_answer + 1]))
     if ticket.answer:
         if ticket.answer_delivered_at:
             body.append(
@@ -284,6 +288,7 @@ def ticket_card(
             )
         else:
             body.append(text(t("qa.ticket.sending"), isSubtle=True, size="Small"))
+    body.extend(thread(t, messages[last_answer + 1 :]))
     waiting_reply = bool(messages) and TicketAuthor(messages[-1].author) == TicketAuthor.ASKER
     if waiting_reply and status in (TicketStatus.OPEN, TicketStatus.CLAIMED):
         body.append(text(t("qa.ticket.replied"), color="Attention", weight="Bolder", spacing="Medium"))

@@ -644,13 +644,15 @@ def is_overdue(ticket: Ticket, now: datetime) -> bool:
 
 
 async def remind_overdue(services: Services, session: AsyncSession) -> int:
-    """Post one reminder listing the overdue tickets, at most once a business day each."""
+    """Post one reminder listing the overdue tickets, at most once a business day each: in the
+    inquiry channel, or in the admins' own chats while none is set."""
     now = services.clock()
     local = now.astimezone(JST)
     if not is_business_day(local.date()) or local.hour < REMIND_FROM_HOUR:
         return 0
     desk = await outbox.desk_address(session)
-    if desk is None:
+    admins = await admin_accounts(services, session) if desk is None else []
+    if desk is None and not admins:
         return 0
     candidates = await session.scalars(
         select(Ticket).where(Ticket.status.in_([TicketStatus.OPEN, TicketStatus.CLAIMED])).order_by(Ticket.id)
@@ -662,18 +664,21 @@ async def remind_overdue(services: Services, session: AsyncSession) -> int:
     ]
     if not due:
         return 0
-    t = desk_t(services)
-    await enqueue(
-        session,
-        KIND,
-        NOTICE_REF,
-        [
+    purpose = f"remind-{local:%Y%m%d}"
+    if desk is not None:
+        items = [
+            DeliveryItem(Recipient(address=desk), Message(text=reminder_text(desk_t(services), due)), purpose)
+        ]
+    else:
+        items = [
             DeliveryItem(
-                Recipient(address=desk), Message(text=reminder_text(t, due)), f"remind-{local:%Y%m%d}"
+                Recipient(aad_object_id=a.aad_object_id),
+                Message(text=reminder_text(translator(a.locale or services.settings.locale), due)),
+                purpose,
             )
-        ],
-        now=now,
-    )
+            for a in admins
+        ]
+    await enqueue(session, KIND, NOTICE_REF, items, now=now)
     for tk in due:
         tk.last_reminded_on = local.date()
     return len(due)

@@ -369,3 +369,24 @@ async def test_tickets_open_past_two_business_days_are_reminded_once_a_day(sqlit
         clock.now = jst(2026, 5, 8, 10)
         await housekeeping_round()
         assert len(reminders()) == 2
+
+
+async def test_without_a_channel_overdue_tickets_are_reminded_in_the_admins_chats(sqlite_url, connector):
+    connector.members = members_for(ADMIN, STAFF)
+    clock = Clock(jst(2026, 4, 28, 10))
+    async with running_bot(_settings(sqlite_url), connector, clock=clock) as bot:
+        await bot.say("ヘルプ", user=ADMIN)
+        await bot.press({"action": "qa.ask", "question": "RPAのライセンスは何本?"}, user=STAFF)
+        await settle(bot)
+
+        def reminders() -> list[str]:
+            return [t for t in connector.texts_to(ADMIN.conversation_id) if "2営業日を過ぎても" in t]
+
+        clock.now = jst(2026, 5, 7, 10)
+        await housekeeping(bot.services)
+        await settle(bot)
+        assert len(reminders()) == 1 and "RPAのライセンスは何本?" in reminders()[0]
+        clock.now = jst(2026, 5, 7, 15)
+        await housekeeping(bot.services)
+        await settle(bot)
+        assert len(reminders()) == 1  # once a business day
