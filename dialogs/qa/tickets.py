@@ -181,7 +181,7 @@ async def admin_accounts(services: Services, session: AsyncSession) -> list[Team
     accounts = await session.scalars(
         select(TeamsAccount)
         .where(
-            TeamsAccount.email.in_(sorted(emails)),
+            func.lower(TeamsAccount.email).in_(sorted(emails)),
             exists().where(
                 ConversationRef.aad_object_id == TeamsAccount.aad_object_id,
                 ConversationRef.conversation_type == "personal",
