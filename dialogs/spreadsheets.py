@@ -91,6 +91,7 @@ class Workbook:
         from openpyxl import load_workbook
 
         self.limits = limits
+        data = _with_dimensions(data)
         self._zip = zipfile.ZipFile(io.BytesIO(data))
         try:
             self._book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -141,36 +142,33 @@ class Workbook:
             raise SpreadsheetRefused("unreadable") from None
 
     def _scan(self, path: str, *, want_merges: bool) -> list[tuple[int, int, int, int]]:
-        """One pass over the sheet's XML before parsing it: no row bigger than the limit, and the
-        merged ranges (openpyxl's read-only mode does not report them)."""
-        limit = self.limits.row_bytes
+        """One pass over the sheet's XML before parsing it (regular expressions, a few per MB): no row
+        of about ``row_bytes`` or more, and the merged ranges (openpyxl's read-only mode omits them).
+
+        A row start must appear in every stretch of ``row_bytes / 2`` inside the sheet's data, so a
+        row bigger than ``row_bytes`` is always found (one between half and all of it may be).
+        """
+        step = max(self.limits.row_bytes // 2, 4096)
         ranges: list[tuple[int, int, int, int]] = []
-        tail = b""
-        base = 0  # offset in the part of tail[0]
-        last_row = None  # offset of the latest <row
-        data_end = None
-        # a tag left unfinished at a chunk's end is kept and may be matched again in the next buffer
-        row_seen = merge_seen = -1
+        tail = b""  # the end of the previous stretch, so that a tag cut in two is still seen whole
+        base = 0  # offset in the part of buffer[0]
+        merge_seen = -1
+        state = "before"  # "before" the sheet's data, inside it ("data"), or "after"
         try:
             source = self._zip.open(path.lstrip("/"))
         except KeyError:
             raise SpreadsheetRefused("unreadable") from None
         with source:
-            while chunk := source.read(MB):
+            while chunk := source.read(step):
                 buffer = tail + chunk
-                for match in _ROW_OR_END.finditer(buffer):
-                    at = base + match.start()
-                    if at <= row_seen:
-                        continue
-                    row_seen = at
-                    if last_row is not None and at - last_row > limit:
-                        raise SpreadsheetRefused("row_too_big", limit=limit // 1024)
-                    if match.group(1):
-                        data_end = at
-                        last_row = None
-                    else:
-                        last_row = at
-                if want_merges:
+                was_in_data = state == "data"
+                if state == "before" and _DATA_START.search(buffer):
+                    state = "data"
+                if state == "data" and _DATA_END.search(buffer):
+                    state = "after"
+                elif was_in_data and not _ROW.search(buffer):
+                    raise SpreadsheetRefused("row_too_big", limit=self.limits.row_bytes // 1024)
+                if want_merges and state == "after":
                     for match in _MERGE.finditer(buffer):
                         if base + match.start() <= merge_seen:
                             continue
@@ -178,28 +176,89 @@ class Workbook:
                         ranges.append(_range(match))
                         if len(ranges) > self.limits.merges:
                             raise SpreadsheetRefused("too_big", limit=self.limits.unpacked_bytes // MB)
-                keep = _keep_from(buffer)
-                tail = buffer[keep:]
-                base += keep
-            end = data_end if data_end is not None else base + len(tail)
-            if last_row is not None and end - last_row > limit:
-                raise SpreadsheetRefused("row_too_big", limit=limit // 1024)
+                tail = buffer[-_OVERLAP:]
+                base += len(buffer) - len(tail)
         return ranges
 
 
-# A tag is never cut at a chunk boundary: the unfinished end of a buffer is kept for the next one.
-_ROW_OR_END = re.compile(rb"<(/)?(?:[A-Za-z_][\w.-]*:)?(?:row|sheetData)(?=[\s>/])")
+_SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
+_DATA_START = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData(?=[\s>/])")
+_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension(?=[\s>/])")
+
+
+def _with_dimensions(data: bytes) -> bytes:
+    """The file, with a <dimension> added to each sheet that has none before its data.
+
+    openpyxl's read-only mode looks for a sheet's <dimension> as it opens the book; when there is none
+    it parses the whole sheet to find out, before a single row is read, and the row cap cannot stop
+    that. Excel always writes one; a hand-made file may not. (The value is not used: ``rows`` resets
+    the dimensions and reads to the end of the data.)
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            missing = {
+                i.filename
+                for i in infos
+                if _SHEET_PART.fullmatch(i.filename) and not _has_dimension(archive, i)
+            }
+            if not missing:
+                return data
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as copy:
+                for info in infos:
+                    if info.filename not in missing:
+                        copy.writestr(info, archive.read(info))
+                        continue
+                    with (
+                        archive.open(info) as source,
+                        copy.open(info.filename, "w", force_zip64=True) as target,
+                    ):
+                        head = b""
+                        while chunk := source.read(MB):
+                            head += chunk
+                            match = _DATA_START.search(head)
+                            if match is not None:
+                                prefix = match.group(1)
+                                head = (
+                                    head[: match.start()]
+                                    + b"<"
+                                    + prefix
+                                    + b'dimension ref="A1"/>'
+                                    + head[match.start() :]
+                                )
+                                break
+                            if len(head) > 4 * MB:
+                                break  # no data where data belongs: copied unchanged, openpyxl decides
+                        target.write(head)
+                        while chunk := source.read(MB):
+                            target.write(chunk)
+            return out.getvalue()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return data  # openpyxl reports it as unreadable
+
+
+def _has_dimension(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether the sheet declares its dimension before its data (only the start of the part is read)."""
+    head = b""
+    with archive.open(info) as source:
+        while chunk := source.read(64 * 1024):
+            head += chunk
+            data_start = _DATA_START.search(head)
+            end = data_start.start() if data_start else len(head)
+            if _DIMENSION.search(head, 0, end):
+                return True
+            if data_start or len(head) > 4 * MB:
+                return False
+    return False
+
+
+_OVERLAP = 512  # longer than any tag the patterns look for
+_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row(?=[\s>/])")
+_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>|<(?:[A-Za-z_][\w.-]*:)?sheetData\s*/>")
 _MERGE = re.compile(
-    rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?ref="([A-Z]{1,3})(\d{1,7})(?::([A-Z]{1,3})(\d{1,7}))?"'
+    rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]{0,200}?ref="([A-Z]{1,3})(\d{1,7})(?::([A-Z]{1,3})(\d{1,7}))?"'
 )
-
-
-def _keep_from(buffer: bytes) -> int:
-    """Where the unfinished last tag starts (matches are found again there next time: so skip them)."""
-    start = buffer.rfind(b"<")
-    if start == -1 or buffer.find(b">", start) != -1:
-        return len(buffer)
-    return start
 
 
 def _column_number(letters: bytes) -> int:

@@ -28,11 +28,11 @@ from dialogs.spreadsheets import (
 from dialogs.textfiles import decode_text
 from storage.models.roster import PromoterRole
 
-MAX_ROWS = 50_000  # people in one roster file
+MAX_ROWS = 20_000  # people in one roster file (a prefecture has a few thousand)
 MAX_SHEET_ROWS = MAX_ROWS + 1_000  # rows of the sheet, with titles and blank lines; past it: refused
 MAX_COLUMNS = 100
-# A roster of 50,000 rows unpacks into about 20 MB of sheet XML.
-XLSX_LIMITS = SheetLimits(unpacked_bytes=64 * 1024 * 1024)
+# A roster of 20,000 rows unpacks into about 8 MB of sheet XML; the rest is room for styles and a logo.
+XLSX_LIMITS = SheetLimits(unpacked_bytes=32 * 1024 * 1024)
 _HEADER_SCAN = 10  # a title row or two above the header is common in city Excel files
 
 
