@@ -77,9 +77,12 @@ class FileHost:
         await resp.prepare(request)
         cut = served.mode.startswith("cut")
         end = len(served.body) // 2 if cut else len(served.body)
-        for start in range(0, end, served.chunk):
-            await resp.write(served.body[start : min(start + served.chunk, end)])
-            await asyncio.sleep(0)  # let the reader see each chunk on its own, as over a real network
+        try:
+            for start in range(0, end, served.chunk):
+                await resp.write(served.body[start : min(start + served.chunk, end)])
+                await asyncio.sleep(0)  # let the reader see each chunk on its own, as over a real network
+        except ConnectionError:  # the client stopped reading (a file over its limit): fine
+            return resp
         self.done[name].set()
         if cut:
             assert request.transport is not None

@@ -45,12 +45,12 @@ def _shared_strings(texts: tuple[str, ...]) -> str:
     return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="{_MAIN}">{items}</sst>'
 
 
-def _sheet_rows(rows: int) -> Iterator[str]:
+def _sheet_rows(rows: int, width: int = 5) -> Iterator[str]:
     yield f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="{_MAIN}"><sheetData>'
     # No r= attributes (allowed: a cell's place follows from its order). The last cell, a number that
     # cycles through 0-99, keeps a million rows from zipping into almost nothing.
-    yield "<row>" + "".join(f'<c t="s"><v>{i}</v></c>' for i in range(5)) + "</row>"
-    start = "<row>" + "".join(f'<c t="s"><v>{5 + i}</v></c>' for i in range(4))
+    yield "<row>" + "".join(f'<c t="s"><v>{i}</v></c>' for i in range(width)) + "</row>"
+    start = "<row>" + "".join(f'<c t="s"><v>{width + i}</v></c>' for i in range(width - 1))
     for n in range(rows):
         yield f"{start}<c><v>{n % 100}</v></c></row>"
     yield "</sheetData></worksheet>"
@@ -84,6 +84,12 @@ def roster_xlsx(rows: int) -> bytes:
     """A roster sheet: the header, then ``rows`` rows (the same person; the reader never gets far).
     A million rows: about 740 KB, unpacking into 106 MB of XML."""
     return _package(_sheet_rows(rows), HEADER + ROW)
+
+
+def table_xlsx(header: tuple[str, ...], row: tuple[str, ...], rows: int) -> bytes:
+    """Any sheet: ``header``, then ``rows`` copies of ``row`` (its last cell replaced by a number)."""
+    assert len(header) == len(row)
+    return _package(_sheet_rows(rows, len(header)), header + row)
 
 
 def zip_bomb(unpacked: int) -> bytes:

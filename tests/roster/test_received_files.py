@@ -7,6 +7,7 @@ dry-run card proposed ending 65 promoters' assignments. Here the demo city's own
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import os
@@ -19,9 +20,10 @@ from sqlalchemy import select
 from dialogs.roster.exporter import roster_rows
 from storage.models.roster import PendingImport
 from tests.fakes.files import FileHost
+from tests.fakes.workbooks import roster_xlsx
 from tests.roster.conftest import snapshot
 from tests.roster.helpers import card_texts, demo_bot, facts_of, last_card
-from tests.support import ADMIN, activity
+from tests.support import ADMIN, STAFF, activity
 
 MB = 1024 * 1024
 
@@ -134,4 +136,27 @@ async def test_a_file_over_10_mb_is_refused_with_the_limit_named(sqlite_url, con
             "ファイル「名簿.csv」が大きすぎます(10 MBまで)。名簿以外のシートや画像を削除してから送ってください。"
         )
         assert connector.cards_to(ADMIN.conversation_id) == []
+        assert await _pending(bot) == []
+
+
+async def test_others_are_answered_while_a_big_file_is_parsed(sqlite_url, connector, host):
+    """Parsing runs in a worker thread: a staff member's 「ヘルプ」 does not wait for the admin's file."""
+    async with demo_bot(sqlite_url, connector, admins=[ADMIN.email]) as bot:
+        await bot.say("ヘルプ", user=STAFF)
+        data = roster_xlsx(rows=60_000)  # 6 MB of XML: a second or more of parsing before it is refused
+        upload = asyncio.create_task(
+            bot.post(sent_file(connector, host.add("名簿.xlsx", data, mode="length"), "名簿.xlsx"))
+        )
+        await host.done["名簿.xlsx"].wait()  # the whole file is on its way; parsing starts now
+        calls_before = len(connector.calls)
+        await bot.say("ヘルプ", user=STAFF)
+        assert not upload.done(), "the file was finished before the help was answered"
+        await upload
+        order = [c.conversation_id for c in connector.calls[calls_before:] if c.method == "POST"]
+        assert order == [STAFF.conversation_id, ADMIN.conversation_id]
+        assert card_texts(connector.cards_to(STAFF.conversation_id)[-1])[0] == "DX推進ボットでできること"
+        assert (
+            "・ファイル全体: 行が多すぎます(20000行まで)。名簿以外の行が含まれていないかご確認ください。"
+            in (card_texts(last_card(connector, ADMIN)))
+        )
         assert await _pending(bot) == []
