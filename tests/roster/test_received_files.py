@@ -147,7 +147,10 @@ async def test_others_are_answered_while_a_big_file_is_parsed(sqlite_url, connec
         upload = asyncio.create_task(
             bot.post(sent_file(connector, host.add("名簿.xlsx", data, mode="length"), "名簿.xlsx"))
         )
-        await host.done["名簿.xlsx"].wait()  # the whole file is on its way; parsing starts now
+        # the whole file is on its way and parsing starts (or the upload ended early: that fails below)
+        served = asyncio.create_task(host.done["名簿.xlsx"].wait())
+        await asyncio.wait({served, upload}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        served.cancel()
         calls_before = len(connector.calls)
         await bot.say("ヘルプ", user=STAFF)
         assert not upload.done(), "the file was finished before the help was answered"
