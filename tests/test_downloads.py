@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import socket
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp.abc import AbstractResolver, ResolveResult
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -137,6 +139,8 @@ def _tls(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
                     x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
                     x509.IPAddress(ipaddress.ip_address("127.0.0.2")),
                     x509.DNSName("localhost"),
+                    x509.DNSName("files.city.example"),
+                    x509.DNSName("intranet.city.example"),
                 ]
             ),
             critical=False,
@@ -178,6 +182,56 @@ async def test_authenticated_mode_follows_redirects_but_never_into_a_private_add
             public.url("roster.xlsx").replace("https://", "http://"),  # down to plain http
         ):
             url = public.redirect("bounce.xlsx", target)
+            with pytest.raises(DownloadNotAllowed):
+                await fetch(url, max_bytes=10 * MB, policy=policy, ssl_context=client_tls)
+        assert private.hits == []
+    finally:
+        await public.stop()
+        await private.stop()
+
+
+class _CityDNS(AbstractResolver):
+    """Names of the test: the file host is "public" (127.0.0.2), the intranet server is not."""
+
+    names = {"files.city.example": "127.0.0.2", "intranet.city.example": "127.0.0.1"}
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        if host not in self.names:
+            raise OSError(f"unknown name {host}")
+        return [
+            {
+                "hostname": host,
+                "host": self.names[host],
+                "port": port,
+                "family": socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        ]
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_name_is_judged_by_the_address_it_resolves_to(tmp_path, monkeypatch):
+    monkeypatch.setattr("bot.downloads.DefaultResolver", _CityDNS)
+    server_tls, client_tls = _tls(tmp_path)
+    public, private = FileHost(), FileHost()
+    await public.start("127.0.0.2", server_tls)
+    await private.start("127.0.0.1", server_tls)
+    policy = _PretendPublic(local_mode=False)
+    try:
+        body = _body(MB)
+        public.add("roster.xlsx", body)
+        private.add("admin.csv", b"internal only")
+        public_port = public.base.rsplit(":", 1)[1]
+        private_port = private.base.rsplit(":", 1)[1]
+        by_name = f"https://files.city.example:{public_port}/files/roster.xlsx"
+        assert await fetch(by_name, max_bytes=10 * MB, policy=policy, ssl_context=client_tls) == body
+        intranet = f"https://intranet.city.example:{private_port}/files/admin.csv"
+        for url in (intranet, public.redirect("bounce.xlsx", intranet)):
             with pytest.raises(DownloadNotAllowed):
                 await fetch(url, max_bytes=10 * MB, policy=policy, ssl_context=client_tls)
         assert private.hits == []
