@@ -66,9 +66,12 @@ class DownloadPolicy:
 
     def check_url(self, url: str) -> None:
         """Raise DownloadNotAllowed for a link the bot must not open (before any connection)."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+        except ValueError:  # e.g. an unclosed [ of an IPv6 address
+            raise DownloadNotAllowed("a malformed link") from None
         scheme = parts.scheme.lower()
-        host = parts.hostname
         if not host:
             raise DownloadNotAllowed("no host")
         if parts.username or parts.password:

@@ -99,6 +99,7 @@ async def test_authenticated_mode_refuses_http_and_private_addresses_before_conn
         "https://169.254.169.254/latest/meta-data/",  # cloud metadata
         "https://10.1.2.3/files/x.csv",
         "https://user:pw@files.example.jp/x.csv",
+        "https://[::1/x.csv",  # malformed
     ):
         with pytest.raises(DownloadNotAllowed):
             await fetch(url, max_bytes=MB, policy=AUTHENTICATED)
