@@ -140,7 +140,7 @@ async def fetch(
                     if resp.status in _REDIRECTS and resp.headers.get("Location"):
                         url = urljoin(url, resp.headers["Location"])
                         continue
-                    if resp.status >= 400:
+                    if not 200 <= resp.status < 300:  # an error, or a redirect without a Location
                         raise DownloadFailed(resp.status, resp.reason or "")
                     return await _read_body(resp, max_bytes)
             except DownloadNotAllowed:
