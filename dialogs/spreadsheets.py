@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -129,16 +130,25 @@ class Workbook:
         for a row too big to parse.
         """
         path = getattr(sheet, "_worksheet_path", None)
-        ranges = self._scan(path, want_merges=merged) if path else []
-        # The <dimension> a writer declares may be wrong; trusting it would cut rows (or invent them).
-        sheet.reset_dimensions()
-        fill = _MergeFill(ranges, max_cols)
         try:
+            ranges = self._scan(path, want_merges=merged) if path else []
+            # The <dimension> a writer declares may be wrong; trusting it would cut rows (or invent them).
+            sheet.reset_dimensions()
+            fill = _MergeFill(ranges, max_cols)
             values_by_row = sheet.iter_rows(min_row=1, max_col=max_cols, values_only=True)
             yield from _capped(enumerate(values_by_row, start=1), max_rows, fill)
         except SpreadsheetRefused:
             raise
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError):
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            KeyError,
+            OSError,
+            ValueError,
+            TypeError,
+            SyntaxError,
+            EOFError,
+        ):
             raise SpreadsheetRefused("unreadable") from None
 
     def _scan(self, path: str, *, want_merges: bool) -> list[tuple[int, int, int, int]]:
@@ -234,7 +244,7 @@ def _with_dimensions(data: bytes) -> bytes:
                         while chunk := source.read(MB):
                             target.write(chunk)
             return out.getvalue()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError):
         return data  # openpyxl reports it as unreadable
 
 
