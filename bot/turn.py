@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
 from botbuilder.core import Bot, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address, Conversation, FileAttachment, Identity, Message, SendError, Services, User
+from bot.downloads import DownloadPolicy, fetch
 from bot.replies import ReplyUndelivered, deliver_reply
 from dialogs.dispatch import dispatch
 from dialogs.i18n import normalize_locale, t
@@ -136,16 +136,9 @@ class BotTurn:
         return email.lower() if isinstance(email, str) and email else None
 
     async def download(self, attachment: FileAttachment, max_bytes: int = 10 * 1024 * 1024) -> bytes:
-        timeout = aiohttp.ClientTimeout(total=30)
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as client,
-            client.get(attachment.download_url) as resp,
-        ):
-            resp.raise_for_status()
-            data = await resp.content.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            raise ValueError("file too large")
-        return data
+        # The whole file or a DownloadError (bot.api): a part of a roster must never look like a roster.
+        policy = DownloadPolicy(local_mode=self.services.settings.local_mode)
+        return await fetch(attachment.download_url, max_bytes=max_bytes, policy=policy)
 
 
 def user_of(act: Activity) -> User:

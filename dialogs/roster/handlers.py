@@ -5,6 +5,7 @@ Each route names the role it needs; dialogs/dispatch.py refuses everyone else po
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import date
@@ -21,6 +22,7 @@ from dialogs.roster.pending import Sender, close, confirmation_code, confirmed, 
 from dialogs.roster.reader import read_roster
 from dialogs.roster.roles import person_id_for_email
 from dialogs.router import by_extension
+from dialogs.uploads import receive_file
 from storage.models.roster import DivisionRoleKind, PendingImport, Section
 
 log = logging.getLogger(__name__)
@@ -86,16 +88,11 @@ async def on_roster_file(turn: Turn) -> None:
         return
     if len(turn.attachments) > 1:
         await turn.reply(turn.t("roster.import.one_file", n=len(turn.attachments), file=attachment.name))
-    try:
-        data = await turn.download(attachment, max_bytes=MAX_FILE_BYTES)
-    except ValueError:
-        await turn.reply(turn.t("roster.import.too_large"))
+    data = await receive_file(turn, attachment, max_bytes=MAX_FILE_BYTES, too_large="roster.import.too_large")
+    if data is None:  # too large, cut short or refused: the admin was told; nothing is read
         return
-    except Exception as exc:  # the download URL expired, the network failed, …
-        log.warning("roster file download failed: %s", type(exc).__name__)
-        await turn.reply(turn.t("roster.import.download_failed"))
-        return
-    parsed = read_roster(data, attachment.name)
+    # Parsing a big sheet takes seconds of CPU: in a worker thread, so the bot keeps answering others.
+    parsed = await asyncio.to_thread(read_roster, data, attachment.name)
     plan = await plan_import(turn.session, parsed, effective)
     if not plan.ok:
         await turn.reply_card(
@@ -152,7 +149,8 @@ async def on_apply(turn: Turn, data: dict) -> None:
         return
     now = turn.services.clock()
     # Re-read and re-check against the roster as it is now: another import may have happened since.
-    plan = await plan_import(turn.session, read_roster(pending.content, pending.file_name), pending.effective)
+    parsed = await asyncio.to_thread(read_roster, pending.content, pending.file_name)
+    plan = await plan_import(turn.session, parsed, pending.effective)
     if not plan.ok:
         close(pending, "failed", now)
         await _show(
