@@ -23,6 +23,7 @@ from msrest.exceptions import DeserializationError
 
 from bot.adapter import DxAdapter
 from bot.api import HttpRequest, HttpResponse, Messenger, Services
+from bot.service_urls import ServiceUrls
 from bot.services import default_messenger
 from bot.settings import Settings
 from bot.tasks import TaskGroup
@@ -61,17 +62,19 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
 ) -> web.Application:
     engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    service_urls = ServiceUrls(sessionmaker, local_mode=settings.local_mode)
     if messenger is None:
-        messenger = default_messenger(settings)
+        messenger = default_messenger(settings, service_urls)
     services = Services(
         settings=settings,
-        sessionmaker=make_sessionmaker(engine),
+        sessionmaker=sessionmaker,
         messenger=messenger,
         clock=clock or (lambda: datetime.now(UTC)),
     )
     adapter = DxAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(settings)))
     adapter.on_turn_error = _turn_error_handler(settings)
-    bot = DxBot(services, route_table())
+    bot = DxBot(services, route_table(), service_urls)
 
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SERVICES] = services

@@ -34,6 +34,7 @@ from dialogs.delivery import (
     retry_failed,
     update_delivered,
 )
+from dialogs.identity import tenant_trusted
 from dialogs.qa import outbox, router, store
 from dialogs.qa.cards import (
     T,
@@ -50,7 +51,6 @@ from storage.models import (
     DivisionRole,
     DivisionRoleKind,
     EntryStatus,
-    Person,
     Suggestion,
     TeamsAccount,
     Ticket,
@@ -152,17 +152,19 @@ async def refresh_card(services: Services, session: AsyncSession, ticket: Ticket
 async def notify_admins_desk_missing(services: Services, session: AsyncSession) -> int:
     """Tell the DX division's admins, at most once a day each, how to set the inquiry channel."""
     today = services.clock().astimezone(JST).date().isoformat()
-    emails = set(services.settings.admins)
-    emails |= set(
-        await session.scalars(
-            select(Person.email)
-            .join(DivisionRole, DivisionRole.person_id == Person.id)
-            .where(DivisionRole.role == DivisionRoleKind.ADMIN, DivisionRole.revoked_at.is_(None))
+    # Admins' Teams accounts: linked to a roster admin, or signed in with a DXBOT_ADMINS UPN.
+    wanted = TeamsAccount.person_id.in_(
+        select(DivisionRole.person_id).where(
+            DivisionRole.role == DivisionRoleKind.ADMIN, DivisionRole.revoked_at.is_(None)
         )
     )
-    if not emails:
-        return 0
-    accounts = await session.scalars(select(TeamsAccount).where(TeamsAccount.email.in_(sorted(emails))))
+    if services.settings.admins:
+        wanted = wanted | TeamsAccount.upn.in_(sorted(services.settings.admins))
+    accounts = [
+        a
+        for a in await session.scalars(select(TeamsAccount).where(wanted).order_by(TeamsAccount.id))
+        if tenant_trusted(services.settings, a.tenant_id)
+    ]
     items = [
         DeliveryItem(
             Recipient(aad_object_id=account.aad_object_id),
