@@ -1,5 +1,7 @@
-"""identity: Teams accounts keyed by (tenant, object id) with the UPN that made the roster link;
-service URLs seen on authenticated requests
+"""identity: Teams accounts keyed by (tenant, object id) with their UPN; trusted service URLs
+
+Accounts keep the UPN that made their roster link; service URLs are those seen on authenticated
+requests.
 
 Existing accounts get their tenant from the stored conversation references where it was missing
 (else ''), and are asked for their UPN again on their next message (``email_checked_at`` cleared).
