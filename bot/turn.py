@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from botbuilder.core import Bot, InvokeResponse, TurnContext
@@ -151,6 +152,13 @@ def upn_of(member: dict[str, Any] | None) -> str | None:
     return upn.strip().lower() if isinstance(upn, str) and "@" in upn else None
 
 
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or "-"
+    except ValueError:
+        return "-"
+
+
 def user_of(act: Activity) -> User:
     sender = act.from_property
     return User(
@@ -278,6 +286,15 @@ class DxBot(Bot):
         correlation_id = f"{random.getrandbits(48):012x}"
         context.turn_state["correlation_id"] = correlation_id
         act = context.activity
+        if act.service_url and not self.service_urls.may_trust(act.service_url):
+            # Local mode and a serviceUrl off this machine, or http with authentication: whoever sent it
+            # would receive the replies and member lookups. Nothing is stored or answered.
+            log.warning(
+                "ignored a %s activity whose service URL is not trusted (host %s)",
+                act.type,
+                _host(act.service_url),
+            )
+            return
         now = self.services.clock()
         generation = write_generation()  # before any read: a write after it makes what is read here stale
         fingerprint = _fingerprint(act)
