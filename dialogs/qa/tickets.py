@@ -20,7 +20,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Message, Role, SendError, Services, Turn
@@ -153,7 +153,7 @@ async def notify_admins_desk_missing(services: Services, session: AsyncSession) 
     """Tell the DX division's admins, at most once a day each, how to set the inquiry channel."""
     today = services.clock().astimezone(JST).date().isoformat()
     # Admins' Teams accounts: linked to a roster admin, or signed in with a DXBOT_ADMINS UPN.
-    wanted = TeamsAccount.person_id.in_(
+    wanted: ColumnElement[bool] = TeamsAccount.person_id.in_(
         select(DivisionRole.person_id).where(
             DivisionRole.role == DivisionRoleKind.ADMIN, DivisionRole.revoked_at.is_(None)
         )

@@ -169,7 +169,9 @@ async def test_the_same_object_id_in_another_tenant_is_not_the_admin(demo_url: s
     status, body, _ = await _get(settings, "/dashboard/view/overview", token)
     assert status == 403 and SECTION_NAME not in body
     # … while the admin's own tenant and object id, with no upn at all, is her.
-    status, body, _ = await _get(settings, "/dashboard/view/overview", entra.token(oid="aad-of-sato", upn=None))
+    status, body, _ = await _get(
+        settings, "/dashboard/view/overview", entra.token(oid="aad-of-sato", upn=None)
+    )
     assert status == 200 and "佐藤 花子 さん" in body
 
 
