@@ -11,16 +11,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import orjson
 
 from bot.api import Address, Message, SendError
-
-if TYPE_CHECKING:
-    from bot.service_urls import ServiceUrls
+from bot.service_urls import ServiceUrls, host_of
 
 UNTRUSTED = "untrusted_service_url"  # SendError reason: the address's service URL was never seen on an authenticated request
 log = logging.getLogger(__name__)
@@ -129,13 +127,9 @@ class ConnectorMessenger:
     async def _check(self, service_url: str) -> None:
         if self._service_urls is None or await self._service_urls.allows(service_url):
             return
-        try:
-            where = urlsplit(service_url).hostname or "-"
-        except ValueError:
-            where = "-"
         log.warning(
             "refused a Bot Connector call to a service URL not seen on an authenticated request (host %s)",
-            where,
+            host_of(service_url),
         )
         raise SendError(403, UNTRUSTED)
 

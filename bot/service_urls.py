@@ -42,6 +42,14 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+def host_of(url: str) -> str:
+    """The host of a URL, for logs (never the path: it may name a conversation)."""
+    try:
+        return urlsplit(url).hostname or "-"
+    except ValueError:
+        return "-"
+
+
 def _normal(url: str) -> str:
     return url.strip()
 

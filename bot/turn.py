@@ -10,7 +10,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from botbuilder.core import Bot, InvokeResponse, TurnContext
@@ -18,7 +17,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address, Conversation, FileAttachment, Identity, Message, SendError, Services, User
-from bot.service_urls import ServiceUrls
+from bot.service_urls import ServiceUrls, host_of
 from dialogs.dispatch import dispatch
 from dialogs.i18n import normalize_locale, t
 from dialogs.identity import resolve_identity
@@ -150,13 +149,6 @@ def upn_of(member: dict[str, Any] | None) -> str | None:
     hall's roster lists as メールアドレス. Never the record's ``email``, which a user or admin may change."""
     upn = (member or {}).get("userPrincipalName")
     return upn.strip().lower() if isinstance(upn, str) and "@" in upn else None
-
-
-def _host(url: str) -> str:
-    try:
-        return urlsplit(url).hostname or "-"
-    except ValueError:
-        return "-"
 
 
 def user_of(act: Activity) -> User:
@@ -292,7 +284,7 @@ class DxBot(Bot):
             log.warning(
                 "ignored a %s activity whose service URL is not trusted (host %s)",
                 act.type,
-                _host(act.service_url),
+                host_of(act.service_url),
             )
             return
         now = self.services.clock()
