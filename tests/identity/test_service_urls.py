@@ -115,3 +115,32 @@ async def test_a_send_to_an_unseen_service_url_is_refused_before_any_connection(
         await messenger.close()
         await engine.dispose()
     assert calls == []
+
+
+async def test_an_announcement_to_a_chat_at_an_untrusted_url_is_unreachable_not_retried(db_url, connector):
+    """A stored chat whose service URL was never trusted (here: not loopback in local mode) is
+    reported unreachable with its reason; the other recipients get the message."""
+    from bot.services import open_services
+    from dialogs.delivery import DeliveryItem, DeliveryState, Recipient, deliveries, enqueue
+    from dialogs.delivery.worker import drain
+    from tests.delivery.helpers import FAST, add_people, conv_of
+    from tests.support import settings_for
+
+    settings = settings_for(db_url)
+    async with open_services(settings) as services:
+        assert isinstance(services.messenger, ConnectorMessenger)
+        async with services.sessionmaker() as s, s.begin():
+            await add_people(s, connector.url, [1])
+            await add_people(s, "https://smba.invalid/", [2])
+        items = [DeliveryItem(Recipient(person_id=p), Message(text="お知らせです")) for p in (1, 2)]
+        async with services.sessionmaker() as s, s.begin():
+            await enqueue(s, "announcement", 1, items)
+        await drain(services, config=FAST)
+        async with services.sessionmaker() as s:
+            rows = {r.person_id: r for r in await deliveries(s, "announcement", 1)}
+            ref = await s.scalar(select(ConversationRef).where(ConversationRef.conversation_id == conv_of(2)))
+    assert rows[1].state == DeliveryState.DELIVERED
+    assert (rows[2].state, rows[2].error) == (DeliveryState.UNREACHABLE, "untrusted_service_url")
+    assert rows[2].attempts <= 1
+    assert ref is not None and ref.reachable is False and ref.unreachable_reason == "untrusted_service_url"
+    assert len(connector.sent_to(conv_of(1))) == 1
