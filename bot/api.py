@@ -61,7 +61,7 @@ class Identity:
     """Who the sender is in the roster, and what they may do."""
 
     person_id: int | None = None
-    email: str | None = None
+    email: str | None = None  # the Teams account's UPN (sign-in address), lower case
     roles: frozenset[Role] = frozenset({Role.ANYONE})
 
     def has(self, role: Role) -> bool:
@@ -206,7 +206,7 @@ class Turn(Protocol):
     async def update_card(self, activity_id: str, card: dict[str, Any]) -> None: ...
 
     async def member_email(self) -> str | None:
-        """The sender's email or UPN from the Teams member record (None if unknown)."""
+        """The sender's UPN (sign-in address) from the Teams member record, lower case; None if unknown."""
         ...
 
     async def download(self, attachment: FileAttachment, max_bytes: int = 10 * 1024 * 1024) -> bytes:

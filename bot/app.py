@@ -23,6 +23,7 @@ from msrest.exceptions import DeserializationError
 from bot import signing_keys
 from bot.adapter import AuthenticationFailed, DxAdapter, TenantRefused
 from bot.api import HttpRequest, HttpResponse, Messenger, Services
+from bot.service_urls import ServiceUrls
 from bot.services import default_messenger
 from bot.settings import InsecureSettings, Settings
 from bot.signing_keys import SigningKeysUnavailable
@@ -88,11 +89,13 @@ def create_app(
         raise InsecureSettings(problems)
     signing_keys.install(settings.signing_keys_timeout_seconds)
     engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    service_urls = ServiceUrls(sessionmaker, local_mode=settings.local_mode)
     if messenger is None:
-        messenger = default_messenger(settings)
+        messenger = default_messenger(settings, service_urls)
     services = Services(
         settings=settings,
-        sessionmaker=make_sessionmaker(engine),
+        sessionmaker=sessionmaker,
         messenger=messenger,
         clock=clock or (lambda: datetime.now(UTC)),
     )
@@ -100,7 +103,7 @@ def create_app(
         ConfigurationBotFrameworkAuthentication(_BotConfig(settings)), tenants=settings.tenants
     )
     adapter.on_turn_error = _turn_error_handler(settings)
-    bot = DxBot(services, route_table())
+    bot = DxBot(services, route_table(), service_urls)
 
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SERVICES] = services

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.api import Address, Conversation, FileAttachment, Identity, Message, SendError, Services, User
 from bot.downloads import DownloadPolicy, fetch
 from bot.replies import ReplyUndelivered, deliver_reply
+from bot.service_urls import ServiceUrls, host_of
 from dialogs.dispatch import dispatch
 from dialogs.i18n import normalize_locale, t
 from dialogs.identity import resolve_identity
@@ -34,7 +35,7 @@ SEEN_TTL = timedelta(seconds=60)
 IDENTITY_TTL = timedelta(seconds=30)
 _ACCOUNT_EVENTS = (ActivityTypes.installation_update, ActivityTypes.conversation_update)
 SEEN_MAX = 10_000
-EMAIL_RECHECK = timedelta(days=1)  # a member lookup that found no email is retried a day later
+EMAIL_RECHECK = timedelta(days=1)  # a member lookup that found no UPN is retried a day later
 # False while serving a request from the Microsoft 365 Agents Playground, which labels every activity
 # "en-US" whatever its user reads: there the city's default language (DXBOT_LOCALE) applies.
 CLIENT_LOCALE_TRUSTED: ContextVar[bool] = ContextVar("client_locale_trusted", default=True)
@@ -118,27 +119,34 @@ class BotTurn:
         message = Message(card=card)
         await deliver_reply(lambda: self.services.messenger.update(self.address, activity_id, message))
 
-    async def member_email(self) -> str | None:
+    async def member_record(self) -> dict[str, Any] | None:
+        """The sender's Teams member record, or None (not a member, lookup refused or failed)."""
         # Through the same aiohttp client as replies: botbuilder's TeamsInfo builds an msrest request
         # that costs more CPU than the rest of a first turn.
         try:
-            member = await self.services.messenger.member(
+            return await self.services.messenger.member(
                 self.address,
                 self.user.id,
                 self.conversation.team_id if self.conversation.type == "channel" else None,
             )
-        except SendError as exc:  # the member API is optional for us: no email means "staff"
+        except SendError as exc:  # the member API is optional for us: no record means "staff"
             log.info("member lookup failed: %s", exc.reason)
             return None
-        if not member:
-            return None
-        email = member.get("email") or member.get("userPrincipalName")
-        return email.lower() if isinstance(email, str) and email else None
+
+    async def member_email(self) -> str | None:
+        return upn_of(await self.member_record())
 
     async def download(self, attachment: FileAttachment, max_bytes: int = 10 * 1024 * 1024) -> bytes:
         # The whole file or a DownloadError (bot.api): a part of a roster must never look like a roster.
         policy = DownloadPolicy(local_mode=self.services.settings.local_mode)
         return await fetch(attachment.download_url, max_bytes=max_bytes, policy=policy)
+
+
+def upn_of(member: dict[str, Any] | None) -> str | None:
+    """The lower-cased ``userPrincipalName`` of a member record: the sign-in name, which a Japanese city
+    hall's roster lists as メールアドレス. Never the record's ``email``, which a user or admin may change."""
+    upn = (member or {}).get("userPrincipalName")
+    return upn.strip().lower() if isinstance(upn, str) and "@" in upn else None
 
 
 def user_of(act: Activity) -> User:
@@ -233,9 +241,15 @@ def files_of(act: Activity) -> list[FileAttachment]:
 class DxBot(Bot):
     """Keeps references current and hands messages to the route table, one DB transaction per turn."""
 
-    def __init__(self, services: Services, table: RouteTable) -> None:
+    def __init__(
+        self, services: Services, table: RouteTable, service_urls: ServiceUrls | None = None
+    ) -> None:
         self.services = services
         self.table = table
+        # Service URLs this process has seen on authenticated requests: the Messenger sends only there.
+        self.service_urls = service_urls or ServiceUrls(
+            services.sessionmaker, local_mode=services.settings.local_mode
+        )
         # conversation id -> what was stored moments ago and who wrote. A message that repeats it needs no
         # reference check, and while nothing was written since, not even a read. Only an optimisation: the
         # database stays the one home of references and roles.
@@ -276,6 +290,15 @@ class DxBot(Bot):
         correlation_id = f"{random.getrandbits(48):012x}"
         context.turn_state["correlation_id"] = correlation_id
         act = context.activity
+        if act.service_url and not self.service_urls.may_trust(act.service_url):
+            # Local mode and a serviceUrl off this machine, or http with authentication: whoever sent it
+            # would receive the replies and member lookups. Nothing is stored or answered.
+            log.warning(
+                "ignored a %s activity whose service URL is not trusted (host %s)",
+                act.type,
+                host_of(act.service_url),
+            )
+            return
         now = self.services.clock()
         generation = write_generation()  # before any read: a write after it makes what is read here stale
         fingerprint = _fingerprint(act)
@@ -292,8 +315,9 @@ class DxBot(Bot):
                 # tells whether anything needs storing (a send may have marked the chat unreachable, e.g.
                 # the user blocked the bot); if not, the message is handled in the same transaction.
                 async with session.begin():
+                    sender = user_of(act)
                     fresh, account = await references.account_if_reachable(
-                        session, act.conversation.id, user_of(act).aad_object_id
+                        session, act.conversation.id, sender.tenant_id, sender.aad_object_id
                     )
                     if fresh:
                         await self._on_message(session, context, correlation_id, account, seen, generation)
@@ -321,6 +345,8 @@ class DxBot(Bot):
         conv = conversation_of(act)
         if not conv.id or not act.service_url:
             return None
+        # Only authenticated requests reach a turn (in local mode, only loopback URLs count).
+        await self.service_urls.note(session, act.service_url, now)
         removed = act.type == ActivityTypes.installation_update and (act.action or "").startswith("remove")
         bot_removed = act.type == ActivityTypes.conversation_update and any(
             m.id == (act.recipient.id if act.recipient else None) for m in (act.members_removed or [])
@@ -347,7 +373,7 @@ class DxBot(Bot):
             now=now,
             title=_title(act),
         )
-        # Installing the bot is enough to be reachable: keep the account (and its email) from the first event.
+        # Installing the bot is enough to be reachable: keep the account (and its UPN) from the first event.
         personal_event = conv.type == "personal" and act.type in _ACCOUNT_EVENTS
         if user.aad_object_id and (act.type == ActivityTypes.message or personal_event):
             account = await references.upsert_account(
@@ -359,10 +385,14 @@ class DxBot(Bot):
                 locale=act.locale,
                 now=now,
             )
+            # The UPN is read once (it makes the roster link, dialogs/identity.py); the account keeps it.
             stale = account.email_checked_at is None or now - account.email_checked_at > EMAIL_RECHECK
-            if account.email is None and stale:
+            if account.upn is None and stale:
                 account.email_checked_at = now
-                account.email = await BotTurn(context, session, self.services, Identity(), "").member_email()
+                member = await BotTurn(context, session, self.services, Identity(), "").member_record()
+                account.upn = upn_of(member)
+                email = (member or {}).get("email")
+                account.email = email.strip().lower() if isinstance(email, str) and email else None
             return account
         return None
 

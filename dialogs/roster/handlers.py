@@ -20,7 +20,6 @@ from dialogs.roster.importer import Actor, ImportPlan, MassEnd, apply_plan, mass
 from dialogs.roster.network import current_promoters_where, today_jst
 from dialogs.roster.pending import Sender, close, confirmation_code, confirmed, open_pending, save_pending
 from dialogs.roster.reader import read_roster
-from dialogs.roster.roles import person_id_for_email
 from dialogs.router import by_extension
 from dialogs.uploads import receive_file
 from storage.models.roster import DivisionRoleKind, PendingImport, Section
@@ -249,9 +248,7 @@ async def show_section(turn: Turn, args: str) -> None:
 @router.command("私の役割", "自分の役割", "my role", "whoami", help_key="roster.cmd.me")
 async def show_me(turn: Turn, args: str) -> None:
     email = turn.identity.email
-    person_id = turn.identity.person_id
-    if person_id is None and email:
-        person_id = await person_id_for_email(turn.session, email)
+    person_id = turn.identity.person_id  # linked by the account's object id, never looked up by email
     info = await person_roles(turn.session, person_id, _today(turn)) if person_id else None
     configured = bool(email and email.lower() in turn.services.settings.admins)
     await turn.reply_card(cards.me_card(turn.t, info, email, configured), text=turn.t("roster.me.title"))
