@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 
+# Events the transport hands to features (``Router.on_event``), with the data each carries.
+# Teams' read receipt in a personal chat: {"last_read_message_id": str}. Sent only when the app has the
+# RSC permission ChatMessageReadReceipt.Read.Chat and the user keeps read receipts on.
+EVENT_READ_RECEIPT = "read_receipt"
+
+
 class Role(enum.IntEnum):
     """Who may use a route. Higher includes lower, except that PROMOTER is not implied by AUTHOR."""
 

@@ -15,7 +15,17 @@ from botbuilder.core import Bot, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.api import Address, Conversation, FileAttachment, Identity, Message, SendError, Services, User
+from bot.api import (
+    EVENT_READ_RECEIPT,
+    Address,
+    Conversation,
+    FileAttachment,
+    Identity,
+    Message,
+    SendError,
+    Services,
+    User,
+)
 from bot.downloads import DownloadPolicy, fetch
 from bot.replies import ReplyUndelivered, deliver_reply
 from bot.service_urls import ServiceUrls, host_of
@@ -214,6 +224,24 @@ def _fingerprint(act: Activity) -> tuple[Any, ...] | None:
     )
 
 
+READ_RECEIPT_NAME = "application/vnd.microsoft.readReceipt"
+
+
+def teams_event(act: Activity) -> tuple[str, dict[str, Any]] | None:
+    """A Teams event activity as (bot.api event name, plain data), or None for events features ignore.
+
+    A read receipt (botbuilder's ``TeamsActivityHandler.on_teams_read_receipt_event``) comes only from a
+    personal chat; anything else with that name, or without a message id, is dropped here.
+    """
+    if act.type != ActivityTypes.event or act.channel_id != "msteams" or act.name != READ_RECEIPT_NAME:
+        return None
+    value = act.value if isinstance(act.value, dict) else {}
+    last = value.get("lastReadMessageId")
+    if not isinstance(last, str) or not last or conversation_of(act).type != "personal":
+        return None
+    return EVENT_READ_RECEIPT, {"last_read_message_id": last[:256]}
+
+
 def files_of(act: Activity) -> list[FileAttachment]:
     """Files a user sent: Teams puts them in ``application/vnd.microsoft.teams.file.download.info``."""
     files = []
@@ -334,6 +362,13 @@ class DxBot(Bot):
                     turn = BotTurn(context, session, self.services, Identity(), correlation_id)
                     for handler in self.table.install_handlers:
                         await handler(turn)
+            elif (event := teams_event(act)) is not None:
+                handlers = self.table.event_handlers(event[0])
+                if handlers:
+                    async with session.begin():
+                        turn = BotTurn(context, session, self.services, Identity(), correlation_id)
+                        for handler in handlers:
+                            await handler(turn, event[1])
             elif act.type == ActivityTypes.invoke:
                 await context.send_activity(
                     Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200))

@@ -29,6 +29,8 @@ from bot.api import FileAttachment, Role, Turn
 CommandHandler = Callable[[Turn, str], Awaitable[None]]
 ActionHandler = Callable[[Turn, dict[str, Any]], Awaitable[None]]
 FileHandler = Callable[[Turn], Awaitable[None]]
+# A notification the transport normalised (bot.api.EVENT_*): (turn, its data) -> None
+EventHandler = Callable[[Turn, dict[str, Any]], Awaitable[None]]
 # (the first file, the text sent with it) -> does this handler take it?
 FileFilter = Callable[[FileAttachment, str], bool]
 SCOPES = frozenset({"personal", "groupChat", "channel"})
@@ -91,6 +93,7 @@ class Router:
     file_handlers: list[FileRoute] = field(default_factory=list)
     fallback_handler: CommandHandler | None = None
     install_handler: FileHandler | None = None
+    event_handlers: dict[str, EventHandler] = field(default_factory=dict)
 
     def command(
         self,
@@ -143,6 +146,17 @@ class Router:
         self.install_handler = fn
         return fn
 
+    def on_event(self, name: str) -> Callable[[EventHandler], EventHandler]:
+        """A notification from Teams that is not a message, by the name ``bot.api`` gives it
+        (``EVENT_READ_RECEIPT``). It runs with no reply expected and no role check: it says what
+        happened in the sender's own chat."""
+
+        def register(fn: EventHandler) -> EventHandler:
+            self.event_handlers[name] = fn
+            return fn
+
+        return register
+
     def fallback(self, fn: CommandHandler) -> CommandHandler:
         """Free text that matches no command (the question-answering feature)."""
         self.fallback_handler = fn
@@ -192,6 +206,9 @@ class RouteTable:
     @property
     def install_handlers(self) -> list[FileHandler]:
         return [r.install_handler for r in self.routers if r.install_handler]
+
+    def event_handlers(self, name: str) -> list[EventHandler]:
+        return [r.event_handlers[name] for r in self.routers if name in r.event_handlers]
 
     @property
     def commands(self) -> list[Command]:

@@ -87,6 +87,16 @@ def test_filled_manifest_validates_against_the_teams_schema(manifest: dict[str, 
     )
 
 
+def test_the_app_asks_for_read_receipts_in_chats(manifest: dict[str, Any], validator: Any) -> None:
+    # Teams sends the bot read receipts (既読) only with this resource-specific permission (README: 既読).
+    assert {"name": "ChatMessageReadReceipt.Read.Chat", "type": "Application"} in manifest["authorization"][
+        "permissions"
+    ]["resourceSpecific"]
+    broken = json.loads(json.dumps(manifest))
+    broken["authorization"]["permissions"]["resourceSpecific"][0]["type"] = "Chat"
+    assert _schema_messages(broken, validator) != []
+
+
 @pytest.mark.parametrize(
     ("breakage", "where"),
     [

@@ -69,10 +69,11 @@ __all__ = [
 
 
 def feature():  # type: ignore[no-untyped-def]
-    """The engine as a feature: no commands, one background job (the worker) and its CLI."""
+    """The engine as a feature: no commands; read receipts (既読, receipts.py), one background job (the
+    worker) and its CLI."""
     from dialogs.delivery.cli import register_cli
+    from dialogs.delivery.receipts import router
     from dialogs.delivery.worker import delivery_job
     from dialogs.registry import Feature
-    from dialogs.router import Router
 
-    return Feature("delivery", Router("delivery"), jobs=[delivery_job()], cli=register_cli)
+    return Feature("delivery", router, jobs=[delivery_job()], cli=register_cli)

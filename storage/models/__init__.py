@@ -17,6 +17,7 @@ from storage.models.qa import (
     TicketMessage,
     TicketStatus,
 )
+from storage.models.receipts import ChatReadMark
 from storage.models.roster import (
     AppSetting,
     Assignment,
@@ -45,6 +46,7 @@ __all__ = [
     "Assignment",
     "AuditEntry",
     "Base",
+    "ChatReadMark",
     "ConversationRef",
     "Delivery",
     "DeliveryOp",

@@ -65,6 +65,7 @@ class Delivery(Base):
 
     activity_id: Mapped[str | None] = mapped_column(String(256))
     delivered_at: Mapped[datetime | None]
+    read_at: Mapped[datetime | None]  # a Teams read receipt covered this copy (既読); None: not known
     last_status: Mapped[int | None] = mapped_column(Integer)  # last HTTP status (None: timeout)
     error: Mapped[str | None] = mapped_column(String(64))  # blocked, uninstalled, no_conversation, …
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -78,6 +79,7 @@ class Delivery(Base):
         Index("ix_deliveries_ref", "kind", "ref_id", "state"),
         Index("ix_deliveries_activity", "activity_id"),
         Index("ix_deliveries_target", "target_id"),
+        Index("ix_deliveries_conversation", "conversation_id"),
     )
 
 

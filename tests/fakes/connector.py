@@ -63,6 +63,9 @@ class FakeConnector:
     gone: set[str] = field(default_factory=set)  # conversation ids answering 404 (uninstalled)
     refuse_create: set[str] = field(default_factory=set)  # user ids whose 1:1 chat cannot be re-created (403)
     seed: int = 1
+    # Teams-like activity ids: numbers that grow with time ("1733390000001"), as in personal chats, so read
+    # receipts (which compare ids as numbers) can be tested. Default "act-N".
+    numeric_ids: bool = False
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -178,7 +181,8 @@ class FakeConnector:
         if refused is not None:
             self._record(request, body, refused.status)
             return refused
-        aid = f"act-{next(self._ids)}"
+        n = next(self._ids)
+        aid = str(1_733_390_000_000 + n) if self.numeric_ids else f"act-{n}"
         self._record(request, body, 201)
         self.calls[-1].created = aid
         self.activities[aid] = body
