@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 router = Router("announce")
 
 from dialogs.announce import handlers  # noqa: E402,F401  (declares the routes on ``router``)
+from dialogs.announce.relay import handlers as relay_handlers  # noqa: E402,F401  (伝達依頼 routes)
 
 
 def feature() -> Feature:

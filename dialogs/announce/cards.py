@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dialogs.announce.compose import MAX_BODY, MAX_LINKS, MAX_TITLE, Form
+from dialogs.announce.relay import cards as relay_cards
 from dialogs.business_days import format_date_ja, format_datetime_ja
 from dialogs.cards import adaptive_card, container, facts, heading, open_url, submit, text
 from storage.models.announce import Announcement, AnnouncementState
@@ -213,6 +214,24 @@ def compose_card(
             "value": v["deadline"],
         }
     )
+    if not revise:
+        body += [
+            {
+                "type": "Input.Toggle",
+                "id": "relay_required",
+                "title": t("announce.field.relay"),
+                "value": v.get("relay_required", "false"),
+                "valueOn": "true",
+                "valueOff": "false",
+                "spacing": "Medium",
+            },
+            {
+                "type": "Input.Date",
+                "id": "relay_deadline",
+                "label": t("announce.field.relay_deadline"),
+                "value": v.get("relay_deadline", ""),
+            },
+        ]
     if not revise:
         body += [
             {
@@ -563,6 +582,7 @@ def progress_card(t: T, ann: Announcement, f: Figures, *, xlsx_url: str, csv_url
         rows.append((t("announce.fig.channel"), t(f"announce.channel_state.{f.channel}")))
     if ann.version > 1:
         rows.append((t("announce.fig.version"), t("announce.fig.version_value", n=ann.version - 1)))
+    rows += relay_cards.progress_rows(t, ann, f.relay, f.read)
     body.append(facts(rows))
     if f.reasons:
         lines = [
@@ -575,6 +595,7 @@ def progress_card(t: T, ann: Announcement, f: Figures, *, xlsx_url: str, csv_url
             )
         )
     live = state in (AnnouncementState.SENDING, AnnouncementState.SENT)
+    body += relay_cards.progress_items(t, ann, f.relay, live=live)
     first: list[Element] = [submit(t("announce.btn.status"), "announce.status", id=ann.id)]
     if live and ann.ack_required:
         first += [

@@ -65,6 +65,8 @@ class Form:
     to_channel: bool = False
     ack_required: bool = True
     deadline: str = ""  # YYYY-MM-DD (Input.Date)
+    relay_required: bool = False  # 伝達依頼: each section's promoters pass it on and report how
+    relay_deadline: str = ""  # YYYY-MM-DD (Input.Date)
     send_mode: str = "now"  # now | later
     send_date: str = ""
     send_time: str = ""  # HH:MM (Input.Time)
@@ -86,6 +88,8 @@ class Form:
             to_channel=_flag(values.get("to_channel")),
             ack_required=_flag(values.get("ack_required"), default=False),
             deadline=str(values.get("deadline") or "").strip(),
+            relay_required=_flag(values.get("relay_required")),
+            relay_deadline=str(values.get("relay_deadline") or "").strip(),
             send_mode="later" if values.get("send_mode") == "later" else "now",
             send_date=str(values.get("send_date") or "").strip(),
             send_time=str(values.get("send_time") or "").strip(),
@@ -119,6 +123,8 @@ class Form:
             "to_channel": "true" if self.to_channel else "false",
             "ack_required": "true" if self.ack_required else "false",
             "deadline": self.deadline,
+            "relay_required": "true" if self.relay_required else "false",
+            "relay_deadline": self.relay_deadline,
             "send_mode": self.send_mode,
             "send_date": self.send_date,
             "send_time": self.send_time,
@@ -143,6 +149,8 @@ class Draft:
     deadline: date | None
     send_at: datetime | None
     notices: list[str] = field(default_factory=list)  # not errors: the deadline moved, a holiday send
+    relay_required: bool = False
+    relay_deadline: date | None = None  # 伝達期限, a business day
 
 
 def _parse_date(raw: str) -> date | None:
@@ -208,6 +216,23 @@ def validate(
             elif deadline > last_day:
                 errors.append(t("announce.err.deadline_far", days=MAX_AHEAD_DAYS))
                 deadline = None
+    relay_deadline = None
+    if form.relay_required:
+        if not form.ack_required:
+            errors.append(t("announce.err.relay_needs_ack"))
+        if not form.relay_deadline:
+            errors.append(t("announce.err.relay_deadline"))
+        else:
+            relay_deadline = _parse_date(form.relay_deadline)
+            if relay_deadline is None:
+                errors.append(t("announce.err.relay_deadline_format"))
+            elif relay_deadline < today:
+                errors.append(t("announce.err.relay_deadline_past"))
+            elif relay_deadline > last_day:
+                errors.append(t("announce.err.relay_deadline_far", days=MAX_AHEAD_DAYS))
+                relay_deadline = None
+            elif deadline is not None and relay_deadline < deadline:
+                errors.append(t("announce.err.relay_before_deadline"))
     send_at = None
     if form.send_mode == "later":
         day, at = _parse_date(form.send_date), _parse_time(form.send_time)
@@ -223,6 +248,8 @@ def validate(
                 errors.append(t("announce.err.send_at_past"))
             elif deadline is not None and deadline < day:
                 errors.append(t("announce.err.deadline_before_send"))
+            elif relay_deadline is not None and relay_deadline < day:
+                errors.append(t("announce.err.relay_deadline_before_send"))
     if deadline is not None and not is_business_day(deadline) and not errors:
         moved = next_business_day(deadline)
         from dialogs.business_days import format_date_ja, non_business_reason
@@ -236,6 +263,19 @@ def validate(
             )
         )
         deadline = moved
+    if relay_deadline is not None and not is_business_day(relay_deadline) and not errors:
+        from dialogs.business_days import format_date_ja, non_business_reason
+
+        moved = next_business_day(relay_deadline)
+        notices.append(
+            t(
+                "announce.notice.relay_deadline_moved",
+                day=format_date_ja(relay_deadline),
+                reason=non_business_reason(relay_deadline),
+                moved=format_date_ja(moved),
+            )
+        )
+        relay_deadline = moved
     if errors:
         return None, errors
     audience: dict[str, Any] = {"kind": form.audience}
@@ -255,6 +295,8 @@ def validate(
             deadline=deadline,
             send_at=send_at,
             notices=notices,
+            relay_required=form.relay_required,
+            relay_deadline=relay_deadline,
         ),
         [],
     )

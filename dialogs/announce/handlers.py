@@ -12,12 +12,13 @@ from bot.api import Address, Message, Role, Turn
 from dialogs import delivery
 from dialogs.announce import cards, service
 from dialogs.announce.compose import Form, validate
+from dialogs.announce.relay.reminders import recipient_card_message
 from dialogs.announce.service import AUTHOR_KIND, KIND
 from dialogs.business_days import JST, format_datetime_ja, non_business_reason
 from dialogs.delivery import Recipient
 from dialogs.roster.network import today_jst
 from storage.models import ConversationRef, Delivery, Department, Section
-from storage.models.announce import Announcement, AnnouncementState
+from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
 
 from . import router
 
@@ -408,6 +409,15 @@ async def ack(turn: Turn, data: dict[str, Any]) -> None:
     ann = await turn.session.get(Announcement, ann_id)
     assert ann is not None
     message = service.recipient_message(ann, turn.services.settings.locale, confirmed_at=result.confirmed_at)
+    if ann.relay_required:  # the card turns into the relay request with its report form
+        recipient = await turn.session.scalar(
+            select(AnnouncementRecipient).where(
+                AnnouncementRecipient.announcement_id == ann.id,
+                AnnouncementRecipient.person_id == result.person_id,
+            )
+        )
+        if recipient is not None:
+            message = await recipient_card_message(turn.services, turn.session, ann, recipient)
     if turn.reply_to_id and message.card:
         await turn.update_card(turn.reply_to_id, message.card)
         # Keep the stored copy in step, so a later edit keeps showing 確認済み.

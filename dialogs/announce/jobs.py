@@ -7,6 +7,7 @@ import logging
 
 from bot.api import Job, Services
 from dialogs import delivery
+from dialogs.announce.relay.reminders import tick as relay_tick
 from dialogs.announce.service import KIND, on_delivery_progress, tick
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ def scheduler_job(interval: float = TICK_SECONDS) -> Job:
         while not stop.is_set():
             try:
                 await tick(services)
+                await relay_tick(services)
             except Exception:
                 log.exception("announcement schedule tick failed")
             try:

@@ -21,8 +21,12 @@ from bot.api import Address, Message, Services
 from dialogs import delivery
 from dialogs.announce import cards
 from dialogs.announce.compose import Draft, Form
+from dialogs.announce.relay import reminders as relay_reminders
+from dialogs.announce.relay import store as relay_store
+from dialogs.announce.relay.store import RelaySummary
 from dialogs.business_days import JST, add_business_days
 from dialogs.delivery import DeliveryItem, DeliveryState, Recipient
+from dialogs.delivery.receipts import ReadCounts, read_counts
 from dialogs.i18n import t as translate
 from dialogs.roster.network import Promoter, current_promoters, today_jst
 from storage.models import (
@@ -204,6 +208,8 @@ def apply_draft(ann: Announcement, draft: Draft, form: Form | None) -> None:
     ann.to_channel = draft.to_channel
     ann.ack_required = draft.ack_required
     ann.deadline = draft.deadline
+    ann.relay_required = draft.relay_required
+    ann.relay_deadline = draft.relay_deadline
     ann.send_at = draft.send_at
     if form is not None:
         ann.form = form.to_json()
@@ -331,6 +337,7 @@ async def dispatch(services: Services, session: AsyncSession, ann: Announcement,
     if not items:
         ann.finished_at = now
     ann.auto_reminder_at = auto_reminder_moment(ann, now, settings.announce_reminder_days)
+    ann.relay_reminder_at = relay_reminders.relay_reminder_moment(ann, now, settings.announce_reminder_days)
     ann.updated_at = now
     await session.flush()
     log.info("announcement %d: %d copies queued", ann.id, len(items))
@@ -427,6 +434,8 @@ class Figures:
     change_failed: list[str] = field(
         default_factory=list
     )  # everyone who still has the old copy (recall/edit)
+    read: ReadCounts | None = None  # 既読 of the delivered first copies
+    relay: RelaySummary | None = None  # 伝達依頼: sections relayed, not relayed, unreachable
 
     @property
     def settled(self) -> int:
@@ -535,6 +544,10 @@ async def figures(session: AsyncSession, ann: Announcement) -> Figures:
         change = f.edit = await delivery.change_status(session, KIND, ann.id, edit_revision(ann))
     if change is not None and change.failed:
         f.change_failed = await _labels(session, ann, change.failed_people)
+    if f.delivered:
+        f.read = await read_counts(session, KIND, ann.id)
+    if ann.relay_required and ann.state not in (AnnouncementState.DRAFT, AnnouncementState.SCHEDULED):
+        f.relay = relay_store.summarize(await relay_store.section_status(session, ann.id))
     return f
 
 
@@ -687,6 +700,15 @@ async def acknowledge(
     if first:
         # Their other copies (reminders) turn to 確認済み too; the pressed one is updated by the caller.
         confirmed = recipient_message(ann, services.settings.locale, confirmed_at=confirmed_at)
+        if ann.relay_required:
+            recipient = await session.scalar(
+                select(AnnouncementRecipient).where(
+                    AnnouncementRecipient.announcement_id == ann_id,
+                    AnnouncementRecipient.person_id == row.person_id,
+                )
+            )
+            if recipient is not None:
+                confirmed = await relay_reminders.recipient_card_message(services, session, ann, recipient)
         await delivery.update_delivered(
             session,
             KIND,

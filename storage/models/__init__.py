@@ -1,6 +1,11 @@
 """All tables. Importing this package registers every model on ``Base.metadata``."""
 
-from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
+from storage.models.announce import (
+    Announcement,
+    AnnouncementRecipient,
+    AnnouncementRelay,
+    AnnouncementState,
+)
 from storage.models.base import Base
 from storage.models.conversation import ConversationRef, TeamsAccount, TrustedServiceUrl
 from storage.models.delivery import Delivery, DeliveryOp, DeliveryState, DeliveryWorker
@@ -41,6 +46,7 @@ from storage.models.survey import (
 __all__ = [
     "Announcement",
     "AnnouncementRecipient",
+    "AnnouncementRelay",
     "AnnouncementState",
     "AppSetting",
     "Assignment",

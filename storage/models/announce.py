@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, utcnow
@@ -45,6 +45,12 @@ class Announcement(Base):
     auto_reminder_at: Mapped[datetime | None]
     auto_reminded_at: Mapped[datetime | None]
     progress_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # 伝達依頼: each section's promoters pass it on inside the section and report how (AnnouncementRelay).
+    relay_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    relay_deadline: Mapped[date | None] = mapped_column(Date)  # 伝達期限 (a business day, JST)
+    relay_reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # manual, so far
+    relay_reminder_at: Mapped[datetime | None]
+    relay_reminded_at: Mapped[datetime | None]
     form: Mapped[dict] = mapped_column(JSON, default=dict)  # the compose form as last submitted (drafts)
 
     source: Mapped[str] = mapped_column(String(10), default="teams")  # teams | cli | api
@@ -80,4 +86,28 @@ class AnnouncementRecipient(Base):
 
     __table_args__ = (
         UniqueConstraint("announcement_id", "person_id", name="uq_announcement_recipients_person"),
+    )
+
+
+class AnnouncementRelay(Base):
+    """「課内に伝達しました」: one report per section and announcement, by a leader or sub-leader of that
+    section; a correction replaces it (``corrections`` counts them)."""
+
+    __tablename__ = "announcement_relays"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id"))
+    section_id: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(16))  # meeting | mail | channel | circular | other
+    reached: Mapped[int | None] = mapped_column(Integer)  # staff it reached, if the promoter said
+    note: Mapped[str] = mapped_column(String(200), default="")  # その他: how
+    reported_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    reporter_name: Mapped[str] = mapped_column(String(100), default="")
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)  # the first report
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    corrections: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "section_id", name="uq_announcement_relays_section"),
+        Index("ix_announcement_relays_announcement", "announcement_id"),
     )

@@ -1,0 +1,235 @@
+"""Relay requests (伝達依頼) through the real HTTP path and the delivery worker: a promoter confirms, reports
+「課内に伝達しました」 on their own card, the author's card shows the section as relayed, forged reports are
+refused, and reminders go only to the sections not relayed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from dialogs.announce.relay import reminders as relay_reminders
+from dialogs.announce.relay.store import section_status
+from dialogs.business_days import JST, add_business_days, format_date_ja
+from dialogs.delivery.worker import drain
+from storage.models.announce import Announcement, AnnouncementRelay
+from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc
+from tests.delivery.helpers import FAST, conv_of
+from tests.support import ADMIN, LEADER, Person, fixed_clock, running_bot, settings_for
+
+pytestmark = pytest.mark.asyncio
+
+
+def _promoter(pid: int) -> Person:
+    return Person(f"29:u{pid}", f"aad-{pid}", f"職員{pid}", f"p{pid}@city.example.jp")
+
+
+def _form(**kw):
+    today = now_utc().astimezone(JST).date()
+    values = {
+        "title": "生成AI利用ガイドラインのお知らせ",
+        "body": "生成AIの利用ガイドラインを定めました。課内への周知をお願いします。",
+        "importance": "normal",
+        "audience": "all",
+        "ack_required": "true",
+        "deadline": add_business_days(today, 3).isoformat(),
+        "relay_required": "true",
+        "relay_deadline": add_business_days(today, 5).isoformat(),
+        "send_mode": "now",
+    }
+    values.update(kw)
+    return values
+
+
+async def _send(bot, connector, **kw) -> tuple[int, str]:
+    await bot.say("お知らせ", user=ADMIN)
+    compose_id = card_ids(connector, ADMIN.conversation_id)[-1]
+    assert "課内への伝達を依頼する" in card_text(connector, compose_id)
+    await bot.press({"action": "announce.preview", **_form(**kw)}, user=ADMIN, reply_to_id=compose_id)
+    ann_id = next(a["id"] for a in actions(card(connector, compose_id)) if a.get("action") == "announce.send")
+    await bot.press({"action": "announce.send", "id": ann_id}, user=ADMIN, reply_to_id=compose_id)
+    await drain(bot.services, config=FAST)
+    return ann_id, compose_id
+
+
+def _copy(connector, conversation_id: str, title: str = "生成AI利用ガイドライン") -> str:
+    return next(i for i in card_ids(connector, conversation_id) if title in card_text(connector, i))
+
+
+def _relay_press(card_json, **override):
+    button = next(a for a in actions(card_json) if a.get("action") == "announce.relay")
+    data = {k: v for k, v in button.items() if k != "title"}
+    data.update(inputs(card_json))
+    data.update(override)
+    return data
+
+
+async def test_compose_checks_the_relay_deadline(sqlite_url, connector) -> None:
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await bot.say("お知らせ", user=ADMIN)
+        compose_id = card_ids(connector, ADMIN.conversation_id)[-1]
+        await bot.press(
+            {"action": "announce.preview", **_form(relay_deadline="", ack_required="false")},
+            user=ADMIN,
+            reply_to_id=compose_id,
+        )
+        shown = card_text(connector, compose_id)
+        assert "伝達期限を入力してください" in shown
+        assert "「確認しました」を求める設定もオンにしてください" in shown
+        today = now_utc().astimezone(JST).date()
+        await bot.press(
+            {"action": "announce.preview", **_form(relay_deadline=(today - timedelta(days=1)).isoformat())},
+            user=ADMIN,
+            reply_to_id=compose_id,
+        )
+        assert "伝達期限が過去の日付" in card_text(connector, compose_id)
+        # The form keeps what was typed.
+        assert inputs(card(connector, compose_id))["relay_required"] == "true"
+
+
+async def test_relay_report_correction_forgery_and_reminders(sqlite_url, connector, caplog) -> None:
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        city = await build_city(bot.services, connector.url, connector)
+        await bot.say("ヘルプ", user=LEADER)
+        ann_id, author_card = await _send(bot, connector)
+        author = card_text(connector, author_card)
+        assert "伝達済みの課" in author and "0/3課" in author
+        relay_deadline = add_business_days(now_utc().astimezone(JST).date(), 5)
+        assert format_date_ja(relay_deadline) in author
+
+        leader_card = _copy(connector, LEADER.conversation_id)
+        # Before confirming there is no relay form; a hand-made press is asked to confirm first.
+        assert not [a for a in actions(card(connector, leader_card)) if a.get("action") == "announce.relay"]
+        await bot.press(
+            {"action": "announce.relay", "id": ann_id, "relay_method": "meeting"},
+            user=LEADER,
+            reply_to_id=leader_card,
+        )
+        assert "先に「確認しました」を押して" in connector.texts_to(LEADER.conversation_id)[-1]
+
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card)
+        leader_view = card_text(connector, leader_card)
+        assert "【伝達依頼】" in leader_view and format_date_ja(relay_deadline) in leader_view
+        press = _relay_press(card(connector, leader_card))
+        assert press["section"] == city.sections["総務課"]
+
+        # No method chosen: a polite error, nothing stored.
+        await bot.press(press, user=LEADER, reply_to_id=leader_card)
+        assert "伝達の方法を選んで" in connector.texts_to(LEADER.conversation_id)[-1]
+        # A forged report for another section is refused and logged.
+        caplog.set_level(logging.WARNING)
+        await bot.press(
+            {**press, "relay_method": "mail", "section": city.sections["人事課"]},
+            user=LEADER,
+            reply_to_id=leader_card,
+        )
+        assert "ご自分の課の伝達だけ" in connector.texts_to(LEADER.conversation_id)[-1]
+        assert any("refused a relay report" in r.getMessage() for r in caplog.records)
+        # Someone pressing the leader's card (another section's promoter) is refused too.
+        await bot.press({**press, "relay_method": "mail"}, user=_promoter(102), reply_to_id=leader_card)
+        assert "この報告は受け付けられません" in connector.texts_to(conv_of(102))[-1]
+        async with bot.services.sessionmaker() as s:
+            assert await s.scalar(select(func.count()).select_from(AnnouncementRelay)) == 0
+
+        # The leader reports: the card turns into 伝達済み in place, the author's card counts the section.
+        await bot.press(
+            {**press, "relay_method": "meeting", "relay_reached": "12"}, user=LEADER, reply_to_id=leader_card
+        )
+        assert "伝達の報告を受け付けました" in connector.texts_to(LEADER.conversation_id)[-1]
+        leader_view = card_text(connector, leader_card)
+        assert "課内に伝達済みです" in leader_view and "課内会議・12人" in leader_view
+        assert "報告を訂正する" in leader_view
+        await drain(bot.services, config=FAST)
+        author = card_text(connector, author_card)
+        assert "1/3課" in author
+
+        # The sub-leader of the same section confirms: their card shows the leader's report, and they may
+        # correct it. Still one report for the section.
+        sub_card = _copy(connector, conv_of(101))
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=_promoter(101), reply_to_id=sub_card)
+        assert "報告: 鈴木 一郎" in card_text(connector, sub_card)
+        sub_press = _relay_press(card(connector, sub_card))
+        assert sub_press["relay_method"] == "meeting" and sub_press["relay_reached"] == 12
+        await bot.press(
+            {**sub_press, "relay_method": "channel", "relay_reached": ""},
+            user=_promoter(101),
+            reply_to_id=sub_card,
+        )
+        assert "伝達の報告を訂正しました" in connector.texts_to(conv_of(101))[-1]
+        async with bot.services.sessionmaker() as s:
+            reports = (await s.scalars(select(AnnouncementRelay))).all()
+            assert [(r.section_id, r.method, r.reached, r.corrections, r.reporter_name) for r in reports] == [
+                (city.sections["総務課"], "channel", None, 1, "職員101")
+            ]
+        await drain(bot.services, config=FAST)
+        # The leader's card follows the correction (updated through the delivery engine).
+        assert "課の Teams チャネル" in card_text(connector, leader_card)
+
+        # 伝達状況: per section, and the section whose only reachable promoter has not confirmed.
+        await bot.press({"action": "announce.relay_status", "id": ann_id}, user=ADMIN)
+        status = card_text(connector, card_ids(connector, ADMIN.conversation_id)[-1])
+        assert "伝達済み 1/3課" in status
+        assert "人事課" in status and "未伝達(配信 1人・既読 0人・確認 0/1人)" in status
+
+        # 未伝達の課に督促: only the promoters of 人事課 and 税務課 whose copy arrived (職員104 blocked the bot).
+        before = {
+            c: len(card_ids(connector, c))
+            for c in (LEADER.conversation_id, conv_of(101), conv_of(102), conv_of(103))
+        }
+        await bot.press({"action": "announce.relay_remind", "id": ann_id}, user=ADMIN)
+        assert "未伝達の2課の推進役 2人に督促を送ります" in connector.texts_to(ADMIN.conversation_id)[-1]
+        await drain(bot.services, config=FAST)
+        after = {c: len(card_ids(connector, c)) for c in before}
+        assert after == {
+            **before,
+            conv_of(102): before[conv_of(102)] + 1,
+            conv_of(103): before[conv_of(103)] + 1,
+        }
+        reminder = connector.activities[card_ids(connector, conv_of(102))[-1]]
+        assert reminder["summary"].startswith("【伝達の督促】")
+        async with bot.services.sessionmaker() as s:
+            ann = await s.get(Announcement, ann_id)
+            assert ann is not None and ann.relay_reminders == 1
+
+
+async def test_automatic_relay_reminder_goes_once_to_sections_not_relayed(sqlite_url, connector) -> None:
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        city = await build_city(bot.services, connector.url, connector)
+        await bot.say("ヘルプ", user=LEADER)
+        ann_id, _author = await _send(bot, connector)
+        leader_card = _copy(connector, LEADER.conversation_id)
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card)
+        await bot.press(
+            {**_relay_press(card(connector, leader_card)), "relay_method": "mail"},
+            user=LEADER,
+            reply_to_id=leader_card,
+        )
+        async with bot.services.sessionmaker() as s:
+            ann = await s.get(Announcement, ann_id)
+            assert ann is not None and ann.relay_reminder_at is not None
+            due = ann.relay_reminder_at
+            sections = await section_status(s, ann_id)
+            assert [(x.section, x.relayed) for x in sections] == [
+                ("総務課", True),
+                ("人事課", False),
+                ("税務課", False),
+            ]
+        posted = len(connector.posts())
+        services = bot.services
+        services.clock = fixed_clock(due - timedelta(minutes=1))
+        await relay_reminders.tick(services)
+        await drain(services, config=FAST)
+        assert len(connector.posts()) == posted  # not yet
+        services.clock = fixed_clock(due + timedelta(minutes=1))
+        await relay_reminders.tick(services)
+        await relay_reminders.tick(services)  # twice: still once
+        await drain(services, config=FAST)
+        new = connector.posts()[posted:]
+        assert sorted(c.conversation_id for c in new if c.conversation_id != ADMIN.conversation_id) == [
+            conv_of(102),
+            conv_of(103),
+        ]
+        assert city.sections  # the city was built
