@@ -367,8 +367,8 @@ class DxBot(Bot):
                 if handlers:
                     async with session.begin():
                         turn = BotTurn(context, session, self.services, Identity(), correlation_id)
-                        for handler in handlers:
-                            await handler(turn, event[1])
+                        for on_event in handlers:
+                            await on_event(turn, event[1])
             elif act.type == ActivityTypes.invoke:
                 await context.send_activity(
                     Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200))

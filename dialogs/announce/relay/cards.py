@@ -10,14 +10,14 @@ from dialogs.cards import Element, adaptive_card, container, facts, heading, sub
 from dialogs.delivery.receipts import ReadCounts
 from storage.models.announce import Announcement, AnnouncementRelay
 
-from .store import METHODS, RelaySummary, SectionRelay
+from .store import METHODS, RelayReport, RelaySummary, SectionRelay
 
 T = Callable[..., str]
 SECTIONS_SHOWN = 60  # on the status card; every section is in the export
 NAMES_SHOWN = 10
 
 
-def report_line(t: T, rep: AnnouncementRelay) -> str:
+def report_line(t: T, rep: AnnouncementRelay | RelayReport) -> str:
     """「4月3日(金) 10:00・課内会議・12人(鈴木 一郎)」"""
     how = t(f"announce.relay.method.{rep.method}")
     if rep.method == "other" and rep.note:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.api import Role, Turn
+from bot.api import Message, Role, Turn
 from dialogs import delivery
 from dialogs.announce import router, service
 from dialogs.announce.service import KIND
+from storage.models import Delivery
 from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
 
 from . import cards as relay_cards
@@ -108,13 +109,15 @@ async def _refresh_section_copies(
     stamp = f"relay-{report.corrections if report else 0}"
     for other in others:
         message = await recipient_card_message(turn.services, turn.session, ann, other)
+
+        def message_for(row: Delivery, message: Message = message) -> Message | None:
+            return None if row.activity_id == pressed or row.purpose == service.CHANNEL_PURPOSE else message
+
         await delivery.update_delivered(
             turn.session,
             KIND,
             ann.id,
-            lambda r, m=message: (
-                None if r.activity_id == pressed or r.purpose == service.CHANNEL_PURPOSE else m
-            ),
+            message_for,
             revision=stamp,
             recipient_key=f"person:{other.person_id}",
             now=turn.services.clock(),

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,20 @@ MAX_REACHED = 9999
 MAX_NOTE = 200
 
 
+@dataclass(frozen=True, slots=True)
+class RelayReport:
+    """A section's report as read for a status (plain values: thousands load faster than ORM objects)."""
+
+    section_id: int
+    method: str
+    reached: int | None
+    note: str
+    reporter_name: str
+    reported_at: datetime
+    updated_at: datetime
+    corrections: int
+
+
 @dataclass
 class SectionRelay:
     """One section of one announcement: its promoters' copies and the relay report, if any."""
@@ -39,7 +53,7 @@ class SectionRelay:
     read: int = 0
     unread: int = 0  # receipts on, not read yet
     confirmed: int = 0
-    report: AnnouncementRelay | None = None
+    report: RelayReport | None = None
     pending: int = 0  # copies not gone out yet
 
     @property
@@ -69,58 +83,37 @@ class RelaySummary:
 
 
 async def section_status(session: AsyncSession, ann_id: int) -> list[SectionRelay]:
-    """Every addressed section, in roster order: three grouped queries, whatever the number of sections."""
+    """Every addressed section, in roster order. Three flat queries joined here, whatever the number of
+    sections: a database join of the copies with the recipients is at the planner's mercy right after
+    a large send (no statistics yet: 2 s on PostgreSQL for 4,000 copies, against 30 ms this way)."""
     by_section: dict[int, SectionRelay] = {}
+    section_of: dict[int, int] = {}
     rows = await session.execute(
         select(
+            AnnouncementRecipient.person_id,
             AnnouncementRecipient.section_id,
             AnnouncementRecipient.department,
             AnnouncementRecipient.section,
-            func.min(AnnouncementRecipient.sort_key),
-            func.count(),
-            func.count(AnnouncementRecipient.confirmed_at),
-        )
-        .where(AnnouncementRecipient.announcement_id == ann_id)
-        .group_by(
-            AnnouncementRecipient.section_id, AnnouncementRecipient.department, AnnouncementRecipient.section
-        )
+            AnnouncementRecipient.sort_key,
+            AnnouncementRecipient.confirmed_at.is_not(None),
+        ).where(AnnouncementRecipient.announcement_id == ann_id)
     )
-    for section_id, department, section, sort_key, promoters, confirmed in rows.tuples().all():
-        by_section[section_id] = SectionRelay(
-            section_id, department, section, sort_key or 0, promoters=promoters, confirmed=confirmed
-        )
-    delivered = Delivery.state == DeliveryState.DELIVERED.value
+    for person_id, section_id, department, section, sort_key, confirmed in rows.tuples().all():
+        s = by_section.get(section_id)
+        if s is None:
+            s = by_section[section_id] = SectionRelay(section_id, department, section, sort_key or 0)
+        s.sort_key = min(s.sort_key, sort_key or 0)
+        s.promoters += 1
+        s.confirmed += 1 if confirmed else 0
+        section_of[person_id] = section_id
     copies = await session.execute(
         select(
-            AnnouncementRecipient.section_id,
-            func.sum(case((delivered, 1), else_=0)),
-            func.sum(case((and_(delivered, Delivery.read_at.is_not(None)), 1), else_=0)),
-            func.sum(
-                case(
-                    (
-                        and_(
-                            delivered, Delivery.read_at.is_(None), ChatReadMark.conversation_id.is_not(None)
-                        ),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ),
-            func.sum(
-                case(
-                    (Delivery.state.in_([DeliveryState.QUEUED.value, DeliveryState.SENDING.value]), 1),
-                    else_=0,
-                )
-            ),
+            Delivery.person_id,
+            Delivery.state,
+            Delivery.read_at.is_not(None),
+            ChatReadMark.conversation_id.is_not(None),
         )
         .select_from(Delivery)
-        .join(
-            AnnouncementRecipient,
-            and_(
-                AnnouncementRecipient.announcement_id == ann_id,
-                AnnouncementRecipient.person_id == Delivery.person_id,
-            ),
-        )
         .outerjoin(ChatReadMark, ChatReadMark.conversation_id == Delivery.conversation_id)
         .where(
             Delivery.kind == KIND,
@@ -128,23 +121,37 @@ async def section_status(session: AsyncSession, ann_id: int) -> list[SectionRela
             Delivery.op == DeliveryOp.SEND.value,
             Delivery.purpose == INITIAL,
         )
-        .group_by(AnnouncementRecipient.section_id)
     )
-    for section_id, n_delivered, n_read, n_unread, n_pending in copies.tuples().all():
-        s = by_section.get(section_id)
+    pending = (DeliveryState.QUEUED.value, DeliveryState.SENDING.value)
+    for copy_person, state, read, receipts_on in copies.tuples().all():
+        sid = section_of.get(copy_person) if copy_person is not None else None
+        if sid is None:
+            continue  # the channel post
+        s = by_section[sid]
+        if state == DeliveryState.DELIVERED.value:
+            s.delivered += 1
+            if read:
+                s.read += 1
+            elif receipts_on:
+                s.unread += 1
+        elif state in pending:
+            s.pending += 1
+    reports = await session.execute(
+        select(
+            AnnouncementRelay.section_id,
+            AnnouncementRelay.method,
+            AnnouncementRelay.reached,
+            AnnouncementRelay.note,
+            AnnouncementRelay.reporter_name,
+            AnnouncementRelay.reported_at,
+            AnnouncementRelay.updated_at,
+            AnnouncementRelay.corrections,
+        ).where(AnnouncementRelay.announcement_id == ann_id)
+    )
+    for row in reports.tuples().all():
+        s = by_section.get(row[0])
         if s is not None:
-            s.delivered, s.read, s.unread, s.pending = (
-                int(n_delivered or 0),
-                int(n_read or 0),
-                int(n_unread or 0),
-                int(n_pending or 0),
-            )
-    for rep in (
-        await session.scalars(select(AnnouncementRelay).where(AnnouncementRelay.announcement_id == ann_id))
-    ).all():
-        s = by_section.get(rep.section_id)
-        if s is not None:
-            s.report = rep
+            s.report = RelayReport(*row)
     return sorted(by_section.values(), key=lambda s: (s.sort_key, s.section_id))
 
 
