@@ -13,13 +13,30 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.announce.service import delivery_states
+from dialogs.announce.relay.store import RelayReport, section_status
+from dialogs.announce.service import KIND, delivery_states
 from dialogs.business_days import to_jst
+from dialogs.delivery.receipts import read_states
 from dialogs.i18n import t
 from storage.models.announce import Announcement, AnnouncementRecipient
 
-COLUMNS = ("部", "課", "役割", "氏名", "状況", "配信日時", "確認日時", "エラー")
-COLUMNS_EN = ("Department", "Section", "Role", "Name", "Status", "Delivered at", "Confirmed at", "Error")
+COLUMNS = ("部", "課", "役割", "氏名", "状況", "配信日時", "確認日時", "エラー", "既読", "既読日時")
+COLUMNS_EN = (
+    "Department",
+    "Section",
+    "Role",
+    "Name",
+    "Status",
+    "Delivered at",
+    "Confirmed at",
+    "Error",
+    "Read",
+    "Read at",
+)
+# With a relay request (伝達依頼): the section's report, on each of its promoters' rows.
+RELAY_COLUMNS = ("伝達", "伝達方法", "伝達人数", "伝達報告日時", "伝達報告者")
+RELAY_COLUMNS_EN = ("Relay", "Relayed how", "Staff reached", "Reported at", "Reported by")
+WIDTHS = (14, 18, 12, 16, 10, 18, 18, 24, 10, 18, 10, 16, 10, 18, 16)
 
 
 def _when(moment: datetime | None) -> str:
@@ -35,7 +52,15 @@ async def export_rows(session: AsyncSession, ann: Announcement, locale: str = "j
         )
     ).all()
     states = await delivery_states(session, ann)
-    rows: list[tuple[str, ...]] = [COLUMNS if locale == "ja" else COLUMNS_EN]
+    read = await read_states(session, KIND, ann.id)
+    relays: dict[int, RelayReport] = {}
+    header: tuple[str, ...] = COLUMNS if locale == "ja" else COLUMNS_EN
+    if ann.relay_required:
+        relays = {
+            s.section_id: s.report for s in await section_status(session, ann.id) if s.report is not None
+        }
+        header += RELAY_COLUMNS if locale == "ja" else RELAY_COLUMNS_EN
+    rows: list[tuple[str, ...]] = [header]
     for r in recipients:
         d = states.get(r.person_id)
         state = d.state if d else "queued"
@@ -57,6 +82,21 @@ async def export_rows(session: AsyncSession, ann: Announcement, locale: str = "j
                 error,
             )
         )
+        read_state, read_at = read.get(f"person:{r.person_id}", ("", None))
+        rows[-1] += (t(f"announce.read.state.{read_state}", locale) if read_state else "", _when(read_at))
+        if ann.relay_required:
+            rep = relays.get(r.section_id)
+            rows[-1] += (
+                (
+                    t("announce.relay.state.relayed", locale),
+                    t(f"announce.relay.method.{rep.method}", locale) + (f"({rep.note})" if rep.note else ""),
+                    "" if rep.reached is None else str(rep.reached),
+                    _when(rep.updated_at),
+                    rep.reporter_name,
+                )
+                if rep is not None
+                else (t("announce.relay.state.not_relayed", locale), "", "", "", "")
+            )
     return rows
 
 
@@ -85,7 +125,7 @@ def to_xlsx(rows: Sequence[Sequence[str]], title: str) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
-    for col, width in zip("ABCDEFGH", (14, 18, 12, 16, 10, 18, 18, 24), strict=True):
+    for col, width in zip("ABCDEFGHIJKLMNO", WIDTHS, strict=True):
         ws.column_dimensions[col].width = width
     wb.properties.title = title[:200]
     out = io.BytesIO()

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from dialogs.announce.export import export_rows
 from dialogs.announce.relay import reminders as relay_reminders
 from dialogs.announce.relay.store import section_status
 from dialogs.business_days import JST, add_business_days, format_date_ja
@@ -173,6 +174,17 @@ async def test_relay_report_correction_forgery_and_reminders(sqlite_url, connect
         status = card_text(connector, card_ids(connector, ADMIN.conversation_id)[-1])
         assert "伝達済み 1/3課" in status
         assert "人事課" in status and "未伝達(配信 1人・既読 0人・確認 0/1人)" in status
+
+        # The export carries the section's report on each of its promoters' rows.
+        async with bot.services.sessionmaker() as s:
+            ann = await s.get(Announcement, ann_id)
+            assert ann is not None
+            table = await export_rows(s, ann)
+        assert table[0][-5:] == ("伝達", "伝達方法", "伝達人数", "伝達報告日時", "伝達報告者")
+        by_name = {r[3]: r for r in table[1:]}
+        assert by_name["職員101"][-5] == "伝達済み" and by_name["職員101"][-4] == "課の Teams チャネル"
+        assert by_name[LEADER.name][-1] == "職員101"
+        assert by_name["職員102"][-5:] == ("未伝達", "", "", "", "")
 
         # 未伝達の課に督促: only the promoters of 人事課 and 税務課 whose copy arrived (職員104 blocked the bot).
         before = {
