@@ -217,6 +217,9 @@ async def test_announcements_show_unconfirmed_sections_and_shares_from_the_recor
         confirmed = sum(1 for r in recipients if r.confirmed_at)
         assert row[header.index("確認した割合")] == f"{confirmed / len(recipients) * 100:.0f}%"
         assert row[header.index("未確認の課")] == str(len(unconfirmed))
+        # No relay was asked in the demo, and no read receipt came: 0% read, never a guess.
+        assert row[header.index("伝達済みの課")] == "伝達依頼なし"
+        assert row[header.index("既読の割合")] == "0%"
 
         # Every promoter of one of those sections confirms: it drops off the list at once.
         section = sorted(unconfirmed)[0]

@@ -74,6 +74,8 @@ async def build(ctx: Context) -> PageView:
             Column(ctx.t("dashboard.col.recipients"), "num"),
             Column(ctx.t("dashboard.col.delivered_share"), "pct"),
             Column(ctx.t("dashboard.col.confirmed_share"), "pct"),
+            Column(ctx.t("dashboard.col.read_share"), "pct"),
+            Column(ctx.t("dashboard.col.relayed_sections")),
             Column(ctx.t("dashboard.col.unconfirmed_sections"), "num"),
             Column(ctx.t("dashboard.col.not_delivered"), "num"),
             Column(ctx.t("dashboard.col.status")),
@@ -94,6 +96,11 @@ async def build(ctx: Context) -> PageView:
                 total,
                 delivered,
                 confirmed if ann.ack_required else ctx.t("dashboard.announcements.no_ack"),
+                # 既読 as Teams read receipts tell it; people with receipts off are not counted as read.
+                f.read.read / total if f.read is not None and total else None,
+                ctx.t("dashboard.announcements.relayed", n=f.relay.relayed, total=f.relay.sections)
+                if f.relay is not None
+                else ctx.t("dashboard.announcements.no_relay"),
                 unconfirmed,
                 f.failed + f.unreachable,
                 state
