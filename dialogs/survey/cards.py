@@ -311,6 +311,19 @@ def status_card(
         (t("survey.status.answered", locale), people(reach.answered)),
         (t("survey.status.received", locale), people(reach.received)),
     ]
+    if reach.received:
+        rows.append(
+            (
+                t("survey.status.received_read", locale),
+                t(
+                    "survey.status.read_split",
+                    locale,
+                    read=reach.received_read,
+                    unread=reach.received_unread,
+                    unknown=reach.received_unknown,
+                ),
+            )
+        )
     if reach.sending:
         rows.append((t("survey.status.sending", locale), people(reach.sending)))
     rows.append((t("survey.status.not_received", locale), people(reach.not_received)))

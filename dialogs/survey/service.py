@@ -460,11 +460,19 @@ class RoundReach:
     reminders: list[ReminderSent]
     skipped: int  # planned reminders that found no one to send to
     next_reminder: datetime | None
+    # Of ``received``, by Teams read receipts (既読): read a card, or has receipts on and has not read one.
+    # The rest are unknown (read receipts off): never counted as unread.
+    received_read: int = 0
+    received_unread: int = 0
+
+    @property
+    def received_unknown(self) -> int:
+        return self.received - self.received_read - self.received_unread
 
 
 async def round_reach(session: AsyncSession, rnd: SurveyRound) -> RoundReach:
     """Derived from the tracking flags and the delivery rows: what actually happened."""
-    from storage.models import Delivery
+    from storage.models import ChatReadMark, Delivery
 
     flags = dict(
         (
@@ -479,18 +487,31 @@ async def round_reach(session: AsyncSession, rnd: SurveyRound) -> RoundReach:
     )
     rows = (
         await session.execute(
-            select(Delivery.person_id, Delivery.purpose, Delivery.state, Delivery.created_at).where(
-                Delivery.kind == KIND, Delivery.ref_id == rnd.id, Delivery.op == "send"
+            select(
+                Delivery.person_id,
+                Delivery.purpose,
+                Delivery.state,
+                Delivery.created_at,
+                Delivery.read_at.is_not(None),
+                ChatReadMark.conversation_id.is_not(None),
             )
+            .outerjoin(ChatReadMark, ChatReadMark.conversation_id == Delivery.conversation_id)
+            .where(Delivery.kind == KIND, Delivery.ref_id == rnd.id, Delivery.op == "send")
         )
     ).all()
     delivered: set[int] = set()
     on_way: set[int] = set()
+    read: set[int] = set()
+    receipts_on: set[int] = set()
     by_purpose: dict[str, list[tuple[str, datetime]]] = {}
-    for person_id, purpose, state, created in rows:
+    for person_id, purpose, state, created, was_read, marked in rows:
         state = str(getattr(state, "value", state))
         if state == "delivered":
             delivered.add(person_id)
+            if was_read:
+                read.add(person_id)
+            elif marked:
+                receipts_on.add(person_id)
         elif state in ("queued", "sending"):
             on_way.add(person_id)
         if purpose.startswith("reminder"):
@@ -523,6 +544,8 @@ async def round_reach(session: AsyncSession, rnd: SurveyRound) -> RoundReach:
         reminders=reminders,
         skipped=max(0, rnd.reminders_done - scheduled_sent),
         next_reminder=upcoming[0] if upcoming and rnd.status == "open" else None,
+        received_read=sum(1 for p in waiting if p in delivered and p in read),
+        received_unread=sum(1 for p in waiting if p in delivered and p not in read and p in receipts_on),
     )
 
 

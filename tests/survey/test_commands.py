@@ -12,7 +12,7 @@ from dialogs.delivery.worker import drain
 from dialogs.survey import links
 from storage.models import AuditEntry, Survey, SurveyRound
 from tests.fakes.connector import FakeConnector
-from tests.support import ADMIN, STAFF, running_bot, settings_for
+from tests.support import ADMIN, STAFF, activity, running_bot, settings_for
 from tests.survey.helpers import answers_for, build_city, invitation_activity
 
 NOW = datetime(2026, 6, 2, 1, 0, tzinfo=UTC)  # Tuesday 10:00 JST
@@ -188,6 +188,7 @@ async def test_response_rate_and_reminders_say_who_was_actually_reached(
 
     settings = settings_for(db_url, admins=[ADMIN.email])
     clock = {"now": NOW}
+    connector.numeric_ids = True  # Teams-like message ids, for read receipts
     async with running_bot(settings, connector, clock=lambda: clock["now"]) as bot:
         async with bot.services.sessionmaker() as s, s.begin():
             city = await build_city(s, connector.url, date(2026, 4, 1), LAYOUT)
@@ -201,7 +202,7 @@ async def test_response_rate_and_reminders_say_who_was_actually_reached(
         await bot.say("サーベイ 作成 DXマインド", user=ADMIN)
         async with bot.services.sessionmaker() as s:
             survey = await s.scalar(select(Survey))
-            assert survey is not None
+            assert survey is not None, connector.texts_to(ADMIN.conversation_id)
         await bot.say(f"サーベイ 開始 {survey.id}", user=ADMIN)
         preview = connector.cards_to(ADMIN.conversation_id)[-1]
         await bot.press(preview["actions"][0]["data"], user=ADMIN)  # 開始 on the preview
@@ -217,11 +218,28 @@ async def test_response_rate_and_reminders_say_who_was_actually_reached(
                 {**card["actions"][0]["data"], **answers_for(rnd.questions, 4)}, user=m.chat, reply_to_id=aid
             )
 
+        # 既読: of those who have not answered, one read the card, one has read receipts on but has read
+        # only older messages, the other five never sent a receipt (unknown, never "unread").
+        waiting = city.by_section("総務課")[2:4]
+        async with bot.services.sessionmaker() as s:
+            seen = await invitation_activity(s, rnd.id, waiting[0].person_id)
+            unseen = await invitation_activity(s, rnd.id, waiting[1].person_id)
+        for member, last_read in ((waiting[0], seen), (waiting[1], str(int(unseen) - 1))):
+            receipt = activity(
+                connector.url,
+                user=member.chat,
+                type="event",
+                name="application/vnd.microsoft.readReceipt",
+                value={"lastReadMessageId": last_read},
+            )
+            assert await bot.post(receipt) < 300
+
         await bot.say("回答状況", user=ADMIN)
         status = text_of(connector.cards_to(ADMIN.conversation_id)[-1])
         # In words: answered, has the card and has not answered, never received it.
         assert '"title": "回答済み", "value": "2人"' in status
         assert '"title": "未回答(カードは届いています)", "value": "7人"' in status
+        assert '"value": "既読 1人・未読 1人・既読不明 5人"' in status
         assert '"title": "未回答(カードが届いていません)", "value": "3人"' in status
         assert "督促はまだ送っていません" in status
         # Anonymous: no department of fewer than 5 people is shown on its own (none here), and the
