@@ -83,13 +83,13 @@ async def test_admin_runs_a_round_from_teams_and_sees_the_rate_change(
         status = text_of(connector.cards_to(ADMIN.conversation_id)[-1])
         assert "8% (1/12)" in status and "総務部" in status
 
-        await bot.say(f"サーベイ 延長 {rnd.id} 2", user=ADMIN)
+        await bot.say("サーベイ 延長 研修アンケート 2", user=ADMIN)
         assert (
             "2026年6月8日(月) 17:00" in connector.texts_to(ADMIN.conversation_id)[-1]
         )  # 6/4 + 2 business days
 
         # Close early, after the confirmation card; the results card comes back with signed links.
-        await bot.say(f"サーベイ 締切 {rnd.id}", user=ADMIN)
+        await bot.say("サーベイ 締切 研修アンケート", user=ADMIN)
         confirm = connector.cards_to(ADMIN.conversation_id)[-1]
         assert "締め切りの確認" in text_of(confirm)
         clock["now"] = NOW + timedelta(hours=3)
@@ -229,7 +229,7 @@ async def test_response_rate_and_reminders_say_who_was_actually_reached(
         assert "5人未満の部・課は単独では表示せず" in status
 
         clock["now"] = NOW + timedelta(hours=2)
-        await bot.say(f"サーベイ 督促 {rnd.id}", user=ADMIN)
+        await bot.say("サーベイ 督促 DXマインド", user=ADMIN)
         said = connector.texts_to(ADMIN.conversation_id)[-1]
         assert "未回答の10人のうち、ボットとのチャットがある7人に督促をお送りします" in said, said
         assert "残りの3人はボットとのチャットがないため" in said
@@ -247,7 +247,7 @@ async def test_response_rate_and_reminders_say_who_was_actually_reached(
                 {**card["actions"][0]["data"], **answers_for(rnd.questions, 4)}, user=m.chat, reply_to_id=aid
             )
         sent_before = len(connector.posts())
-        await bot.say(f"サーベイ 督促 {rnd.id}", user=ADMIN)
+        await bot.say("サーベイ 督促 DXマインド", user=ADMIN)
         said = connector.texts_to(ADMIN.conversation_id)[-1]
         assert "未回答の3人は、いずれもボットとのチャットがないため、督促を送れませんでした" in said, said
         await drain(bot.services)

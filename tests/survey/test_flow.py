@@ -241,14 +241,14 @@ async def test_close_has_cancel_and_posts_one_results_card(db_url: str, connecto
             rnd = await service.latest_round(s, survey_id)
         assert rnd is not None
 
-        await bot.say(f"サーベイ 締切 {rnd.id}", user=ADMIN)
+        await bot.say("サーベイ 締切 DXマインド", user=ADMIN)
         aid, confirm = last_card(connector, ADMIN.conversation_id)
         assert buttons(confirm) == ["締め切る", "取消"]
         await bot.press(action(confirm, "survey.close.cancel"), user=ADMIN, reply_to_id=aid)
         assert "引き続き回答を受け付けます" in dump(connector.activities[aid]["attachments"][0]["content"])
         assert await count(bot, SurveyRound, SurveyRound.status == "open") == 1
 
-        await bot.say(f"サーベイ 締切 {rnd.id}", user=ADMIN)
+        await bot.say("サーベイ 締切 DXマインド", user=ADMIN)
         aid, confirm = last_card(connector, ADMIN.conversation_id)
         await bot.press(action(confirm, "survey.close"), user=ADMIN, reply_to_id=aid)
         await drain(bot.services)
@@ -294,7 +294,7 @@ async def test_closing_from_elsewhere_shows_the_card_here_once_and_posts_it_once
         async with bot.services.sessionmaker() as s:
             rnd = await service.latest_round(s, survey_id)
         assert rnd is not None
-        await bot.say(f"サーベイ 締切 {rnd.id}", user=ADMIN)
+        await bot.say("サーベイ 締切 DXマインド", user=ADMIN)
         aid, confirm = last_card(connector, ADMIN.conversation_id)
         await bot.press(action(confirm, "survey.close"), user=ADMIN, reply_to_id=aid)
         await drain(bot.services)
