@@ -153,9 +153,19 @@ async def test_signed_links_serve_results_charts_and_exports(
         assert (await bot.client.get(f"{base}/chart/secret.png")).status == 404
 
 
-async def test_rounds_are_announced_with_their_number_within_the_survey(
+def round_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
+    out = list(card.get("actions", []))
+    for item in card.get("body", []):
+        if item.get("type") == "ActionSet":
+            out += item["actions"]
+    return out
+
+
+async def test_round_commands_take_the_survey_and_its_round_number_as_the_cards_show_them(
     sqlite_url: str, connector: FakeConnector
 ) -> None:
+    """DXマインド has a closed 第1回 and a running 第2回; 業務量 runs its 第1回 (the bot's round 2). Typing
+    what a card says reaches that survey's round, never another survey's round with that database id."""
     from dialogs.survey import service
 
     settings = settings_for(sqlite_url, admins=[ADMIN.email])
@@ -166,17 +176,67 @@ async def test_rounds_are_announced_with_their_number_within_the_survey(
         await bot.say("サーベイ 作成 業務量", user=ADMIN)
         async with bot.services.sessionmaker() as s, s.begin():
             mindset, workload = (await s.scalars(select(Survey).order_by(Survey.id))).all()
-            for survey in (mindset, workload):
-                rnd = await service.create_round(s, survey, open_at=NOW, now=NOW)
-                await service.open_round(s, rnd, NOW, bot.services.settings)
-        assert rnd.id == 2 and rnd.number == 1
-        # 業務量's first round is its 第1回, not the second round the bot ever opened.
-        await bot.say(f"サーベイ 延長 {rnd.id} 2", user=ADMIN)
+            first = await service.create_round(s, mindset, open_at=NOW, now=NOW)
+            await service.open_round(s, first, NOW, bot.services.settings)
+            work = await service.create_round(s, workload, open_at=NOW, now=NOW)
+            await service.open_round(s, work, NOW, bot.services.settings)
+            assert await service.close_round(s, first, NOW, bot.services.settings)
+            second = await service.create_round(s, mindset, open_at=NOW, now=NOW)
+            await service.open_round(s, second, NOW, bot.services.settings)
+            ids = {"m1": first.id, "w1": work.id, "m2": second.id}
+            deadlines = {work.id: work.closes_at, second.id: second.closes_at}
+        assert (work.number, second.number) == (1, 2) and ids == {"m1": 1, "w1": 2, "m2": 3}
+
+        async def closes(round_id: int) -> datetime:
+            async with bot.services.sessionmaker() as s:
+                rnd = await s.get(SurveyRound, round_id)
+                assert rnd is not None
+                return rnd.closes_at
+
+        def last() -> dict[str, Any]:
+            return connector.cards_to(ADMIN.conversation_id)[-1]
+
+        # 「回答状況 DXマインド 2」 is DXマインド 第2回 (the bot's round 3), not 業務量's round with id 2.
+        await bot.say("回答状況 DXマインド 2", user=ADMIN)
+        assert [b["data"].get("round") for b in round_buttons(last())][0] == ids["m2"]
+        await bot.say("回答状況 DXマインド 第1回", user=ADMIN)  # a closed round, named as the card does
+        assert round_buttons(last())[0]["data"]["round"] == ids["m1"]
+        await bot.say("回答状況 業務量", user=ADMIN)  # no number: its running round
+        assert round_buttons(last())[0]["data"]["round"] == ids["w1"]
+        await bot.say("回答状況 DXマインド 5", user=ADMIN)
+        assert "「DXマインド」に第5回はありません" in connector.texts_to(ADMIN.conversation_id)[-1]
+
+        await bot.say("サーベイ 延長 業務量 2", user=ADMIN)
         said = connector.texts_to(ADMIN.conversation_id)[-1]
         assert "「業務量」第1回の回答期限を" in said, said
+        assert await closes(ids["w1"]) > deadlines[ids["w1"]]
+        assert await closes(ids["m2"]) == deadlines[ids["m2"]]
+
+        # No survey named while two run: one button per round, named as the cards name it, with the days.
+        await bot.say("サーベイ 延長 3", user=ADMIN)
+        card = last()
+        assert "どの回ですか" in text_of(card)
+        pick = {b["title"]: b["data"] for b in round_buttons(card)}
+        assert set(pick) == {"DXマインド 第2回", "業務量 第1回"}
+        await bot.press(pick["DXマインド 第2回"], user=ADMIN)
+        said = connector.texts_to(ADMIN.conversation_id)[-1]
+        assert "「DXマインド」第2回の回答期限を" in said, said
+        assert await closes(ids["m2"]) > deadlines[ids["m2"]]
+
+        await bot.say("サーベイ 締切 業務量", user=ADMIN)
+        confirm = last()
+        assert "締め切りの確認" in text_of(confirm) and "業務量" in text_of(confirm)
+        assert {b["data"]["round"] for b in round_buttons(confirm)} == {ids["w1"]}
+        await bot.say("サーベイ 督促 DXマインド 1", user=ADMIN)  # 第1回 is closed: nothing is sent
+        assert "回答受付中ではありません" in connector.texts_to(ADMIN.conversation_id)[-1]
+
+        # The usage message says the new form.
+        await bot.say("サーベイ 延長 DXマインド", user=ADMIN)
+        assert "「サーベイ 延長 DXマインド 3」" in connector.texts_to(ADMIN.conversation_id)[-1]
+
         await bot.say("サーベイ", user=ADMIN)
         listing = text_of(connector.cards_to(ADMIN.conversation_id)[-1])
-        assert listing.count("直近: 第1回") == 2 and "第2回" not in listing
+        assert "直近: 第2回" in listing and "直近: 第1回" in listing
 
 
 async def test_response_rate_and_reminders_say_who_was_actually_reached(
