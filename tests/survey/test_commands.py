@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from csv import reader
 from datetime import UTC, date, datetime, timedelta
+from io import StringIO
 from typing import Any
 
 from sqlalchemy import select
@@ -140,7 +143,20 @@ async def test_signed_links_serve_results_charts_and_exports(
             and (await png.read())[:8] == b"\x89PNG\r\n\x1a\n"
         )
         csv = await bot.client.get(f"{base}/export/aggregates.csv")
-        assert csv.status == 200 and "集計単位" in (await csv.read()).decode("utf-8-sig")
+        assert csv.status == 200
+        table = list(reader(StringIO((await csv.read()).decode("utf-8-sig"))))
+        # As the results page says it: the question in words, shares in percent; no internal key.
+        header = table[0]
+        assert "質問キー" not in header and "質問" in header, header
+        favourable = header.index("肯定的(4〜5)の割合(%)")
+        overall = [r for r in table[1:] if len(r) == len(header) and r[1] == "全体"]
+        assert overall and all(not re.fullmatch(r"[a-z]+\d+", r[header.index("質問")]) for r in overall)
+        assert any("DX" in r[header.index("質問")] for r in overall)
+        shares = [float(r[favourable]) for r in overall if r[favourable]]
+        assert shares and all(0 <= v <= 100 for v in shares) and max(shares) > 1, shares
+        assert overall[0][0].startswith("DXマインド 第") and overall[0][0].endswith("回"), overall[0][0]
+        rates_at = next(i for i, r in enumerate(table) if r[:1] == ["回答率"])
+        assert table[rates_at][4] == "回答率(%)" and float(table[rates_at + 1][4]) > 1
         xlsx = await bot.client.get(f"{base}/export/answers.xlsx")
         assert xlsx.status == 200 and (await xlsx.read())[:2] == b"PK"
         forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
