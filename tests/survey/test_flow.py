@@ -211,6 +211,14 @@ async def test_results_of_the_survey_named(sqlite_url: str, connector: FakeConne
         assert action(card, "survey.status")["round"] == running.id  # the running round's 回答状況
         assert "「DXマインド 第2回」を実施中です" in dump(card)
 
+        # A round named as the cards name it: 第1回 is shown, the running 第2回 is not closed yet.
+        await bot.say("サーベイ 結果 DXマインド 第1回", user=ADMIN)
+        _, card = last_card(connector, ADMIN.conversation_id)
+        assert card["body"][0]["text"].startswith("結果: DXマインド 第1回")
+        await bot.say("サーベイ 結果 DXマインド 2", user=ADMIN)
+        said = connector.texts_to(ADMIN.conversation_id)[-1]
+        assert "「DXマインド 第2回」はまだ締め切っていません" in said, said
+
         await bot.say("サーベイ 結果 ツール", user=ADMIN)  # a part of the name
         _, card = last_card(connector, ADMIN.conversation_id)
         assert card["body"][0]["text"].startswith("結果: ツール活用 第1回")
