@@ -667,13 +667,39 @@ def confirm_close_card(survey: Survey, rnd: SurveyRound, locale: str) -> dict[st
     )
 
 
-def choose_survey_card(lead: str, surveys: list[Survey], action: str, locale: str) -> dict[str, Any]:
-    """Which survey? One button per survey; pressing it runs ``action`` with ``survey``."""
+def choose_survey_card(
+    lead: str, surveys: list[Survey], action: str, locale: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Which survey? One button per survey; pressing it runs ``action`` with ``survey`` and ``extra``
+    (what was typed after the name: a round number, a number of business days)."""
+    more = {k: v for k, v in (extra or {}).items() if v is not None}
     body: list[dict[str, Any]] = [text(lead, weight="Bolder")]
     body.append(
         {
             "type": "ActionSet",
-            "actions": [submit(f"{s.id}. {s.title}", action, survey=s.id) for s in surveys[:20]],
+            "actions": [submit(f"{s.id}. {s.title}", action, survey=s.id, **more) for s in surveys[:20]],
+        }
+    )
+    return adaptive_card(body)
+
+
+def choose_round_card(
+    lead: str,
+    rounds: list[tuple[Survey, SurveyRound]],
+    action: str,
+    locale: str,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Which running round? One button per round, named as every card names it (「DXマインド 第3回」)."""
+    more = {k: v for k, v in (extra or {}).items() if v is not None}
+    body: list[dict[str, Any]] = [text(lead, weight="Bolder")]
+    body.append(
+        {
+            "type": "ActionSet",
+            "actions": [
+                submit(round_name(survey, rnd, locale), action, round=rnd.id, **more)
+                for survey, rnd in rounds[:20]
+            ],
         }
     )
     return adaptive_card(body)

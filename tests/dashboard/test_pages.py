@@ -319,6 +319,70 @@ async def test_an_anonymous_tool_survey_shows_no_section_under_the_threshold(dem
     assert any(cell == SUPPRESSED for row in heat.rows for cell in row[2:])
 
 
+async def test_anonymous_response_rates_show_no_department_asked_fewer_than_the_threshold(
+    demo_url: str,
+) -> None:
+    """A department of two promoters asked in the latest DXマインド round: 「臨時対策室 1/2」 would say who
+    answered. The page and its CSV merge it away, as the survey feature's own cards do."""
+    from storage.models import SurveyRecipient
+
+    engine = make_engine(demo_url)
+    async with make_sessionmaker(engine)() as s, s.begin():
+        survey = await s.scalar(select(Survey).where(Survey.title == "DXマインド"))
+        assert survey is not None and survey.anonymous
+        latest = await s.scalar(
+            select(SurveyRound)
+            .where(SurveyRound.survey_id == survey.id, SurveyRound.status == "closed")
+            .order_by(SurveyRound.open_at.desc())
+            .limit(1)
+        )
+        assert latest is not None
+        k, label = latest.threshold, latest.label
+        dept = Department(name="臨時対策室", sort_order=99)
+        s.add(dept)
+        await s.flush()
+        section = Section(department_id=dept.id, name="臨時対策課", sort_order=99, active=True)
+        s.add(section)
+        await s.flush()
+        for i, answered in enumerate((True, False)):
+            person = Person(name=f"会計{i}", email=f"kaikei{i}@city.example.jp", created_at=datetime.now(UTC))
+            s.add(person)
+            await s.flush()
+            s.add(
+                SurveyRecipient(
+                    round_id=latest.id,
+                    person_id=person.id,
+                    department_id=dept.id,
+                    section_id=section.id,
+                    role="leader",
+                    responded=answered,
+                )
+            )
+        invited = dict(
+            (
+                await s.execute(
+                    select(Department.name, func.count())
+                    .join(SurveyRecipient, SurveyRecipient.department_id == Department.id)
+                    .where(SurveyRecipient.round_id == latest.id)
+                    .group_by(Department.name)
+                )
+            ).all()
+        )
+    await engine.dispose()
+    assert invited["臨時対策室"] == 2 < k
+    async with signed_in(demo_url) as client:
+        p = await page(client, "/dashboard/surveys")
+        table = p.table("部ごとの回答率")
+        assert label in table.caption
+        rows = await csv_of(client, p.csv_links[[t.caption for t in p.tables].index(table.caption)])
+    for shown in (table.rows, rows[1:]):
+        names = [r[0] for r in shown]
+        assert "臨時対策室" not in names, names
+        for name, asked, *_ in shown:
+            assert int(asked) >= k, (name, asked)
+            assert name in invited or "少人数" in name, name
+
+
 async def test_survey_response_rates_come_from_who_was_asked_and_answered(demo_url: str) -> None:
     async with signed_in(demo_url) as client:
         p = await page(client, "/dashboard/surveys")

@@ -4,8 +4,9 @@ heatmap by section, and the notable drops.
 Every figure about answers comes from the survey feature's own aggregation (dialogs/survey/results.py:
 ``compute_trend``, ``compute_results``), so groups under the round's anonymity threshold are suppressed
 here exactly as in the results the survey feature posts; this page only lays them out. Response
-rates come from the tracking table (who was asked and whether they answered, never what), as the
-survey feature's 「回答状況」 shows them.
+rates come from the tracking table (who was asked and whether they answered, never what), and in an
+anonymous survey pass through ``participation`` as on the survey feature's cards, page and exports: a
+department asked fewer than k people is merged into 「その他(少人数)」, never shown on its own.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dialogs.survey.results import (
     TrendPoint,
     compute_results,
     compute_trend,
+    participation,
     response_rates,
 )
 from storage.models import Department, Section, Survey, SurveyRecipient, SurveyRound
@@ -213,7 +215,11 @@ async def build(ctx: Context) -> PageView:
     )
     dept_rates = []
     if latest_id is not None:
-        dept_rates = [r for r in await response_rates(ctx.session, latest_id) if r.key.startswith("d:")]
+        latest = await ctx.session.get(SurveyRound, latest_id)
+        all_rates = await response_rates(ctx.session, latest_id)
+        if latest is not None and latest.anonymous:  # no department asked fewer than k on its own
+            all_rates = participation(all_rates, latest.threshold, ctx.locale)
+        dept_rates = [r for r in all_rates if r.key.startswith("d:")]
         for r in sorted(dept_rates, key=lambda r: r.rate):
             dept_table.add([r.name, r.invited, r.responded, r.rate], "alert" if r.rate < 0.5 else "")
     dept_chart = (
