@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 router = Router("announce")
 
 from dialogs.announce import handlers  # noqa: E402,F401  (declares the routes on ``router``)
+from dialogs.announce import waiting  # noqa: E402,F401  (「未対応」: the query and the reopen button)
 
 
 def feature() -> Feature:

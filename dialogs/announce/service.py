@@ -438,6 +438,8 @@ async def figures(session: AsyncSession, ann: Announcement) -> Figures:
         if purpose == CHANNEL_PURPOSE:
             f.channel = state
             continue
+        if purpose.startswith("reopen-"):  # a card the recipient asked for again (「未対応」): no reminder
+            continue
         if purpose != delivery.INITIAL:
             if state == DeliveryState.DELIVERED:
                 f.reminders_delivered += n

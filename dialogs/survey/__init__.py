@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.api import Job
 from dialogs.survey.handlers import router
+from dialogs.survey import waiting  # noqa: F401  (「未対応」: the query and the reopen button)
 
 __all__ = ["feature", "router"]
 
