@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.api import Job
-from dialogs.survey.handlers import router
 from dialogs.survey import waiting  # noqa: F401  (「未対応」: the query and the reopen button)
+from dialogs.survey.handlers import router
 
 __all__ = ["feature", "router"]
 

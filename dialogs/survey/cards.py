@@ -278,7 +278,8 @@ def status_card(title: str, label: str, rnd: SurveyRound, rates: list[Any], loca
     if depts:
         body.append(text(t("survey.status.by_department", locale), weight="Bolder", spacing="Medium"))
         body.append(facts([(d.name, f"{pct(d.rate)} ({d.responded}/{d.invited})") for d in depts]))
-    behind = [s for s in sections if s.responded < s.invited][:10]
+    # Fewest answers first; equal rates keep the roster's order.
+    behind = sorted((s for s in sections if s.responded < s.invited), key=lambda s: s.rate)[:10]
     if behind:
         body.append(text(t("survey.status.behind", locale), weight="Bolder", spacing="Medium"))
         body.append(facts([(s.name, f"{s.responded}/{s.invited}") for s in behind]))

@@ -52,7 +52,7 @@ def aggregate_rows(res: RoundResults) -> list[list[Any]]:
     ]
     rows: list[list[Any]] = [header]
     order = {"all": 0, "department": 1, "section": 2, "role": 3}
-    groups = sorted(res.groups.values(), key=lambda g: (order[g.kind], g.name))
+    groups = sorted(res.groups.values(), key=lambda g: order[g.kind])  # within a kind: roster order
     for g in groups:
         name = ROLE_JA.get(g.name, g.name) if g.kind == "role" else g.name
         for q in res.questions:
