@@ -103,7 +103,7 @@ async def test_the_dx_division_sees_open_tickets_oldest_first_and_can_work_them_
         assert "未対応 1 件・対応中 1 件・回答済み(クローズ前) 1 件" in shown
         lines = {n: all_text(c) for n, c in zip(_order(listing), _line_containers(listing), strict=True)}
         assert "未対応" in lines[oldest] and "3営業日経過" in lines[oldest] and "2営業日超過" in lines[oldest]
-        assert f"{STAFF.name} ・" in lines[oldest]  # not in the roster: no section
+        assert f"{STAFF.name}・" in lines[oldest]  # not in the roster: no section
         assert "対応中" in lines[claimed] and f"{LEADER.name}(税務課)" in lines[claimed]
         assert f"担当: {ADMIN.name}" in lines[claimed] and "2営業日超過" not in lines[claimed]
         assert "回答済み" in lines[answered] and "本日受付" in lines[answered]
