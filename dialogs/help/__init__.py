@@ -119,10 +119,13 @@ async def run_command(turn: Turn, data: dict[str, Any]) -> None:
     from dialogs.registry import route_table
 
     command = data.get("command")
+    if not isinstance(command, str):
+        await turn.reply(turn.t("core.unknown_action"))
+        return
     table = route_table()
-    match = table.match(command, None) if isinstance(command, str) else None
-    cmd = next((c for c in table.commands if match and c.handler is match.handler), None)
-    if match is None or match.kind != "command" or cmd is None:
+    match = table.match(command, None)
+    cmd = next((c for c in table.commands if c.handler is match.handler), None)
+    if match.kind != "command" or cmd is None:
         await turn.reply(turn.t("core.unknown_action"))
         return
     if not turn.identity.has(cmd.role):
