@@ -781,7 +781,7 @@ async def apply_edit(
             return recipient_message(ann, locale, channel=True)
         at = confirmed.get(row.person_id) if row.person_id is not None else None
         return recipient_message(
-            ann, locale, confirmed_at=at, reminder=row.purpose != delivery.INITIAL and at is None
+            ann, locale, confirmed_at=at, reminder=row.purpose.startswith("reminder") and at is None
         )
 
     n = await delivery.update_delivered(

@@ -8,10 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from dialogs.announce.service import KIND, figures
 from dialogs.business_days import JST, add_business_days, format_date_ja
+from dialogs.delivery import DeliveryState, deliveries
 from dialogs.delivery.worker import drain
 from storage.models import Survey, SurveyRound
-from tests.announce.conftest import actions, build_city, card, card_ids, card_text, now_utc
+from storage.models.announce import Announcement
+from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc
 from tests.delivery.helpers import FAST
 from tests.support import ADMIN, LEADER, STAFF, running_bot, settings_for
 from tests.survey.helpers import answers_for
@@ -60,8 +63,8 @@ def _buttons(connector: Any, activity_id: str) -> list[dict[str, Any]]:
     return [a for a in actions(card(connector, activity_id)) if a.get("action", "").endswith(".reopen")]
 
 
-async def test_leaders_todo_lists_reopens_and_clears(sqlite_url, connector):
-    settings = settings_for(sqlite_url, admins=[ADMIN.email], public_url="https://bot.example.jp")
+async def test_leaders_todo_lists_reopens_and_clears(db_url, connector):
+    settings = settings_for(db_url, admins=[ADMIN.email], public_url="https://bot.example.jp")
     async with running_bot(settings, connector) as bot:
         city = await build_city(bot.services, connector.url, connector)
         await bot.say("ヘルプ", user=LEADER)  # the leader has a chat with the bot
@@ -178,3 +181,48 @@ async def test_overdue_announcement_is_marked(sqlite_url, connector):
             card_id, said = await _todo(bot, connector)
         assert card_id is not None
         assert "期限切れ" in said and f"確認期限: {format_date_ja(deadline)}" in said
+
+
+async def test_a_reopened_card_follows_an_edit_and_is_no_reminder(sqlite_url, connector):
+    """The DX division edits the announcement after the leader reopened it: the reopened card shows the
+    new text like the first copy, without the 督促 banner, and the author's figures count no reminder."""
+
+    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    async with running_bot(settings, connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await bot.say("ヘルプ", user=LEADER)
+        ann_id = await _announce(bot, connector, "電子申請研修のご案内")
+        card_id, _ = await _todo(bot, connector)
+        assert card_id is not None
+        (button,) = _buttons(connector, card_id)
+        before = set(card_ids(connector, LEADER.conversation_id))
+        await bot.press({k: v for k, v in button.items() if k != "title"}, user=LEADER, reply_to_id=card_id)
+        (reopened,) = [i for i in card_ids(connector, LEADER.conversation_id) if i not in before]
+
+        progress = next(
+            i
+            for i in reversed(card_ids(connector, ADMIN.conversation_id))
+            if connector.activities[i].get("attachments")
+            and any(a.get("action") == "announce.revise" for a in actions(card(connector, i)))
+        )
+        await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=progress)
+        revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
+        values = inputs(card(connector, revise_id))
+        values["title"] = "【会場変更】電子申請研修のご案内"
+        await bot.press(
+            {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
+        )
+        await bot.press(
+            {"action": "announce.apply_edit", "id": ann_id, "version": 1}, user=ADMIN, reply_to_id=revise_id
+        )
+        await drain(bot.services, config=FAST)
+        text = card_text(connector, reopened)
+        assert "【会場変更】電子申請研修のご案内" in text
+        assert "【督促】" not in text and "確認しました" in text
+        async with bot.services.sessionmaker() as s:
+            rows = await deliveries(s, KIND, ann_id, purposes=None)
+            reopen_rows = [r for r in rows if r.purpose.startswith("reopen-")]
+            assert len(reopen_rows) == 1 and reopen_rows[0].state == DeliveryState.DELIVERED
+            ann = await s.get(Announcement, ann_id)
+            assert ann is not None
+            assert (await figures(s, ann)).reminders_delivered == 0
