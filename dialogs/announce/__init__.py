@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 router = Router("announce")
 
-from dialogs.announce import handlers  # noqa: E402,F401  (declares the routes on ``router``)
+# Declare the routes on ``router``; waiting.py: 「未対応」's query and the reopen button.
+from dialogs.announce import handlers, waiting  # noqa: E402,F401
 
 
 def feature() -> Feature:

@@ -339,11 +339,12 @@ def status_card(
     body.append(text(t("survey.status.reminders", locale), weight="Bolder", spacing="Medium"))
     body.append(text("\n".join(f"- {line}" for line in lines), size="Small"))
     depts = [r for r in rates if r.key.startswith("d:")]
-    sections = sorted((r for r in rates if r.key.startswith("s:")), key=lambda r: (r.rate, r.name))
+    sections = [r for r in rates if r.key.startswith("s:")]  # roster order (response_rates)
     if depts:
         body.append(text(t("survey.status.by_department", locale), weight="Bolder", spacing="Medium"))
         body.append(facts([(d.name, f"{pct(d.rate)} ({d.responded}/{d.invited})") for d in depts]))
-    behind = [s for s in sections if s.responded < s.invited][:10]
+    # Fewest answers first; equal rates keep the roster's order.
+    behind = sorted((s for s in sections if s.responded < s.invited), key=lambda s: s.rate)[:10]
     if behind:
         body.append(text(t("survey.status.behind", locale), weight="Bolder", spacing="Medium"))
         body.append(facts([(s.name, f"{s.responded}/{s.invited}") for s in behind]))

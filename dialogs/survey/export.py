@@ -64,7 +64,7 @@ def aggregate_rows(res: RoundResults, locale: str = "ja") -> list[list[Any]]:
     round_name = t("survey.round.name", locale, title=res.title, number=res.number)
     hidden = w("hidden", k=res.threshold)
     order = {"all": 0, "department": 1, "section": 2, "role": 3}
-    groups = sorted(res.groups.values(), key=lambda g: (order[g.kind], g.name))
+    groups = sorted(res.groups.values(), key=lambda g: order[g.kind])  # within a kind: roster order
     for g in groups:
         name = w(f"role.{g.name}") if g.kind == "role" and g.name in ROLE_JA else g.name
         unit = w(f"unit.{g.kind}")

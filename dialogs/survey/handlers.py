@@ -32,6 +32,7 @@ from sqlalchemy import select
 
 from bot.api import FileAttachment, Role, Turn
 from dialogs.business_days import JST, format_date_ja, non_business_reason
+from dialogs.roster.order import SECTION_ORDER
 from dialogs.router import Router, fold
 from dialogs.survey import cards, service
 from dialogs.survey.jobs import recurrence_of
@@ -551,8 +552,9 @@ async def _departments_and_sections(turn: Turn) -> tuple[list[tuple[int, str]], 
         for i, n in (
             await turn.session.execute(
                 select(Section.id, Section.name)
+                .join(Department, Department.id == Section.department_id)
                 .where(Section.active.is_(True))
-                .order_by(Section.department_id, Section.sort_order, Section.id)
+                .order_by(*SECTION_ORDER)
             )
         ).all()
     ]

@@ -150,9 +150,9 @@ async def test_overview_lists_exactly_the_sections_nobody_can_be_reached_in(demo
 
     async with signed_in(demo_url) as client:
         p = await page(client, "/dashboard/overview")
-        gaps = p.table("推進役に連絡できない課")
+        gaps = p.table("推進員に連絡できない課")
         assert set(gaps.column("課")) == expected
-        assert "推進役が名簿にいません" in gaps.rows[gaps.column("課").index("予防課")]
+        assert "推進員が名簿にいません" in gaps.rows[gaps.column("課").index("予防課")]
         tile = re.search(r"誰にも連絡できない課 (\d+)", p.text)
         assert tile and int(tile.group(1)) == len(expected)
 
@@ -175,7 +175,7 @@ async def test_overview_lists_exactly_the_sections_nobody_can_be_reached_in(demo
             s.add(ConversationRef(conversation_id="a:new", conversation_type="personal", service_url="https://smba.example/",
                                   aad_object_id="aad-new", user_id="29:new", reference={}, reachable=True))  # fmt: skip
         p = await page(client, "/dashboard/overview")
-        assert "農林課" not in p.table("推進役に連絡できない課").column("課")
+        assert "農林課" not in p.table("推進員に連絡できない課").column("課")
     await engine.dispose()
 
 
@@ -430,8 +430,8 @@ async def test_a_new_installation_shows_every_page_with_what_is_missing(sqlite_u
     """No roster, no survey, no announcement, no question yet: every page still opens and says so."""
     async with signed_in(sqlite_url, admins=[ADMIN_EMAIL]) as client:
         overview = await page(client, "/dashboard/overview")
-        assert "推進役の名簿がまだ登録されていません。" in overview.text
-        assert "すべての課に、連絡できる推進役がいます。" not in overview.text  # not when there are none
+        assert "推進員の名簿がまだ登録されていません。" in overview.text
+        assert "すべての課に、連絡できる推進員がいます。" not in overview.text  # not when there are none
         assert (await page(client, "/dashboard/announcements")).text.count(
             "まだ送信したお知らせはありません。"
         ) == 1
@@ -444,7 +444,7 @@ async def test_a_new_installation_shows_every_page_with_what_is_missing(sqlite_u
 async def test_a_csv_downloaded_after_viewing_is_the_table_that_was_on_screen(demo_url: str) -> None:
     async with signed_in(demo_url) as client:
         shown = await page(client, "/dashboard/overview")
-        gaps = shown.table("推進役に連絡できない課")
+        gaps = shown.table("推進員に連絡できない課")
         link = shown.csv_links[[t.caption for t in shown.tables].index(gaps.caption)]
         # Meanwhile a promoter of 農林課 adds the bot.
         engine = make_engine(demo_url)
@@ -464,6 +464,6 @@ async def test_a_csv_downloaded_after_viewing_is_the_table_that_was_on_screen(de
         rows = await csv_of(client, link)
         assert [r[1] for r in rows[1:]] == gaps.column("課")  # what the admin saw, 農林課 included
         again = await page(client, "/dashboard/overview")  # reloading shows the news
-        assert "農林課" not in again.table("推進役に連絡できない課").column("課")
+        assert "農林課" not in again.table("推進員に連絡できない課").column("課")
         rows = await csv_of(client, again.csv_links[0])
         assert "農林課" not in [r[1] for r in rows[1:]]
