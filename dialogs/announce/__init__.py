@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 router = Router("announce")
 
-from dialogs.announce import handlers  # noqa: E402,F401  (declares the routes on ``router``)
-from dialogs.announce.relay import handlers as relay_handlers  # noqa: E402,F401  (伝達依頼 routes)
+# Declare the routes on ``router``; waiting.py: 「未対応」's query and the reopen button; relay: 伝達依頼.
+from dialogs.announce import handlers, waiting  # noqa: E402,F401
+from dialogs.announce.relay import handlers as relay_handlers  # noqa: E402,F401
 
 
 def feature() -> Feature:
