@@ -19,6 +19,7 @@ router = Router("announce")
 
 # Declare the routes on ``router``; waiting.py: 「未対応」's query and the reopen button; relay: 伝達依頼.
 from dialogs.announce import handlers, waiting  # noqa: E402,F401
+from dialogs.announce.relay import channels as relay_channels  # noqa: E402,F401
 from dialogs.announce.relay import handlers as relay_handlers  # noqa: E402,F401
 
 

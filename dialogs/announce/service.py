@@ -491,6 +491,8 @@ async def figures(session: AsyncSession, ann: Announcement) -> Figures:
             continue
         if purpose.startswith("reopen-"):  # a card the recipient asked for again (「未対応」): no reminder
             continue
+        if purpose.startswith("section-"):
+            continue  # a promoter's post in their section's channel: counted by the relay status
         if purpose != delivery.INITIAL:
             if state == DeliveryState.DELIVERED:
                 f.reminders_delivered += n
@@ -866,10 +868,15 @@ async def apply_edit(
         .all()
     )
     locale = services.settings.locale
+    from dialogs.announce.relay.channels import section_channel_messages
+
+    in_sections = await section_channel_messages(session, locale, ann)
 
     def message_for(row: Delivery) -> Message:
         if row.purpose == CHANNEL_PURPOSE:
             return recipient_message(ann, locale, channel=True)
+        if row.purpose in in_sections:
+            return in_sections[row.purpose]
         at = confirmed.get(row.person_id) if row.person_id is not None else None
         return recipient_message(
             ann, locale, confirmed_at=at, reminder=row.purpose.startswith("reminder") and at is None

@@ -111,3 +111,39 @@ class AnnouncementRelay(Base):
         UniqueConstraint("announcement_id", "section_id", name="uq_announcement_relays_section"),
         Index("ix_announcement_relays_announcement", "announcement_id"),
     )
+
+
+class SectionChannel(Base):
+    """A Teams channel or group chat where a section's staff are and the bot is installed, linked by one of
+    the section's promoters or an admin from inside it: where 「課のチャネルに投稿」 posts."""
+
+    __tablename__ = "section_channels"
+
+    section_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(512))
+    conversation_type: Mapped[str] = mapped_column(String(20))  # channel | groupChat
+    service_url: Mapped[str] = mapped_column(String(512))
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    bot_id: Mapped[str | None] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(String(256), default="")
+    linked_by: Mapped[str] = mapped_column(String(320), default="")  # the linker's UPN or name
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnnouncementMemberAck(Base):
+    """A member of a section's channel pressed 「確認しました」 on the copy a promoter shared there."""
+
+    __tablename__ = "announcement_member_acks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id"))
+    section_id: Mapped[int] = mapped_column(Integer)
+    aad_object_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(256), default="")
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint(
+            "announcement_id", "section_id", "aad_object_id", name="uq_announcement_member_acks_member"
+        ),
+    )

@@ -8,17 +8,28 @@ import logging
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from dialogs.announce.export import export_rows
 from dialogs.announce.relay import reminders as relay_reminders
 from dialogs.announce.relay.store import section_status
 from dialogs.business_days import JST, add_business_days, format_date_ja
 from dialogs.delivery.worker import drain
+from storage.models import TeamsAccount
 from storage.models.announce import Announcement, AnnouncementRelay
 from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc
 from tests.delivery.helpers import FAST, conv_of
-from tests.support import ADMIN, LEADER, Person, fixed_clock, running_bot, settings_for
+from tests.support import (
+    ADMIN,
+    LEADER,
+    STAFF,
+    TENANT,
+    Person,
+    activity,
+    fixed_clock,
+    running_bot,
+    settings_for,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -56,7 +67,11 @@ async def _send(bot, connector, **kw) -> tuple[int, str]:
 
 
 def _copy(connector, conversation_id: str, title: str = "生成AI利用ガイドライン") -> str:
-    return next(i for i in card_ids(connector, conversation_id) if title in card_text(connector, i))
+    return next(
+        i
+        for i in card_ids(connector, conversation_id)
+        if connector.activities[i].get("attachments") and title in card_text(connector, i)
+    )
 
 
 def _relay_press(card_json, **override):
@@ -245,3 +260,105 @@ async def test_automatic_relay_reminder_goes_once_to_sections_not_relayed(sqlite
             conv_of(103),
         ]
         assert city.sections  # the city was built
+
+
+SECTION_CHANNEL = "19:soumu-ka@thread.tacv2"
+
+
+def _in_channel(
+    user: Person, text: str | None = None, value: dict | None = None, reply_to_id: str | None = None
+):
+    return activity(
+        "",  # filled in by the caller
+        user=user,
+        text=text,
+        value=value,
+        reply_to_id=reply_to_id,
+        conversation_id=SECTION_CHANNEL,
+        conversation_type="channel",
+        channel_data={
+            "tenant": {"id": TENANT},
+            "team": {"id": "19:team-soumu@thread.tacv2", "name": "総務課"},
+            "channel": {"id": SECTION_CHANNEL, "name": "一般"},
+        },
+    )
+
+
+async def _channel(bot, user: Person, **kw) -> int:
+    act = _in_channel(user, **kw)
+    act["serviceUrl"] = bot.connector.url
+    return await bot.post(act)
+
+
+async def test_section_channel_post_reaches_every_member_once_counts_confirmations_and_is_recalled(
+    sqlite_url, connector
+) -> None:
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        # The city's accounts in the tenant the activities come from, so promoters are recognised anywhere.
+        async with bot.services.sessionmaker() as s, s.begin():
+            await s.execute(update(TeamsAccount).where(TeamsAccount.tenant_id == "").values(tenant_id=TENANT))
+        for person in (LEADER, _promoter(101), _promoter(102)):
+            await bot.say("ヘルプ", user=person)
+        # Another section's promoter cannot make this 総務課's channel; the leader of 総務課 can, in it.
+        await _channel(bot, _promoter(102), text="<at>DX推進ボット</at> ここを課のチャネルにする 総務課")
+        assert "総務課のDX推進リーダー・サブリーダーか" in connector.texts_to(SECTION_CHANNEL)[-1]
+        await bot.say("ここを課のチャネルにする", user=LEADER)  # not in a channel: says where
+        assert "課のチャネル(またはグループチャット)で" in connector.texts_to(LEADER.conversation_id)[-1]
+        await _channel(bot, LEADER, text="<at>DX推進ボット</at> ここを課のチャネルにする")
+        assert "ここを総務課のチャネルにしました" in connector.texts_to(SECTION_CHANNEL)[-1]
+
+        ann_id, author_card = await _send(bot, connector)
+        leader_card = _copy(connector, LEADER.conversation_id)
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card)
+        post = next(
+            a for a in actions(card(connector, leader_card)) if a.get("action") == "announce.relay_post"
+        )
+        assert "課のチャネルに投稿" in post["title"]
+        press = {k: v for k, v in post.items() if k != "title"}
+        posts_before = len([c for c in connector.posts() if c.conversation_id == SECTION_CHANNEL])
+        await bot.press(press, user=LEADER, reply_to_id=leader_card)
+        assert "課のチャネルに投稿します" in connector.texts_to(LEADER.conversation_id)[-1]
+        await bot.press(press, user=LEADER, reply_to_id=leader_card)  # twice: still one post
+        assert "すでに課のチャネルに投稿しています" in connector.texts_to(LEADER.conversation_id)[-1]
+        await drain(bot.services, config=FAST)
+        channel_posts = [c for c in connector.posts() if c.conversation_id == SECTION_CHANNEL][posts_before:]
+        assert len(channel_posts) == 1
+        shared = channel_posts[0].created
+        assert shared is not None
+        shared_text = card_text(connector, shared)
+        assert "鈴木 一郎さん" in shared_text and "生成AI利用ガイドライン" in shared_text
+        assert "確認した人: 0人" in shared_text
+        # The leader's card now says 伝達済み by the section's Teams channel, without a second post button.
+        assert "課の Teams チャネル" in card_text(connector, leader_card)
+        assert not [
+            a for a in actions(card(connector, leader_card)) if a.get("action") == "announce.relay_post"
+        ]
+
+        # Members confirm in the channel: each once, the shared card counts them.
+        ack = next(a for a in actions(card(connector, shared)) if a.get("action") == "announce.member_ack")
+        ack = {k: v for k, v in ack.items() if k != "title"}
+        await _channel(bot, STAFF, value=ack, reply_to_id=shared)
+        await _channel(bot, STAFF, value=ack, reply_to_id=shared)
+        await _channel(bot, _promoter(101), value=ack, reply_to_id=shared)
+        assert "確認した人: 2人" in card_text(connector, shared)
+        # The same button pressed on a card that is not a section-channel copy records nothing.
+        await _channel(bot, STAFF, value=ack, reply_to_id=leader_card)
+        assert "記録できませんでした" in connector.texts_to(SECTION_CHANNEL)[-1]
+
+        await drain(bot.services, config=FAST)
+        author = card_text(connector, author_card)
+        assert "1/3課" in author and "課のチャネルで確認したメンバー" in author and "2人" in author
+        await bot.press({"action": "announce.relay_status", "id": ann_id}, user=ADMIN)
+        status = card_text(connector, card_ids(connector, ADMIN.conversation_id)[-1])
+        assert "課の Teams チャネル" in status and "メンバーの確認 2人" in status
+
+        # Recall removes the channel copy too.
+        await bot.press({"action": "announce.recall", "id": ann_id}, user=ADMIN)
+        confirm_id = card_ids(connector, ADMIN.conversation_id)[-1]
+        await bot.press(
+            {"action": "announce.recall_confirm", "id": ann_id}, user=ADMIN, reply_to_id=confirm_id
+        )
+        await drain(bot.services, config=FAST)
+        assert shared not in connector.activities
+        assert leader_card not in connector.activities

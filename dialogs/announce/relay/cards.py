@@ -40,6 +40,7 @@ def add_relay_form(
     section_id: int,
     report: AnnouncementRelay | None,
     reminder: bool = False,
+    channel_title: str | None = None,
 ) -> dict[str, Any]:
     """The relay part of a confirmed recipient's card: the request, and the report form (empty, or
     holding the section's report so that either promoter can correct it)."""
@@ -104,6 +105,16 @@ def add_relay_form(
         section=section_id,
     )
     card["actions"] = [a for a in card.get("actions") or [] if a.get("type") == "Action.OpenUrl"] + [button]
+    if channel_title is not None and (report is None or report.method != "channel"):
+        # The section has its own channel with the bot: one press posts it there for every member.
+        card["actions"].append(
+            submit(
+                t("announce.relay.btn.post", channel=channel_title),
+                "announce.relay_post",
+                id=ann.id,
+                section=section_id,
+            )
+        )
     return card
 
 
@@ -125,6 +136,10 @@ def progress_rows(
                 t("announce.relay.fig.ratio", n=summary.relayed, total=summary.sections),
             )
         )
+        if summary.members_confirmed:
+            rows.append(
+                (t("announce.relay.fig.members"), t("announce.fig.people", n=summary.members_confirmed))
+            )
         if ann.relay_deadline:
             rows.append((t("announce.relay.fig.deadline"), format_date_ja(ann.relay_deadline)))
         if ann.relay_reminder_at and not ann.relay_reminded_at:
@@ -172,7 +187,10 @@ def _section_line(t: T, s: SectionRelay) -> tuple[str, str, str]:
     """(label, value, colour) for one section on the status card."""
     label = f"{s.department} {s.section}"
     if s.report is not None:
-        return label, t("announce.relay.row.relayed", line=report_line(t, s.report)), "Good"
+        line = report_line(t, s.report)
+        if s.report.method == "channel":
+            line += t("announce.relay.members_confirmed", n=s.members_confirmed)
+        return label, t("announce.relay.row.relayed", line=line), "Good"
     if not s.reachable:
         return label, t("announce.relay.row.unreachable", n=s.promoters), "Attention"
     return (

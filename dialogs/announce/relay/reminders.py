@@ -18,7 +18,13 @@ from dialogs import delivery
 from dialogs.business_days import JST, add_business_days
 from dialogs.delivery import DeliveryItem, DeliveryState, Recipient
 from dialogs.i18n import t as translate
-from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementRelay, AnnouncementState
+from storage.models.announce import (
+    Announcement,
+    AnnouncementRecipient,
+    AnnouncementRelay,
+    AnnouncementState,
+    SectionChannel,
+)
 
 from . import cards as relay_cards
 from .store import KIND, report_of
@@ -59,6 +65,7 @@ async def recipient_card_message(
     )
     if ann.relay_required and recipient.confirmed_at is not None and message.card is not None:
         report = await report_of(session, ann.id, recipient.section_id)
+        link = await session.get(SectionChannel, recipient.section_id)
         relay_cards.add_relay_form(
             message.card,
             _t(locale),
@@ -66,6 +73,7 @@ async def recipient_card_message(
             section_id=recipient.section_id,
             report=report,
             reminder=relay_reminder,
+            channel_title=(link.title or _t(locale)("announce.relay.channel.unnamed")) if link else None,
         )
     if relay_reminder:
         message.text = _t(locale)("announce.relay.reminder_summary", title=ann.title)

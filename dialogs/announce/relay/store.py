@@ -10,12 +10,18 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.delivery import INITIAL
-from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementRelay, AnnouncementState
+from storage.models.announce import (
+    Announcement,
+    AnnouncementMemberAck,
+    AnnouncementRecipient,
+    AnnouncementRelay,
+    AnnouncementState,
+)
 from storage.models.delivery import Delivery, DeliveryOp, DeliveryState
 from storage.models.receipts import ChatReadMark
 
@@ -54,7 +60,8 @@ class SectionRelay:
     unread: int = 0  # receipts on, not read yet
     confirmed: int = 0
     report: RelayReport | None = None
-    pending: int = 0  # copies not gone out yet
+    pending: int = 0
+    members_confirmed: int = 0  # staff who pressed 「確認しました」 on the copy in the section's channel  # copies not gone out yet
 
     @property
     def relayed(self) -> bool:
@@ -74,6 +81,7 @@ class RelaySummary:
     read: int = 0
     unread: int = 0
     confirmed: int = 0
+    members_confirmed: int = 0
     unreachable: list[str] = field(default_factory=list)  # sections no promoter can be reached in
     not_relayed: list[str] = field(default_factory=list)  # in roster order
 
@@ -152,6 +160,14 @@ async def section_status(session: AsyncSession, ann_id: int) -> list[SectionRela
         s = by_section.get(row[0])
         if s is not None:
             s.report = RelayReport(*row)
+    acks = await session.execute(
+        select(AnnouncementMemberAck.section_id, func.count())
+        .where(AnnouncementMemberAck.announcement_id == ann_id)
+        .group_by(AnnouncementMemberAck.section_id)
+    )
+    for sid, n in acks.tuples().all():
+        if sid in by_section:
+            by_section[sid].members_confirmed = int(n)
     return sorted(by_section.values(), key=lambda s: (s.sort_key, s.section_id))
 
 
@@ -162,6 +178,7 @@ def summarize(sections: list[SectionRelay]) -> RelaySummary:
         out.read += s.read
         out.unread += s.unread
         out.confirmed += s.confirmed
+        out.members_confirmed += s.members_confirmed
         if s.relayed:
             out.relayed += 1
         else:

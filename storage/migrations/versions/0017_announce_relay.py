@@ -57,9 +57,42 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("announcement_relays", schema=None) as batch_op:
         batch_op.create_index("ix_announcement_relays_announcement", ["announcement_id"], unique=False)
+    op.create_table(
+        "section_channels",
+        sa.Column("section_id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.String(length=512), nullable=False),
+        sa.Column("conversation_type", sa.String(length=20), nullable=False),
+        sa.Column("service_url", sa.String(length=512), nullable=False),
+        sa.Column("tenant_id", sa.String(length=64), nullable=True),
+        sa.Column("bot_id", sa.String(length=128), nullable=True),
+        sa.Column("title", sa.String(length=256), nullable=False),
+        sa.Column("linked_by", sa.String(length=320), nullable=False),
+        sa.Column("linked_at", storage.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("section_id", name=op.f("pk_section_channels")),
+    )
+    op.create_table(
+        "announcement_member_acks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("announcement_id", sa.Integer(), nullable=False),
+        sa.Column("section_id", sa.Integer(), nullable=False),
+        sa.Column("aad_object_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=256), nullable=False),
+        sa.Column("confirmed_at", storage.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["announcement_id"],
+            ["announcements.id"],
+            name=op.f("fk_announcement_member_acks_announcement_id_announcements"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_announcement_member_acks")),
+        sa.UniqueConstraint(
+            "announcement_id", "section_id", "aad_object_id", name="uq_announcement_member_acks_member"
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("announcement_member_acks")
+    op.drop_table("section_channels")
     op.drop_table("announcement_relays")
     with op.batch_alter_table("announcements", schema=None) as batch_op:
         for column in (
