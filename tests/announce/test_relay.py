@@ -353,6 +353,22 @@ async def test_section_channel_post_reaches_every_member_once_counts_confirmatio
         status = card_text(connector, card_ids(connector, ADMIN.conversation_id)[-1])
         assert "課の Teams チャネル" in status and "メンバーの確認 2人" in status
 
+        # An edit reaches the channel copy, which keeps who shared it and the members' confirmations.
+        await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=author_card)
+        revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
+        values = inputs(card(connector, revise_id))
+        values["title"] = "【改訂】生成AI利用ガイドラインのお知らせ"
+        await bot.press(
+            {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
+        )
+        await bot.press(
+            {"action": "announce.apply_edit", "id": ann_id, "version": 1}, user=ADMIN, reply_to_id=revise_id
+        )
+        await drain(bot.services, config=FAST)
+        shared_text = card_text(connector, shared)
+        assert "【改訂】生成AI利用ガイドライン" in shared_text
+        assert "鈴木 一郎さん" in shared_text and "確認した人: 2人" in shared_text
+
         # Recall removes the channel copy too.
         await bot.press({"action": "announce.recall", "id": ann_id}, user=ADMIN)
         confirm_id = card_ids(connector, ADMIN.conversation_id)[-1]
