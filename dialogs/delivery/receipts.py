@@ -170,3 +170,26 @@ async def read_states(
         if key not in out or state == READ:
             out[key] = (state, read_at)
     return out
+
+
+async def latest_read_states(
+    session: AsyncSession, kind: str, ref_ids: Sequence[int], purpose_prefix: str
+) -> dict[int, str]:
+    """ref_id -> the read state of the newest delivered copy whose purpose starts with ``purpose_prefix``
+    (the latest answer to a ticket: "answer", "answer-2", …)."""
+    if not ref_ids:
+        return {}
+    rows = await session.execute(
+        select(Delivery.ref_id, Delivery.id, _state_expr())
+        .select_from(Delivery)
+        .outerjoin(ChatReadMark, ChatReadMark.conversation_id == Delivery.conversation_id)
+        .where(
+            Delivery.kind == kind,
+            Delivery.ref_id.in_(list(ref_ids)),
+            Delivery.op == DeliveryOp.SEND.value,
+            Delivery.state == DeliveryState.DELIVERED.value,
+            Delivery.purpose.like(f"{purpose_prefix}%"),
+        )
+        .order_by(Delivery.ref_id, Delivery.id)
+    )
+    return {ref_id: state for ref_id, _id, state in rows.tuples().all()}  # the last one per ticket wins

@@ -329,6 +329,9 @@ class TicketLine:
     section: str | None  # the asker's section(s) on the day they asked, if they are in the roster
     age: int  # business days since it arrived (0: today)
     overdue: bool
+    answer_read: str | None = (
+        None  # 回答済み: the latest answer read | unread | unknown (Teams read receipts)
+    )
 
 
 def _status_text(t: T, status: TicketStatus) -> Element:
@@ -399,7 +402,13 @@ def open_tickets_card(
             container(
                 [
                     _line_head(t, ticket, 80),
-                    text(meta + (t("qa.tickets.overdue") if line.overdue else ""), size="Small", **late),
+                    text(
+                        meta
+                        + (t("qa.tickets.overdue") if line.overdue else "")
+                        + (t(f"qa.tickets.answer_{line.answer_read}") if line.answer_read else ""),
+                        size="Small",
+                        **late,
+                    ),
                     action_set([submit(t("qa.tickets.open"), "qa.ticket.show", ticket=ticket.id)]),
                 ],
                 separator=True,

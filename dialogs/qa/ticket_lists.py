@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Role, Turn
 from dialogs.business_days import JST, business_days_between
+from dialogs.delivery.receipts import latest_read_states
 from dialogs.qa import outbox, router
 from dialogs.qa.cards import (
     TicketLine,
@@ -75,12 +76,15 @@ async def open_tickets(turn: Turn) -> dict[str, Any]:
     shown = tickets[:OPEN_LIMIT]
     sections = await asker_sections(session, shown)
     today = now.astimezone(JST).date()
+    answered = [tk.id for tk in shown if tk.status == TicketStatus.ANSWERED]
+    read = await latest_read_states(session, outbox.KIND, answered, "answer")
     lines = [
         TicketLine(
             tk,
             sections.get(tk.id),
             business_days_between(tk.created_at.astimezone(JST).date(), today),
             tk.id in overdue,
+            read.get(tk.id),
         )
         for tk in shown
     ]

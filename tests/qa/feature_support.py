@@ -71,20 +71,15 @@ def cards_with_ids(connector: FakeConnector, conversation_id: str) -> list[tuple
 
 def _post_ids(connector: FakeConnector, conversation_id: str) -> list[str]:
     """Activity ids the fake connector gave to posts into ``conversation_id``, in order."""
-    # The fake numbers activities act-1, act-2 … in the order it accepted them, across conversations.
-    accepted = [
-        c for c in connector.calls if c.method == "POST" and c.activity_id is None and c.status == 201
+    return [
+        c.created
+        for c in connector.calls
+        if c.method == "POST"
+        and c.activity_id is None
+        and c.status == 201
+        and c.conversation_id == conversation_id
+        and c.created
     ]
-    ids = []
-    n = 0
-    for call in accepted:
-        if call.conversation_id is None:
-            n += 1  # conversation creation also takes a number
-            continue
-        n += 1
-        if call.conversation_id == conversation_id:
-            ids.append(f"act-{n}")
-    return ids
 
 
 def last_card(connector: FakeConnector, conversation_id: str) -> tuple[str, dict[str, Any]]:

@@ -9,7 +9,17 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from storage.models import Assignment, Department, Person, PromoterRole, Section, Ticket, TicketStatus
+from dialogs.delivery.worker import drain
+from storage.models import (
+    Assignment,
+    Delivery,
+    Department,
+    Person,
+    PromoterRole,
+    Section,
+    Ticket,
+    TicketStatus,
+)
 from tests.qa.feature_support import (
     DESK,
     Clock,
@@ -22,7 +32,7 @@ from tests.qa.feature_support import (
     last_card,
     settle,
 )
-from tests.support import ADMIN, LEADER, STAFF, members_for, running_bot, settings_for
+from tests.support import ADMIN, LEADER, STAFF, activity, members_for, running_bot, settings_for
 
 pytestmark = pytest.mark.asyncio
 
@@ -76,6 +86,7 @@ async def test_the_dx_division_sees_open_tickets_oldest_first_and_can_work_them_
     sqlite_url, connector
 ):
     connector.members = members_for(ADMIN, LEADER, STAFF)
+    connector.numeric_ids = True  # Teams-like message ids, for read receipts
     clock = Clock(jst(2026, 4, 28, 9))  # Tuesday; 4/29 is a holiday, 5/2–5/6 weekend and holidays
     async with running_bot(_settings(sqlite_url), connector, clock=clock) as bot:
         await _leader_of_tax_section(bot)
@@ -105,6 +116,27 @@ async def test_the_dx_division_sees_open_tickets_oldest_first_and_can_work_them_
         assert "対応中" in lines[claimed] and f"{LEADER.name}(税務課)" in lines[claimed]
         assert f"担当：{ADMIN.name}" in lines[claimed] and "2営業日超過" not in lines[claimed]
         assert "回答済み" in lines[answered] and "本日受付" in lines[answered]
+        # The asker has not sent a read receipt: unknown, not unread. Once Teams says they read it: 既読.
+        await drain(bot.services)
+        lines = await _lines_now(bot, connector)
+        assert "回答の既読は不明" in lines[answered] and "既読" not in lines[claimed]
+        async with bot.services.sessionmaker() as s:
+            answer_id = await s.scalar(
+                select(Delivery.activity_id).where(
+                    Delivery.kind == "qa", Delivery.ref_id == answered, Delivery.purpose == "answer"
+                )
+            )
+        assert answer_id is not None
+        receipt = activity(
+            connector.url,
+            user=LEADER,
+            type="event",
+            name="application/vnd.microsoft.readReceipt",
+            value={"lastReadMessageId": answer_id},
+        )
+        assert await bot.post(receipt) < 300
+        lines = await _lines_now(bot, connector)
+        assert "回答は既読" in lines[answered]
         assert "RPAのライセンスは何本ありますか" in lines[oldest]
 
         # 開く: the channel's card, with its buttons, in the admin's chat; 担当する there changes both.
@@ -121,6 +153,12 @@ async def test_the_dx_division_sees_open_tickets_oldest_first_and_can_work_them_
         await bot.press(find_action(listing, "qa.tickets.refresh"), user=ADMIN, reply_to_id=list_id)
         listing = connector.activities[list_id]["attachments"][0]["content"]
         assert "未対応0件・対応中2件" in all_text(listing)
+
+
+async def _lines_now(bot, connector) -> dict[int, str]:
+    await bot.say("問い合わせ一覧", user=ADMIN)
+    _, listing = last_card(connector, ADMIN.conversation_id)
+    return {n: all_text(c) for n, c in zip(_order(listing), _line_containers(listing), strict=True)}
 
 
 def _line_containers(card: dict) -> list[dict]:
