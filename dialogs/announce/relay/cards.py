@@ -107,9 +107,12 @@ def add_relay_form(
     card["actions"] = [a for a in card.get("actions") or [] if a.get("type") == "Action.OpenUrl"] + [button]
     if channel_title is not None and (report is None or report.method != "channel"):
         # The section has its own channel with the bot: one press posts it there for every member.
+        card["body"].append(
+            text(t("announce.relay.post.where", channel=channel_title), size="Small", isSubtle=True)
+        )
         card["actions"].append(
             submit(
-                t("announce.relay.btn.post", channel=channel_title),
+                t("announce.relay.btn.post"),
                 "announce.relay_post",
                 id=ann.id,
                 section=section_id,
