@@ -13,7 +13,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -180,6 +180,18 @@ class Messenger(Protocol):
     ) -> dict[str, Any] | None:
         """The Teams member record of ``user_id`` in that chat (or team); None if not a member.
         Raises SendError."""
+        ...
+
+
+@runtime_checkable
+class MemberDirectory(Protocol):
+    """Who is in a group chat or a team (its channels share the team's members). The bot's connector
+    offers it; a rate-limited copy inside the delivery worker need not."""
+
+    async def conversation_members(
+        self, address: Address, team_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every member record (paged through); raises SendError."""
         ...
 
 

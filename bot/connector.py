@@ -22,6 +22,7 @@ from bot.service_urls import ServiceUrls, host_of
 
 UNTRUSTED = "untrusted_service_url"  # SendError reason: the address's service URL was never seen on an authenticated request
 log = logging.getLogger(__name__)
+MEMBER_PAGES = 20  # 500 members a page: a section channel is far smaller
 TokenProvider = Callable[[], Awaitable[str | None]]
 
 
@@ -165,6 +166,22 @@ class ConnectorMessenger:
             if exc.status == 404:
                 return None
             raise
+
+    async def conversation_members(
+        self, address: Address, team_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        await self._check(address.service_url)
+        base = f"{_conversation_url(address.service_url, team_id or address.conversation_id)}/pagedmembers"
+        members: list[dict[str, Any]] = []
+        token = None
+        for _page in range(MEMBER_PAGES):
+            url = f"{base}?pageSize=500" + (f"&continuationToken={quote(token, safe='')}" if token else "")
+            data = await self._call("GET", url, None)
+            members += [m for m in data.get("members") or [] if isinstance(m, dict)]
+            token = data.get("continuationToken")
+            if not token:
+                break
+        return members
 
     async def create_personal_conversation(self, address: Address) -> Address:
         if not address.user_id:

@@ -125,6 +125,7 @@ class SectionChannel(Base):
     service_url: Mapped[str] = mapped_column(String(512))
     tenant_id: Mapped[str | None] = mapped_column(String(64))
     bot_id: Mapped[str | None] = mapped_column(String(128))
+    team_id: Mapped[str | None] = mapped_column(String(256))  # a channel: its team (whose members it has)
     title: Mapped[str] = mapped_column(String(256), default="")
     linked_by: Mapped[str] = mapped_column(String(320), default="")  # the linker's UPN or name
     linked_at: Mapped[datetime] = mapped_column(default=utcnow)

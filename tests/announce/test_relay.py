@@ -27,6 +27,7 @@ from tests.support import (
     Person,
     activity,
     fixed_clock,
+    members_for,
     running_bot,
     settings_for,
 )
@@ -300,6 +301,17 @@ async def test_section_channel_post_reaches_every_member_once_counts_confirmatio
             await s.execute(update(TeamsAccount).where(TeamsAccount.tenant_id == "").values(tenant_id=TENANT))
         for person in (LEADER, _promoter(101), _promoter(102)):
             await bot.say("ヘルプ", user=person)
+        # The team behind the section's channel: three people and the bot.
+        connector.members = {
+            **members_for(ADMIN, LEADER, STAFF, _promoter(101)),
+            "28:dxbot": {"id": "28:dxbot"},
+        }
+        connector.conversation_members["19:team-soumu@thread.tacv2"] = [
+            LEADER.user_id,
+            STAFF.user_id,
+            "29:u101",
+            "28:dxbot",
+        ]
         # Another section's promoter cannot make this 総務課's channel; the leader of 総務課 can, in it.
         await _channel(bot, _promoter(102), text="<at>DX推進ボット</at> ここを課のチャネルにする 総務課")
         assert "総務課のDX推進リーダー・サブリーダーか" in connector.texts_to(SECTION_CHANNEL)[-1]
@@ -348,10 +360,10 @@ async def test_section_channel_post_reaches_every_member_once_counts_confirmatio
 
         await drain(bot.services, config=FAST)
         author = card_text(connector, author_card)
-        assert "1/3課" in author and "課のチャネルで確認したメンバー" in author and "2人" in author
+        assert "1/3課" in author and "課のチャネルで確認したメンバー" in author and "3人中2人" in author
         await bot.press({"action": "announce.relay_status", "id": ann_id}, user=ADMIN)
         status = card_text(connector, card_ids(connector, ADMIN.conversation_id)[-1])
-        assert "課の Teams チャネル" in status and "メンバーの確認 2人" in status
+        assert "課の Teams チャネル・3人" in status and "メンバー3人中2人が確認" in status
 
         # An edit reaches the channel copy, which keeps who shared it and the members' confirmations.
         await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=author_card)

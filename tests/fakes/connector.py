@@ -56,6 +56,7 @@ class FakeConnector:
     conversation_rate: float | None = None  # calls per second into one conversation
     latency: float = 0.0
     members: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> member record
+    conversation_members: dict[str, list[str]] = field(default_factory=dict)  # group chat / team -> user ids
     calls: list[Call] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     fault_ratio: dict[int, float] = field(default_factory=dict)  # status -> share of calls, e.g. {429: 0.05}
@@ -90,6 +91,7 @@ class FakeConnector:
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._put)
         app.router.add_delete("/v3/conversations/{cid}/activities/{aid}", self._delete)
         app.router.add_get("/v3/conversations/{cid}/members/{uid}", self._member)
+        app.router.add_get("/v3/conversations/{cid}/pagedmembers", self._paged_members)
         app.router.add_get("/_calls", self._dump)
         return app
 
@@ -225,6 +227,18 @@ class FakeConnector:
         cid = f"a:personal-{member}-{next(self._ids)}"
         self._record(request, body, 201)
         return web.json_response({"id": cid}, status=201)
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        """Members of a group chat or team: ``conversation_members[cid]`` (user ids), else everyone known."""
+        cid = request.match_info["cid"]
+        self._record(request, None, 200)
+        ids = self.conversation_members.get(cid)
+        found = (
+            [self.members[u] for u in ids if u in self.members]
+            if ids is not None
+            else list(self.members.values())
+        )
+        return web.json_response({"members": found})
 
     async def _member(self, request: web.Request) -> web.Response:
         uid = request.match_info["uid"]

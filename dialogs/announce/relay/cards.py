@@ -139,10 +139,13 @@ def progress_rows(
                 t("announce.relay.fig.ratio", n=summary.relayed, total=summary.sections),
             )
         )
-        if summary.members_confirmed:
-            rows.append(
-                (t("announce.relay.fig.members"), t("announce.fig.people", n=summary.members_confirmed))
+        if summary.members_confirmed or summary.members_reached:
+            value = (
+                t("announce.relay.fig.members_of", n=summary.members_confirmed, m=summary.members_reached)
+                if summary.members_reached
+                else t("announce.fig.people", n=summary.members_confirmed)
             )
+            rows.append((t("announce.relay.fig.members"), value))
         if ann.relay_deadline:
             rows.append((t("announce.relay.fig.deadline"), format_date_ja(ann.relay_deadline)))
         if ann.relay_reminder_at and not ann.relay_reminded_at:
@@ -192,7 +195,11 @@ def _section_line(t: T, s: SectionRelay) -> tuple[str, str, str]:
     if s.report is not None:
         line = report_line(t, s.report)
         if s.report.method == "channel":
-            line += t("announce.relay.members_confirmed", n=s.members_confirmed)
+            line += (
+                t("announce.relay.members_of", n=s.members_confirmed, m=s.report.reached)
+                if s.report.reached is not None
+                else t("announce.relay.members_confirmed", n=s.members_confirmed)
+            )
         return label, t("announce.relay.row.relayed", line=line), "Good"
     if not s.reachable:
         return label, t("announce.relay.row.unreachable", n=s.promoters), "Attention"

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.api import Address, Message, Role, Turn
+from bot.api import Address, MemberDirectory, Message, Role, SendError, Turn
 from dialogs import delivery
 from dialogs.announce import router, service
 from dialogs.announce.service import KIND
@@ -182,6 +182,7 @@ async def link_channel(turn: Turn, args: str) -> None:
     link.service_url = ref.service_url
     link.tenant_id = ref.tenant_id
     link.bot_id = ref.bot_id
+    link.team_id = ref.team_id
     link.title = ref.title or ""
     link.linked_by = turn.identity.email or turn.user.name
     link.linked_at = turn.services.clock()
@@ -239,6 +240,9 @@ async def post_to_section_channel(turn: Turn, data: dict[str, Any]) -> None:
     if link is None:
         await turn.reply(turn.t("announce.relay.post.no_channel"))
         return
+    members = await member_count(turn, link)
+    if members is not None and result.report is not None:
+        result.report.reached = members  # posting there reached every member of the channel
     await turn.session.flush()
     message = await channel_message(turn.session, turn.services.settings.locale, ann, section_id)
     # Keyed by (announcement, channel address, section): pressing twice posts once.
@@ -261,6 +265,19 @@ async def post_to_section_channel(turn: Turn, data: dict[str, Any]) -> None:
             "announce.relay.post.done" if queued else "announce.relay.post.already", channel=link.title or ""
         )
     )
+
+
+async def member_count(turn: Turn, link: SectionChannel) -> int | None:
+    """How many people (not bots) are in the section's channel or chat; None if Teams did not say."""
+    directory = turn.services.messenger
+    if not isinstance(directory, MemberDirectory):
+        return None
+    try:
+        members = await directory.conversation_members(address_of(link), link.team_id)
+    except SendError as exc:
+        log.info("member list of a section channel failed: %s", exc.reason)
+        return None
+    return sum(1 for m in members if not str(m.get("id", "")).startswith("28:"))
 
 
 @router.action("announce.member_ack", role=Role.ANYONE, scopes=("channel", "groupChat"))

@@ -82,6 +82,7 @@ class RelaySummary:
     unread: int = 0
     confirmed: int = 0
     members_confirmed: int = 0
+    members_reached: int = 0  # members of the section channels posted to (where Teams said)
     unreachable: list[str] = field(default_factory=list)  # sections no promoter can be reached in
     not_relayed: list[str] = field(default_factory=list)  # in roster order
 
@@ -179,6 +180,8 @@ def summarize(sections: list[SectionRelay]) -> RelaySummary:
         out.unread += s.unread
         out.confirmed += s.confirmed
         out.members_confirmed += s.members_confirmed
+        if s.report is not None and s.report.method == "channel" and s.report.reached is not None:
+            out.members_reached += s.report.reached
         if s.relayed:
             out.relayed += 1
         else:

@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("service_url", sa.String(length=512), nullable=False),
         sa.Column("tenant_id", sa.String(length=64), nullable=True),
         sa.Column("bot_id", sa.String(length=128), nullable=True),
+        sa.Column("team_id", sa.String(length=256), nullable=True),
         sa.Column("title", sa.String(length=256), nullable=False),
         sa.Column("linked_by", sa.String(length=320), nullable=False),
         sa.Column("linked_at", storage.models.base.UTCDateTime(timezone=True), nullable=False),
