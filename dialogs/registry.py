@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.api import HttpRoute, Job, Services
 from dialogs import announce as announce_feature
+from dialogs import cases as cases_feature
 from dialogs import dashboard as dashboard_feature
 from dialogs import delivery as delivery_feature
 from dialogs import help as help_feature
@@ -42,6 +43,7 @@ def features() -> tuple[Feature, ...]:
         roster_feature.feature(),
         qa_feature.feature(),
         dashboard_feature.feature(),
+        cases_feature.feature(),
     )
 
 

@@ -1,0 +1,28 @@
+"""Improvement cases (改善事例): a section's promoter submits what they improved and how many hours a
+month it saves; the DX division publishes or sends it back; everyone can find published cases; the
+hours add up per section, department, tool and fiscal year.
+
+Teams: 「事例登録」, 「自分の事例」 (promoters), 「事例審査」, 「事例集計」, 「事例ダイジェスト」 (DX division),
+「事例 RPA」 (anyone). CLI: ``dxbot cases import FILE.xlsx`` for cases collected before the bot.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dialogs.router import Router
+
+if TYPE_CHECKING:
+    from dialogs.registry import Feature
+
+router = Router("cases")
+
+from dialogs.cases import handlers  # noqa: E402,F401  (declares the routes on ``router``)
+
+
+def feature() -> Feature:
+    from dialogs.cases.cli import register_cli
+    from dialogs.cases.demo import seed_demo
+    from dialogs.registry import Feature
+
+    return Feature("cases", router, cli=register_cli, seed_demo=seed_demo)
