@@ -16,6 +16,7 @@ from dialogs import dashboard as dashboard_feature
 from dialogs import delivery as delivery_feature
 from dialogs import help as help_feature
 from dialogs import qa as qa_feature
+from dialogs import report as report_feature
 from dialogs import roster as roster_feature
 from dialogs import survey as survey_feature
 from dialogs.router import Router, RouteTable
@@ -44,6 +45,7 @@ def features() -> tuple[Feature, ...]:
         qa_feature.feature(),
         dashboard_feature.feature(),
         cases_feature.feature(),
+        report_feature.feature(),
     )
 
 

@@ -1,0 +1,357 @@
+"""Every figure of the quarterly report, read from the database in one place.
+
+    q = Quarter.parse("2026Q3")            # fiscal quarters: Q1 = April–June … Q4 = January–March
+    figures = await collect(session, q)    # the deck and the workbook draw only from this
+
+This module reads other features' tables (announcements, questions, cases) directly, and only here:
+the report is a read-only view across features. Each section carries a one-line finding computed from
+its own numbers (never written by hand), or None when the quarter has no data for it.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.business_days import JST
+from storage.models import AppSetting, ImprovementCase, QueryLog, Section, Ticket
+from storage.models.announce import Announcement, AnnouncementRecipient
+from storage.models.roster import Department
+
+CITY_SETTING = "city.name"
+_QUARTER = re.compile(r"(\d{4})\s*[qQ]([1-4])")
+
+
+@dataclass(frozen=True)
+class Quarter:
+    fiscal_year: int
+    number: int  # 1 = April–June (the Japanese fiscal year)
+
+    @classmethod
+    def parse(cls, raw: str) -> Quarter | None:
+        m = _QUARTER.fullmatch(unicodedata.normalize("NFKC", raw or "").strip())
+        if not m or not 2000 <= int(m.group(1)) <= 2100:
+            return None
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    @classmethod
+    def containing(cls, day: date) -> Quarter:
+        fy = day.year if day.month >= 4 else day.year - 1
+        return cls(fy, (day.month - 4) % 12 // 3 + 1)
+
+    @property
+    def first_day(self) -> date:
+        month = 4 + (self.number - 1) * 3
+        return date(self.fiscal_year + (month > 12), (month - 1) % 12 + 1, 1)
+
+    @property
+    def next(self) -> Quarter:
+        return Quarter(self.fiscal_year + (self.number == 4), self.number % 4 + 1)
+
+    @property
+    def previous(self) -> Quarter:
+        return Quarter(self.fiscal_year - (self.number == 1), (self.number - 2) % 4 + 1)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """[start, end) in UTC, for the quarter's days in Japan time."""
+        start = datetime.combine(self.first_day, time(), JST).astimezone(UTC)
+        end = datetime.combine(self.next.first_day, time(), JST).astimezone(UTC)
+        return start, end
+
+    @property
+    def key(self) -> str:
+        return f"{self.fiscal_year}Q{self.number}"
+
+    @property
+    def label(self) -> str:
+        first = self.first_day
+        last_month = (first.month + 1) % 12 + 1
+        return f"{self.fiscal_year}年度 第{self.number}四半期({first.month}月〜{last_month}月)"
+
+
+@dataclass
+class DepartmentReach:
+    department: str
+    recipients: int = 0
+    confirmed: int = 0  # of recipients of announcements that asked for confirmation
+    asked: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.confirmed / self.asked if self.asked else None
+
+
+@dataclass
+class Questions:
+    asked: int = 0
+    answered_by_bot: int = 0
+    escalated: int = 0
+    answered_by_division: int = 0
+    median_days: float | None = None
+
+    @property
+    def bot_rate(self) -> float | None:
+        return self.answered_by_bot / self.asked if self.asked else None
+
+
+@dataclass
+class CaseFigures:
+    published: int = 0
+    hours_per_month: float = 0.0
+    by_department: list[tuple[str, float, int]] = field(default_factory=list)  # (name, hours, cases)
+    by_tool: list[tuple[str, float, int]] = field(default_factory=list)
+    titles: list[tuple[str, str, float]] = field(default_factory=list)  # (title, section, hours)
+    fiscal_year_hours: float = 0.0  # April to the end of this quarter
+    fiscal_year_cases: int = 0
+
+
+@dataclass
+class Section_:
+    """A part of the report: its finding (None: no data this quarter)."""
+
+    key: str
+    finding: str | None
+
+
+@dataclass
+class Figures:
+    city: str
+    quarter: Quarter
+    announcements: int
+    reach: list[DepartmentReach]
+    questions: Questions
+    previous_questions: Questions
+    cases: CaseFigures
+    previous_cases: CaseFigures
+    findings: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return (
+            self.announcements == 0
+            and self.questions.asked == 0
+            and self.questions.escalated == 0
+            and (self.cases.published == 0)
+        )
+
+
+async def city_name(session: AsyncSession) -> str:
+    row = await session.get(AppSetting, CITY_SETTING)
+    return str(row.value.get("name") or "") if row and isinstance(row.value, dict) else ""
+
+
+async def reach(session: AsyncSession, q: Quarter) -> tuple[int, list[DepartmentReach]]:
+    start, end = q.bounds()
+    sent = (
+        (Announcement.sent_at >= start) & (Announcement.sent_at < end) & (Announcement.recalled_at.is_(None))
+    )
+    count = int(await session.scalar(select(func.count()).select_from(Announcement).where(sent)) or 0)
+    rows = await session.execute(
+        select(
+            AnnouncementRecipient.department,
+            Announcement.ack_required,
+            func.count(),
+            func.count(AnnouncementRecipient.confirmed_at),
+        )
+        .join(Announcement, Announcement.id == AnnouncementRecipient.announcement_id)
+        .where(sent)
+        .group_by(AnnouncementRecipient.department, Announcement.ack_required)
+    )
+    by_dept: dict[str, DepartmentReach] = {}
+    for dept, ack, n, confirmed in rows.all():
+        d = by_dept.setdefault(dept, DepartmentReach(dept))
+        d.recipients += n
+        if ack:
+            d.asked += n
+            d.confirmed += confirmed
+    order = {
+        name: i
+        for i, name in enumerate(
+            (
+                await session.scalars(select(Department.name).order_by(Department.sort_order, Department.id))
+            ).all()
+        )
+    }
+    return count, sorted(by_dept.values(), key=lambda d: (order.get(d.department, len(order)), d.department))
+
+
+async def questions(session: AsyncSession, q: Quarter) -> Questions:
+    start, end = q.bounds()
+    asked, answered = (
+        await session.execute(
+            select(func.count(), func.count().filter(QueryLog.answered.is_(True))).where(
+                QueryLog.at >= start, QueryLog.at < end
+            )
+        )
+    ).one()
+    escalated = int(
+        await session.scalar(select(func.count()).where(Ticket.created_at >= start, Ticket.created_at < end))
+        or 0
+    )
+    waits = [
+        (answered_at - created).total_seconds() / 86400
+        for created, answered_at in (
+            await session.execute(
+                select(Ticket.created_at, Ticket.answered_at).where(
+                    Ticket.answered_at >= start, Ticket.answered_at < end
+                )
+            )
+        ).all()
+        if answered_at is not None
+    ]
+    return Questions(
+        asked=int(asked or 0),
+        answered_by_bot=int(answered or 0),
+        escalated=escalated,
+        answered_by_division=len(waits),
+        median_days=round(statistics.median(waits), 1) if waits else None,
+    )
+
+
+async def cases(session: AsyncSession, q: Quarter) -> CaseFigures:
+    start, end = q.bounds()
+    fy_start, _ = Quarter(q.fiscal_year, 1).bounds()
+    rows = (
+        await session.execute(
+            select(ImprovementCase, Section.name, Department.name)
+            .join(Section, Section.id == ImprovementCase.section_id)
+            .join(Department, Department.id == ImprovementCase.department_id)
+            .where(
+                ImprovementCase.state == "published",
+                ImprovementCase.published_at >= fy_start,
+                ImprovementCase.published_at < end,
+            )
+            .order_by(ImprovementCase.published_at, ImprovementCase.id)
+        )
+    ).all()
+    out = CaseFigures()
+    by_dept: dict[str, list[float]] = defaultdict(list)
+    by_tool: dict[str, list[float]] = defaultdict(list)
+    for case, section, dept in rows:
+        saved = case.hours_saved
+        out.fiscal_year_hours += saved
+        out.fiscal_year_cases += 1
+        assert case.published_at is not None
+        if case.published_at < start:
+            continue
+        out.published += 1
+        out.hours_per_month += saved
+        by_dept[dept].append(saved)
+        for tool in case.tools:
+            by_tool[tool].append(saved)
+        out.titles.append((case.title, f"{dept} {section}", round(saved, 1)))
+
+    def ranked(groups: dict[str, list[float]]) -> list[tuple[str, float, int]]:
+        items = [(name, round(sum(v), 1), len(v)) for name, v in groups.items()]
+        return sorted(items, key=lambda x: (-x[1], x[0]))
+
+    out.by_department = ranked(by_dept)
+    out.by_tool = ranked(by_tool)
+    out.hours_per_month = round(out.hours_per_month, 1)
+    out.fiscal_year_hours = round(out.fiscal_year_hours, 1)
+    out.titles.sort(key=lambda x: -x[2])
+    return out
+
+
+def _pt(now: float | None, before: float | None) -> str:
+    if now is None or before is None:
+        return ""
+    diff = round((now - before) * 100)
+    return f"(前四半期比 {'+' if diff >= 0 else '−'}{abs(diff)}pt)"
+
+
+def _hours(value: float) -> str:
+    return f"{value:,.1f}".rstrip("0").rstrip(".")
+
+
+def findings(f: Figures) -> dict[str, str | None]:
+    """One line per section, computed from the figures; None where there is nothing to say."""
+    out: dict[str, str | None] = {}
+    asked = [d for d in f.reach if d.rate is not None]
+    if asked:
+        total = sum(d.confirmed for d in asked) / sum(d.asked for d in asked)
+        low = min(asked, key=lambda d: (d.rate, d.department))
+        out["reach"] = (
+            f"お知らせ{f.announcements}件の確認率は全体で{round(total * 100)}%、"
+            f"最も低いのは{low.department}({round((low.rate or 0) * 100)}%)"
+        )
+    elif f.announcements:
+        out["reach"] = f"お知らせ{f.announcements}件を配信(確認を求めたものはありません)"
+    else:
+        out["reach"] = None
+    qs, prev = f.questions, f.previous_questions
+    if qs.asked or qs.escalated:
+        line = f"質問{qs.asked}件のうちボットが{qs.answered_by_bot}件に回答"
+        if qs.bot_rate is not None:
+            line += f"(回答率{round(qs.bot_rate * 100)}%{_pt(qs.bot_rate, prev.bot_rate)})"
+        line += f"、DX推進課へ{qs.escalated}件"
+        if qs.median_days is not None:
+            line += f"・回答までの中央値{_hours(qs.median_days)}日"
+        out["questions"] = line
+    else:
+        out["questions"] = None
+    c, pc = f.cases, f.previous_cases
+    if c.published:
+        diff = c.published - pc.published
+        line = (
+            f"改善事例{c.published}件を公開(前四半期比 {'+' if diff >= 0 else '−'}{abs(diff)}件)、"
+            f"月{_hours(c.hours_per_month)}時間の削減"
+        )
+        if c.by_tool:
+            line += f"。最も削減したツールは{c.by_tool[0][0]}(月{_hours(c.by_tool[0][1])}時間)"
+        out["cases"] = line
+    else:
+        out["cases"] = None
+    return out
+
+
+async def collect(session: AsyncSession, q: Quarter) -> Figures:
+    count, by_dept = await reach(session, q)
+    f = Figures(
+        city=await city_name(session),
+        quarter=q,
+        announcements=count,
+        reach=by_dept,
+        questions=await questions(session, q),
+        previous_questions=await questions(session, q.previous),
+        cases=await cases(session, q),
+        previous_cases=await cases(session, q.previous),
+    )
+    f.findings = findings(f)
+    return f
+
+
+def as_rows(f: Figures) -> dict[str, list[list[Any]]]:
+    """The same figures as sheets of rows (header first), for the workbook and for tests."""
+    return {
+        "お知らせの確認": [["部", "受信者", "確認を求めた数", "確認済み", "確認率(%)"]]
+        + [
+            [
+                d.department,
+                d.recipients,
+                d.asked,
+                d.confirmed,
+                None if d.rate is None else round(d.rate * 100, 1),
+            ]
+            for d in f.reach
+        ],
+        "質問対応": [
+            ["項目", "今四半期", "前四半期"],
+            ["質問数", f.questions.asked, f.previous_questions.asked],
+            ["ボットが回答", f.questions.answered_by_bot, f.previous_questions.answered_by_bot],
+            ["DX推進課へ", f.questions.escalated, f.previous_questions.escalated],
+            ["DX推進課が回答", f.questions.answered_by_division, f.previous_questions.answered_by_division],
+            ["回答までの中央値(日)", f.questions.median_days, f.previous_questions.median_days],
+        ],
+        "改善事例(部別)": [["部", "削減時間(時間/月)", "件数"]] + [list(r) for r in f.cases.by_department],
+        "改善事例(ツール別)": [["ツール", "削減時間(時間/月)", "件数"]] + [list(r) for r in f.cases.by_tool],
+        "改善事例(一覧)": [["事例", "課", "削減時間(時間/月)"]] + [list(r) for r in f.cases.titles],
+    }
