@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.api import Services
 from dialogs.cases import service
-from storage.models import Department, ImprovementCase, Section
+from storage.models import AppSetting, Department, ImprovementCase, Section
 
 # (department, section, title, work, tools, hours before, after, staff, start, published?)
 CASES: list[tuple[str, str, str, str, list[str], float, float, int, date, bool]] = [
@@ -40,6 +40,10 @@ async def seed_demo(services: Services, only_if_empty: bool) -> None:
     async with services.sessionmaker() as session, session.begin():
         if await session.scalar(select(func.count()).select_from(ImprovementCase)):
             return
+        if await session.get(AppSetting, "city.name") is None:  # the report's title
+            from dialogs.roster.demo import CITY
+
+            session.add(AppSetting(key="city.name", value={"name": CITY}))
         ids = {
             (d, s): (sid, did)
             for sid, did, s, d in (
