@@ -69,7 +69,7 @@ async def test_sums_per_section_department_tool_and_fiscal_year(db_url):
         await engine.dispose()
 
 
-def test_hours_must_be_sane_numbers():
+async def test_hours_must_be_sane_numbers():
     tools = ["RPA", "生成AI"]
     base = {"title": "x", "work": "y", "tools": "RPA", "staff": "2", "started_on": "2026-04-01"}
     case, problems = service.validate({**base, "hours_before": "10000", "hours_after": "10"}, tools)

@@ -27,7 +27,7 @@ IN_Q3 = datetime(2026, 10, 20, 1, tzinfo=UTC)
 IN_Q2 = datetime(2026, 8, 20, 1, tzinfo=UTC)
 
 
-def test_fiscal_quarters():
+async def test_fiscal_quarters():
     assert Quarter.parse("2026Q3") == Q3 and Quarter.parse("２０２６ｑ４") == Quarter(2026, 4)
     assert Quarter.parse("2026Q5") is None and Quarter.parse("Q3") is None
     start, end = Quarter(2026, 4).bounds()
