@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from dialogs.report.figures import Figures, as_rows
+from dialogs.report.figures import Figures, SurveyBlock, as_rows
 
 FONT = "Meiryo UI"  # on every city PC; LibreOffice falls back to a CJK font it has
 NO_DATA = "この四半期のデータはありません。"
@@ -59,7 +59,11 @@ def _slide(prs: Any, title: str, finding: str | None) -> Any:
 
 
 def _bar_chart(
-    slide: Any, categories: list[str], series: list[tuple[str, list[float]]], number_format: str = "0"
+    slide: Any,
+    categories: list[str],
+    series: list[tuple[str, list[float | None]]],
+    number_format: str = "0",
+    stacked: bool = False,
 ) -> Any:
     from pptx.chart.data import CategoryChartData
     from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
@@ -69,9 +73,8 @@ def _bar_chart(
     data.categories = categories
     for name, values in series:
         data.add_series(name, values)
-    frame = slide.shapes.add_chart(
-        XL_CHART_TYPE.BAR_CLUSTERED, Inches(0.5), Inches(1.7), Inches(12.3), Inches(5.5), data
-    )
+    kind = XL_CHART_TYPE.BAR_STACKED if stacked else XL_CHART_TYPE.BAR_CLUSTERED
+    frame = slide.shapes.add_chart(kind, Inches(0.5), Inches(1.7), Inches(12.3), Inches(5.5), data)
     chart = frame.chart
     chart.has_legend = len(series) > 1
     if chart.has_legend:
@@ -118,6 +121,8 @@ def build_deck(f: Figures) -> bytes:
             "0",
         )
 
+    _survey_slides(prs, f)
+
     slide = _slide(prs, "質問への対応", f.findings.get("questions"))
     qs, prev = f.questions, f.previous_questions
     if qs.asked or qs.escalated:
@@ -153,6 +158,98 @@ def build_deck(f: Figures) -> bytes:
             lines.append(f"ほか{len(c.titles) - 12}件(Excelの「改善事例(一覧)」をご覧ください)")
         _text(slide, 0.7, 1.8, 12, 5.4, "\n".join(lines), 16)
     return _save(prs)
+
+
+HEAT_ROWS = 16
+
+
+def _pct(v: float | None) -> float | None:
+    return None if v is None else round(v * 100, 1)
+
+
+def _hidden(block: SurveyBlock) -> str:
+    return (
+        f"(回答が{block.threshold}人未満などで非表示の部: {block.hidden_groups})"
+        if block.hidden_groups
+        else ""
+    )
+
+
+def _heatmap(slide: Any, block: SurveyBlock) -> None:
+    """Departments × tools as a table whose cells are shaded by adoption (a native, editable table)."""
+    from pptx.dml.color import RGBColor
+    from pptx.util import Inches, Pt
+
+    rows = block.rows[:HEAT_ROWS]
+    cols = [n for n, _, _ in block.items]
+    table = slide.shapes.add_table(
+        len(rows) + 1, len(cols) + 1, Inches(0.4), Inches(1.7), Inches(12.5), Inches(0.3 * (len(rows) + 1))
+    ).table
+    table.columns[0].width = Inches(2.0)
+    for j in range(1, len(cols) + 1):
+        table.columns[j].width = Inches(10.5 / len(cols))
+
+    def put(cell: Any, value: str, size: int = 10, bold: bool = False) -> None:
+        cell.text = ""
+        run = cell.text_frame.paragraphs[0].add_run()
+        run.text = value
+        _font(run, size, bold)
+        cell.margin_top = cell.margin_bottom = Pt(1)
+
+    put(table.cell(0, 0), "部", bold=True)
+    for j, name in enumerate(cols, start=1):
+        put(table.cell(0, j), name, 9, bold=True)
+    for i, (name, values) in enumerate(zip(rows, block.matrix, strict=False), start=1):
+        put(table.cell(i, 0), name)
+        for j, v in enumerate(values, start=1):
+            cell = table.cell(i, j)
+            put(cell, "—" if v is None else f"{round(v * 100)}%")
+            if v is not None:
+                shade = int(255 - 170 * v)  # white → blue as adoption grows
+                cell.fill.solid()
+                cell.fill.fore_color.rgb = RGBColor(shade, shade + (255 - shade) // 3, 255)
+
+
+def _survey_slides(prs: Any, f: Figures) -> None:
+    m = f.surveys.get("mindset")
+    slide = _slide(prs, "DXマインド(肯定的回答の割合)", f.findings.get("mindset"))
+    if m and any(v is not None for _, v, _ in m.items):
+        shown = [(n, v, b) for n, v, b in m.items if v is not None]
+        series: list[tuple[str, list[float | None]]] = []
+        if m.prev_label:
+            series.append((m.prev_label, [_pct(b) for _, _, b in shown]))
+        series.append((m.label, [_pct(v) for _, v, _ in shown]))
+        _bar_chart(slide, [n for n, _, _ in shown], series)
+    tools = f.surveys.get("tools")
+    slide = _slide(prs, "ツールの活用(週1回以上使う人の割合)", f.findings.get("tools"))
+    if tools and any(v is not None for _, v, _ in tools.items):
+        shown = [(n, v, b) for n, v, b in tools.items if v is not None]
+        series = []
+        if tools.prev_label:
+            series.append((tools.prev_label, [_pct(b) for _, _, b in shown]))
+        series.append((tools.label, [_pct(v) for _, v, _ in shown]))
+        _bar_chart(slide, [n for n, _, _ in shown], series)
+        if tools.rows:
+            more = f"(上位{HEAT_ROWS}部のみ。全部署はExcel)" if len(tools.rows) > HEAT_ROWS else ""
+            slide = _slide(
+                prs, "ツールの活用(部別)", f"{tools.label}・週1回以上使う人の割合{more}{_hidden(tools)}"
+            )
+            _heatmap(slide, tools)
+    work = f.surveys.get("workload")
+    slide = _slide(prs, "業務量(コア業務・ノンコア業務の割合)", f.findings.get("workload"))
+    if work and work.rows:
+        noncore = [values[0] for values in work.matrix]
+        _bar_chart(
+            slide,
+            work.rows,
+            [
+                ("ノンコア業務(%)", [None if v is None else round(v, 1) for v in noncore]),
+                ("コア業務(%)", [None if v is None else round(100 - v, 1) for v in noncore]),
+            ],
+            stacked=True,
+        )
+        if work.hidden_groups:
+            _text(slide, 0.5, 7.0, 12.3, 0.4, _hidden(work), 11)
 
 
 def _save(prs: Any) -> bytes:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.business_days import JST
-from storage.models import AppSetting, ImprovementCase, QueryLog, Section, Ticket
+from storage.models import AppSetting, ImprovementCase, QueryLog, Section, Survey, SurveyRound, Ticket
 from storage.models.announce import Announcement, AnnouncementRecipient
 from storage.models.roster import Department
 
@@ -114,11 +114,25 @@ class CaseFigures:
 
 
 @dataclass
-class Section_:
-    """A part of the report: its finding (None: no data this quarter)."""
+class SurveyBlock:
+    """One survey's last round closed in the quarter, against the last round before the quarter.
 
-    key: str
-    finding: str | None
+    Every value comes from the survey's own results (dialogs/survey/results.py), with its anonymity
+    threshold applied there: a suppressed figure is None here and is never drawn or written."""
+
+    template: str  # mindset | tools | workload
+    title: str
+    label: str
+    prev_label: str | None
+    responded: int
+    anonymous: bool
+    threshold: int
+    # (question, this round, previous round): favourable share, adoption share, or mean
+    items: list[tuple[str, float | None, float | None]] = field(default_factory=list)
+    # departments × items (tools: adoption; workload: mean non-core %); only groups shown by the survey
+    rows: list[str] = field(default_factory=list)
+    matrix: list[list[float | None]] = field(default_factory=list)
+    hidden_groups: int = 0  # departments left out because their figures are suppressed
 
 
 @dataclass
@@ -131,6 +145,7 @@ class Figures:
     previous_questions: Questions
     cases: CaseFigures
     previous_cases: CaseFigures
+    surveys: dict[str, SurveyBlock] = field(default_factory=dict)
     findings: dict[str, str | None] = field(default_factory=dict)
 
     @property
@@ -261,6 +276,89 @@ async def cases(session: AsyncSession, q: Quarter) -> CaseFigures:
     return out
 
 
+SURVEY_TEMPLATES = ("mindset", "tools", "workload")
+NONCORE = "w_noncore"
+
+
+async def _last_closed(
+    session: AsyncSession, template: str, start: datetime, end: datetime
+) -> SurveyRound | None:
+    return await session.scalar(
+        select(SurveyRound)
+        .join(Survey, Survey.id == SurveyRound.survey_id)
+        .where(
+            Survey.template == template,
+            SurveyRound.status == "closed",
+            SurveyRound.closed_at >= start,
+            SurveyRound.closed_at < end,
+        )
+        .order_by(SurveyRound.closed_at.desc(), SurveyRound.id.desc())
+        .limit(1)
+    )
+
+
+def _item_value(template: str, stat: Any) -> float | None:
+    if stat is None or stat.suppressed:
+        return None
+    if template == "mindset":
+        return stat.favourable
+    if template == "tools":
+        return stat.adopted
+    return stat.mean
+
+
+async def survey_block(session: AsyncSession, q: Quarter, template: str) -> SurveyBlock | None:
+    from dialogs.survey.results import compute_results
+
+    start, end = q.bounds()
+    rnd = await _last_closed(session, template, start, end)
+    if rnd is None:
+        return None
+    prev_rnd = await session.scalar(
+        select(SurveyRound)
+        .where(
+            SurveyRound.survey_id == rnd.survey_id,
+            SurveyRound.status == "closed",
+            SurveyRound.closed_at < start,
+        )
+        .order_by(SurveyRound.closed_at.desc(), SurveyRound.id.desc())
+        .limit(1)
+    )
+    res = await compute_results(session, rnd.id)
+    prev = await compute_results(session, prev_rnd.id) if prev_rnd is not None else None
+    if template == "mindset":
+        questions = res.scale_questions()
+    elif template == "tools":
+        questions = res.tool_questions()
+    else:
+        questions = [x for x in res.questions if x.key == NONCORE]
+    block = SurveyBlock(
+        template,
+        res.title,
+        res.label,
+        prev.label if prev else None,
+        res.responded if not res.overall.suppressed else 0,
+        res.anonymous,
+        res.threshold,
+    )
+    for question in questions:
+        name = question.tool or question.text
+        now = _item_value(template, res.overall.stats.get(question.key))
+        before = _item_value(template, prev.overall.stats.get(question.key)) if prev else None
+        block.items.append((name, now, before))
+    if template in ("tools", "workload"):
+        for group in res.of_kind("department"):
+            values = [
+                None if group.suppressed else _item_value(template, group.stats.get(x.key)) for x in questions
+            ]
+            if group.suppressed or all(v is None for v in values):
+                block.hidden_groups += 1
+                continue
+            block.rows.append(group.name)
+            block.matrix.append(values)
+    return block
+
+
 def _pt(now: float | None, before: float | None) -> str:
     if now is None or before is None:
         return ""
@@ -298,6 +396,41 @@ def findings(f: Figures) -> dict[str, str | None]:
         out["questions"] = line
     else:
         out["questions"] = None
+    mindset = f.surveys.get("mindset")
+    out["mindset"] = None
+    if mindset and any(v is not None for _, v, _ in mindset.items):
+        compared = [(n, v, b) for n, v, b in mindset.items if v is not None and b is not None]
+        if compared:
+            name, now, before = max(compared, key=lambda x: abs(x[1] - x[2]))  # type: ignore[operator]
+            out["mindset"] = f"「{name}」の肯定的回答が{round((now or 0) * 100)}%{_pt(now, before)}"
+        else:
+            name, now, _ = max(
+                ((n, v, b) for n, v, b in mindset.items if v is not None), key=lambda x: x[1] or 0
+            )
+            out["mindset"] = f"肯定的回答が最も多いのは「{name}」({round((now or 0) * 100)}%)"
+    tools = f.surveys.get("tools")
+    out["tools"] = None
+    if tools and any(v is not None for _, v, _ in tools.items):
+        compared = [(n, v, b) for n, v, b in tools.items if v is not None and b is not None]
+        if compared:
+            name, now, before = max(compared, key=lambda x: x[1] - x[2])  # type: ignore[operator]
+            out["tools"] = (
+                f"{name}の週1回以上の利用が{_pt(now, before).strip('()')}(全体 {round((now or 0) * 100)}%)"
+            )
+        else:
+            name, now, _ = max(
+                ((n, v, b) for n, v, b in tools.items if v is not None), key=lambda x: x[1] or 0
+            )
+            out["tools"] = f"週1回以上の利用が最も多いのは{name}({round((now or 0) * 100)}%)"
+    work = f.surveys.get("workload")
+    out["workload"] = None
+    if work and work.items and work.items[0][1] is not None:
+        _, avg, prev_avg = work.items[0]
+        line = f"ノンコア業務の割合は平均{round(avg or 0)}%"
+        if prev_avg is not None:
+            diff = round((avg or 0) - prev_avg)
+            line += f"(前四半期比 {'+' if diff >= 0 else '−'}{abs(diff)}pt)"
+        out["workload"] = line
     c, pc = f.cases, f.previous_cases
     if c.published:
         diff = c.published - pc.published
@@ -325,13 +458,31 @@ async def collect(session: AsyncSession, q: Quarter) -> Figures:
         cases=await cases(session, q),
         previous_cases=await cases(session, q.previous),
     )
+    for template in SURVEY_TEMPLATES:
+        block = await survey_block(session, q, template)
+        if block is not None:
+            f.surveys[template] = block
     f.findings = findings(f)
     return f
 
 
 def as_rows(f: Figures) -> dict[str, list[list[Any]]]:
     """The same figures as sheets of rows (header first), for the workbook and for tests."""
-    return {
+    sheets: dict[str, list[list[Any]]] = {}
+    names = {"mindset": "意識調査", "tools": "ツール活用", "workload": "業務量"}
+    for key, block in f.surveys.items():
+        scale = 1 if key == "workload" else 100
+        unit = "平均(%)" if key == "workload" else ("週1回以上(%)" if key == "tools" else "肯定的回答(%)")
+        sheets[names[key]] = [["項目", f"{block.label} {unit}", f"{block.prev_label or '前回'} {unit}"]] + [
+            [n, None if v is None else round(v * scale, 1), None if b is None else round(b * scale, 1)]
+            for n, v, b in block.items
+        ]
+        if block.rows:
+            sheets[names[key] + "(部別)"] = [["部", *[n for n, _, _ in block.items]]] + [
+                [row, *[None if v is None else round(v * scale, 1) for v in values]]
+                for row, values in zip(block.rows, block.matrix, strict=True)
+            ]
+    return sheets | {
         "お知らせの確認": [["部", "受信者", "確認を求めた数", "確認済み", "確認率(%)"]]
         + [
             [

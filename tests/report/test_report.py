@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import pytest
 from openpyxl import load_workbook
 from pptx import Presentation
+from sqlalchemy import select
 
 from dialogs.cases import service
 from dialogs.report.deck import build_deck, build_workbook
@@ -158,3 +159,102 @@ async def test_teams_command_answers_with_signed_links(sqlite_url, connector):
         tampered = pptx.query.replace("exp=", "exp=9")
         assert (await bot.client.get(f"{pptx.path}?{tampered}")).status == 403
         assert (await bot.client.get(f"{pptx.path}?exp=1&sig=%%%")).status == 400
+
+
+async def _demo_city(bot):
+    from dialogs.registry import seeders
+
+    for seed in seeders():
+        await seed(bot.services, False)
+
+
+def _deck_texts(data: bytes) -> str:
+    prs = Presentation(io.BytesIO(data))
+    out = []
+    for slide in prs.slides:
+        for sh in slide.shapes:
+            if sh.has_text_frame:
+                out.append(sh.text_frame.text)
+            if sh.has_table:
+                out += [c.text for row in sh.table.rows for c in row.cells]
+            if sh.has_chart:
+                out += [str(c) for c in sh.chart.plots[0].categories]
+                out += [str(v) for s in sh.chart.series for v in s.values]
+    return "\n".join(out)
+
+
+async def test_survey_figures_are_the_surveys_own_and_nothing_under_the_threshold(sqlite_url, connector):
+    from sqlalchemy import update
+
+    from dialogs.business_days import to_jst
+    from dialogs.survey.results import compute_results
+    from storage.models import Survey, SurveyRound
+
+    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    async with running_bot(settings, connector) as bot:
+        await _demo_city(bot)
+        sm = bot.services.sessionmaker
+        async with sm() as s, s.begin():
+            tools_id = await s.scalar(select_id(Survey, "tools"))
+            mindset_id = await s.scalar(select_id(Survey, "mindset"))
+            # The tool survey made anonymous with a threshold some departments do not reach, and the
+            # mindset survey with one nobody reaches: those figures must not appear anywhere.
+            await s.execute(
+                update(SurveyRound)
+                .where(SurveyRound.survey_id == tools_id)
+                .values(anonymous=True, threshold=9)
+            )
+            await s.execute(
+                update(SurveyRound).where(SurveyRound.survey_id == mindset_id).values(threshold=10_000)
+            )
+            last = await s.scalar(select_last(SurveyRound, tools_id))
+        quarter = Quarter.containing(to_jst(last.closed_at).date())
+        async with sm() as s:
+            f = await collect(s, quarter)
+            tools_res = await compute_results(s, last.id)
+        deck = _deck_texts(build_deck(f))
+        wb = load_workbook(io.BytesIO(build_workbook(f)))
+
+    tools = f.surveys["tools"]
+    shown = {g.name for g in tools_res.of_kind("department") if not g.suppressed}
+    hidden = {g.name for g in tools_res.of_kind("department") if g.suppressed}
+    assert shown and hidden, "the test needs both kinds of department"
+    assert set(tools.rows) == shown and tools.hidden_groups == len(hidden)
+    for row, values in zip(tools.rows, tools.matrix, strict=True):
+        group = next(g for g in tools_res.of_kind("department") if g.name == row)
+        expected = [group.stats[q.key].adopted for q in tools_res.tool_questions()]
+        assert values == expected
+    heat_sheet = [r[0] for r in list(wb["ツール活用(部別)"].values)[1:]]
+    assert set(heat_sheet) == shown
+    heat_slide = next(
+        sl for sl in Presentation(io.BytesIO(build_deck(f))).slides if any(sh.has_table for sh in sl.shapes)
+    )
+    table_names = {
+        sh.table.cell(i, 0).text
+        for sh in heat_slide.shapes
+        if sh.has_table
+        for i in range(1, len(sh.table.rows))
+    }
+    assert table_names.isdisjoint(hidden) and table_names <= shown
+    # Overall adoption per tool, as the survey computes it, in the chart and the workbook.
+    assert [v for _, v, _ in tools.items] == [
+        tools_res.overall.stats[q.key].adopted for q in tools_res.tool_questions()
+    ]
+    # Mindset: every group under the threshold, so no figure and no chart, only the words.
+    assert all(v is None for _, v, _ in f.surveys["mindset"].items) and f.findings["mindset"] is None
+    mindset_sheet = list(wb["意識調査"].values)[1:]
+    assert all(row[1] is None for row in mindset_sheet)
+    assert "DXマインド(肯定的回答の割合)\nこの四半期のデータはありません。" in deck
+
+
+def select_id(model, template):
+    return select(model.id).where(model.template == template).limit(1)
+
+
+def select_last(model, survey_id):
+    return (
+        select(model)
+        .where(model.survey_id == survey_id, model.status == "closed")
+        .order_by(model.closed_at.desc())
+        .limit(1)
+    )
