@@ -3,7 +3,8 @@ month it saves; the DX division publishes or sends it back; everyone can find pu
 hours add up per section, department, tool and fiscal year.
 
 Teams: 「事例登録」, 「自分の事例」 (promoters), 「事例審査」, 「事例集計」, 「事例ダイジェスト」 (DX division),
-「事例 RPA」 (anyone). CLI: ``dxbot cases import FILE.xlsx`` for cases collected before the bot.
+「事例 RPA」 (anyone). Recognition (表彰): 「表彰開始 2026Q3」, 「表彰状況」, 「表彰締切」 (DX division),
+「表彰投票」 (promoters: one vote each, not for their own section; nobody sees who voted). CLI: ``dxbot cases import FILE.xlsx`` for cases collected before the bot.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 router = Router("cases")
 
-from dialogs.cases import handlers  # noqa: E402,F401  (declares the routes on ``router``)
+from dialogs.cases import handlers, recognition_handlers  # noqa: E402,F401  (declare the routes)
 
 
 def feature() -> Feature:

@@ -4,12 +4,13 @@ waiting for review, so 「事例」, 「事例集計」 and the quarterly report
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
 from bot.api import Services
 from dialogs.cases import service
-from storage.models import AppSetting, Department, ImprovementCase, Section
+from storage.models import AppSetting, Assignment, Department, ImprovementCase, RecognitionVote, Section
 
 # (department, section, title, work, tools, hours before, after, staff, start, published?)
 CASES: list[tuple[str, str, str, str, list[str], float, float, int, date, bool]] = [
@@ -75,8 +76,54 @@ async def seed_demo(services: Services, only_if_empty: bool) -> None:
                 # Published a few weeks after it started, as it would have been.
                 case.published_at = case.reviewed_at = min(now, _moment(start + timedelta(days=30)))
             added += 1
+        rounds = await _past_recognition(session, now)
     if added:
-        print(f"改善事例 {added}件を登録しました。 / {added} improvement cases seeded.")
+        print(
+            f"改善事例 {added}件と表彰{rounds}回を登録しました。 / {added} improvement cases, {rounds} award rounds seeded."
+        )
+
+
+# (title, first day, last day, closed on): past rounds, closed and announced
+ROUNDS = [
+    ("2025年度", date(2025, 4, 1), date(2026, 3, 31), date(2026, 4, 20)),
+    ("2026年度 第1四半期", date(2026, 4, 1), date(2026, 6, 30), date(2026, 7, 21)),
+]
+
+
+async def _past_recognition(session: Any, now: datetime) -> int:
+    """Closed rounds with votes from the demo promoters (each for another section's case)."""
+    from dialogs.cases import recognition
+
+    voters = (
+        await session.execute(
+            select(Assignment.person_id, Assignment.section_id)
+            .where(Assignment.valid_to.is_(None))
+            .order_by(Assignment.id)
+        )
+    ).all()
+    done = 0
+    for title, first, last, closed_on in ROUNDS:
+        closed_at = _moment(closed_on)
+        if closed_at > now:
+            continue
+        rnd = await recognition.open_round(session, title, first, last, None, _moment(last))
+        candidates = await recognition.candidates(session, rnd)
+        if not candidates:
+            await session.delete(rnd)
+            continue
+        seen: set[int] = set()
+        for i, (person_id, section_id) in enumerate(voters):
+            if person_id in seen or i % 3 == 2:  # about two in three promoters vote
+                continue
+            seen.add(person_id)
+            options = [c for c in candidates if c.case.section_id != section_id]
+            if options:
+                pick = options[(i * i) % len(options)]  # uneven, so the round has a winner
+                session.add(RecognitionVote(round_id=rnd.id, case_id=pick.case.id, voter_person_id=person_id))
+        await session.flush()
+        await recognition.close_round(session, rnd, closed_at)
+        done += 1
+    return done
 
 
 def _moment(day: date) -> datetime:

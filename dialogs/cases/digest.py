@@ -28,11 +28,16 @@ def digest_text(turn: Turn, views: Sequence[CaseView]) -> tuple[str, str]:
 
 
 async def compose_digest(turn: Turn, views: Sequence[CaseView]) -> None:
+    title, body = digest_text(turn, views)
+    await compose_announcement(turn, title, body)
+
+
+async def compose_announcement(turn: Turn, title: str, body: str) -> None:
+    """The announcement form, filled in, for the DX division to preview and send to every promoter."""
     from dialogs.announce import cards as announce_cards
     from dialogs.announce import service as announce_service
     from dialogs.announce.compose import Form
 
-    title, body = digest_text(turn, views)
     form = Form(title=title[:100], body=body, ack_required=False)
     departments, sections = await announce_service.roster_choices(turn.session)
     channel = await announce_service.division_channel(turn.session)

@@ -157,6 +157,14 @@ def build_deck(f: Figures) -> bytes:
         if len(c.titles) > 12:
             lines.append(f"ほか{len(c.titles) - 12}件(Excelの「改善事例(一覧)」をご覧ください)")
         _text(slide, 0.7, 1.8, 12, 5.4, "\n".join(lines), 16)
+    slide = _slide(prs, "表彰", f.findings.get("recognition"))
+    awards = [
+        f"{title}  第{r['place']}位 {r['title']}({r['section']})・{r['votes']}票"
+        for title, results in f.recognition
+        for r in results
+    ]
+    if awards:
+        _text(slide, 0.7, 1.8, 12, 5.4, "\n".join(awards[:14]), 16)
     return _save(prs)
 
 
@@ -198,15 +206,17 @@ def _heatmap(slide: Any, block: SurveyBlock) -> None:
 
     put(table.cell(0, 0), "部", bold=True)
     for j, name in enumerate(cols, start=1):
-        put(table.cell(0, j), name, 9, bold=True)
+        put(table.cell(0, j), name, 8, bold=True)
     for i, (name, values) in enumerate(zip(rows, block.matrix, strict=False), start=1):
         put(table.cell(i, 0), name)
         for j, v in enumerate(values, start=1):
             cell = table.cell(i, j)
             put(cell, "—" if v is None else f"{round(v * 100)}%")
-            if v is not None:
+            cell.fill.solid()  # every cell its own colour, not the table style's banding
+            if v is None:
+                cell.fill.fore_color.rgb = RGBColor(242, 242, 242)
+            else:
                 shade = int(255 - 170 * v)  # white → blue as adoption grows
-                cell.fill.solid()
                 cell.fill.fore_color.rgb = RGBColor(shade, shade + (255 - shade) // 3, 255)
 
 

@@ -22,7 +22,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.business_days import JST
-from storage.models import AppSetting, ImprovementCase, QueryLog, Section, Survey, SurveyRound, Ticket
+from storage.models import (
+    AppSetting,
+    ImprovementCase,
+    QueryLog,
+    RecognitionRound,
+    Section,
+    Survey,
+    SurveyRound,
+    Ticket,
+)
 from storage.models.announce import Announcement, AnnouncementRecipient
 from storage.models.roster import Department
 
@@ -146,6 +155,7 @@ class Figures:
     cases: CaseFigures
     previous_cases: CaseFigures
     surveys: dict[str, SurveyBlock] = field(default_factory=dict)
+    recognition: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)  # (round, results)
     findings: dict[str, str | None] = field(default_factory=dict)
 
     @property
@@ -359,6 +369,21 @@ async def survey_block(session: AsyncSession, q: Quarter, template: str) -> Surv
     return block
 
 
+async def recognition(session: AsyncSession, q: Quarter) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Recognition rounds closed in the quarter, with their kept results (counts only)."""
+    start, end = q.bounds()
+    rounds = await session.scalars(
+        select(RecognitionRound)
+        .where(
+            RecognitionRound.state == "closed",
+            RecognitionRound.closed_at >= start,
+            RecognitionRound.closed_at < end,
+        )
+        .order_by(RecognitionRound.closed_at)
+    )
+    return [(r.title, list(r.results or [])) for r in rounds.all()]
+
+
 def _pt(now: float | None, before: float | None) -> str:
     if now is None or before is None:
         return ""
@@ -431,6 +456,15 @@ def findings(f: Figures) -> dict[str, str | None]:
             diff = round((avg or 0) - prev_avg)
             line += f"(前四半期比 {'+' if diff >= 0 else '−'}{abs(diff)}pt)"
         out["workload"] = line
+    out["recognition"] = None
+    winners = [(title, results[0]) for title, results in f.recognition if results]
+    if winners:
+        title, first = winners[-1]
+        out["recognition"] = (
+            f"表彰「{title}」の第1位は「{first['title']}」({first['section']}・{first['votes']}票)"
+        )
+    elif f.recognition:
+        out["recognition"] = f"表彰「{f.recognition[-1][0]}」は投票がありませんでした"
     c, pc = f.cases, f.previous_cases
     if c.published:
         diff = c.published - pc.published
@@ -458,6 +492,7 @@ async def collect(session: AsyncSession, q: Quarter) -> Figures:
         cases=await cases(session, q),
         previous_cases=await cases(session, q.previous),
     )
+    f.recognition = await recognition(session, q)
     for template in SURVEY_TEMPLATES:
         block = await survey_block(session, q, template)
         if block is not None:
@@ -505,4 +540,10 @@ def as_rows(f: Figures) -> dict[str, list[list[Any]]]:
         "改善事例(部別)": [["部", "削減時間(時間/月)", "件数"]] + [list(r) for r in f.cases.by_department],
         "改善事例(ツール別)": [["ツール", "削減時間(時間/月)", "件数"]] + [list(r) for r in f.cases.by_tool],
         "改善事例(一覧)": [["事例", "課", "削減時間(時間/月)"]] + [list(r) for r in f.cases.titles],
+        "表彰": [["表彰", "順位", "事例", "課", "得票"]]
+        + [
+            [title, r["place"], r["title"], r["section"], r["votes"]]
+            for title, results in f.recognition
+            for r in results
+        ],
     }

@@ -16,7 +16,7 @@ from dialogs.cases import service
 from dialogs.report.deck import build_deck, build_workbook
 from dialogs.report.figures import Quarter, collect
 from storage.db import make_engine, make_sessionmaker
-from storage.models import AppSetting, Person, QueryLog, Ticket
+from storage.models import AppSetting, Person, QueryLog, RecognitionRound, Ticket
 from storage.models.announce import Announcement, AnnouncementRecipient
 from tests.announce.conftest import build_city
 from tests.cases.test_savings import _case, _city
@@ -63,6 +63,12 @@ async def _fill(session):
                 section="s", section_id=1, role="leader", confirmed_at=IN_Q3 if confirmed else None,
             )
         )  # fmt: skip
+    session.add(
+        RecognitionRound(
+            title="2026年度 第2四半期", period_from=date(2026, 7, 1), period_to=date(2026, 9, 30), state="closed",
+            closed_at=IN_Q3, results=[{"place": 1, "case_id": 1, "title": "照合をRPAで", "section": "財務部 税務課", "votes": 7}],
+        )
+    )  # fmt: skip
     for i in range(4):
         session.add(QueryLog(at=IN_Q3, query=f"q{i}", answered=i < 3))
     session.add(QueryLog(at=IN_Q2, query="old", answered=False))
@@ -121,9 +127,15 @@ async def test_deck_and_workbook_hold_the_databases_figures(db_url):
     assert [list(s.values) for s in qs.series] == [[1, 0, 0, 0], [4, 3, 2, 2]]
     assert any(f.findings["cases"] in t for t in texts)
 
+    assert (
+        f.findings["recognition"] == "表彰「2026年度 第2四半期」の第1位は「照合をRPAで」(財務部 税務課・7票)"
+    )
+    assert any("第1位 照合をRPAで(財務部 税務課)・7票" in t for t in texts), texts[-3:]
+
     wb = load_workbook(io.BytesIO(build_workbook(f)))
     rows = list(wb["改善事例(ツール別)"].values)
     assert rows[1:] == [("RPA", 90, 2), ("AI-OCR", 30, 1)]
+    assert list(wb["表彰"].values)[1:] == [("2026年度 第2四半期", 1, "照合をRPAで", "財務部 税務課", 7)]
 
 
 async def test_empty_quarter_says_so_without_charts(sqlite_url):
