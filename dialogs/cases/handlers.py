@@ -87,6 +87,7 @@ async def on_submit(turn: Turn, data: dict[str, Any]) -> None:
     now = turn.services.clock()
     if case is not None:
         service.resubmit(case, parsed, now)
+        await _tell_division(turn, case, homes)
         await _show(turn, cards.adaptive_card([cards.text(turn.t("cases.resubmitted", title=case.title))]))
         return
     home = homes[0]
@@ -98,9 +99,28 @@ async def on_submit(turn: Turn, data: dict[str, Any]) -> None:
         home = chosen[0]
     case = await service.submit(turn.session, parsed, home, turn.identity.person_id, now)
     log.info("case %d submitted for section %d", case.id, home.section_id)
+    await _tell_division(turn, case, homes)
     await _show(
         turn, cards.adaptive_card([cards.text(turn.t("cases.submitted", title=case.title, id=case.id))])
     )
+
+
+async def _tell_division(turn: Turn, case: ImprovementCase, homes: list[service.Home]) -> None:
+    """A line in the DX division's channel (the one announcements use), if one is set: a case waits."""
+    from dialogs.announce.service import division_channel
+
+    channel = await division_channel(turn.session)
+    if channel is None:
+        return
+    home = next((h for h in homes if h.section_id == case.section_id), homes[0])
+    message = Message(
+        text=turn.t("cases.notify.division", title=case.title, section=f"{home.department} {home.section}")
+    )
+    stamp = int(turn.services.clock().timestamp())
+    item = DeliveryItem(
+        Recipient(conversation_id=channel["conversation_id"]), message, purpose=f"review-{stamp}"
+    )
+    await enqueue(turn.session, KIND, case.id, [item], now=turn.services.clock())
 
 
 # --- 自分の事例 / 修正 ----------------------------------------------------------------------------

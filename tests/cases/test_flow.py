@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from dialogs.delivery import deliveries
-from storage.models import ImprovementCase
+from storage.models import AppSetting, ImprovementCase
 from tests.announce.conftest import build_city, card, card_ids, card_text, inputs
 from tests.support import ADMIN, LEADER, STAFF, Person, running_bot, settings_for
 
@@ -39,6 +39,10 @@ async def test_submit_review_return_correct_publish_search(sqlite_url, connector
     settings = settings_for(sqlite_url, admins=[ADMIN.email])
     async with running_bot(settings, connector) as bot:
         await build_city(bot.services, connector.url, connector)
+        async with bot.services.sessionmaker() as s, s.begin():  # the DX division's channel is set
+            s.add(
+                AppSetting(key="announce.division_channel", value={"conversation_id": "19:dx@thread.tacv2"})
+            )
 
         # Staff without a promoter role cannot submit.
         await bot.say("事例登録", user=STAFF)
@@ -61,6 +65,9 @@ async def test_submit_review_return_correct_publish_search(sqlite_url, connector
         await bot.press({"action": "cases.submit", **good}, user=LEADER, reply_to_id=form_id)
         assert "受け付けました" in card_text(connector, form_id)
         (case,) = await _cases(bot)
+        async with bot.services.sessionmaker() as s:
+            (told,) = await deliveries(s, "case", case.id, purposes=None)
+        assert told.conversation_id == "19:dx@thread.tacv2" and "確認待ちです" in told.payload["text"]
         assert (case.state, case.hours_before, case.hours_after, case.fiscal_year) == (
             "submitted",
             120,
@@ -90,7 +97,11 @@ async def test_submit_review_return_correct_publish_search(sqlite_url, connector
         assert "確認待ちの事例はありません" in card_text(connector, review_id)
         async with bot.services.sessionmaker() as s:
             rows = await deliveries(s, "case", case.id, purposes=None)
-        assert len(rows) == 1 and "差し戻されました" in rows[0].payload["text"]
+        assert (
+            len(rows) == 2
+            and "差し戻されました" in rows[1].payload["text"]
+            and rows[1].person_id == case.submitted_by
+        )
 
         # Someone from another section can neither see nor correct it.
         await bot.press({"action": "cases.edit", "id": case.id}, user=OTHER)
