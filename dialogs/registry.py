@@ -36,6 +36,8 @@ class Feature:
 
 @cache
 def features() -> tuple[Feature, ...]:
+    # What features offer each other: free text also finds improvement cases, shown as cases.
+    qa_feature.offer_answer_source(cases_feature.related_cases)
     return (
         Feature("help", help_feature.router),
         delivery_feature.feature(),

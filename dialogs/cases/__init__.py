@@ -9,7 +9,7 @@ Teams: 「事例登録」, 「自分の事例」 (promoters), 「事例審査」
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dialogs.router import Router
 
@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 router = Router("cases")
 
 from dialogs.cases import handlers, recognition_handlers  # noqa: E402,F401  (declare the routes)
+
+
+async def related_cases(turn: Any, question: str, answered: bool) -> dict[str, Any] | None:
+    """For the QA search: published cases for a free-text question, as a card of cases (or None)."""
+    return await handlers.related_cases_card(turn, question, answered)
 
 
 def feature() -> Feature:

@@ -260,3 +260,11 @@ def savings_card(
     if len(by_year) > 1:
         body += rows(t("cases.savings.by_year"), by_year)
     return adaptive_card(body)
+
+
+def related_card(t: T, views: Sequence[CaseView]) -> dict[str, Any]:
+    body: list[Element] = [heading(t("cases.related.title", count=len(views)), "Medium")]
+    for view in views:
+        body += case_block(t, view)
+    body.append(text(t("cases.related.hint"), isSubtle=True, size="Small"))
+    return adaptive_card(body)

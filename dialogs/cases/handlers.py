@@ -319,3 +319,15 @@ async def digest_command(turn: Turn, args: str) -> None:
         await turn.reply(turn.t("cases.digest.none", days=days))
         return
     await compose_digest(turn, views)
+
+
+# --- free text (the QA feature asks) -------------------------------------------------------------
+
+
+async def related_cases_card(turn: Turn, question: str, answered: bool) -> dict[str, Any] | None:
+    """A card of published cases for a free-text question, shown beside (not as) the FAQ answer."""
+    tools = await service.tool_names(turn.session)
+    found = await service.related(turn.session, question, tools, answered)
+    if not found:
+        return None
+    return cards.related_card(turn.t, found)

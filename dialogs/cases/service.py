@@ -382,6 +382,68 @@ async def search(
     return found[:limit], len(found)
 
 
+# Words that say a question is about examples from other sections (「他の課の事例はありますか」).
+CASE_WORDS = ("事例", "取り組み", "取組", "改善例", "実例", "他の課", "ほかの課", "成功例", "好事例")
+# Bigrams of question phrasing, not of content: they match every case title equally.
+_QUESTION_BIGRAMS = {
+    "ある",
+    "りま",
+    "ます",
+    "すか",
+    "です",
+    "した",
+    "して",
+    "いる",
+    "ない",
+    "事例",
+    "の事",
+    "例は",
+    "例を",
+    "を教",
+    "教え",
+    "えて",
+    "くだ",
+    "ださ",
+    "さい",
+}
+
+
+def _bigrams(value: str) -> set[str]:
+    folded = "".join(_fold(value).split())
+    return {folded[i : i + 2] for i in range(len(folded) - 1)} - _QUESTION_BIGRAMS
+
+
+async def related(
+    session: AsyncSession, question: str, tool_list: list[str], answered: bool, limit: int = 3
+) -> list[CaseView]:
+    """Published cases for a free-text question (the QA search's other half): asked about cases
+    (「RPAの事例はありますか」), or nothing in the FAQ answered it. A case matches on a tool the question
+    names, or on at least two shared character pairs with its title or work; best first."""
+    folded = _fold(question)
+    tools = {_fold(t) for t in tool_list if _fold(t) in folded}
+    if answered and not any(w in folded for w in CASE_WORDS):
+        return []
+    words = _bigrams(question)
+    for t in tools:
+        words -= _bigrams(t)  # the tool counts once, below, not again through its letters
+    if not words and not tools:
+        return []
+    scored: list[tuple[float, CaseView]] = []
+    for v in await views(
+        session,
+        ImprovementCase.state == PUBLISHED,
+        limit=100_000,
+        order=[ImprovementCase.published_at.desc()],
+    ):
+        c = v.case
+        shared_tools = len(tools & {_fold(t) for t in c.tools})
+        overlap = len(words & _bigrams(f"{c.title} {c.work}"))
+        if shared_tools or overlap >= 2:
+            scored.append((shared_tools * 3 + overlap, v))
+    scored.sort(key=lambda sv: -sv[0])  # stable: newest first among equals
+    return [v for _, v in scored[:limit]]
+
+
 # --- sums ---------------------------------------------------------------------------------------------
 
 

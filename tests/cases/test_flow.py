@@ -140,3 +140,14 @@ async def test_submit_review_return_correct_publish_search(sqlite_url, connector
         await bot.say("事例", user=STAFF)
         overview = str(connector.cards_to(STAFF.conversation_id)[-1])
         assert "RPA(1件)" in overview and "総務部(1件)" in overview and "月90時間の削減" in overview
+
+        # Free text goes through the QA search; published cases come as a card of cases beside it.
+        before = len(connector.cards_to(STAFF.conversation_id))
+        await bot.say("課税資料の入力を自動化した事例はありますか", user=STAFF)
+        new = connector.cards_to(STAFF.conversation_id)[before:]
+        related = [c for c in new if "参考になる改善事例(1件)" in str(c)]
+        assert len(related) == 1 and "課税資料の入力をRPAで自動化" in str(related[0])
+        assert "見つかりませんでした" not in str(related[0])  # a card of cases, not an FAQ answer
+        before = len(connector.cards_to(STAFF.conversation_id))
+        await bot.say("会議室の予約はどうすればいいですか", user=STAFF)
+        assert not any("改善事例" in str(c) for c in connector.cards_to(STAFF.conversation_id)[before:])
