@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from dialogs.delivery import deliveries
 from storage.models import AppSetting, ImprovementCase
-from tests.announce.conftest import build_city, card, card_ids, card_text, inputs
+from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs
 from tests.support import ADMIN, LEADER, STAFF, Person, running_bot, settings_for
 
 pytestmark = pytest.mark.asyncio
@@ -151,3 +151,21 @@ async def test_submit_review_return_correct_publish_search(sqlite_url, connector
         before = len(connector.cards_to(STAFF.conversation_id))
         await bot.say("会議室の予約はどうすればいいですか", user=STAFF)
         assert not any("改善事例" in str(c) for c in connector.cards_to(STAFF.conversation_id)[before:])
+
+        # The DX division: sums in chat, and a digest drafted in the announcement form.
+        await bot.say("事例集計 20x6", user=ADMIN)
+        assert "4桁" in connector.texts_to(ADMIN.conversation_id)[-1]
+        await bot.say("事例集計 2026", user=ADMIN)
+        sums = str(connector.cards_to(ADMIN.conversation_id)[-1])
+        assert "合計: 月90時間(年換算 1,080時間)・1件" in sums and "総務部: 月90時間・1件" in sums
+        await bot.say("事例集計 2025", user=ADMIN)
+        assert "2025年度の公開事例はまだありません" in str(connector.cards_to(ADMIN.conversation_id)[-1])
+        await bot.say("事例ダイジェスト 30", user=LEADER)
+        assert "DX推進課" in connector.texts_to(LEADER.conversation_id)[-1]
+        await bot.say("事例ダイジェスト 30", user=ADMIN)
+        draft = card(connector, card_ids(connector, ADMIN.conversation_id)[-1])
+        values = inputs(draft)
+        assert values["title"] == "改善事例のご紹介(1件)"
+        assert "**課税資料の入力をRPAで自動化**(総務部 総務課・RPA、AI-OCR)" in values["body"]
+        assert "月90時間の削減" in values["body"]
+        assert any(a.get("action") == "announce.preview" for a in actions(draft))
