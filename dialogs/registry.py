@@ -42,11 +42,11 @@ def features() -> tuple[Feature, ...]:
         Feature("help", help_feature.router),
         delivery_feature.feature(),
         announce_feature.feature(),
+        cases_feature.feature(),  # before the roster: Excel with 「事例」 is cases, not a roster
         survey_feature.feature(),  # before the roster: its file filter is the narrower one
         roster_feature.feature(),
         qa_feature.feature(),
         dashboard_feature.feature(),
-        cases_feature.feature(),
         report_feature.feature(),
     )
 

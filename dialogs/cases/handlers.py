@@ -6,7 +6,7 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from bot.api import Message, Role, Turn
+from bot.api import FileAttachment, Message, Role, Turn
 from dialogs.business_days import to_jst
 from dialogs.cases import cards, service
 from dialogs.cases.service import PUBLISHED, RETURNED, SUBMITTED
@@ -331,3 +331,46 @@ async def related_cases_card(turn: Turn, question: str, answered: bool) -> dict[
     if not found:
         return None
     return cards.related_card(turn.t, found)
+
+
+# --- Excel import in Teams ----------------------------------------------------------------------
+
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+IMPORT_SHOWN_PROBLEMS = 20
+
+
+def _cases_file(file: FileAttachment, text: str) -> bool:
+    """Excel with 「事例」 in the message or the file name: cases collected before the bot (else a roster)."""
+    return file.name.lower().endswith(".xlsx") and ("事例" in text or "事例" in file.name)
+
+
+@router.on_file(role=Role.AUTHOR, accepts=_cases_file, scopes=PERSONAL)
+async def on_cases_file(turn: Turn) -> None:
+    from dialogs.cases.importer import import_cases, read_xlsx
+
+    attachment = turn.attachments[0]
+    try:
+        data = await turn.download(attachment, max_bytes=IMPORT_MAX_BYTES)
+    except ValueError:
+        await turn.reply(turn.t("cases.import.too_large", name=attachment.name, mb=IMPORT_MAX_BYTES // 2**20))
+        return
+    except Exception as exc:  # an expired link, the network
+        log.warning("cases file download failed: %s", type(exc).__name__)
+        await turn.reply(turn.t("cases.import.download_failed", name=attachment.name))
+        return
+    try:
+        rows = read_xlsx(data)
+    except Exception as exc:  # not a workbook, a damaged one
+        log.info("cases file unreadable: %s", type(exc).__name__)
+        await turn.reply(turn.t("cases.import.unreadable", name=attachment.name))
+        return
+    problems, count = await import_cases(turn.session, rows, turn.services.clock(), turn.locale)
+    if problems:
+        shown = problems[:IMPORT_SHOWN_PROBLEMS]
+        more = len(problems) - len(shown)
+        lines = [turn.t("cases.import.errors"), *(f"- {p}" for p in shown)]
+        if more:
+            lines.append(turn.t("cases.import.more", count=more))
+        await turn.reply("\n".join(lines))
+        return
+    await turn.reply(turn.t("cases.import.done", count=count))
