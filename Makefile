@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint format bench package playground e2e e2e-deps clean
+.PHONY: venv run test lint format bench package playground e2e e2e-deps clean report-png
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -63,6 +63,14 @@ playground: $(STAMP) e2e-deps
 # Only the end-to-end tests (the Agents Playground in headless Chromium).
 e2e: $(STAMP) e2e-deps
 	$(BIN)/pytest tests/e2e -ra
+
+# The demo city's quarterly report, rendered slide by slide to build/report-png/ (needs LibreOffice).
+report-png: $(STAMP)
+	rm -f build/report-demo.sqlite3 && mkdir -p build
+	DXBOT_DATABASE_URL=sqlite+aiosqlite:///build/report-demo.sqlite3 $(BIN)/dxbot db upgrade
+	DXBOT_DATABASE_URL=sqlite+aiosqlite:///build/report-demo.sqlite3 $(BIN)/dxbot seed-demo
+	DXBOT_DATABASE_URL=sqlite+aiosqlite:///build/report-demo.sqlite3 $(BIN)/dxbot report --quarter $${QUARTER:-2026Q2} --out build/report.pptx
+	$(BIN)/python -m dialogs.report.render build/report.pptx build/report-png
 
 clean:
 	rm -rf $(VENV) build *.egg-info

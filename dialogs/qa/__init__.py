@@ -18,7 +18,7 @@ Importing the package stays light (the search library imports it too); the handl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dialogs.router import Router
 
@@ -26,6 +26,14 @@ if TYPE_CHECKING:
     from dialogs.registry import Feature
 
 router = Router("qa")
+
+
+def offer_answer_source(source: Any) -> None:
+    """Show another feature's card after the answer to a free-text question (see answers.py)."""
+    from dialogs.qa.answers import answer_sources
+
+    if source not in answer_sources:
+        answer_sources.append(source)
 
 
 def feature() -> Feature:
