@@ -308,7 +308,15 @@ def ticket_card(
                 placeholder=t("qa.ticket.answer_placeholder"),
             )
         )
-        body.append(action_set([submit(t("qa.ticket.answer"), "qa.ticket.answer", style="positive", **ref)]))
+        body.append(
+            action_set(
+                [
+                    submit(t("qa.ticket.answer"), "qa.ticket.answer", style="positive", **ref),
+                    # Answer with an entry that already exists; the question becomes a 言い換え候補.
+                    submit(t("qa.ticket.use_faq"), "qa.ticket.faq", **ref),
+                ]
+            )
+        )
     if ticket.answer and ticket.answer_delivery_error and not ticket.answer_delivered_at:
         actions.append(submit(t("qa.ticket.resend"), "qa.ticket.resend", **ref))
     if ticket.answer and not ticket.entry_key:
