@@ -91,7 +91,9 @@ def quality(index: SearchIndex, eval_path: Path, *, details: bool = True) -> Non
     )
     print(f"    answered with the right entry      {f.confident_right:.3f}")
     print(f"    answered with a wrong entry        {f.confident_wrong:.3f}   (target ≤ 0.030)")
-    print(f"    shown a choice                     {f.choice:.3f}   (the right entry among the three: {f.choice_right:.3f})")
+    print(
+        f"    shown a choice                     {f.choice:.3f}   (the right entry among the three: {f.choice_right:.3f})"
+    )
     print(f"    passed to the DX division          {f.none:.3f}")
     if f.confident_wrong > 0.03:
         MISSED.append(f"{eval_path.name}: confident wrong answers {f.confident_wrong:.3f} > 0.030")

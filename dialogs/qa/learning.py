@@ -93,7 +93,11 @@ def faq_pick_card(
                     text(_short(entry.answer, 90), isSubtle=True, size="Small", spacing="None"),
                     text(f"ID: {entry.key}", isSubtle=True, size="Small", spacing="None"),
                     action_set(
-                        [submit(t("qa.faqpick.use"), "qa.ticket.use_entry", ticket=ticket.id, entry=entry.key)]
+                        [
+                            submit(
+                                t("qa.faqpick.use"), "qa.ticket.use_entry", ticket=ticket.id, entry=entry.key
+                            )
+                        ]
                     ),
                 ],
                 style="emphasis",
@@ -245,7 +249,9 @@ async def on_use_entry(turn: Turn, data: dict[str, Any]) -> None:
     done = turn.t("qa.faqpick.done", id=ticket.id, question=entry.question)
     if row is not None:
         done += turn.t("qa.faqpick.candidate")
-    log.info("ticket %d answered with entry %s (candidate phrasing: %s)", ticket.id, entry.key, row is not None)
+    log.info(
+        "ticket %d answered with entry %s (candidate phrasing: %s)", ticket.id, entry.key, row is not None
+    )
     card = faq_pick_card(turn.t, ticket, [], done=done)
     if turn.reply_to_id:
         await turn.update_card(turn.reply_to_id, card)

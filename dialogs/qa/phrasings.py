@@ -101,9 +101,7 @@ def _add_alternate(entry: KbEntry, text: str) -> bool:
     return True
 
 
-async def approve(
-    session: AsyncSession, ids: Iterable[int], *, actor: str, now: datetime
-) -> list[Phrasing]:
+async def approve(session: AsyncSession, ids: Iterable[int], *, actor: str, now: datetime) -> list[Phrasing]:
     """Approve the candidates ``ids``: each joins its entry's alternates; one version bump for all.
     Rows that are no candidates any more (decided in another card) are left alone."""
     rows = await _undecided(session, ids)

@@ -144,7 +144,9 @@ def test_a_synonym_cut_differently_in_a_sentence_still_matches() -> None:
         ("コンビニで取れる証明書", "コンビニで取る証明書"),
     ],
 )
-def test_kanji_variants_and_potential_verbs_are_one_word(analyzer: Analyzer, variants: tuple[str, ...]) -> None:
+def test_kanji_variants_and_potential_verbs_are_one_word(
+    analyzer: Analyzer, variants: tuple[str, ...]
+) -> None:
     found = {tuple(words(analyzer, v)) for v in variants}
     assert len(found) == 1, found
 

@@ -58,9 +58,13 @@ async def test_ticket_answered_with_an_existing_entry_teaches_the_search(db_url,
         await bot.say(QUESTION, user=LEADER)
         miss_id, miss = last_card(connector, LEADER.conversation_id)
         assert miss["body"][0]["text"] == "見つかりませんでした"
-        await bot.press({**find_action(miss, "qa.ask"), "question": QUESTION}, user=LEADER, reply_to_id=miss_id)
+        await bot.press(
+            {**find_action(miss, "qa.ask"), "question": QUESTION}, user=LEADER, reply_to_id=miss_id
+        )
         await settle(bot)
-        card_id, card = [(a, c) for a, c in cards_with_ids(connector, DESK) if "問い合わせ#" in all_text(c)][-1]
+        card_id, card = [(a, c) for a, c in cards_with_ids(connector, DESK) if "問い合わせ#" in all_text(c)][
+            -1
+        ]
 
         # 「既存のFAQで回答」: the search's best entries for the question, and a box for an ID.
         assert has_action(card, "qa.ticket.faq")
@@ -70,7 +74,10 @@ async def test_ticket_answered_with_an_existing_entry_teaches_the_search(db_url,
         assert has_action(pick, "qa.ticket.use_entry")
         # An unknown ID is refused politely; nothing is answered.
         await in_desk(
-            bot, ADMIN, value={"action": "qa.ticket.use_entry", "ticket": 1, "entry": "no-such"}, reply_to_id=pick_id
+            bot,
+            ADMIN,
+            value={"action": "qa.ticket.use_entry", "ticket": 1, "entry": "no-such"},
+            reply_to_id=pick_id,
         )
         assert "公開中のFAQはありません" in connector.texts_to(DESK)[-1]
         # By ID: the asker gets the entry's answer; the ticket is answered; the question is a candidate.
@@ -79,7 +86,11 @@ async def test_ticket_answered_with_an_existing_entry_teaches_the_search(db_url,
         await settle(bot)
         done = connector.activities[pick_id]["attachments"][0]["content"]
         assert "回答しました" in all_text(done) and "言い換え候補" in all_text(done)
-        reply = [c for c in connector.cards_to(LEADER.conversation_id) if "DX推進課から回答が届きました" in all_text(c)]
+        reply = [
+            c
+            for c in connector.cards_to(LEADER.conversation_id)
+            if "DX推進課から回答が届きました" in all_text(c)
+        ]
         assert len(reply) == 1 and entry.answer.splitlines()[0] in all_text(reply[0])
         async with bot.services.sessionmaker() as s:
             ticket = await s.scalar(select(Ticket))
@@ -182,7 +193,9 @@ async def test_typed_phrasings_are_searched_at_once_and_bad_input_is_explained(d
         add = find_action(listing, "qa.phr.add")
         # Nothing ticked / no ID / an unknown ID: a clear message on the same card, nothing written.
         await bot.press({**add, "entry": "", "texts": QUESTION}, user=ADMIN, reply_to_id=list_id)
-        assert "FAQのIDと別の聞き方を入力" in all_text(connector.activities[list_id]["attachments"][0]["content"])
+        assert "FAQのIDと別の聞き方を入力" in all_text(
+            connector.activities[list_id]["attachments"][0]["content"]
+        )
         await bot.press({**add, "entry": "no-such", "texts": QUESTION}, user=ADMIN, reply_to_id=list_id)
         assert "no-such" in all_text(connector.activities[list_id]["attachments"][0]["content"])
         assert await _phrasings(bot) == []

@@ -29,7 +29,9 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column(
             "source",
-            sa.Enum("ticket", "feedback", "choice", "typed", name="phrasingsource", native_enum=False, length=16),
+            sa.Enum(
+                "ticket", "feedback", "choice", "typed", name="phrasingsource", native_enum=False, length=16
+            ),
             nullable=False,
         ),
         sa.Column(
