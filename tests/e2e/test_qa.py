@@ -193,3 +193,59 @@ def test_related_questions_fit_a_phone_width(drive: Callable[..., DriveResult]) 
     squeezed = run.results[3]
     assert squeezed["width"] <= 321, squeezed
     assert squeezed["cut"] == [], squeezed["cut"]
+
+
+# --- not sure: 「どれが近いですか?」 ---------------------------------------------------------------------
+CLOSE = "チームズで同僚に個別にメッセージ送りたいんだけど"  # two starter entries score close together
+CLOSE_FIRST = "Teamsで個人やグループにチャットを送るには?"
+
+
+def _phrasings(database_url: str) -> list[tuple[str, str, str]]:
+    from storage.models import Phrasing
+
+    async def read() -> list[tuple[str, str, str]]:
+        engine = make_engine(database_url)
+        try:
+            async with make_sessionmaker(engine)() as s:
+                rows = await s.scalars(select(Phrasing).order_by(Phrasing.id))
+                return [(r.entry_key, r.text, str(r.source)) for r in rows]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_a_question_the_bot_is_not_sure_about_offers_choices_and_the_pick_is_learned(
+    drive: Callable[..., DriveResult], e2e_bot: BotServer
+) -> None:
+    """No answer outright: the three best entries as rows; tapping one shows its answer card, and the
+    question becomes a candidate phrasing of that entry."""
+    leader = "leader@demo-city.example.jp"
+    first = drive(
+        [
+            {"chat": "Personal Chat"},
+            {"send": CLOSE},
+            {"expect": {"card": True, "text": "?", "timeout": 30000}},
+        ],
+        user=leader,
+    )
+    card = first.bot_cards()[-1]
+    locale = "ja" if t("qa.choice.title", "ja") in card.text else "en"
+    title = t("qa.choice.title", locale)
+    assert title in card.text and CLOSE_FIRST in card.text, card.text
+    assert t("qa.answer.helpful", locale) not in card.buttons  # not an answer
+    picked = drive(
+        [
+            {"chat": "Personal Chat"},
+            {"send": CLOSE},
+            {"expect": {"card": True, "text": title, "timeout": 30000}},
+            {"screenshot": "choice-card", "card": title},
+            {"click": CLOSE_FIRST, "card": title},
+            {"expect": {"card": True, "text": t("qa.answer.helpful", locale), "timeout": 30000}},
+            {"screenshot": "picked-answer", "card": t("qa.answer.helpful", locale)},
+        ],
+        user=leader,
+    )
+    answer = picked.bot_cards()[-1]
+    assert CLOSE_FIRST in answer.text and t("qa.answer.helpful", locale) in answer.buttons
+    assert ("teams-chat-start", CLOSE, "choice") in _phrasings(e2e_bot.database_url)
