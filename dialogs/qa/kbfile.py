@@ -113,6 +113,12 @@ class KbReadResult:
     rows: list[KbRow]
     errors: list[KbError]
     warnings: list[KbError] = field(default_factory=list)  # imported, but something was left out
+    columns: frozenset[str] = frozenset()  # the known columns the file has
+
+    @property
+    def has_alternates(self) -> bool:
+        """False for a file without the 別の聞き方 column: an import keeps what entries have."""
+        return "alternates" in self.columns
 
     @property
     def ok(self) -> bool:
@@ -256,7 +262,7 @@ def _parse_table(table: Iterable[Sequence[Any]]) -> KbReadResult:
                 row=rowno,
             )
         )
-    return KbReadResult(rows, errors, warnings)
+    return KbReadResult(rows, errors, warnings, frozenset(positions))
 
 
 def read_kb_csv(data: bytes) -> KbReadResult:
