@@ -114,8 +114,8 @@ async def on_feedback(turn: Turn, data: dict[str, Any]) -> None:
     turn.session.add(
         Feedback(entry_key=key, helpful=helpful, query=query, query_id=qid, at=turn.services.clock())
     )
-    if helpful and asked is not None:
-        await learn_from_feedback(turn.session, asked, key, now=turn.services.clock())
+    if asked is not None:
+        await learn_from_feedback(turn.session, asked, key, helpful, now=turn.services.clock())
     entry = await store.get_entry(turn.session, key)
     if entry is None or not turn.reply_to_id:
         if helpful:

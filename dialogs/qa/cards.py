@@ -642,13 +642,16 @@ def delete_confirm_card(t: T, entry: KbEntry) -> dict[str, Any]:
     )
 
 
-def kb_overview_card(t: T, counts: dict[EntryStatus, int], drafts: Sequence[KbEntry]) -> dict[str, Any]:
+def kb_overview_card(
+    t: T, counts: dict[EntryStatus, int], drafts: Sequence[KbEntry], candidates: int = 0
+) -> dict[str, Any]:
     body: list[Element] = [
         heading(t("qa.list.title"), size="Medium"),
         facts(
             [
                 (t("qa.form.status.published"), t("qa.list.count", n=counts.get(EntryStatus.PUBLISHED, 0))),
                 (t("qa.form.status.draft"), t("qa.list.count", n=counts.get(EntryStatus.DRAFT, 0))),
+                (t("qa.list.candidates"), t("qa.list.count", n=candidates)),
             ]
         ),
     ]
@@ -673,7 +676,10 @@ def kb_overview_card(t: T, counts: dict[EntryStatus, int], drafts: Sequence[KbEn
                 }
             )
     body.append(text(t("qa.list.hint"), isSubtle=True, size="Small", spacing="Medium"))
-    return adaptive_card(body, actions=[submit(t("qa.list.add"), "qa.entry.add")])
+    actions = [submit(t("qa.list.add"), "qa.entry.add")]
+    if candidates:  # phrasings the bot learned wait for a decision
+        actions.append(submit(t("qa.list.open_candidates"), "qa.phr.open"))
+    return adaptive_card(body, actions=actions)
 
 
 def synonyms_card(t: T, groups: Sequence[SynonymGroup], message: str | None = None) -> dict[str, Any]:

@@ -173,9 +173,14 @@ def phrasings_card(
 
 
 # --- signals ------------------------------------------------------------------------------------------
-async def learn_from_feedback(session: AsyncSession, asked: QueryLog, key: str, *, now: datetime) -> None:
+async def learn_from_feedback(
+    session: AsyncSession, asked: QueryLog, key: str, helpful: bool, *, now: datetime
+) -> None:
     """役に立った on ``key`` after 役に立たなかった on another entry for the same question: the question is
-    a candidate phrasing of ``key``."""
+    a candidate phrasing of ``key``. 役に立たなかった on an entry the asker picked takes the pick back."""
+    if not helpful:
+        await phrasings.withdraw(session, key, asked.query)
+        return
     earlier = await session.scalar(
         select(Feedback.id)
         .where(Feedback.query_id == asked.id, Feedback.helpful.is_(False), Feedback.entry_key != key)
@@ -282,6 +287,12 @@ async def _show_candidates(
     usage="言い換え候補",
 )
 async def on_candidates(turn: Turn, args: str) -> None:
+    await _show_candidates(turn)
+
+
+@router.action("qa.phr.open", role=Role.ADMIN)
+async def on_open_candidates(turn: Turn, data: dict[str, Any]) -> None:
+    """「言い換え候補を確認」 on 「FAQ一覧」."""
     await _show_candidates(turn)
 
 

@@ -72,6 +72,24 @@ async def propose(
     return row
 
 
+async def withdraw(session: AsyncSession, entry_key: str, text: str) -> int:
+    """The asker found the entry no help after all (役に立たなかった after picking it): an undecided
+    candidate from a pick or from feedback is dropped. Ticket candidates stay: the DX division chose."""
+    text = clean(text)
+    rows = await session.scalars(
+        select(Phrasing).where(
+            Phrasing.entry_key == entry_key,
+            Phrasing.status == PhrasingStatus.CANDIDATE,
+            Phrasing.source.in_((PhrasingSource.CHOICE, PhrasingSource.FEEDBACK)),
+        )
+    )
+    gone = [row for row in rows if _same(row.text, text)]
+    for row in gone:
+        await session.delete(row)
+    await session.flush()
+    return len(gone)
+
+
 async def candidates(session: AsyncSession, limit: int = 30) -> list[Phrasing]:
     """Candidates waiting for a decision, oldest first."""
     return list(

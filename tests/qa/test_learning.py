@@ -141,9 +141,24 @@ async def test_a_pick_among_choices_is_shown_and_becomes_a_candidate(db_url, con
         assert find_action(shown, "qa.feedback")["entry"] == picked["entry"]
         (row,) = await _phrasings(bot)
         assert (row.entry_key, row.text, row.source) == (picked["entry"], query, PhrasingSource.CHOICE)
+        # 役に立たなかった on the picked entry takes the pick back; picking again proposes it again.
+        shown_id, shown = last_card(connector, LEADER.conversation_id)
+        await bot.press(
+            {**find_action(shown, "qa.feedback"), "helpful": False}, user=LEADER, reply_to_id=shown_id
+        )
+        assert await _phrasings(bot) == []
+        await bot.press(picked, user=LEADER, reply_to_id=card_id)
+        (row,) = await _phrasings(bot)
+        assert (row.entry_key, row.text, row.source) == (picked["entry"], query, PhrasingSource.CHOICE)
 
+        # 「FAQ一覧」 says a candidate waits, and opens the list.
+        await bot.say("FAQ一覧", user=ADMIN)
+        _, overview = last_card(connector, ADMIN.conversation_id)
+        assert "言い換え候補(承認待ち)" in all_text(overview) and has_action(overview, "qa.phr.open")
+        await bot.press(find_action(overview, "qa.phr.open"), user=ADMIN)
+        list_id, listing = last_card(connector, ADMIN.conversation_id)
+        assert "言い換え候補(1件)" in all_text(listing) and query in all_text(listing)
         # Rejected: stays out of the search and is not proposed again by the next pick.
-        list_id, listing = await _candidates_card(bot)
         await bot.press(
             {**find_action(listing, "qa.phr.reject"), f"p{row.id}": "true"}, user=ADMIN, reply_to_id=list_id
         )
