@@ -105,7 +105,7 @@ def faq_pick_card(
             )
         )
     body.append(text_input("entry", t("qa.faqpick.by_id"), placeholder="A-101", maxLength=100))
-    body.append(action_set([submit(t("qa.faqpick.use"), "qa.ticket.use_entry", ticket=ticket.id)]))
+    body.append(action_set([submit(t("qa.faqpick.use_id"), "qa.ticket.use_entry", ticket=ticket.id)]))
     return adaptive_card(body)
 
 
