@@ -39,7 +39,7 @@ def offer_answer_source(source: Any) -> None:
 def feature() -> Feature:
     from bot.api import Job
     from dialogs.delivery import on_progress
-    from dialogs.qa import admin, answers, suggestions, ticket_lists, tickets  # noqa: F401  (register the routes)
+    from dialogs.qa import admin, answers, learning, suggestions, ticket_lists, tickets  # noqa: F401  (register the routes)
     from dialogs.qa.cli import register
     from dialogs.qa.seed import seed_demo
     from dialogs.qa.service import on_startup, poll_versions
