@@ -3,7 +3,7 @@
 from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
 from storage.models.base import Base
 from storage.models.conversation import ConversationRef, TeamsAccount
-from storage.models.delivery import Delivery, DeliveryOp, DeliveryState, DeliveryWorker
+from storage.models.delivery import Delivery, DeliveryBudget, DeliveryOp, DeliveryState, DeliveryWorker
 from storage.models.qa import (
     EntryStatus,
     Feedback,
@@ -47,6 +47,7 @@ __all__ = [
     "Delivery",
     "DeliveryOp",
     "DeliveryState",
+    "DeliveryBudget",
     "DeliveryWorker",
     "Department",
     "DivisionRole",
