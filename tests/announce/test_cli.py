@@ -94,7 +94,8 @@ def test_cli_automation_json_exit_codes_dry_run_and_idempotency(
     plan = _json_out(capsys)
     assert code == 0
     assert plan["dry_run"] is True
-    assert (plan["recipients"], plan["reachable"], plan["not_reachable"]) == (2, 2, 0)  # 職員104 blocked the bot: Teams tells at send time
+    # 職員104 has a chat but blocked the bot: Teams only says so at send time.
+    assert (plan["recipients"], plan["reachable"], plan["not_reachable"]) == (2, 2, 0)
     assert plan["audience"] == "財務部"
     assert plan["warnings"] and "日曜日" in plan["warnings"][0]
     assert main(["announce", "list", "--json"]) == 0
