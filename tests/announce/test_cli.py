@@ -107,7 +107,9 @@ def test_cli_automation_json_exit_codes_dry_run_and_idempotency(
     # send --json --wait: the id, where to follow it, and an exit code by outcome.
     send = [*base, "--audience", "departments:財務部", "--idempotency-key", "job-2026-04-01", "--json"]
     code = main([*send, "--wait"])
-    first = _json_out(capsys)
+    captured = capsys.readouterr()
+    first = json.loads(captured.out.strip().splitlines()[-1])
+    assert not [line for line in captured.err.splitlines() if line.startswith("{")]  # no JSON logs unasked
     assert code == 3 and first["exit_code"] == 3
     assert first["replayed"] is False
     assert first["status_command"] == f"dxbot announce status {first['id']} --json"
@@ -140,3 +142,8 @@ def test_cli_automation_json_exit_codes_dry_run_and_idempotency(
     assert main(["delivery", "status", "announcement", "999"]) == 1
     assert main(["announce", "export", str(first["id"]), str(tmp_path / "s.csv"), "--json"]) == 0
     assert _json_out(capsys) == {"id": first["id"], "file": str(tmp_path / "s.csv"), "format": "csv"}
+
+    # Logs as JSON lines only when asked.
+    assert main(["--log-format", "json", *base, "--audience", "leaders", "--wait"]) == 3
+    err = capsys.readouterr().err.splitlines()
+    assert err and all(json.loads(line)["level"] for line in err if line.strip())
