@@ -4,7 +4,7 @@ from storage.models.announce import Announcement, AnnouncementRecipient, Announc
 from storage.models.base import Base
 from storage.models.cases import ImprovementCase, RecognitionRound, RecognitionVote
 from storage.models.conversation import ConversationRef, TeamsAccount, TrustedServiceUrl
-from storage.models.delivery import Delivery, DeliveryOp, DeliveryState, DeliveryWorker
+from storage.models.delivery import Delivery, DeliveryBudget, DeliveryOp, DeliveryState, DeliveryWorker
 from storage.models.qa import (
     EntryStatus,
     Feedback,
@@ -53,6 +53,7 @@ __all__ = [
     "Delivery",
     "DeliveryOp",
     "DeliveryState",
+    "DeliveryBudget",
     "DeliveryWorker",
     "Department",
     "DivisionRole",
