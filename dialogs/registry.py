@@ -11,10 +11,12 @@ from typing import Any
 
 from bot.api import HttpRoute, Job, Services
 from dialogs import announce as announce_feature
+from dialogs import cases as cases_feature
 from dialogs import dashboard as dashboard_feature
 from dialogs import delivery as delivery_feature
 from dialogs import help as help_feature
 from dialogs import qa as qa_feature
+from dialogs import report as report_feature
 from dialogs import roster as roster_feature
 from dialogs import survey as survey_feature
 from dialogs import todo as todo_feature
@@ -37,6 +39,8 @@ class Feature:
 
 @cache
 def features() -> tuple[Feature, ...]:
+    # What features offer each other: free text also finds improvement cases, shown as cases.
+    qa_feature.offer_answer_source(cases_feature.related_cases)
     return (
         Feature("help", help_feature.router),
         # 「未対応」 lists what the announce and survey features say waits for a person.
@@ -44,9 +48,11 @@ def features() -> tuple[Feature, ...]:
         delivery_feature.feature(),
         announce_feature.feature(),
         survey_feature.feature(),  # before the roster: its file filter is the narrower one
+        cases_feature.feature(),  # before the roster: Excel with 「事例」 is cases, not a roster
         roster_feature.feature(),
         qa_feature.feature(),
         dashboard_feature.feature(),
+        report_feature.feature(),
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
 from bot.api import HttpRequest, HttpResponse, HttpRoute
+from dialogs.cases import results_page as cases_results
 from dialogs.dashboard import access, render, signin
 from dialogs.dashboard.access import Refusal, Viewer
 from dialogs.dashboard.pages import announcements, overview, questions, surveys
@@ -38,6 +39,7 @@ BUILDERS: dict[str, Callable[[Context], Awaitable[PageView]]] = {
     "announcements": announcements.build,
     "surveys": surveys.build,
     "questions": questions.build,
+    "results": cases_results.build,  # 成果: the improvement cases feature's page
 }
 PASSTHROUGH = {"lang", "sig", "u", "exp"}  # query keys that are not page filters
 

@@ -18,7 +18,7 @@ Importing the package stays light (the search library imports it too); the handl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dialogs.router import Router
 
@@ -28,10 +28,18 @@ if TYPE_CHECKING:
 router = Router("qa")
 
 
+def offer_answer_source(source: Any) -> None:
+    """Show another feature's card after the answer to a free-text question (see answers.py)."""
+    from dialogs.qa.answers import answer_sources
+
+    if source not in answer_sources:
+        answer_sources.append(source)
+
+
 def feature() -> Feature:
     from bot.api import Job
     from dialogs.delivery import on_progress
-    from dialogs.qa import admin, answers, suggestions, ticket_lists, tickets  # noqa: F401  (register the routes)
+    from dialogs.qa import admin, answers, learning, suggestions, ticket_lists, tickets  # noqa: F401  (register the routes)
     from dialogs.qa.cli import register
     from dialogs.qa.seed import seed_demo
     from dialogs.qa.service import on_startup, poll_versions

@@ -8,6 +8,7 @@ reports; 「役に立った」/「役に立たなかった」 is stored with the
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.api import Role, Turn
 from dialogs.qa import router, store
 from dialogs.qa.cards import QUESTION_MAX, answer_card, asked_card, not_found_card, not_helpful_card
+from dialogs.qa.learning import CHOICES, choice_card, learn_from_feedback
+from dialogs.qa.search.index import ANSWER, CHOICE
 from dialogs.qa.service import knowledge_base
 from dialogs.qa.small_talk import reply_text, small_talk
 from dialogs.qa.tickets import open_ticket
@@ -22,8 +25,13 @@ from storage.models import EntryStatus, Feedback, KbEntry, QueryLog
 
 log = logging.getLogger(__name__)
 RELATED = 2
-# A related question must score at least this share of the confidence threshold to be offered.
+# A related question must score at least this share of the answer threshold to be offered.
 RELATED_SHARE = 0.6
+# Other features' results for the same question, each shown as its own card after the answer (the
+# improvement cases feature: cases, never dressed as FAQ answers). (turn, question, answered) -> card.
+# The composition root (dialogs/registry.py) wires them; see ``offer_answer_source`` in __init__.py.
+AnswerSource = Callable[[Turn, str, bool], Awaitable[dict[str, Any] | None]]
+answer_sources: list[AnswerSource] = []
 
 
 def _published(rows: dict[str, KbEntry], key: str) -> KbEntry | None:
@@ -52,7 +60,8 @@ async def on_question(turn: Turn, args: str) -> None:
     query = " ".join(args.split())[:QUESTION_MAX]
     index = await knowledge_base(turn.services).index(turn.session)
     hits = index.search(query, top_k=1 + RELATED + 2)
-    confident = index.is_confident(hits)
+    band = index.band(hits)
+    confident = band == ANSWER
     entry_log = QueryLog(
         at=turn.services.clock(),
         query=query,
@@ -71,9 +80,26 @@ async def on_question(turn: Turn, args: str) -> None:
         ][:RELATED]
         card = answer_card(turn.t, best, related, qid=entry_log.id, show_key=_is_admin(turn))
         await turn.reply_card(card, text=best.question)
+        await _other_results(turn, query, answered=True)
         return
+    if band == CHOICE:
+        # Not sure: the best three as choices (どれが近いですか?); a pick is a learning signal.
+        choices = [r for h in hits[:CHOICES] if (r := _published(rows, h.id)) is not None]
+        if choices:
+            await turn.reply_card(
+                choice_card(turn.t, query, choices, entry_log.id), text=turn.t("qa.choice.title")
+            )
+            return
     near = [r for h in hits[:RELATED] if (r := _published(rows, h.id)) is not None]
     await turn.reply_card(not_found_card(turn.t, query, near, entry_log.id), text=turn.t("qa.notfound.title"))
+    await _other_results(turn, query, answered=False)
+
+
+async def _other_results(turn: Turn, query: str, answered: bool) -> None:
+    for source in answer_sources:
+        card = await source(turn, query, answered)
+        if card is not None:
+            await turn.reply_card(card)
 
 
 @router.action("qa.show")
@@ -103,6 +129,8 @@ async def on_feedback(turn: Turn, data: dict[str, Any]) -> None:
     turn.session.add(
         Feedback(entry_key=key, helpful=helpful, query=query, query_id=qid, at=turn.services.clock())
     )
+    if asked is not None:
+        await learn_from_feedback(turn.session, asked, key, helpful, now=turn.services.clock())
     entry = await store.get_entry(turn.session, key)
     if entry is None or not turn.reply_to_id:
         if helpful:

@@ -7,13 +7,17 @@ from storage.models.announce import (
     AnnouncementState,
 )
 from storage.models.base import Base
+from storage.models.cases import ImprovementCase, RecognitionRound, RecognitionVote
 from storage.models.conversation import ConversationRef, TeamsAccount, TrustedServiceUrl
-from storage.models.delivery import Delivery, DeliveryOp, DeliveryState, DeliveryWorker
+from storage.models.delivery import Delivery, DeliveryBudget, DeliveryOp, DeliveryState, DeliveryWorker
 from storage.models.qa import (
     EntryStatus,
     Feedback,
     KbEntry,
     KbState,
+    Phrasing,
+    PhrasingSource,
+    PhrasingStatus,
     QueryLog,
     Suggestion,
     SynonymGroup,
@@ -57,17 +61,24 @@ __all__ = [
     "Delivery",
     "DeliveryOp",
     "DeliveryState",
+    "DeliveryBudget",
     "DeliveryWorker",
     "Department",
     "DivisionRole",
     "DivisionRoleKind",
     "EntryStatus",
     "Feedback",
+    "ImprovementCase",
     "KbEntry",
     "KbState",
+    "Phrasing",
+    "PhrasingSource",
+    "PhrasingStatus",
     "Person",
     "PromoterRole",
     "QueryLog",
+    "RecognitionRound",
+    "RecognitionVote",
     "Section",
     "Suggestion",
     "Survey",

@@ -172,24 +172,15 @@ async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url
         resp = await bot.client.get(urlparse(csv_url).path + "?" + urlparse(csv_url).query)
         assert resp.status == 200
         table = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8-sig"))))
-        assert table[0] == [
-            "部",
-            "課",
-            "役割",
-            "氏名",
-            "状況",
-            "配信日時",
-            "確認日時",
-            "エラー",
-            "既読",
-            "既読日時",
-        ]
+        assert table[0][:8] == ["部", "課", "役割", "氏名", "状況", "配信日時", "確認日時", "エラー"]
+        assert table[0][8:] == ["名簿ID", "メールアドレス", "状況コード", "理由コード", "既読", "既読日時"]
         by_name = {r[3]: r for r in table[1:]}
+        assert by_name["職員104"][8:12] == ["104", "p104@city.example.jp", "not_reachable", "blocked"]
         assert by_name[LEADER.name][4] == "確認済み" and by_name[LEADER.name][6]
         assert by_name["職員104"][4] == "未接続" and by_name["職員104"][7] == "ボットをブロックしている"
         assert by_name["職員102"][:3] == ["総務部", "人事課", "リーダー"]
         # No read receipts came from anyone here: 既読不明 for the delivered, nothing for the undelivered.
-        assert by_name["職員102"][8] == "既読不明" and by_name["職員104"][8] == ""
+        assert by_name["職員102"][12] == "既読不明" and by_name["職員104"][12:] == ["", ""]
         resp = await bot.client.get(urlparse(xlsx_url).path + "?" + urlparse(xlsx_url).query)
         assert resp.status == 200 and (await resp.read())[:2] == b"PK"
         resp = await bot.client.get(

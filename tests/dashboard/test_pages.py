@@ -98,7 +98,7 @@ async def test_english_is_one_click_away_and_keeps_the_filters(demo_url: str) ->
         en = await page(client, switch)
         assert en.lang == "en"
         assert en.h1 == "Questions"
-        assert en.nav == ["Overview", "Announcements", "Surveys", "Questions"]
+        assert en.nav == ["Overview", "Announcements", "Surveys", "Questions", "Results"]
         assert "last 30 days" in en.text
         assert "LOCAL MODE" in en.text
         overview = await page(client, "/dashboard/overview?lang=en")
