@@ -54,8 +54,8 @@ def test_cli_send_and_export(sqlite_url, connector_sync, tmp_path: Path, monkeyp
     assert rows[0][:4] == ("部", "課", "役割", "氏名")
     assert {r[3]: r[4] for r in rows[1:]} == {"職員103": "配信済み", "職員104": "未接続"}
     # joinable with the city's systems: roster id, email, stable status and reason codes
-    assert rows[0][8:] == ("名簿ID", "メールアドレス", "状況コード", "理由コード")
-    assert {r[8]: r[9:] for r in rows[1:]} == {
+    assert rows[0][8:] == ("名簿ID", "メールアドレス", "状況コード", "理由コード", "既読", "既読日時")
+    assert {r[8]: r[9:12] for r in rows[1:]} == {
         "103": ("p103@city.example.jp", "delivered", None),
         "104": ("p104@city.example.jp", "not_reachable", "blocked"),
     }
