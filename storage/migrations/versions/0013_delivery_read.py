@@ -1,7 +1,7 @@
 """delivery: read receipts (既読) — the last-read message per chat, and when each copy was read
 
 Revision ID: 0013_delivery_read
-Revises: 0011_delivery_claim
+Revises: 0012_delivery_workers
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import storage.models.base
 
 revision: str = "0013_delivery_read"
-down_revision: str | Sequence[str] | None = "0011_delivery_claim"
+down_revision: str | Sequence[str] | None = "0012_delivery_workers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

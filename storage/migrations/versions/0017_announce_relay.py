@@ -1,7 +1,7 @@
 """announce: relay requests (伝達依頼) and the sections' relay reports
 
 Revision ID: 0017_announce_relay
-Revises: 0015_announce
+Revises: 0016_announce_idempotency
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import storage.models.base
 
 revision: str = "0017_announce_relay"
-down_revision: str | Sequence[str] | None = "0015_announce"
+down_revision: str | Sequence[str] | None = "0016_announce_idempotency"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
