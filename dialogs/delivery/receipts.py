@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import EVENT_READ_RECEIPT, Turn
@@ -116,56 +116,54 @@ class ReadCounts:
         return self.read + self.unread + self.unknown
 
 
-def _state_expr() -> Any:
-    return case(
-        (Delivery.read_at.is_not(None), READ),
-        (ChatReadMark.conversation_id.is_not(None), UNREAD),
-        else_=UNKNOWN,
+def state_of(read_at: datetime | None, activity_id: str | None, mark_seq: int | None) -> str:
+    """The read state of one delivered copy. A receipt can arrive before the worker has recorded the
+    copy as delivered (the person had the chat open): the chat's mark still covers it, by its id."""
+    if read_at is not None:
+        return READ
+    if mark_seq is None:
+        return UNKNOWN
+    seq = message_seq(activity_id)
+    return READ if seq is not None and seq <= mark_seq else UNREAD
+
+
+def _copies(kind: str, *columns: Any) -> Any:
+    """Delivered first-op copies of ``kind`` with what their read state needs, and ``columns``."""
+    return (
+        select(*columns, Delivery.read_at, Delivery.activity_id, ChatReadMark.last_read_seq)
+        .select_from(Delivery)
+        .outerjoin(ChatReadMark, ChatReadMark.conversation_id == Delivery.conversation_id)
+        .where(
+            Delivery.kind == kind,
+            Delivery.op == DeliveryOp.SEND.value,
+            Delivery.state == DeliveryState.DELIVERED.value,
+        )
     )
 
 
 async def read_counts(
     session: AsyncSession, kind: str, ref_id: int, *, purposes: Sequence[str] | None = (INITIAL,)
 ) -> ReadCounts:
-    state = _state_expr().label("read_state")
-    query = (
-        select(state, func.count())
-        .select_from(Delivery)
-        .outerjoin(ChatReadMark, ChatReadMark.conversation_id == Delivery.conversation_id)
-        .where(
-            Delivery.kind == kind,
-            Delivery.ref_id == ref_id,
-            Delivery.op == DeliveryOp.SEND.value,
-            Delivery.state == DeliveryState.DELIVERED.value,
-        )
-        .group_by(state)
-    )
+    query = _copies(kind, Delivery.id).where(Delivery.ref_id == ref_id)
     if purposes is not None:
         query = query.where(Delivery.purpose.in_(list(purposes)))
-    found = {row[0]: int(row[1]) for row in (await session.execute(query)).all()}
-    return ReadCounts(found.get(READ, 0), found.get(UNREAD, 0), found.get(UNKNOWN, 0))
+    found = {READ: 0, UNREAD: 0, UNKNOWN: 0}
+    for _id, read_at, activity_id, mark_seq in (await session.execute(query)).tuples().all():
+        found[state_of(read_at, activity_id, mark_seq)] += 1
+    return ReadCounts(found[READ], found[UNREAD], found[UNKNOWN])
 
 
 async def read_states(
     session: AsyncSession, kind: str, ref_id: int, *, purposes: Sequence[str] | None = (INITIAL,)
 ) -> dict[str, tuple[str, datetime | None]]:
     """recipient_key -> (read state, when read) for the delivered copies of one message: for exports
-    and per-person lists."""
-    query = (
-        select(Delivery.recipient_key, _state_expr(), Delivery.read_at)
-        .select_from(Delivery)
-        .outerjoin(ChatReadMark, ChatReadMark.conversation_id == Delivery.conversation_id)
-        .where(
-            Delivery.kind == kind,
-            Delivery.ref_id == ref_id,
-            Delivery.op == DeliveryOp.SEND.value,
-            Delivery.state == DeliveryState.DELIVERED.value,
-        )
-    )
+    and per-person lists. (When read is empty for a copy covered only by the chat's mark.)"""
+    query = _copies(kind, Delivery.recipient_key).where(Delivery.ref_id == ref_id)
     if purposes is not None:
         query = query.where(Delivery.purpose.in_(list(purposes)))
     out: dict[str, tuple[str, datetime | None]] = {}
-    for key, state, read_at in (await session.execute(query)).all():
+    for key, read_at, activity_id, mark_seq in (await session.execute(query)).tuples().all():
+        state = state_of(read_at, activity_id, mark_seq)
         # Reminders are copies too: read on any copy counts (a later copy read implies the person saw one).
         if key not in out or state == READ:
             out[key] = (state, read_at)
@@ -179,17 +177,12 @@ async def latest_read_states(
     (the latest answer to a ticket: "answer", "answer-2", …)."""
     if not ref_ids:
         return {}
-    rows = await session.execute(
-        select(Delivery.ref_id, Delivery.id, _state_expr())
-        .select_from(Delivery)
-        .outerjoin(ChatReadMark, ChatReadMark.conversation_id == Delivery.conversation_id)
-        .where(
-            Delivery.kind == kind,
-            Delivery.ref_id.in_(list(ref_ids)),
-            Delivery.op == DeliveryOp.SEND.value,
-            Delivery.state == DeliveryState.DELIVERED.value,
-            Delivery.purpose.like(f"{purpose_prefix}%"),
-        )
+    query = (
+        _copies(kind, Delivery.ref_id, Delivery.id)
+        .where(Delivery.ref_id.in_(list(ref_ids)), Delivery.purpose.like(f"{purpose_prefix}%"))
         .order_by(Delivery.ref_id, Delivery.id)
     )
-    return {ref_id: state for ref_id, _id, state in rows.tuples().all()}  # the last one per ticket wins
+    out: dict[int, str] = {}
+    for ref_id, _id, read_at, activity_id, mark_seq in (await session.execute(query)).tuples().all():
+        out[ref_id] = state_of(read_at, activity_id, mark_seq)  # the last one per ticket wins
+    return out

@@ -472,6 +472,7 @@ class RoundReach:
 
 async def round_reach(session: AsyncSession, rnd: SurveyRound) -> RoundReach:
     """Derived from the tracking flags and the delivery rows: what actually happened."""
+    from dialogs.delivery.receipts import READ, UNREAD, state_of
     from storage.models import ChatReadMark, Delivery
 
     flags = dict(
@@ -492,8 +493,9 @@ async def round_reach(session: AsyncSession, rnd: SurveyRound) -> RoundReach:
                 Delivery.purpose,
                 Delivery.state,
                 Delivery.created_at,
-                Delivery.read_at.is_not(None),
-                ChatReadMark.conversation_id.is_not(None),
+                Delivery.read_at,
+                Delivery.activity_id,
+                ChatReadMark.last_read_seq,
             )
             .outerjoin(ChatReadMark, ChatReadMark.conversation_id == Delivery.conversation_id)
             .where(Delivery.kind == KIND, Delivery.ref_id == rnd.id, Delivery.op == "send")
@@ -504,13 +506,14 @@ async def round_reach(session: AsyncSession, rnd: SurveyRound) -> RoundReach:
     read: set[int] = set()
     receipts_on: set[int] = set()
     by_purpose: dict[str, list[tuple[str, datetime]]] = {}
-    for person_id, purpose, state, created, was_read, marked in rows:
+    for person_id, purpose, state, created, read_at, activity_id, mark_seq in rows:
         state = str(getattr(state, "value", state))
         if state == "delivered":
             delivered.add(person_id)
-            if was_read:
+            read_state = state_of(read_at, activity_id, mark_seq)
+            if read_state == READ:
                 read.add(person_id)
-            elif marked:
+            elif read_state == UNREAD:
                 receipts_on.add(person_id)
         elif state in ("queued", "sending"):
             on_way.add(person_id)

@@ -154,7 +154,7 @@ async def test_receipts_for_unknown_chats_messages_and_odd_values_are_ignored(sq
 async def test_record_read_on_both_databases(db_url) -> None:
     from datetime import UTC, datetime
 
-    from sqlalchemy import insert
+    from sqlalchemy import insert, update
 
     from storage.db import make_engine, make_sessionmaker
 
@@ -201,5 +201,27 @@ async def test_record_read_on_both_databases(db_url) -> None:
             assert await read_counts(s, "announcement", 1) == ReadCounts(read=1, unread=0, unknown=1)
             assert await read_counts(s, "announcement", 1, purposes=None) == ReadCounts(1, 1, 1)
             assert await s.get(ChatReadMark, "c9") is None
+        # The person had the chat open: the receipt came before the worker recorded the copy as delivered.
+        async with make_sessionmaker(engine)() as s, s.begin():
+            await s.execute(
+                insert(Delivery),
+                [
+                    {
+                        **base,
+                        "ref_id": 2,
+                        "recipient_key": "person:1",
+                        "conversation_id": "c1",
+                        "state": "sending",
+                    }
+                ],
+            )
+            await record_read(s, "c1", "1733390000600", now)
+            await s.execute(
+                update(Delivery)
+                .where(Delivery.ref_id == 2)
+                .values(state="delivered", activity_id="1733390000550")
+            )
+        async with make_sessionmaker(engine)() as s:
+            assert await read_counts(s, "announcement", 2) == ReadCounts(read=1, unread=0, unknown=0)
     finally:
         await engine.dispose()

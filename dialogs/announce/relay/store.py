@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.delivery import INITIAL
+from dialogs.delivery.receipts import READ, UNREAD, state_of
 from storage.models.announce import (
     Announcement,
     AnnouncementMemberAck,
@@ -119,8 +120,9 @@ async def section_status(session: AsyncSession, ann_id: int) -> list[SectionRela
         select(
             Delivery.person_id,
             Delivery.state,
-            Delivery.read_at.is_not(None),
-            ChatReadMark.conversation_id.is_not(None),
+            Delivery.read_at,
+            Delivery.activity_id,
+            ChatReadMark.last_read_seq,
         )
         .select_from(Delivery)
         .outerjoin(ChatReadMark, ChatReadMark.conversation_id == Delivery.conversation_id)
@@ -132,16 +134,17 @@ async def section_status(session: AsyncSession, ann_id: int) -> list[SectionRela
         )
     )
     pending = (DeliveryState.QUEUED.value, DeliveryState.SENDING.value)
-    for copy_person, state, read, receipts_on in copies.tuples().all():
+    for copy_person, state, read_at, activity_id, mark_seq in copies.tuples().all():
         sid = section_of.get(copy_person) if copy_person is not None else None
         if sid is None:
             continue  # the channel post
         s = by_section[sid]
         if state == DeliveryState.DELIVERED.value:
             s.delivered += 1
-            if read:
+            read_state = state_of(read_at, activity_id, mark_seq)
+            if read_state == READ:
                 s.read += 1
-            elif receipts_on:
+            elif read_state == UNREAD:
                 s.unread += 1
         elif state in pending:
             s.pending += 1
