@@ -28,9 +28,9 @@ from bot.settings import InsecureSettings, Settings
 from bot.signing_keys import SigningKeysUnavailable
 from bot.tasks import TaskGroup
 from bot.turn import CLIENT_LOCALE_TRUSTED, DxBot, locale_of
-from dialogs.i18n import t
-from dialogs.registry import features, route_table
-from dialogs.security_headers import secure
+from dialogs.composition import features, route_table
+from dialogs.kit.i18n import t
+from dialogs.kit.security_headers import secure
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import is_migrated
 

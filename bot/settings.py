@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = 256 * 1024
 
-    # Delivery engine (dialogs/delivery): Teams' published limits by default; the app-wide rate is
+    # Delivery engine (dialogs/engines/delivery): Teams' published limits by default; the app-wide rate is
     # shared between the live worker processes.
     delivery_rate: float = Field(30.0, validation_alias=AliasChoices("DXBOT_DELIVERY_RATE", "delivery_rate"))
     delivery_conversation_rate: float = Field(

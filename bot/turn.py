@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address, Conversation, FileAttachment, Identity, Message, SendError, Services, User
 from bot.replies import ReplyUndelivered, deliver_reply
-from dialogs.dispatch import dispatch
-from dialogs.i18n import normalize_locale, t
-from dialogs.identity import resolve_identity
-from dialogs.router import RouteTable
+from dialogs.kit.dispatch import dispatch
+from dialogs.kit.i18n import normalize_locale, t
+from dialogs.kit.identity import resolve_identity
+from dialogs.kit.router import RouteTable
 from storage import references
 from storage.db import write_generation
 from storage.models import TeamsAccount

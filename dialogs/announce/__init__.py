@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dialogs.router import Router
+from dialogs.kit.router import Router
 
 if TYPE_CHECKING:
-    from dialogs.registry import Feature
+    from dialogs.composition import Feature
 
 router = Router("announce")
 
@@ -24,7 +24,7 @@ def feature() -> Feature:
     from dialogs.announce.cli import register_cli
     from dialogs.announce.jobs import scheduler_job, startup
     from dialogs.announce.web import routes
-    from dialogs.registry import Feature
+    from dialogs.composition import Feature
 
     return Feature(
         "announce", router, startup=startup, jobs=[scheduler_job()], cli=register_cli, http=routes()

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dialogs.announce.compose import MAX_BODY, MAX_LINKS, MAX_TITLE, Form
-from dialogs.business_days import format_date_ja, format_datetime_ja
-from dialogs.cards import adaptive_card, container, facts, heading, open_url, submit, text
+from dialogs.kit.business_days import format_date_ja, format_datetime_ja
+from dialogs.kit.cards import adaptive_card, container, facts, heading, open_url, submit, text
 from storage.models.announce import Announcement, AnnouncementState
 
 if TYPE_CHECKING:
@@ -317,7 +317,7 @@ def announcement_items(
 
 
 def _jst() -> Any:
-    from dialogs.business_days import JST
+    from dialogs.kit.business_days import JST
 
     return JST
 

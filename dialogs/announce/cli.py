@@ -92,7 +92,7 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         print(f"お知らせ #{ann.id} を {count} 人に送信します。")
         if args.wait:
-            from dialogs.delivery.worker import drain
+            from dialogs.engines.delivery.worker import drain
 
             await startup(services)
             await drain(services, within=3600)

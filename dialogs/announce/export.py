@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.announce.service import delivery_states
-from dialogs.business_days import to_jst
-from dialogs.i18n import t
+from dialogs.kit.business_days import to_jst
+from dialogs.kit.i18n import t
 from storage.models.announce import Announcement, AnnouncementRecipient
 
 COLUMNS = ("部", "課", "役割", "氏名", "状況", "配信日時", "確認日時", "エラー")

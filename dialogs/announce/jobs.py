@@ -6,8 +6,8 @@ import asyncio
 import logging
 
 from bot.api import Job, Services
-from dialogs import delivery
 from dialogs.announce.service import KIND, on_delivery_progress, tick
+from dialogs.engines import delivery
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 15.0

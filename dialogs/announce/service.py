@@ -18,12 +18,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address, Message, Services
-from dialogs import delivery
 from dialogs.announce import cards
 from dialogs.announce.compose import Draft, Form
-from dialogs.business_days import JST, add_business_days
-from dialogs.delivery import DeliveryItem, DeliveryState, Recipient
-from dialogs.i18n import t as translate
+from dialogs.engines import delivery
+from dialogs.engines.delivery import DeliveryItem, DeliveryState, Recipient
+from dialogs.kit.business_days import JST, add_business_days
+from dialogs.kit.i18n import t as translate
 from dialogs.roster.network import Promoter, current_promoters, today_jst
 from storage.models import (
     AppSetting,

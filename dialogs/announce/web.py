@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.api import HttpRequest, HttpResponse, HttpRoute
-from dialogs.i18n import t
-from dialogs.signing import Malformed, Signer, digits
+from dialogs.kit.i18n import t
+from dialogs.kit.signing import Malformed, Signer, digits
 
 log = logging.getLogger(__name__)
 LINK_DAYS = 7

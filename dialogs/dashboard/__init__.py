@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.api import Role, Turn
-from dialogs.router import Router
+from dialogs.kit.router import Router
 
 if TYPE_CHECKING:
-    from dialogs.registry import Feature
+    from dialogs.composition import Feature
 
 router = Router("dashboard")
 
@@ -32,7 +32,7 @@ async def dashboard_link(turn: Turn, args: str) -> None:
 
 
 def feature() -> Feature:
+    from dialogs.composition import Feature
     from dialogs.dashboard.web import routes
-    from dialogs.registry import Feature
 
     return Feature("dashboard", router, http=routes())

@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import HttpRequest, Role, Services
 from dialogs.dashboard import tokens
+from dialogs.kit.signing import Malformed, Signer, b64decode, b64encode, digits
 from dialogs.roster.network import today_jst
 from dialogs.roster.roles import roles_of
-from dialogs.signing import Malformed, Signer, b64decode, b64encode, digits
 from storage.models import TeamsAccount
 from storage.models.roster import DivisionRole, DivisionRoleKind, Person
 

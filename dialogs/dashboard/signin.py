@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 
 from bot.api import HttpRequest, Services
-from dialogs.signing import Malformed, Signer
+from dialogs.kit.signing import Malformed, Signer
 
 CSRF_COOKIE = "dxcsrf"
 WINDOW = 60.0  # seconds

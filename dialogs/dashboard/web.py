@@ -30,7 +30,7 @@ from dialogs.dashboard.pages import announcements, overview, questions, surveys
 from dialogs.dashboard.pages.common import Block, Context, PageView, format_moment
 from dialogs.dashboard.render import PAGES, Frame
 from dialogs.dashboard.tables import to_csv
-from dialogs.security_headers import TEAMS_FRAME_ANCESTORS, csp
+from dialogs.kit.security_headers import TEAMS_FRAME_ANCESTORS, csp
 
 log = logging.getLogger(__name__)
 BUILDERS: dict[str, Callable[[Context], Awaitable[PageView]]] = {
@@ -56,7 +56,7 @@ def _filters(req: HttpRequest) -> dict[str, str]:
 
 
 def _headers(req: HttpRequest) -> dict[str, str]:
-    """What differs from every page's headers (dialogs/security_headers.py): Teams frames the tab."""
+    """What differs from every page's headers (dialogs/kit/security_headers.py): Teams frames the tab."""
     local = req.services.settings.local_mode
     extra = "".join(f" {o}" for o in req.services.settings.dashboard_tab_origins if not local)
     policy = csp(

@@ -6,16 +6,16 @@ from functools import lru_cache
 from typing import Any
 
 from bot.api import Identity, Role, Turn
-from dialogs.cards import adaptive_card, container, heading, text
-from dialogs.i18n import t
-from dialogs.router import Router
+from dialogs.kit.cards import adaptive_card, container, heading, text
+from dialogs.kit.i18n import t
+from dialogs.kit.router import Router
 
 router = Router("help")
 
 
 @router.command("ヘルプ", "help", "使い方", "？", "?", help_key="help.cmd.help")
 async def show_help(turn: Turn, args: str) -> None:
-    from dialogs.registry import route_table  # the table is composed after every router is declared
+    from dialogs.composition import route_table  # the table is composed after every router is declared
 
     await turn.reply_card(help_card(turn, route_table()), text=turn.t("help.title"))
 

@@ -20,22 +20,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dialogs.router import Router
+from dialogs.kit.router import Router
 
 if TYPE_CHECKING:
-    from dialogs.registry import Feature
+    from dialogs.composition import Feature
 
 router = Router("qa")
 
 
 def feature() -> Feature:
     from bot.api import Job
-    from dialogs.delivery import on_progress
+    from dialogs.composition import Feature
+    from dialogs.engines.delivery import on_progress
     from dialogs.qa import admin, answers, suggestions, ticket_lists, tickets  # noqa: F401  (register the routes)
     from dialogs.qa.cli import register
     from dialogs.qa.seed import seed_demo
     from dialogs.qa.service import on_startup, poll_versions
-    from dialogs.registry import Feature
 
     # Registered here, not at start-up, so a separate `dxbot delivery worker` process reports too.
     on_progress("qa", tickets.on_delivery_progress)

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from bot.api import Role, Turn
-from dialogs.cards import adaptive_card, text
+from dialogs.kit.cards import adaptive_card, text
 from dialogs.qa import router, store
 from dialogs.qa.cards import (
     delete_confirm_card,

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from dialogs import i18n
-from dialogs.business_days import JST, format_date_ja, format_datetime_ja
-from dialogs.cards import Element, adaptive_card, container, facts, heading, open_url, submit, text
+from dialogs.kit import i18n
+from dialogs.kit.business_days import JST, format_date_ja, format_datetime_ja
+from dialogs.kit.cards import Element, adaptive_card, container, facts, heading, open_url, submit, text
 from storage.models import EntryStatus, KbEntry, SynonymGroup, Ticket, TicketStatus
 
 T = Callable[..., str]

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dialogs.i18n import t
-from dialogs.textfiles import decode_text
+from dialogs.kit.i18n import t
+from dialogs.kit.textfiles import decode_text
 
 from .search import Entry
 

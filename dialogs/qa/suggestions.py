@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.api import Turn
-from dialogs.business_days import JST
+from dialogs.kit.business_days import JST
 from dialogs.qa import outbox, router
 from dialogs.qa.cards import SUGGESTION_KINDS, SUGGESTION_MAX, suggestion_form, suggestion_sent_card
 from storage.models import Suggestion

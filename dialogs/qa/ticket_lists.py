@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Role, Turn
-from dialogs.business_days import JST, business_days_between
+from dialogs.kit.business_days import JST, business_days_between
 from dialogs.qa import router
 from dialogs.qa.cards import (
     TicketLine,

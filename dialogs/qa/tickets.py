@@ -24,8 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Message, Role, SendError, Services, Turn
-from dialogs.business_days import JST, add_business_days, is_business_day
-from dialogs.delivery import (
+from dialogs.engines.delivery import (
     DeliveryItem,
     DeliveryState,
     Recipient,
@@ -34,6 +33,7 @@ from dialogs.delivery import (
     retry_failed,
     update_delivered,
 )
+from dialogs.kit.business_days import JST, add_business_days, is_business_day
 from dialogs.qa import outbox, router, store
 from dialogs.qa.cards import (
     T,

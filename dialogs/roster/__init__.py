@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dialogs.identity import register_role_source
+from dialogs.kit.identity import register_role_source
+from dialogs.kit.router import Router
 from dialogs.roster.roles import roster_roles
-from dialogs.router import Router
 
 if TYPE_CHECKING:
-    from dialogs.registry import Feature
+    from dialogs.composition import Feature
 
 router = Router("roster")
 register_role_source(roster_roles)
@@ -23,7 +23,7 @@ from dialogs.roster import handlers  # noqa: E402,F401  (declares the routes on 
 
 
 def feature() -> Feature:
-    from dialogs.registry import Feature
+    from dialogs.composition import Feature
     from dialogs.roster.cli import register_cli
     from dialogs.roster.demo import seed_demo
 

@@ -1,6 +1,6 @@
 """The roster in Teams: commands, the file import with its dry-run card, coverage, DX division roles.
 
-Each route names the role it needs; dialogs/dispatch.py refuses everyone else politely.
+Each route names the role it needs; dialogs/kit/dispatch.py refuses everyone else politely.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import re
 from datetime import date
 
 from bot.api import Role, Turn
+from dialogs.kit.router import by_extension
 from dialogs.roster import cards, router
 from dialogs.roster.admins import Outcome, audit, division_members, grant, recent_audit, revoke
 from dialogs.roster.coverage import coverage
@@ -20,7 +21,6 @@ from dialogs.roster.network import current_promoters_where, today_jst
 from dialogs.roster.pending import Sender, close, confirmation_code, confirmed, open_pending, save_pending
 from dialogs.roster.reader import read_roster
 from dialogs.roster.roles import person_id_for_email
-from dialogs.router import by_extension
 from storage.models.roster import DivisionRoleKind, PendingImport, Section
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from dialogs.kit.textfiles import decode_text
 from dialogs.roster import normalize as norm
-from dialogs.textfiles import decode_text
 from storage.models.roster import PromoterRole
 
 MAX_ROWS = 50_000

@@ -23,7 +23,7 @@ __all__ = ["feature", "router"]
 
 
 def feature() -> Any:
-    from dialogs.registry import Feature
+    from dialogs.composition import Feature
     from dialogs.survey import cli, demo, jobs, web
 
     return Feature(

@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.api import FileAttachment, Role, Turn
-from dialogs.business_days import JST, is_business_day, non_business_reason
-from dialogs.router import Router, fold
+from dialogs.kit.business_days import JST, is_business_day, non_business_reason
+from dialogs.kit.router import Router, fold
 from dialogs.survey import cards, service
 from dialogs.survey.jobs import recurrence_of
 from dialogs.survey.loader import Definition, from_builder, from_file

@@ -15,9 +15,9 @@ from bot.services import open_services
 from dialogs.announce.automation import create_and_send
 from dialogs.announce.jobs import startup
 from dialogs.announce.service import KIND, acknowledge, tick
-from dialogs.business_days import JST, add_business_days
-from dialogs.delivery import deliveries
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery import deliveries
+from dialogs.engines.delivery.worker import drain
+from dialogs.kit.business_days import JST, add_business_days
 from storage.models import Delivery
 from storage.models.announce import Announcement
 from tests.announce.conftest import build_city, now_utc

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.api import Address, Message
-from dialogs.delivery import (
+from dialogs.engines.delivery import (
     DeliveryItem,
     DeliveryState,
     Recipient,
@@ -25,7 +25,7 @@ from dialogs.delivery import (
     retry_failed,
     update_delivered,
 )
-from dialogs.delivery.worker import Worker, drain
+from dialogs.engines.delivery.worker import Worker, drain
 from storage.models import ConversationRef
 from tests.delivery.helpers import FAST, add_channel, add_chat, add_people, add_person, conv_of
 from tests.fakes.connector import Fault

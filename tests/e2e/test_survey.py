@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dialogs.i18n import t
+from dialogs.kit.i18n import t
 from storage.db import make_engine, make_sessionmaker
 from storage.models import SurveyAnswerValue, SurveyRecipient, SurveyResponse, SurveyRound
 from tests.e2e.conftest import BotServer, Card, DriveResult

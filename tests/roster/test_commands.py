@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from dialogs.business_days import format_date_ja
+from dialogs.kit.business_days import format_date_ja
 from dialogs.roster.demo import fiscal_year_start
 from dialogs.roster.network import today_jst
 from storage.models.roster import AuditEntry, DivisionRole

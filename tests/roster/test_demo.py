@@ -10,7 +10,7 @@ import yaml
 from sqlalchemy import func, select
 
 from bot.api import Role, Services, User
-from dialogs.identity import resolve_identity
+from dialogs.kit.identity import resolve_identity
 from dialogs.roster.demo import seed_demo
 from storage.models.roster import Department, Person, Section
 from storage.references import upsert_account

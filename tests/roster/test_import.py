@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from dialogs.i18n import t
+from dialogs.kit.i18n import t
 from dialogs.roster import importer
 from dialogs.roster.cards import describe
 from dialogs.roster.exporter import export_roster

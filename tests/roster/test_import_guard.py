@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from dialogs.i18n import t as translate
+from dialogs.kit.i18n import t as translate
 from dialogs.roster import cards
 from dialogs.roster.importer import mass_end
 from dialogs.roster.pending import confirmation_code

@@ -8,7 +8,7 @@ import time_machine
 from sqlalchemy import select
 
 from bot.api import Role, User
-from dialogs.identity import resolve_identity
+from dialogs.kit.identity import resolve_identity
 from dialogs.roster.admins import grant, revoke
 from dialogs.roster.coverage import COMPLETE, NONE_REACHABLE, PARTIAL, coverage
 from dialogs.roster.importer import Actor

@@ -15,7 +15,7 @@ import pytest
 import time_machine
 from sqlalchemy import select, text
 
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery.worker import drain
 from dialogs.survey.anonymity import is_k_anonymous
 from dialogs.survey.jobs import tick
 from dialogs.survey.results import compute_results

@@ -4,14 +4,14 @@ Features queue rows inside their own transaction; a worker (a ``bot.api.Job`` st
 or ``dxbot delivery worker`` on its own) claims due rows, sends them under Teams' rate limits,
 retries what can be retried and records the Teams activity id. See README.md beside this file.
 
-    from dialogs.delivery import DeliveryItem, Recipient, enqueue, counts
+    from dialogs.engines.delivery import DeliveryItem, Recipient, enqueue, counts
     n = await enqueue(session, "survey", round.id,
                       [DeliveryItem(Recipient(person_id=p.id), Message(card=card)) for p in people])
 """
 
 from __future__ import annotations
 
-from dialogs.delivery.queue import (
+from dialogs.engines.delivery.queue import (
     INITIAL,
     DeliveryCounts,
     DeliveryItem,
@@ -64,9 +64,9 @@ __all__ = [
 
 def feature():  # type: ignore[no-untyped-def]
     """The engine as a feature: no commands, one background job (the worker) and its CLI."""
-    from dialogs.delivery.cli import register_cli
-    from dialogs.delivery.worker import delivery_job
-    from dialogs.registry import Feature
-    from dialogs.router import Router
+    from dialogs.composition import Feature
+    from dialogs.engines.delivery.cli import register_cli
+    from dialogs.engines.delivery.worker import delivery_job
+    from dialogs.kit.router import Router
 
     return Feature("delivery", Router("delivery"), jobs=[delivery_job()], cli=register_cli)

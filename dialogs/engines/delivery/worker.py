@@ -2,7 +2,7 @@
 
 await Worker(services).run(stop)          # until ``stop`` (an asyncio.Event) is set
 await drain(services)                     # tests: until nothing is due any more
-python -m dialogs.delivery.worker         # a worker process on its own (also `dxbot delivery worker`)
+python -m dialogs.engines.delivery.worker         # a worker process on its own (also `dxbot delivery worker`)
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address, Job, Message, SendError, Services
 from bot.settings import Settings
-from dialogs.delivery.addressing import prefill, remember_recreated, resolve
-from dialogs.delivery.limits import RateLimiter
-from dialogs.delivery.queue import address_to_json, payload_to_message, progress_listeners
+from dialogs.engines.delivery.addressing import prefill, remember_recreated, resolve
+from dialogs.engines.delivery.limits import RateLimiter
+from dialogs.engines.delivery.queue import address_to_json, payload_to_message, progress_listeners
 from storage import references
 from storage.models.delivery import PENDING_STATES, Delivery, DeliveryOp, DeliveryState, DeliveryWorker
 

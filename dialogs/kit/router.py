@@ -10,7 +10,7 @@
 
 Commands match the first words of a message (longest alias first, case- and width-insensitive).
 Card actions match ``value["action"]`` of an Adaptive Card submit; files go to the first file route
-that accepts them. Whatever a route declares is enforced by ``dialogs.dispatch``, once, for every
+that accepts them. Whatever a route declares is enforced by ``dialogs.kit.dispatch``, once, for every
 route: its kind (a command only from typed text, an action only from a card submit, a file route only
 for an attached file), its ``role``, and its ``scopes`` (the kinds of conversation it runs in:
 "personal", "groupChat", "channel"). ``scope_hint`` names a catalog key that explains where to use

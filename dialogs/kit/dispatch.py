@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 
 from bot.api import Turn
-from dialogs.router import Command, Match, RouteTable
+from dialogs.kit.router import Command, Match, RouteTable
 
 log = logging.getLogger(__name__)
 

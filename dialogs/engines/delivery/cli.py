@@ -23,7 +23,7 @@ def register_cli(sub: Any) -> None:
 
 async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import open_services
-    from dialogs.delivery.worker import Worker
+    from dialogs.engines.delivery.worker import Worker
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -37,7 +37,7 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _startup_hooks(services: Any) -> None:
     """Features register their progress listeners in their start-up hooks."""
-    from dialogs.registry import features
+    from dialogs.composition import features
 
     for feature in features():
         if feature.startup:
@@ -46,7 +46,7 @@ async def _startup_hooks(services: Any) -> None:
 
 async def _status(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import open_services
-    from dialogs.delivery.queue import counts
+    from dialogs.engines.delivery.queue import counts
 
     async with open_services(settings) as services, services.sessionmaker() as session:
         c = await counts(session, args.kind, args.ref_id, purposes=None)

@@ -1,8 +1,8 @@
 """The delivery queue as features see it: enqueue messages, change or withdraw delivered copies, ask
 how far a send has got. Everything here runs inside the caller's transaction; the worker
-(``dialogs.delivery.worker``) picks the rows up once that transaction commits.
+(``dialogs.engines.delivery.worker``) picks the rows up once that transaction commits.
 
-    from dialogs.delivery import DeliveryItem, Recipient, enqueue
+    from dialogs.engines.delivery import DeliveryItem, Recipient, enqueue
     await enqueue(turn.session, "announcement", ann.id,
                   [DeliveryItem(Recipient(person_id=p), Message(card=card)) for p in people])
 """

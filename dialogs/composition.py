@@ -12,12 +12,12 @@ from typing import Any
 from bot.api import HttpRoute, Job, Services
 from dialogs import announce as announce_feature
 from dialogs import dashboard as dashboard_feature
-from dialogs import delivery as delivery_feature
 from dialogs import help as help_feature
 from dialogs import qa as qa_feature
 from dialogs import roster as roster_feature
 from dialogs import survey as survey_feature
-from dialogs.router import Router, RouteTable
+from dialogs.engines import delivery as delivery_feature
+from dialogs.kit.router import Router, RouteTable
 
 
 @dataclass
