@@ -6,6 +6,7 @@ import logging
 import random
 import re
 from collections import OrderedDict
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from bot.api import Address, Conversation, FileAttachment, Identity, Message, Se
 from bot.replies import ReplyUndelivered, deliver_reply
 from dialogs.kit.dispatch import dispatch
 from dialogs.kit.i18n import normalize_locale, t
-from dialogs.kit.identity import resolve_identity
+from dialogs.kit.identity import RoleSource, resolve_identity
 from dialogs.kit.router import RouteTable
 from storage import references
 from storage.db import write_generation
@@ -240,9 +241,12 @@ def files_of(act: Activity) -> list[FileAttachment]:
 class DxBot(Bot):
     """Keeps references current and hands messages to the route table, one DB transaction per turn."""
 
-    def __init__(self, services: Services, table: RouteTable) -> None:
+    def __init__(
+        self, services: Services, table: RouteTable, role_sources: Sequence[RoleSource] = ()
+    ) -> None:
         self.services = services
         self.table = table
+        self.role_sources = tuple(role_sources)
         # conversation id -> what was stored moments ago and who wrote. A message that repeats it needs no
         # reference check, and while nothing was written since, not even a read. Only an optimisation: the
         # database stays the one home of references and roles.
@@ -382,7 +386,9 @@ class DxBot(Bot):
         seen: _Seen | None,
         generation: int,
     ) -> None:
-        identity = await resolve_identity(session, user_of(context.activity), self.services.settings, account)
+        identity = await resolve_identity(
+            session, user_of(context.activity), self.services.settings, account, self.role_sources
+        )
         if seen is not None:
             seen.identity, seen.identity_at, seen.generation = identity, self.services.clock(), generation
         await self._handle(session, context, correlation_id, identity)

@@ -1,48 +1,38 @@
-"""The one place where features are composed: their routers (in matching order), start-up hooks,
-background jobs, CLI commands and web routes.
+"""The composition root: which features the bot has, in which order, and what they offer each other.
+
+Imported by ``bot/`` only (``tests/test_layers.py`` checks it): the transport asks here for the route
+table, the role sources, the jobs, the CLI and the web routes; a feature never does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
-from bot.api import HttpRoute, Job, Services
-from dialogs import announce as announce_feature
-from dialogs import dashboard as dashboard_feature
+from bot.api import Services
+from dialogs import announce, dashboard, qa, roster, survey
 from dialogs import help as help_feature
-from dialogs import qa as qa_feature
-from dialogs import roster as roster_feature
-from dialogs import survey as survey_feature
-from dialogs.engines import delivery as delivery_feature
-from dialogs.kit.router import Router, RouteTable
-
-
-@dataclass
-class Feature:
-    name: str
-    router: Router
-    startup: Callable[[Services], Awaitable[None]] | None = None
-    jobs: list[Job] = field(default_factory=list)
-    cli: Callable[[Any], None] | None = None  # (argparse subparsers) -> None
-    http: list[HttpRoute] = field(default_factory=list)
-    # Demo data for `dxbot seed-demo`: async (services, only_if_empty) -> None, in the order of features().
-    seed_demo: Callable[[Services, bool], Awaitable[None]] | None = None
+from dialogs.engines import delivery
+from dialogs.kit.feature import Feature, ProgressListener
+from dialogs.kit.identity import RoleSource
+from dialogs.kit.router import RouteTable
 
 
 @cache
 def features() -> tuple[Feature, ...]:
-    return (
-        Feature("help", help_feature.router),
-        delivery_feature.feature(),
-        announce_feature.feature(),
-        survey_feature.feature(),  # before the roster: its file filter is the narrower one
-        roster_feature.feature(),
-        qa_feature.feature(),
-        dashboard_feature.feature(),
+    """Every feature, in matching order (a file goes to the first file route that accepts it)."""
+    offered = (
+        announce.feature(),
+        survey.feature(),  # before the roster: its file filter is the narrower one
+        roster.feature(),
+        qa.feature(),
+        dashboard.feature(),
     )
+    listeners: dict[str, list[ProgressListener]] = {}
+    for feature in offered:
+        for kind, listener in feature.progress.items():
+            listeners.setdefault(kind, []).append(listener)
+    return (help_feature.feature(route_table), delivery.feature(listeners), *offered)
 
 
 # Demo data builds on the roster (surveys need its sections and promoters), whatever the routing order.
@@ -55,6 +45,12 @@ def seeders() -> list[Callable[[Services, bool], Awaitable[None]]]:
         features(), key=lambda f: SEED_ORDER.index(f.name) if f.name in SEED_ORDER else len(SEED_ORDER)
     )
     return [f.seed_demo for f in ranked if f.seed_demo]
+
+
+@cache
+def role_sources() -> tuple[RoleSource, ...]:
+    """Who the features know a sender to be, asked on every turn that reads roles."""
+    return tuple(source for f in features() for source in f.role_sources)
 
 
 @cache

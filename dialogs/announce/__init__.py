@@ -8,24 +8,21 @@ HTTP: ``POST /api/v1/announcements`` with a bearer key from DXBOT_API_KEYS.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from dialogs.kit.router import Router
-
-if TYPE_CHECKING:
-    from dialogs.composition import Feature
-
-router = Router("announce")
-
-from dialogs.announce import handlers  # noqa: E402,F401  (declares the routes on ``router``)
+from dialogs.kit.feature import Feature
 
 
 def feature() -> Feature:
     from dialogs.announce.cli import register_cli
-    from dialogs.announce.jobs import scheduler_job, startup
+    from dialogs.announce.handlers import router
+    from dialogs.announce.jobs import scheduler_job
+    from dialogs.announce.service import KIND, on_delivery_progress
     from dialogs.announce.web import routes
-    from dialogs.composition import Feature
 
     return Feature(
-        "announce", router, startup=startup, jobs=[scheduler_job()], cli=register_cli, http=routes()
+        "announce",
+        router,
+        jobs=[scheduler_job()],
+        cli=register_cli,
+        http=routes(),
+        progress={KIND: on_delivery_progress},
     )

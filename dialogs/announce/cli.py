@@ -75,7 +75,7 @@ def request_of(args: argparse.Namespace) -> dict[str, Any]:
 async def _send(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import open_services
     from dialogs.announce.automation import create_and_send
-    from dialogs.announce.jobs import startup
+    from dialogs.announce.service import KIND, on_delivery_progress
 
     async with open_services(settings) as services:
         async with services.sessionmaker() as session, session.begin():
@@ -92,9 +92,10 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         print(f"お知らせ #{ann.id} を {count} 人に送信します。")
         if args.wait:
+            from dialogs.engines.delivery import use_progress_listeners
             from dialogs.engines.delivery.worker import drain
 
-            await startup(services)
+            use_progress_listeners(services, {KIND: [on_delivery_progress]})  # the author's card too
             await drain(services, within=3600)
             await _print_status(services, ann.id)
         else:

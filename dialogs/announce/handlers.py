@@ -15,11 +15,12 @@ from dialogs.announce.service import AUTHOR_KIND, KIND
 from dialogs.engines import delivery
 from dialogs.engines.delivery import Recipient
 from dialogs.kit.business_days import JST, format_datetime_ja, non_business_reason
+from dialogs.kit.router import Router
 from dialogs.roster.network import today_jst
 from storage.models import ConversationRef, Delivery, Department, Section
 from storage.models.announce import Announcement, AnnouncementState
 
-from . import router
+router = Router("announce")
 
 log = logging.getLogger(__name__)
 

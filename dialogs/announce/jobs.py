@@ -1,4 +1,4 @@
-"""The announcement schedule as a background job, and the start-up hook."""
+"""The announcement schedule as a background job."""
 
 from __future__ import annotations
 
@@ -6,15 +6,10 @@ import asyncio
 import logging
 
 from bot.api import Job, Services
-from dialogs.announce.service import KIND, on_delivery_progress, tick
-from dialogs.engines import delivery
+from dialogs.announce.service import tick
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 15.0
-
-
-async def startup(services: Services) -> None:
-    delivery.on_progress(KIND, on_delivery_progress)
 
 
 def scheduler_job(interval: float = TICK_SECONDS) -> Job:

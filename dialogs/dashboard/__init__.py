@@ -12,13 +12,9 @@ Where things are decided:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.api import Role, Turn
+from dialogs.kit.feature import Feature
 from dialogs.kit.router import Router
-
-if TYPE_CHECKING:
-    from dialogs.composition import Feature
 
 router = Router("dashboard")
 
@@ -32,7 +28,6 @@ async def dashboard_link(turn: Turn, args: str) -> None:
 
 
 def feature() -> Feature:
-    from dialogs.composition import Feature
     from dialogs.dashboard.web import routes
 
     return Feature("dashboard", router, http=routes())

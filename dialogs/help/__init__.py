@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from bot.api import Identity, Role, Turn
 from dialogs.kit.cards import adaptive_card, container, heading, text
+from dialogs.kit.feature import Feature
 from dialogs.kit.i18n import t
-from dialogs.kit.router import Router
-
-router = Router("help")
+from dialogs.kit.router import Router, RouteTable
 
 
-@router.command("ヘルプ", "help", "使い方", "？", "?", help_key="help.cmd.help")
-async def show_help(turn: Turn, args: str) -> None:
-    from dialogs.composition import route_table  # the table is composed after every router is declared
+def feature(route_table: Callable[[], RouteTable]) -> Feature:
+    """The help feature, listing the commands of ``route_table()``: the composition root passes the
+    table it composes (help is part of it, so it is read when someone asks, not when this is built)."""
+    router = Router("help")
 
-    await turn.reply_card(help_card(turn, route_table()), text=turn.t("help.title"))
+    @router.command("ヘルプ", "help", "使い方", "？", "?", help_key="help.cmd.help")
+    async def show_help(turn: Turn, args: str) -> None:
+        await turn.reply_card(help_card(turn, route_table()), text=turn.t("help.title"))
+
+    router.on_install(welcome)
+    return Feature("help", router)
 
 
 def help_card(turn: Turn, table: object) -> dict[str, Any]:
@@ -26,7 +32,6 @@ def help_card(turn: Turn, table: object) -> dict[str, Any]:
     return _help_card(turn.identity.roles, turn.conversation.type, turn.locale, table)
 
 
-@router.on_install
 async def welcome(turn: Turn) -> None:
     """A short greeting when someone installs the bot, so the first thing they see says what to do."""
     key = "help.welcome.personal" if turn.conversation.type == "personal" else "help.welcome.team"

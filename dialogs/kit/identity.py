@@ -1,12 +1,12 @@
 """Who is writing: the roster person behind a Teams account, and their roles.
 
-The first admins come from ``DXBOT_ADMINS``; the roster feature adds promoters and DX division roles
-through ``register_role_source``.
+The first admins come from ``DXBOT_ADMINS``; features add roles through the ``role_sources`` of their
+``Feature`` (the roster: promoters and DX division roles), which the composition root hands to the turn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,16 +19,14 @@ from storage.models import TeamsAccount
 RoleSource = Callable[
     [AsyncSession, TeamsAccount | None, str | None], Awaitable[tuple[int | None, set[Role]]]
 ]
-_sources: list[RoleSource] = []
-
-
-def register_role_source(source: RoleSource) -> None:
-    if source not in _sources:
-        _sources.append(source)
 
 
 async def resolve_identity(
-    session: AsyncSession, user: User, settings: Settings, account: TeamsAccount | None = None
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    account: TeamsAccount | None = None,
+    sources: Sequence[RoleSource] = (),
 ) -> Identity:
     if account is None and user.aad_object_id:
         account = await session.scalar(
@@ -39,7 +37,7 @@ async def resolve_identity(
     if email and email.lower() in settings.admins:
         roles.add(Role.ADMIN)
     person_id = account.person_id if account else None
-    for source in _sources:
+    for source in sources:
         pid, extra = await source(session, account, email)
         person_id = person_id or pid
         roles |= extra

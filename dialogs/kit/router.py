@@ -148,6 +148,25 @@ class Router:
         self.fallback_handler = fn
         return fn
 
+    def include(self, *routers: Router) -> Router:
+        """This router with the routes of ``routers`` added, in order: a feature whose handlers live in
+        several modules, each with its own ``Router``, returns one router from ``feature()``.
+
+            Router("qa").include(answers.router, tickets.router, admin.router)
+        """
+        for other in routers:
+            self.commands.extend(other.commands)
+            self.actions.extend(other.actions)
+            self.file_handlers.extend(other.file_handlers)
+            for attr in ("fallback_handler", "install_handler"):
+                handler = getattr(other, attr)
+                if handler is None:
+                    continue
+                if getattr(self, attr) is not None:
+                    raise ValueError(f"router {self.name!r}: {attr} declared twice")
+                setattr(self, attr, handler)
+        return self
+
 
 Route = Command | CardAction | FileRoute
 

@@ -12,33 +12,27 @@ The feature around the search (``dialogs.qa.search``) and the files (``dialogs.q
 - store.py        the knowledge base tables;  outbox.py  where proactive messages go
 - cli.py          dxbot faq import / export / search;  seed.py  the starter knowledge base
 
-Importing the package stays light (the search library imports it too); the handlers register on
-``router`` when ``feature()`` is first called.
+Importing the package stays light (the search library imports it too): ``feature()`` imports the
+modules with routes and joins their routers.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from dialogs.kit.router import Router
-
-if TYPE_CHECKING:
-    from dialogs.composition import Feature
-
-router = Router("qa")
+from dialogs.kit.feature import Feature
 
 
 def feature() -> Feature:
     from bot.api import Job
-    from dialogs.composition import Feature
-    from dialogs.engines.delivery import on_progress
-    from dialogs.qa import admin, answers, suggestions, ticket_lists, tickets  # noqa: F401  (register the routes)
+    from dialogs.kit.router import Router
+    from dialogs.qa import admin, answers, suggestions, ticket_lists, tickets
     from dialogs.qa.cli import register
+    from dialogs.qa.outbox import KIND
     from dialogs.qa.seed import seed_demo
     from dialogs.qa.service import on_startup, poll_versions
 
-    # Registered here, not at start-up, so a separate `dxbot delivery worker` process reports too.
-    on_progress("qa", tickets.on_delivery_progress)
+    router = Router("qa").include(
+        answers.router, tickets.router, ticket_lists.router, suggestions.router, admin.router
+    )
     return Feature(
         "qa",
         router,
@@ -46,4 +40,7 @@ def feature() -> Feature:
         jobs=[Job("qa.index", poll_versions), Job("qa.housekeeping", tickets.run_housekeeping)],
         cli=register,
         seed_demo=seed_demo,
+        # Given to the delivery engine by the composition root, so a separate `dxbot delivery worker`
+        # process reports too.
+        progress={KIND: tickets.on_delivery_progress},
     )

@@ -12,7 +12,8 @@ from typing import Any
 
 from bot.api import Role, Turn
 from dialogs.kit.cards import adaptive_card, text
-from dialogs.qa import router, store
+from dialogs.kit.router import Router
+from dialogs.qa import store
 from dialogs.qa.cards import (
     delete_confirm_card,
     entry_form,
@@ -23,6 +24,8 @@ from dialogs.qa.cards import (
 from dialogs.qa.kbfile import MAX_LENGTH
 from dialogs.qa.search import parse_synonyms
 from storage.models import EntryStatus, KbEntry, Ticket
+
+router = Router("qa")
 
 _URL = re.compile(r"^https?://\S+$")
 _LIST_SPLIT = re.compile(r"[,、，\n|]")

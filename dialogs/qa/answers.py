@@ -13,12 +13,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Turn
-from dialogs.qa import router, store
+from dialogs.kit.router import Router
+from dialogs.qa import store
 from dialogs.qa.cards import QUESTION_MAX, answer_card, asked_card, not_found_card
 from dialogs.qa.service import knowledge_base
 from dialogs.qa.small_talk import reply_text, small_talk
 from dialogs.qa.tickets import open_ticket
 from storage.models import EntryStatus, Feedback, KbEntry, QueryLog
+
+router = Router("qa")
 
 log = logging.getLogger(__name__)
 RELATED = 2

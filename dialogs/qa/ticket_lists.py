@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Role, Turn
 from dialogs.kit.business_days import JST, business_days_between
-from dialogs.qa import router
+from dialogs.kit.router import Router
 from dialogs.qa.cards import (
     TicketLine,
     answer_to_asker_card,
@@ -27,6 +27,8 @@ from dialogs.qa.cards import (
 )
 from dialogs.qa.tickets import is_overdue, ticket_for
 from storage.models import Assignment, Section, Ticket, TicketStatus
+
+router = Router("qa")
 
 OPEN_LIMIT = 20  # an Adaptive Card in Teams holds about 28 KB; the rest is counted, not shown
 MINE_LIMIT = 10

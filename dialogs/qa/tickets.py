@@ -34,7 +34,8 @@ from dialogs.engines.delivery import (
     update_delivered,
 )
 from dialogs.kit.business_days import JST, add_business_days, is_business_day
-from dialogs.qa import outbox, router, store
+from dialogs.kit.router import Router
+from dialogs.qa import outbox, store
 from dialogs.qa.cards import (
     T,
     answer_to_asker_card,
@@ -56,6 +57,8 @@ from storage.models import (
     Ticket,
     TicketStatus,
 )
+
+router = Router("qa")
 
 log = logging.getLogger(__name__)
 OVERDUE_BUSINESS_DAYS = 2

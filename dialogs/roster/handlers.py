@@ -10,8 +10,8 @@ import re
 from datetime import date
 
 from bot.api import Role, Turn
-from dialogs.kit.router import by_extension
-from dialogs.roster import cards, router
+from dialogs.kit.router import Router, by_extension
+from dialogs.roster import cards
 from dialogs.roster.admins import Outcome, audit, division_members, grant, recent_audit, revoke
 from dialogs.roster.coverage import coverage
 from dialogs.roster.directory import find_sections, person_roles, roster_summary
@@ -22,6 +22,8 @@ from dialogs.roster.pending import Sender, close, confirmation_code, confirmed, 
 from dialogs.roster.reader import read_roster
 from dialogs.roster.roles import person_id_for_email
 from storage.models.roster import DivisionRoleKind, PendingImport, Section
+
+router = Router("roster")
 
 log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 10 * 1024 * 1024

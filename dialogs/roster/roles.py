@@ -1,6 +1,6 @@
 """Who is who: the roster person behind a Teams account, and the roles the roster gives them.
 
-Registered with ``dialogs.kit.identity.register_role_source``. The transport stores the email or UPN from
+A role source (``Feature.role_sources`` of the roster), asked on every turn that reads roles. The transport stores the email or UPN from
 the Teams member record on ``teams_accounts.email`` (lower case); the match is case-insensitive.
 A person holding an assignment today is a PROMOTER; DX division roles come from ``division_roles``.
 """

@@ -14,17 +14,13 @@ Where things are decided:
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot.api import Job
-from dialogs.survey.handlers import router
-
-__all__ = ["feature", "router"]
+from dialogs.kit.feature import Feature
 
 
-def feature() -> Any:
-    from dialogs.composition import Feature
+def feature() -> Feature:
+    from bot.api import Job
     from dialogs.survey import cli, demo, jobs, web
+    from dialogs.survey.handlers import router
 
     return Feature(
         "survey",

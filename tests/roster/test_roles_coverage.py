@@ -83,9 +83,11 @@ async def test_identity_combines_settings_admins_and_roster_roles(sessions, db_u
         await _account(s, "aad-boss", "boss@demo-city.example.jp")
     settings = settings_for(db_url, admins=["boss@demo-city.example.jp"])
     async with sessions() as s:
-        leader = await resolve_identity(s, User("29:l", "aad-leader", "鈴木 一郎"), settings)
-        boss = await resolve_identity(s, User("29:b", "aad-boss", "Boss"), settings)
-        nobody = await resolve_identity(s, User("29:n", "aad-unknown", "?"), settings)
+        leader = await resolve_identity(
+            s, User("29:l", "aad-leader", "鈴木 一郎"), settings, sources=[roster_roles]
+        )
+        boss = await resolve_identity(s, User("29:b", "aad-boss", "Boss"), settings, sources=[roster_roles])
+        nobody = await resolve_identity(s, User("29:n", "aad-unknown", "?"), settings, sources=[roster_roles])
     assert leader.has(Role.PROMOTER) and not leader.has(Role.AUTHOR) and leader.person_id
     assert boss.has(Role.ADMIN) and boss.has(Role.AUTHOR) and boss.person_id is None
     assert nobody.roles == frozenset({Role.ANYONE})

@@ -11,6 +11,9 @@ retries what can be retried and records the Teams activity id. See README.md bes
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
+from bot.api import Services
 from dialogs.engines.delivery.queue import (
     INITIAL,
     DeliveryCounts,
@@ -26,13 +29,14 @@ from dialogs.engines.delivery.queue import (
     enqueue,
     find_by_activity,
     message_to_payload,
-    on_progress,
     payload_to_message,
     pending_operations,
     record_sent,
     retry_failed,
     update_delivered,
+    use_progress_listeners,
 )
+from dialogs.kit.feature import Feature
 from storage.models.delivery import Delivery, DeliveryOp, DeliveryState
 
 __all__ = [
@@ -53,20 +57,29 @@ __all__ = [
     "enqueue",
     "find_by_activity",
     "message_to_payload",
-    "on_progress",
     "payload_to_message",
     "pending_operations",
     "record_sent",
     "retry_failed",
     "update_delivered",
+    "use_progress_listeners",
 ]
 
 
-def feature():  # type: ignore[no-untyped-def]
-    """The engine as a feature: no commands, one background job (the worker) and its CLI."""
-    from dialogs.composition import Feature
+def feature(listeners: Mapping[str, Sequence[ProgressListener]]) -> Feature:
+    """The engine as the composition root includes it: no commands, one background job (the worker),
+    its CLI, and the features' progress ``listeners`` (delivery kind -> listeners) for every worker."""
     from dialogs.engines.delivery.cli import register_cli
     from dialogs.engines.delivery.worker import delivery_job
     from dialogs.kit.router import Router
 
-    return Feature("delivery", Router("delivery"), jobs=[delivery_job()], cli=register_cli)
+    async def startup(services: Services) -> None:
+        use_progress_listeners(services, listeners)
+
+    return Feature(
+        "delivery",
+        Router("delivery"),
+        startup=startup,
+        jobs=[delivery_job()],
+        cli=lambda sub: register_cli(sub, listeners),
+    )

@@ -634,7 +634,7 @@ class Worker:
         for kind, ref_id in dirty:
             by_kind.setdefault(kind, set()).add(ref_id)
         for kind, ref_ids in by_kind.items():
-            for listener in progress_listeners(kind):
+            for listener in progress_listeners(self.services, kind):
                 try:
                     await listener(self.limited_services, set(ref_ids))
                 except asyncio.CancelledError:
