@@ -22,7 +22,7 @@ from msrest.exceptions import DeserializationError
 
 from bot import signing_keys
 from bot.adapter import AuthenticationFailed, DxAdapter, TenantRefused
-from bot.api import HttpRequest, HttpResponse, Messenger, Services
+from bot.api import Headers, HttpRequest, HttpResponse, Messenger, Services
 from bot.services import default_messenger
 from bot.settings import InsecureSettings, Settings
 from bot.signing_keys import SigningKeysUnavailable
@@ -226,7 +226,7 @@ def _web_handler(handler: Callable[[HttpRequest], Any], services: Services) -> C
             method=request.method,
             path=request.path,
             query=dict(request.query),
-            headers=dict(request.headers),
+            headers=Headers(request.headers.items()),
             body=body,
             match=dict(request.match_info),
             services=services,

@@ -48,7 +48,7 @@ def _problem(status: int, code: str, message: str, **extra: Any) -> HttpResponse
 
 def _api_key(request: HttpRequest) -> int | None:
     """The position (1-based) of the bearer key in DXBOT_API_KEYS, or None."""
-    header = request.headers.get("Authorization") or request.headers.get("authorization") or ""
+    header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         return None
     given = header[7:].strip().encode("utf-8", "replace")

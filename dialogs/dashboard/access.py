@@ -114,7 +114,7 @@ async def local_admins(session: AsyncSession, services: Services) -> list[tuple[
 
 
 def bearer(req: HttpRequest) -> str | None:
-    value = next((v for k, v in req.headers.items() if k.lower() == "authorization"), "")
+    value = req.headers.get("Authorization", "")
     scheme, _, token = value.partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
 
@@ -187,7 +187,7 @@ def clear_cookie() -> str:
 
 
 def _cookie_email(req: HttpRequest) -> str | None:
-    raw = next((v for k, v in req.headers.items() if k.lower() == "cookie"), "")
+    raw = req.headers.get("Cookie", "")
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(raw)

@@ -41,7 +41,7 @@ def csrf_cookie(token: str) -> str:
 
 
 def csrf_ok(req: HttpRequest, given: str) -> bool:
-    raw = next((v for k, v in req.headers.items() if k.lower() == "cookie"), "")
+    raw = req.headers.get("Cookie", "")
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(raw)
