@@ -18,7 +18,8 @@ from dialogs.roster.importer import Change, ImportPlan, MassEnd, Post
 from dialogs.roster.network import Promoter, today_jst
 from dialogs.roster.pending import CONFIRM_INPUT
 from dialogs.roster.reader import Problem
-from storage.models.roster import AuditEntry, DivisionRoleKind, PromoterRole
+from storage.models.roster import DivisionRoleKind, PromoterRole
+from storage.models.shared import AuditEntry
 
 T = Callable[..., str]
 LIST_LIMIT = 15

@@ -17,7 +17,6 @@ from dialogs.roster.network import held_on
 from dialogs.roster.normalize import fold
 from storage.models.roster import (
     Assignment,
-    AuditEntry,
     Department,
     DivisionRole,
     DivisionRoleKind,
@@ -25,6 +24,7 @@ from storage.models.roster import (
     PromoterRole,
     Section,
 )
+from storage.models.shared import AuditEntry
 
 
 @dataclass(frozen=True)

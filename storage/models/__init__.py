@@ -16,9 +16,7 @@ from storage.models.qa import (
     TicketStatus,
 )
 from storage.models.roster import (
-    AppSetting,
     Assignment,
-    AuditEntry,
     Department,
     DivisionRole,
     DivisionRoleKind,
@@ -26,6 +24,7 @@ from storage.models.roster import (
     PromoterRole,
     Section,
 )
+from storage.models.shared import AppSetting, AuditEntry
 from storage.models.survey import (
     Survey,
     SurveyAnswerValue,

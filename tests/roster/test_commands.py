@@ -8,7 +8,8 @@ from sqlalchemy import select
 from dialogs.kit.business_days import format_date_ja
 from dialogs.roster.demo import fiscal_year_start
 from dialogs.roster.network import today_jst
-from storage.models.roster import AuditEntry, DivisionRole
+from storage.models.roster import DivisionRole
+from storage.models.shared import AuditEntry
 from tests.roster.helpers import AUTHOR, card_texts, demo_bot, facts_of, last_card, last_text
 from tests.support import ADMIN, LEADER, STAFF
 

@@ -125,7 +125,8 @@ async def test_division_roles_are_revoked_not_deleted_and_the_last_admin_stays(s
             )
         ).value == "configured"
         assert (await grant(s, "not-an-email", DivisionRoleKind.AUTHOR, CLI, NOW)).value == "bad_email"
-    from storage.models.roster import AuditEntry, DivisionRole
+    from storage.models.roster import DivisionRole
+    from storage.models.shared import AuditEntry
 
     async with sessions() as s:
         rows = (await s.scalars(select(DivisionRole))).all()
