@@ -28,7 +28,7 @@ from bot.settings import InsecureSettings, Settings
 from bot.signing_keys import SigningKeysUnavailable
 from bot.tasks import TaskGroup
 from bot.turn import CLIENT_LOCALE_TRUSTED, DxBot, locale_of
-from dialogs.composition import features, role_sources, route_table
+from dialogs.composition import features, role_sources, route_table, turn_steps
 from dialogs.kit.i18n import t
 from dialogs.kit.security_headers import secure
 from storage.db import make_engine, make_sessionmaker
@@ -100,7 +100,7 @@ def create_app(
         ConfigurationBotFrameworkAuthentication(_BotConfig(settings)), tenants=settings.tenants
     )
     adapter.on_turn_error = _turn_error_handler(settings)
-    bot = DxBot(services, route_table(), role_sources())
+    bot = DxBot(services, route_table(), role_sources(), turn_steps())
 
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SERVICES] = services

@@ -13,6 +13,7 @@ from bot.api import Services
 from dialogs import announce, dashboard, qa, roster, survey
 from dialogs import help as help_feature
 from dialogs.engines import delivery
+from dialogs.kit.dispatch import TurnStep
 from dialogs.kit.feature import Feature, ProgressListener
 from dialogs.kit.identity import RoleSource
 from dialogs.kit.router import RouteTable
@@ -51,6 +52,12 @@ def seeders() -> list[Callable[[Services, bool], Awaitable[None]]]:
 def role_sources() -> tuple[RoleSource, ...]:
     """Who the features know a sender to be, asked on every turn that reads roles."""
     return tuple(source for f in features() for source in f.role_sources)
+
+
+@cache
+def turn_steps() -> tuple[TurnStep, ...]:
+    """The features' own steps around every message turn, in the order of features()."""
+    return tuple(step for f in features() for step in f.before_turn)
 
 
 @cache

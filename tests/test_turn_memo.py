@@ -1,5 +1,5 @@
-"""The per-conversation memo of bot/turn.py: a sender's repeated messages are handled without reading
-the database, and a role change is never missed (at once for writes of this process, within
+"""The per-chat memo (bot/memo.py) through the bot: a sender's repeated messages are handled without
+reading the database, and a role change is never missed (at once for writes of this process, within
 IDENTITY_TTL for writes of another)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from bot.turn import IDENTITY_TTL
+from bot.memo import IDENTITY_TTL
 from storage.models.qa import QueryLog
 from tests.roster.helpers import demo_bot
 from tests.support import ADMIN, STAFF

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.api import HttpRoute, Job, Services
+from dialogs.kit.dispatch import TurnStep
 from dialogs.kit.router import Router
 
 if TYPE_CHECKING:  # importing a feature package stays light: no SQLAlchemy models
@@ -40,3 +41,5 @@ class Feature:
     role_sources: list[RoleSource] = field(default_factory=list)
     # Delivery kind (the ``kind`` the feature enqueues under) -> what to do when its rows progress.
     progress: dict[str, ProgressListener] = field(default_factory=dict)
+    # Steps around every message turn, after identity and before routing (dialogs.kit.dispatch).
+    before_turn: list[TurnStep] = field(default_factory=list)
