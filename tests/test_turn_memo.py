@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 
 from bot.memo import IDENTITY_TTL
 from storage.models.qa import QueryLog
+from tests.cards import by_id
 from tests.roster.helpers import demo_bot
 from tests.support import ADMIN, STAFF
 
@@ -36,7 +37,7 @@ def _statements(bot: Any) -> list[str]:
 
 
 def _role_line(connector: Any, person: Any) -> str:
-    return connector.cards_to(person.conversation_id)[-1]["body"][1]["text"]
+    return by_id(connector.cards_to(person.conversation_id)[-1], "help.you")["text"]
 
 
 async def test_a_repeated_message_reads_nothing_and_is_answered(sqlite_url, connector):
@@ -48,7 +49,7 @@ async def test_a_repeated_message_reads_nothing_and_is_answered(sqlite_url, conn
         await bot.say("help", user=ADMIN)
     assert statements == []
     cards = connector.cards_to(ADMIN.conversation_id)
-    assert len(cards) == 4 and all("管理者" in c["body"][1]["text"] for c in cards)
+    assert len(cards) == 4 and all("管理者" in by_id(c, "help.you")["text"] for c in cards)
 
 
 async def test_a_handler_on_the_quick_path_still_commits_its_writes(sqlite_url, connector):

@@ -74,8 +74,8 @@ def _help_card(roles: frozenset[Role], conversation_type: str, locale: str, tabl
         role_key = "help.you.promoter"
     body = [
         heading(t("help.title", locale)),
-        text(t(role_key, locale), isSubtle=True),
-        container(rows, spacing="Medium"),
+        text(t(role_key, locale), isSubtle=True, id="help.you"),
+        container(rows, spacing="Medium", id="help.commands"),
         text(t("help.footer", locale), isSubtle=True, size="Small", spacing="Medium"),
     ]
     return adaptive_card(body)
