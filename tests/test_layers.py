@@ -151,3 +151,20 @@ def test_the_check_sees_a_circle(tmp_path: Path) -> None:
     graph, by_module = package_graph(tmp_path)
     assert cycles(graph) == [["dialogs.announce", "dialogs.composition"]]
     assert "dialogs.announce.handlers" in {m for m, t in by_module.items() if COMPOSITION in t}
+
+
+# What features may use of the transport: its API and settings; CLI commands also open services and logging.
+TRANSPORT_FOR_FEATURES = {"bot", "bot.api", "bot.settings", "bot.services", "bot.logging_setup"}
+
+
+def test_features_see_the_transport_only_through_its_api() -> None:
+    found = {}
+    for path in sorted((ROOT / "dialogs").rglob("*.py")):
+        if "node_modules" in path.parts:
+            continue
+        used = {m for m in imports(path, ROOT) if m == "bot" or m.startswith("bot.")}
+        # ``from bot.api import Turn`` also yields "bot.api.Turn": keep the module part
+        modules = {m if m in TRANSPORT_FOR_FEATURES else ".".join(m.split(".")[:2]) for m in used}
+        if modules - TRANSPORT_FOR_FEATURES:
+            found[module_name(path, ROOT)] = sorted(modules - TRANSPORT_FOR_FEATURES)
+    assert found == {}
