@@ -24,6 +24,11 @@
 //   {"screenshot": "help-card", "card": "…"}          save <artifacts>/<name>.png (of one card if "card" is given)
 //   {"wait": 500}                                    sleep (ms)
 //   {"snapshot": "label"}                            record all messages of the tab now
+//   {"viewport": {"width": 390, "height": 844}}      resize the tab's window (the playground itself keeps
+//                                                   a desktop layout below ~800 px; see "narrow")
+//   {"narrow": 320, "card": "…"}                    render that card at a phone's width (the playground has no
+//                                                   phone view) and report what no longer fits:
+//                                                   {"width", "cut": [texts clipped or past the card's edge]}
 // Any step may carry "as": "<name>" to run in that user's tab.
 // Output (stdout): {"ok", "error", "results": [per step], "messages": [first tab's messages],
 //                   "tabs": {name: messages}, "screenshots": [...], "consoleErrors": [...]}
@@ -97,5 +102,32 @@ async function runStep(pg, step) {
   if ('screenshot' in step) return pg.screenshot(step.screenshot, { card: step.card });
   if ('wait' in step) return pg.page.waitForTimeout(step.wait);
   if ('snapshot' in step) return { label: step.snapshot, messages: await pg.messages() };
+  if ('viewport' in step) return pg.page.setViewportSize({ width: step.viewport.width, height: step.viewport.height });
+  if ('narrow' in step) return narrowCard(pg, step.narrow, step.card);
   throw new Error(`unknown step ${JSON.stringify(step)}`);
+}
+
+// Squeeze one rendered card to `width` px, let the renderer lay it out again, and list the texts that no
+// longer fit: an element whose content is wider than its box (a button title cut with "…") or that
+// sticks out past the card's right edge.
+async function narrowCard(pg, width, text) {
+  const card = pg.card(text).locator;
+  await card.evaluate((el, w) => {
+    el.style.width = `${w}px`;
+    el.style.maxWidth = `${w}px`;
+    el.style.minWidth = '0';
+  }, width);
+  await pg.page.waitForTimeout(300);
+  return card.evaluate((el) => {
+    const edge = el.getBoundingClientRect().right;
+    const cut = [];
+    for (const node of el.querySelectorAll('button, .ac-textBlock, .ac-container')) {
+      const label = (node.innerText || node.getAttribute('title') || '').trim();
+      if (!label) continue;
+      const clipped = node.scrollWidth > node.clientWidth + 1;
+      const past = node.getBoundingClientRect().right > edge + 1;
+      if (clipped || past) cut.push(label.slice(0, 80));
+    }
+    return { width: el.getBoundingClientRect().width, cut };
+  });
 }

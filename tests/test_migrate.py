@@ -25,7 +25,9 @@ async def test_a_new_database_is_not_migrated_until_upgraded(tmp_path) -> None:
         await upgrade(url)
         assert await is_migrated(engine)
         async with engine.begin() as conn:  # one branch behind
-            await conn.execute(text("DELETE FROM alembic_version WHERE version_num = '0030_qa'"))
+            await conn.execute(
+                text("DELETE FROM alembic_version WHERE version_num = '0031_qa_ticket_messages'")
+            )
         assert not await is_migrated(engine)
     finally:
         await engine.dispose()

@@ -82,7 +82,11 @@ async def test_the_survey_results_page_gets_the_dashboards_headers_and_its_style
 
 async def test_the_dashboard_keeps_its_teams_framing_and_static_caching(sqlite_url, connector) -> None:
     settings = settings_for(
-        sqlite_url, app_id="0f8fad5b-d9cb-469f-a165-70867728950e", app_password="x", allowed_tenants=["t"]
+        sqlite_url,
+        app_id="0f8fad5b-d9cb-469f-a165-70867728950e",
+        app_password="x",
+        app_tenant_id="t",
+        secret_key="security-header-tests-secret-key-0123456789",
     )
     async with running_bot(settings, connector) as bot:
         shell = await bot.client.get("/dashboard")

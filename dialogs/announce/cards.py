@@ -4,6 +4,7 @@ and progress card, and the lists. ``t`` is a catalog lookup bound to a locale.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,16 @@ def _choice(title: str, value: Any) -> Element:
 
 def _input_text(id: str, label: str, value: str, **extra: Any) -> Element:
     return {"type": "Input.Text", "id": id, "label": label, "value": value, **extra}
+
+
+def literal(value: str, **extra: Any) -> Element:
+    """Text shown exactly as written: a RichTextBlock's TextRun is not read as Markdown, so
+    「**太字**」 and 「[文字](https://…)」 appear as the characters to type."""
+    run = {"type": "TextRun", "text": value}
+    for key in ("isSubtle", "size", "weight", "color"):
+        if key in extra:
+            run[key] = extra.pop(key)
+    return {"type": "RichTextBlock", "inlines": [run], **extra}
 
 
 def _action_set(actions: list[Element], **extra: Any) -> Element:
@@ -83,7 +94,7 @@ def compose_card(
             errorMessage=t("announce.err.body"),
             placeholder=t("announce.field.body_hint"),
         ),
-        text(t("announce.field.body_markdown"), isSubtle=True, size="Small", spacing="None"),
+        literal(t("announce.field.body_markdown"), isSubtle=True, size="Small", spacing="None"),
         text(t("announce.field.links", n=MAX_LINKS), weight="Bolder", spacing="Medium"),
     ]
     for i in range(1, MAX_LINKS + 1):
@@ -289,7 +300,7 @@ def announcement_items(
         else t("announce.card.from_nodate")
     )
     items.append(text(sender, isSubtle=True, size="Small", spacing="None"))
-    items.append(text(ann.body, spacing="Medium"))
+    items += body_blocks(ann.body)
     if ann.version > 1 and ann.updated_at:
         items.append(
             text(
@@ -314,6 +325,41 @@ def announcement_items(
             )
         )
     return items
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+
+
+def body_blocks(body: str) -> list[Element]:
+    """The body as the author typed it, line breaks kept.
+
+    A TextBlock's Markdown joins single line breaks into one line (a soft break), so each line is a
+    TextBlock of its own, a blank line is a gap, and consecutive list lines (「- 」, 「1. 」) stay
+    together as one list, where Teams does honour single line breaks.
+    """
+    blocks: list[Element] = []
+    spacing = "Medium"
+    items: list[str] = []
+
+    def add(value: str) -> None:
+        nonlocal spacing
+        blocks.append(text(value, spacing=spacing))
+        spacing = "None"
+
+    for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if _LIST_ITEM.match(line):
+            items.append(line.rstrip())
+            continue
+        if items:
+            add("\n".join(items))
+            items = []
+        if line.strip():
+            add(line.rstrip())
+        elif blocks:
+            spacing = "Medium"
+    if items:
+        add("\n".join(items))
+    return blocks
 
 
 def _jst() -> Any:
@@ -461,21 +507,11 @@ def progress_card(t: T, ann: Announcement, f: Figures, *, xlsx_url: str, csv_url
             )
         )
     elif state == AnnouncementState.SENT:
-        at = format_datetime_ja(ann.finished_at) if ann.finished_at else ""
-        body.append(text(t("announce.progress.sent", at=at), weight="Bolder", color="Good"))
+        body += _completion(t, ann, f)
     elif state == AnnouncementState.RECALLED:
-        key = "announce.progress.recalling" if f.pending_changes else "announce.progress.recalled"
-        body.append(
-            text(
-                t(
-                    key,
-                    at=format_datetime_ja(ann.recalled_at) if ann.recalled_at else "",
-                    n=f.pending_changes,
-                ),
-                weight="Bolder",
-                color="Attention",
-            )
-        )
+        body += _recall_status(t, ann, f)
+    if f.edit is not None and state in (AnnouncementState.SENDING, AnnouncementState.SENT):
+        body += _edit_status(t, f)
     if ann.late and ann.send_at:
         body.append(
             text(
@@ -489,7 +525,23 @@ def progress_card(t: T, ann: Announcement, f: Figures, *, xlsx_url: str, csv_url
     if f.pending:
         rows.append((t("announce.fig.pending"), t("announce.fig.people", n=f.pending)))
     if f.unreachable or f.failed:
-        rows.append((t("announce.fig.undelivered"), t("announce.fig.people", n=f.unreachable + f.failed)))
+        rows.append(
+            (
+                t("announce.fig.undelivered"),
+                t(
+                    "announce.fig.undelivered_value",
+                    n=f.not_delivered_count,
+                    parts=t("announce.fig.list_sep").join(
+                        t(key, n=n)
+                        for key, n in (
+                            ("announce.fig.unreachable_n", f.unreachable),
+                            ("announce.fig.failed_n", f.failed),
+                        )
+                        if n
+                    ),
+                ),
+            )
+        )
     if ann.ack_required:
         rows.append((t("announce.fig.confirmed"), t("announce.fig.ratio", n=f.confirmed, total=f.recipients)))
         if ann.deadline:
@@ -531,6 +583,8 @@ def progress_card(t: T, ann: Announcement, f: Figures, *, xlsx_url: str, csv_url
         ]
     if live and (f.failed or f.unreachable):
         first.append(submit(t("announce.btn.resend"), "announce.resend", id=ann.id))
+    if live and f.edit is not None and f.edit.failed and not f.edit.pending:
+        first.insert(0, submit(t("announce.btn.retry"), "announce.retry", style="positive", id=ann.id))
     body.append(_action_set(first, spacing="Medium"))
     if state != AnnouncementState.SCHEDULED:
         body.append(
@@ -553,6 +607,117 @@ def progress_card(t: T, ann: Announcement, f: Figures, *, xlsx_url: str, csv_url
     elif state == AnnouncementState.SCHEDULED:
         body.append(_action_set([submit(t("announce.btn.unschedule"), "announce.unschedule", id=ann.id)]))
     return adaptive_card(body)
+
+
+NAMES_SHOWN = 10  # people named on the author's card; everyone is in the export
+
+
+def _names(t: T, key: str, names: Sequence[str], total: int) -> Element:
+    shown = list(names[:NAMES_SHOWN])
+    more = total - len(shown)
+    line = t(key, names="、".join(shown))
+    if more > 0:
+        line += t("announce.progress.names_more", n=more)
+    return text(line, size="Small", spacing="Small")
+
+
+def _reason_lines(t: T, reasons: Any, unit: str) -> list[Element]:
+    return [
+        text(f"・{reason_text(t, r)}: {t(unit, n=n)}", size="Small", spacing="None")
+        for r, n in reasons.most_common()
+    ]
+
+
+def _completion(t: T, ann: Announcement, f: Figures) -> list[Element]:
+    """The sent card's verdict, from what happened to each first copy: green only when everyone got it."""
+    at = format_datetime_ja(ann.finished_at) if ann.finished_at else ""
+    missing = f.not_delivered_count
+    if not missing and f.delivered:
+        return [text(t("announce.progress.sent", at=at, n=f.delivered), weight="Bolder", color="Good")]
+    key = "announce.progress.sent_partly" if f.delivered else "announce.progress.sent_none"
+    lines = [
+        text(
+            t(key, at=at, delivered=f.delivered, missing=missing, total=f.recipients),
+            weight="Bolder",
+            color="Attention",
+        )
+    ]
+    if f.not_delivered:
+        lines.append(_names(t, "announce.progress.not_delivered_names", f.not_delivered, missing))
+    if f.unreachable:
+        lines.append(text(t("announce.progress.next_unreachable", n=f.unreachable), size="Small"))
+    if f.failed:
+        lines.append(text(t("announce.progress.next_failed", n=f.failed), size="Small"))
+    return [container(lines, style="attention")]
+
+
+def _retry(t: T, ann: Announcement) -> Element:
+    return _action_set([submit(t("announce.btn.retry"), "announce.retry", style="positive", id=ann.id)])
+
+
+def _recall_status(t: T, ann: Announcement, f: Figures) -> list[Element]:
+    """What the recall did, copy by copy: removed, still on its way, or could not be removed and why."""
+    r = f.recall
+    at = format_datetime_ja(ann.recalled_at) if ann.recalled_at else ""
+    if r is None or (not r.total):
+        return [text(t("announce.progress.recalled_none", at=at), weight="Bolder", color="Good")]
+    out: list[Element] = []
+    if r.pending:
+        out.append(
+            text(
+                t("announce.progress.recalling", done=r.done, total=r.total, n=r.pending),
+                weight="Bolder",
+                color="Accent",
+            )
+        )
+    elif not r.failed:
+        out.append(text(t("announce.progress.recalled", at=at, n=r.done), weight="Bolder", color="Good"))
+    if r.failed:
+        lines = [
+            text(
+                t("announce.progress.recall_failed", at=at, n=r.failed, done=r.done, total=r.total),
+                weight="Bolder",
+                color="Attention",
+            ),
+            *_reason_lines(t, r.reasons, "announce.fig.copies"),
+        ]
+        if f.change_failed:
+            lines.append(_names(t, "announce.progress.still_there", f.change_failed, len(f.change_failed)))
+        lines.append(text(t("announce.progress.recall_next"), size="Small"))
+        if not r.pending:
+            lines.append(_retry(t, ann))
+        out.append(container(lines, style="attention"))
+    return out
+
+
+def _edit_status(t: T, f: Figures) -> list[Element]:
+    """The latest edit, copy by copy: updated, still going out, or still showing the old text."""
+    e = f.edit
+    if e is None or not e.total:
+        return []
+    out: list[Element] = []
+    if e.pending:
+        out.append(
+            text(t("announce.progress.updating", done=e.done, total=e.total, n=e.pending), color="Accent")
+        )
+    elif not e.failed:
+        out.append(text(t("announce.progress.updated", n=e.done), color="Good", size="Small"))
+    if e.gone:
+        out.append(text(t("announce.progress.update_gone", n=e.gone), isSubtle=True, size="Small"))
+    if e.failed:
+        lines = [
+            text(
+                t("announce.progress.update_failed", n=e.failed, total=e.total),
+                weight="Bolder",
+                color="Attention",
+            ),
+            *_reason_lines(t, e.reasons, "announce.fig.copies"),
+        ]
+        if f.change_failed:
+            lines.append(_names(t, "announce.progress.old_text", f.change_failed, len(f.change_failed)))
+        lines.append(text(t("announce.progress.update_next"), size="Small"))
+        out.append(container(lines, style="attention"))
+    return out
 
 
 def recall_confirm_card(t: T, ann: Announcement, delivered: int, pending: int) -> dict[str, Any]:

@@ -115,13 +115,19 @@ async def _print_status(services: Any, ann_id: int) -> bool:
         f = await figures(session, ann)
     line = (
         f"#{ann.id} {ann.title} [{ann.state}] 宛先 {f.recipients} / 配信済み {f.delivered} / "
-        f"送信待ち {f.pending} / 届かない {f.unreachable} / 失敗 {f.failed}"
+        f"送信待ち {f.pending} / 未接続 {f.unreachable} / 送信失敗 {f.failed}"
     )
     if ann.ack_required:
         line += f" / 確認済み {f.confirmed}"
     print(line)
     if f.reasons:
         print("  理由: " + json.dumps(dict(f.reasons), ensure_ascii=False))
+    for label, change in (("取消", f.recall), ("編集", f.edit)):
+        if change is not None:
+            line = f"  {label}: 完了 {change.done} / 処理中 {change.pending} / できなかった {change.failed}"
+            if change.reasons:
+                line += " 理由: " + json.dumps(dict(change.reasons), ensure_ascii=False)
+            print(line)
     return True
 
 

@@ -475,6 +475,20 @@ async def resend(turn: Turn, data: dict[str, Any]) -> None:
     await turn.reply(turn.t("announce.resend.done" if n else "announce.resend.nothing", n=n))
 
 
+@router.action("announce.retry", role=Role.AUTHOR)
+async def retry(turn: Turn, data: dict[str, Any]) -> None:
+    """再試行 on the author's card: only the copies the recall or the edit could not change."""
+    ann = await _load(turn, data)
+    if ann is None:
+        return
+    recalled = ann.state == AnnouncementState.RECALLED
+    n = await service.retry_changes(turn.services, turn.session, ann, turn.services.clock())
+    if not n:
+        await turn.reply(turn.t("announce.retry.nothing"))
+        return
+    await turn.reply(turn.t("announce.retry.recall" if recalled else "announce.retry.edit", n=n))
+
+
 @router.action("announce.revise", role=Role.AUTHOR)
 async def revise(turn: Turn, data: dict[str, Any]) -> None:
     ann = await _load(turn, data)

@@ -310,6 +310,7 @@ async def dispatch(services: Services, session: AsyncSession, ann: Announcement,
                 sort_key=order,
             )
         )
+    ann.sent_at = ann.sent_at or now  # the card says 「DX推進課より・<the day it went out>」
     message = recipient_message(ann, settings.locale)
     items = [DeliveryItem(Recipient(person_id=p.person_id), message) for p in people]
     if ann.to_channel:
@@ -325,7 +326,6 @@ async def dispatch(services: Services, session: AsyncSession, ann: Announcement,
     # Copies go out in roster order; the first ones ahead of reminders of older announcements.
     await delivery.enqueue(session, KIND, ann.id, items, priority=90, now=now)
     ann.state = AnnouncementState.SENDING.value if items else AnnouncementState.SENT.value
-    ann.sent_at = ann.sent_at or now
     if ann.send_at and now - ann.send_at > LATE_AFTER:
         ann.late = True
     if not items:
@@ -419,10 +419,52 @@ class Figures:
     channel: str | None = None  # delivery state of the channel post, if any
     reminders_delivered: int = 0
     pending_changes: int = 0  # edit/recall operations still going out
+    not_delivered: list[str] = field(
+        default_factory=list
+    )  # 「氏名(課)」 of the first copies that did not arrive
+    recall: delivery.ChangeStatus | None = None  # once recalled: the deletes, copy by copy
+    edit: delivery.ChangeStatus | None = None  # after an edit: the updates of the latest edit
+    change_failed: list[str] = field(
+        default_factory=list
+    )  # everyone who still has the old copy (recall/edit)
 
     @property
     def settled(self) -> int:
         return self.delivered + self.failed + self.unreachable + self.cancelled
+
+    @property
+    def not_delivered_count(self) -> int:
+        return self.failed + self.unreachable
+
+
+def edit_revision(ann: Announcement) -> str:
+    return f"edit-{ann.version}"
+
+
+RECALL_REVISION = "recall"
+
+
+async def _labels(session: AsyncSession, ann: Announcement, person_ids: Sequence[int | None]) -> list[str]:
+    """「氏名(課)」 for recipients, in the order given; a channel post (None) as the channel."""
+    wanted = [p for p in person_ids if p is not None]
+    by_id: dict[int, str] = {}
+    if wanted:
+        rows = await session.execute(
+            select(
+                AnnouncementRecipient.person_id, AnnouncementRecipient.name, AnnouncementRecipient.section
+            ).where(
+                AnnouncementRecipient.announcement_id == ann.id,
+                AnnouncementRecipient.person_id.in_(wanted),
+            )
+        )
+        by_id = {pid: f"{name}({section})" for pid, name, section in rows.tuples().all()}
+    t = _t(ann.author_locale)
+    out = []
+    for p in person_ids:
+        label = t("announce.channel.unnamed") if p is None else by_id.get(p)
+        if label and label not in out:
+            out.append(label)
+    return out
 
 
 async def figures(session: AsyncSession, ann: Announcement) -> Figures:
@@ -470,6 +512,29 @@ async def figures(session: AsyncSession, ann: Announcement) -> Figures:
         or 0
     )
     f.pending_changes = await delivery.pending_operations(session, KIND, ann.id)
+    if f.failed or f.unreachable:
+        missing = (
+            await session.scalars(
+                select(Delivery.person_id)
+                .where(
+                    Delivery.kind == KIND,
+                    Delivery.ref_id == ann.id,
+                    Delivery.op == "send",
+                    Delivery.purpose == delivery.INITIAL,
+                    Delivery.state.in_([DeliveryState.FAILED.value, DeliveryState.UNREACHABLE.value]),
+                )
+                .order_by(Delivery.id)
+                .limit(cards.NAMES_SHOWN)
+            )
+        ).all()
+        f.not_delivered = await _labels(session, ann, missing)
+    change = None
+    if ann.state == AnnouncementState.RECALLED:
+        change = f.recall = await delivery.change_status(session, KIND, ann.id, RECALL_REVISION)
+    elif ann.version > 1:
+        change = f.edit = await delivery.change_status(session, KIND, ann.id, edit_revision(ann))
+    if change is not None and change.failed:
+        f.change_failed = await _labels(session, ann, change.failed_people)
     return f
 
 
@@ -728,7 +793,7 @@ async def remind(
 
 
 async def resend_failed(services: Services, session: AsyncSession, ann: Announcement, now: datetime) -> int:
-    """失敗分を再送: failed and unreachable first copies (and the channel post) go into the queue again."""
+    """届いていない方に再送: failed and unreachable first copies (and the channel post) go into the queue again."""
     if ann.state not in (AnnouncementState.SENDING, AnnouncementState.SENT):
         return 0
     n = await delivery.retry_failed(
@@ -783,7 +848,7 @@ async def apply_edit(
         )
 
     n = await delivery.update_delivered(
-        session, KIND, ann.id, message_for, revision=f"edit-{ann.version}", now=now
+        session, KIND, ann.id, message_for, revision=edit_revision(ann), now=now
     )
     await refresh_author_card(services, session, ann)
     return n
@@ -791,11 +856,28 @@ async def apply_edit(
 
 async def recall(services: Services, session: AsyncSession, ann: Announcement, now: datetime) -> int:
     """取消(回収): delete every delivered copy, cancel the rest. Returns the copies touched."""
-    n = await delivery.delete_delivered(session, KIND, ann.id, revision="recall", now=now)
+    n = await delivery.delete_delivered(session, KIND, ann.id, revision=RECALL_REVISION, now=now)
     ann.state = AnnouncementState.RECALLED.value
     ann.recalled_at = now
     ann.updated_at = now
     await refresh_author_card(services, session, ann)
+    return n
+
+
+async def retry_changes(services: Services, session: AsyncSession, ann: Announcement, now: datetime) -> int:
+    """再試行: the copies the recall could not delete (or the latest edit could not update) are tried
+    again; those already removed/updated are not touched. Returns how many."""
+    if ann.state == AnnouncementState.RECALLED:
+        revision = RECALL_REVISION
+    elif ann.state in (AnnouncementState.SENDING, AnnouncementState.SENT) and ann.version > 1:
+        revision = edit_revision(ann)
+    else:
+        return 0
+    n = await delivery.retry_failed_changes(session, KIND, ann.id, revision, now=now)
+    if n:
+        ann.updated_at = now
+        await refresh_author_card(services, session, ann)
+    log.info("announcement %d: %d %s operations queued again", ann.id, n, revision)
     return n
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.api import HttpRequest, HttpResponse, HttpRoute
+from dialogs.engines.delivery import ChangeStatus
 from dialogs.kit.i18n import t
 from dialogs.kit.signing import Malformed, Signer, digits
 
@@ -130,8 +131,24 @@ async def status(request: HttpRequest) -> HttpResponse:
             "reasons": dict(f.reasons),
             "confirmed": f.confirmed if ann.ack_required else None,
             "deadline": ann.deadline.isoformat() if ann.deadline else None,
+            "recall": _change_json(f.recall),
+            "edit": _change_json(f.edit),
         }
     )
+
+
+def _change_json(status: ChangeStatus | None) -> dict[str, Any] | None:
+    """A recall or the latest edit, copy by copy (``done`` = removed / updated)."""
+    if status is None:
+        return None
+    return {
+        "copies": status.total,
+        "done": status.done,
+        "pending": status.pending,
+        "failed": status.failed,
+        "gone": status.gone,
+        "reasons": dict(status.reasons),
+    }
 
 
 async def export(request: HttpRequest) -> HttpResponse:

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.api import Turn
+from bot.api import Role, Turn
 from dialogs.kit.router import Router
 from dialogs.qa import store
-from dialogs.qa.cards import QUESTION_MAX, answer_card, asked_card, not_found_card
+from dialogs.qa.cards import QUESTION_MAX, answer_card, asked_card, not_found_card, not_helpful_card
 from dialogs.qa.service import knowledge_base
 from dialogs.qa.small_talk import reply_text, small_talk
 from dialogs.qa.tickets import open_ticket
@@ -37,6 +37,11 @@ def _published(rows: dict[str, KbEntry], key: str) -> KbEntry | None:
 async def _related(session: AsyncSession, keys: list[str]) -> list[KbEntry]:
     rows = await store.entries_by_key(session, keys)
     return [r for k in keys if (r := _published(rows, k)) is not None]
+
+
+def _is_admin(turn: Turn) -> bool:
+    """Admins see an entry's ID under the answer (for 「FAQ編集 ID」); everyone else only the text."""
+    return turn.identity.has(Role.ADMIN)
 
 
 @router.fallback
@@ -67,7 +72,8 @@ async def on_question(turn: Turn, args: str) -> None:
         related = [
             r for h in hits[1:] if h.confidence >= floor and (r := _published(rows, h.id)) is not None
         ][:RELATED]
-        await turn.reply_card(answer_card(turn.t, best, related, qid=entry_log.id), text=best.question)
+        card = answer_card(turn.t, best, related, qid=entry_log.id, show_key=_is_admin(turn))
+        await turn.reply_card(card, text=best.question)
         return
     near = [r for h in hits[:RELATED] if (r := _published(rows, h.id)) is not None]
     await turn.reply_card(not_found_card(turn.t, query, near, entry_log.id), text=turn.t("qa.notfound.title"))
@@ -83,7 +89,7 @@ async def on_show(turn: Turn, data: dict[str, Any]) -> None:
         await turn.reply(turn.t("qa.entry.gone"))
         return
     qid = data.get("qid") if isinstance(data.get("qid"), int) else None
-    card = answer_card(turn.t, entry, [], qid=qid)
+    card = answer_card(turn.t, entry, [], qid=qid, show_key=_is_admin(turn))
     await turn.reply_card(card, text=entry.question)
 
 
@@ -102,13 +108,18 @@ async def on_feedback(turn: Turn, data: dict[str, Any]) -> None:
     )
     entry = await store.get_entry(turn.session, key)
     if entry is None or not turn.reply_to_id:
-        await turn.reply(turn.t("qa.answer.thanks_helpful" if helpful else "qa.answer.thanks_not_helpful"))
+        if helpful:
+            await turn.reply(turn.t("qa.answer.thanks_helpful"))
+        else:  # the next step: ask again in other words, or ask the DX division
+            card = not_helpful_card(turn.t, query or (entry.question if entry else ""), qid)
+            await turn.reply_card(card, text=turn.t("qa.answer.not_helpful_next"))
         return
     related_keys = [str(k) for k in data.get("related", []) if isinstance(k, str)][:RELATED]
     related = await _related(turn.session, related_keys)
-    await turn.update_card(
-        turn.reply_to_id, answer_card(turn.t, entry, related, qid=qid, feedback=helpful, query=query)
+    card = answer_card(
+        turn.t, entry, related, qid=qid, feedback=helpful, query=query, show_key=_is_admin(turn)
     )
+    await turn.update_card(turn.reply_to_id, card)
 
 
 @router.action("qa.ask")
@@ -119,8 +130,8 @@ async def on_ask(turn: Turn, data: dict[str, Any]) -> None:
         await turn.reply(turn.t("qa.ask.empty"))
         return
     qid = data.get("qid") if isinstance(data.get("qid"), int) else None
-    ticket, desk_ready, duplicate = await open_ticket(turn, question, qid)
-    card = asked_card(turn.t, ticket, desk_ready=desk_ready)
+    ticket, _sent, duplicate = await open_ticket(turn, question, qid)
+    card = asked_card(turn.t, ticket)
     if turn.reply_to_id:
         await turn.update_card(turn.reply_to_id, card)
     else:

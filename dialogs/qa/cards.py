@@ -14,10 +14,19 @@ from typing import Any
 from dialogs.kit import i18n
 from dialogs.kit.business_days import JST, format_date_ja, format_datetime_ja
 from dialogs.kit.cards import Element, adaptive_card, container, facts, heading, open_url, submit, text
-from storage.models import EntryStatus, KbEntry, SynonymGroup, Ticket, TicketStatus
+from storage.models import (
+    EntryStatus,
+    KbEntry,
+    SynonymGroup,
+    Ticket,
+    TicketAuthor,
+    TicketMessage,
+    TicketStatus,
+)
 
 T = Callable[..., str]
 QUESTION_MAX = 1000
+REPLY_MAX = 2000
 ANSWER_MAX = 4000
 SUGGESTION_MAX = 2000
 
@@ -61,8 +70,20 @@ def _shorten(value: str, limit: int = 60) -> str:
 
 
 # --- answers ------------------------------------------------------------------------------------
-def _related_buttons(t: T, related: Sequence[KbEntry], qid: int | None) -> list[Element]:
-    return [submit(_shorten(r.question, 40), "qa.show", entry=r.key, qid=qid) for r in related]
+def related_list(related: Sequence[KbEntry], qid: int | None) -> list[Element]:
+    """Related questions as a vertical list of tappable rows, one per question.
+
+    Buttons in an ActionSet sit side by side and Teams cuts them off on a phone (or hides them behind
+    「…」); a row's text wraps instead, so the whole question stays readable on any width."""
+    return [
+        container(
+            [text(f"▶ {r.question}", color="Accent", size="Small")],
+            selectAction=submit(_shorten(r.question, 40), "qa.show", entry=r.key, qid=qid),
+            style="emphasis",
+            spacing="Small",
+        )
+        for r in related
+    ]
 
 
 def answer_card(
@@ -73,10 +94,12 @@ def answer_card(
     qid: int | None,
     feedback: bool | None = None,
     query: str = "",
+    show_key: bool = False,
 ) -> dict[str, Any]:
     """The best entry, 「役に立った」/「役に立たなかった」, and up to two related questions.
 
-    ``feedback`` None shows the two buttons; True/False shows the thanks that replace them."""
+    ``feedback`` None shows the two buttons; True/False shows what replaces them. ``show_key``: the
+    entry's ID (for 「FAQ編集 ID」), shown to admins only; staff see the date alone."""
     body: list[Element] = [
         text(t("qa.answer.label"), isSubtle=True, size="Small"),
         heading(entry.question, size="Medium"),
@@ -86,7 +109,7 @@ def answer_card(
         body.append(action_set([open_url(t("qa.answer.open_url"), entry.url)]))
     if related:
         body.append(text(t("qa.answer.related"), weight="Bolder", spacing="Large"))
-        body.append(action_set(_related_buttons(t, related, qid)))
+        body.extend(related_list(related, qid))
     if feedback is None:
         # The related keys ride along, so the card can be rebuilt as it was after the press.
         rel = [r.key for r in related]
@@ -116,20 +139,12 @@ def answer_card(
     elif feedback:
         body.append(text(t("qa.answer.thanks_helpful"), spacing="Large", color="Good"))
     else:
-        body.append(text(t("qa.answer.thanks_not_helpful"), spacing="Large"))
+        body.append(text(t("qa.answer.not_helpful_next"), spacing="Large"))
         body.extend(ask_box(t, query or entry.question, qid))
-    body.append(
-        text(
-            t(
-                "qa.answer.updated",
-                date=format_date_ja(entry.updated_at.astimezone(JST).date()),
-                id=entry.key,
-            ),
-            isSubtle=True,
-            size="Small",
-            spacing="Medium",
-        )
-    )
+    updated = t("qa.answer.updated", date=format_date_ja(entry.updated_at.astimezone(JST).date()))
+    if show_key:
+        updated += t("qa.answer.key", id=entry.key)
+    body.append(text(updated, isSubtle=True, size="Small", spacing="Medium"))
     return adaptive_card(body)
 
 
@@ -147,6 +162,11 @@ def ask_box(t: T, question: str, qid: int | None) -> list[Element]:
     ]
 
 
+def not_helpful_card(t: T, question: str, qid: int | None) -> dict[str, Any]:
+    """「役に立たなかった」 when the answer card cannot be changed in place: the next steps."""
+    return adaptive_card([text(t("qa.answer.not_helpful_next")), *ask_box(t, question, qid)])
+
+
 def not_found_card(t: T, query: str, near: Sequence[KbEntry], qid: int | None) -> dict[str, Any]:
     body: list[Element] = [
         heading(t("qa.notfound.title"), size="Medium"),
@@ -155,28 +175,58 @@ def not_found_card(t: T, query: str, near: Sequence[KbEntry], qid: int | None) -
     ]
     if near:
         body.append(text(t("qa.notfound.near"), isSubtle=True, spacing="Large"))
-        body.append(action_set(_related_buttons(t, near, qid)))
+        body.extend(related_list(near, qid))
     return adaptive_card(body)
 
 
-def asked_card(t: T, ticket: Ticket, *, desk_ready: bool) -> dict[str, Any]:
-    """What the asker's card becomes after 「DX推進課に質問する」."""
-    key = "qa.ask.sent" if desk_ready else "qa.ask.pending"
+def asked_card(t: T, ticket: Ticket) -> dict[str, Any]:
+    """What the asker's card becomes after 「DX推進課に質問する」. The same words whether the DX
+    division reads it in their channel or in their own chats: how it reaches them is not the asker's
+    concern."""
     return adaptive_card(
         [
             heading(t("qa.ask.sent_title", id=ticket.id), size="Medium"),
             container([text(ticket.question)], style="emphasis"),
-            text(t(key)),
+            text(t("qa.ask.sent")),
         ]
     )
 
 
-# --- tickets ------------------------------------------------------------------------------------
-def ticket_card(t: T, ticket: Ticket, *, copy: bool = False) -> dict[str, Any]:
-    """The card in the inquiry channel; rebuilt from the row and replaced at every step.
+def _message_label(t: T, message: TicketMessage) -> str:
+    key = "qa.thread.asker" if TicketAuthor(message.author) == TicketAuthor.ASKER else "qa.thread.division"
+    return t(key, name=message.author_name or t("qa.ticket.unknown"), at=format_datetime_ja(message.at))
 
+
+def thread(t: T, messages: Sequence[TicketMessage]) -> list[Element]:
+    """The exchange after the question, oldest first: answers plain, the asker's replies shaded."""
+    items: list[Element] = []
+    for message in messages:
+        asker = TicketAuthor(message.author) == TicketAuthor.ASKER
+        block: list[Element] = [
+            text(_message_label(t, message), isSubtle=True, size="Small", weight="Bolder"),
+            text(message.body, spacing="None"),
+        ]
+        shade: dict[str, Any] = {"style": "emphasis"} if asker else {}
+        items.append(container(block, spacing="Medium", **shade))
+    return items
+
+
+# --- tickets ------------------------------------------------------------------------------------
+def ticket_card(
+    t: T,
+    ticket: Ticket,
+    messages: Sequence[TicketMessage] = (),
+    *,
+    copy: bool = False,
+    desk_missing: bool = False,
+) -> dict[str, Any]:
+    """The DX division's card for one ticket; rebuilt from the row and replaced at every step.
+
+    ``messages``: the exchange after the question (answers and the asker's replies).
     ``copy``: the same card opened from 「問い合わせ一覧」 elsewhere; its buttons say so, so that a
-    press replaces that copy as well as the channel's card."""
+    press replaces that copy as well as the channel's card.
+    ``desk_missing``: the copy sent to an admin's own chat while no inquiry channel is set; it says
+    how to set one."""
     status = TicketStatus(ticket.status)
     ref: dict[str, Any] = {"ticket": ticket.id, **({"copy": True} if copy else {})}
     pairs = [
@@ -211,9 +261,15 @@ def ticket_card(t: T, ticket: Ticket, *, copy: bool = False) -> dict[str, Any]:
         container([text(ticket.question)], style="emphasis"),
         facts(pairs),
     ]
-    if ticket.answer:
+    if not messages and ticket.answer:  # a ticket the card is shown for before its log was read
         body.append(text(t("qa.ticket.answer_heading", name=ticket.answered_by or ""), weight="Bolder"))
         body.append(text(ticket.answer))
+    # The exchange, with where the latest answer got to right under that answer.
+    last_answer = max(
+        (i for i, m in enumerate(messages) if TicketAuthor(m.author) == TicketAuthor.DIVISION), default=-1
+    )
+    body.extend(thread(t, messages[: last_answer + 1]))
+    if ticket.answer:
         if ticket.answer_delivered_at:
             body.append(
                 text(
@@ -232,6 +288,10 @@ def ticket_card(t: T, ticket: Ticket, *, copy: bool = False) -> dict[str, Any]:
             )
         else:
             body.append(text(t("qa.ticket.sending"), isSubtle=True, size="Small"))
+    body.extend(thread(t, messages[last_answer + 1 :]))
+    waiting_reply = bool(messages) and TicketAuthor(messages[-1].author) == TicketAuthor.ASKER
+    if waiting_reply and status in (TicketStatus.OPEN, TicketStatus.CLAIMED):
+        body.append(text(t("qa.ticket.replied"), color="Attention", weight="Bolder", spacing="Medium"))
     if ticket.entry_key:
         body.append(text(t("qa.ticket.in_kb", id=ticket.entry_key), isSubtle=True, size="Small"))
 
@@ -255,6 +315,8 @@ def ticket_card(t: T, ticket: Ticket, *, copy: bool = False) -> dict[str, Any]:
         actions.append(submit(t("qa.ticket.to_kb"), "qa.ticket.to_kb", **ref))
     if status != TicketStatus.CLOSED:
         actions.append(submit(t("qa.ticket.close"), "qa.ticket.close", **ref))
+    if desk_missing:
+        body.append(text(t("qa.ticket.desk_missing"), isSubtle=True, size="Small", spacing="Large"))
     return adaptive_card(body, actions=actions or None)
 
 
@@ -289,13 +351,20 @@ def _line_head(t: T, ticket: Ticket, limit: int) -> Element:
 
 
 def open_tickets_card(
-    t: T, lines: Sequence[TicketLine], counts: Mapping[TicketStatus, int], *, overdue: int
+    t: T,
+    lines: Sequence[TicketLine],
+    counts: Mapping[TicketStatus, int],
+    *,
+    overdue: int,
+    gaps: Sequence[str] = (),
 ) -> dict[str, Any]:
     """「問い合わせ一覧」 for the DX division: tickets not closed, oldest first, each with 「開く」.
 
-    ``counts`` and ``overdue`` are for every ticket not closed, ``lines`` only those shown."""
+    ``counts`` and ``overdue`` are for every ticket not closed, ``lines`` only those shown; ``gaps``
+    are set-up problems to fix (no inquiry channel …), shown first."""
     refresh = [submit(t("qa.tickets.refresh"), "qa.tickets.refresh")]
     body: list[Element] = [heading(t("qa.tickets.title"), size="Medium")]
+    body.extend(text(gap, color="Warning", size="Small") for gap in gaps)
     total = sum(counts.values())
     if not lines:
         body.append(text(t("qa.tickets.none")))
@@ -387,18 +456,67 @@ def _delivery_reason(t: T, error: str) -> str:
     return t(f"qa.ticket.reason.{error}") if error in _REASONS else t("qa.ticket.reason.other")
 
 
-def answer_to_asker_card(t: T, ticket: Ticket) -> dict[str, Any]:
-    return adaptive_card(
-        [
-            heading(t("qa.reply.title"), size="Medium"),
-            text(t("qa.reply.ticket", id=ticket.id), isSubtle=True),
-            text(t("qa.reply.question"), weight="Bolder"),
-            container([text(ticket.question)], style="emphasis"),
-            text(t("qa.reply.answer"), weight="Bolder", spacing="Medium"),
-            text(ticket.answer or ""),
-            text(t("qa.reply.footer", name=ticket.answered_by or ""), isSubtle=True, size="Small"),
-        ]
-    )
+def answer_to_asker_card(
+    t: T,
+    ticket: Ticket,
+    messages: Sequence[TicketMessage] = (),
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    reply_value: str = "",
+) -> dict[str, Any]:
+    """The DX division's answer in the asker's chat, with 返信する: a follow-up joins the same ticket.
+
+    ``messages``: the whole exchange; the latest answer is shown as the answer, what came before it
+    as the earlier exchange. ``notice``/``error``: a line after a reply was sent / refused, with the
+    reply box keeping ``reply_value``."""
+    earlier = list(messages)
+    latest = ticket.answer or ""
+    answered_by = ticket.answered_by or ""
+    for i in range(len(earlier) - 1, -1, -1):
+        if TicketAuthor(earlier[i].author) == TicketAuthor.DIVISION:
+            latest, answered_by = earlier[i].body, earlier[i].author_name
+            later = earlier[i + 1 :]
+            earlier = earlier[:i]
+            break
+    else:
+        later = []
+    body: list[Element] = [
+        heading(t("qa.reply.title"), size="Medium"),
+        text(t("qa.reply.ticket", id=ticket.id), isSubtle=True),
+        text(t("qa.reply.question"), weight="Bolder"),
+        container([text(ticket.question)], style="emphasis"),
+    ]
+    if earlier:
+        body.append(text(t("qa.reply.earlier"), weight="Bolder", spacing="Medium"))
+        body.extend(thread(t, earlier))
+    body += [
+        text(t("qa.reply.answer"), weight="Bolder", spacing="Medium"),
+        text(latest),
+        text(t("qa.reply.footer", name=answered_by), isSubtle=True, size="Small"),
+    ]
+    if later:  # the asker's replies since this answer
+        body.extend(thread(t, later))
+    if notice:
+        body.append(text(notice, color="Good", weight="Bolder", spacing="Medium"))
+    if error:
+        body.append(text(error, color="Attention", weight="Bolder", spacing="Medium"))
+    body += [
+        text_input(
+            "reply",
+            t("qa.reply.reply_label"),
+            reply_value[:REPLY_MAX],
+            multiline=True,
+            maxLength=REPLY_MAX,
+            placeholder=t("qa.reply.reply_placeholder"),
+            spacing="Large",
+        ),
+        action_set(
+            [submit(t("qa.reply.reply_button"), "qa.ticket.reply", style="positive", ticket=ticket.id)]
+        ),
+        text(t("qa.reply.other_questions"), isSubtle=True, size="Small"),
+    ]
+    return adaptive_card(body)
 
 
 def reminder_text(t: T, tickets: Sequence[Ticket]) -> str:

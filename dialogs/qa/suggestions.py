@@ -14,7 +14,6 @@ from typing import Any
 from bot.api import Turn
 from dialogs.kit.business_days import JST
 from dialogs.kit.router import Router
-from dialogs.qa import outbox
 from dialogs.qa.cards import SUGGESTION_KINDS, SUGGESTION_MAX, suggestion_form, suggestion_sent_card
 from storage.models import Suggestion
 
@@ -45,9 +44,9 @@ async def on_send(turn: Turn, data: dict[str, Any]) -> None:
     received_on = turn.services.clock().astimezone(JST).date()
     turn.session.add(Suggestion(kind=kind, body=body, received_on=received_on, posted=False))
     # Not posted now: the housekeeping job posts suggestions in shuffled batches (see post_suggestions).
+    # The same words whether an inquiry channel is set or not: how it reaches the DX division (their
+    # channel, or their admins' own chats) is not the sender's concern.
     await _show(turn, suggestion_sent_card(turn.t))
-    if await outbox.desk_address(turn.session) is None:
-        await turn.reply(turn.t("qa.box.pending"))
 
 
 async def _show(turn: Turn, card: dict[str, Any]) -> None:

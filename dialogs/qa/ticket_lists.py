@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.api import Role, Turn
 from dialogs.kit.business_days import JST, business_days_between
 from dialogs.kit.router import Router
+from dialogs.qa import outbox
 from dialogs.qa.cards import (
     TicketLine,
     answer_to_asker_card,
@@ -25,7 +26,7 @@ from dialogs.qa.cards import (
     open_tickets_card,
     ticket_card,
 )
-from dialogs.qa.tickets import is_overdue, ticket_for
+from dialogs.qa.tickets import admin_accounts, is_overdue, ticket_for, ticket_messages, unrouted_tickets
 from storage.models import Assignment, Section, Ticket, TicketStatus
 
 router = Router("qa")
@@ -86,7 +87,19 @@ async def open_tickets(turn: Turn) -> dict[str, Any]:
         )
         for tk in shown
     ]
-    return open_tickets_card(turn.t, lines, counts, overdue=len(overdue))
+    return open_tickets_card(turn.t, lines, counts, overdue=len(overdue), gaps=await setup_gaps(turn))
+
+
+async def setup_gaps(turn: Turn) -> list[str]:
+    """What the DX division should fix in the set-up, derived from where tickets can go now: no
+    inquiry channel (tickets go to the admins' own chats), or no admin the bot can reach either."""
+    if await outbox.desk_address(turn.session) is not None:
+        return []
+    gaps = [turn.t("qa.gap.no_desk")]
+    kept = await unrouted_tickets(turn.session)
+    if kept or not await admin_accounts(turn.services, turn.session):
+        gaps.append(turn.t("qa.gap.no_admin", n=kept))
+    return gaps
 
 
 @router.command(
@@ -116,8 +129,9 @@ async def on_show(turn: Turn, data: dict[str, Any]) -> None:
     """「開く」 on the list: the ticket's card, with the channel card's buttons, here."""
     ticket = await ticket_for(turn, data)
     if ticket is not None:
+        messages = await ticket_messages(turn.session, ticket.id)
         await turn.reply_card(
-            ticket_card(turn.t, ticket, copy=True), text=turn.t("qa.ticket.title", id=ticket.id)
+            ticket_card(turn.t, ticket, messages, copy=True), text=turn.t("qa.ticket.title", id=ticket.id)
         )
 
 
@@ -169,4 +183,7 @@ async def on_my_answer(turn: Turn, data: dict[str, Any]) -> None:
     if ticket is None or not ticket.answer:
         await turn.reply(turn.t("qa.ticket.missing"))
         return
-    await turn.reply_card(answer_to_asker_card(turn.t, ticket), text=turn.t("qa.reply.preview", id=ticket.id))
+    messages = await ticket_messages(turn.session, ticket.id)
+    await turn.reply_card(
+        answer_to_asker_card(turn.t, ticket, messages), text=turn.t("qa.reply.preview", id=ticket.id)
+    )

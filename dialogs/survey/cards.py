@@ -16,7 +16,7 @@ from dialogs.survey.questions import Question, card_inputs
 
 if TYPE_CHECKING:
     from dialogs.survey.results import RoundResults, Trend
-    from dialogs.survey.service import RoundReach
+    from dialogs.survey.service import AudienceCount, RoundReach
     from storage.models import Survey, SurveyRound, SurveySchedule
 
 
@@ -30,6 +30,22 @@ def _privacy_line(rnd: SurveyRound, locale: str) -> str:
     if rnd.anonymous:
         return t("survey.card.anonymous", locale, k=rnd.threshold)
     return t("survey.card.named", locale)
+
+
+def round_name(survey: Survey, rnd: SurveyRound, locale: str) -> str:
+    """「DXマインド 第3回」: how admins' messages name a round (its number is the survey's own count)."""
+    return t("survey.round.name", locale, title=survey.title, number=rnd.number)
+
+
+def period(rnd: SurveyRound) -> str:
+    """2026年6月2日(火)〜2026年6月8日(月): opened (or planned) to closed (or due)."""
+    opened = format_date_ja(to_jst(rnd.opened_at or rnd.open_at).date())
+    return f"{opened}〜{format_date_ja(to_jst(rnd.closed_at or rnd.closes_at).date())}"
+
+
+def note_card(title: str, message: str) -> dict[str, Any]:
+    """What a confirmation card turns into once decided: no buttons left to press twice."""
+    return adaptive_card([heading(title, size="Medium"), text(message)])
 
 
 def _title(survey: Survey, rnd: SurveyRound, locale: str) -> str:
@@ -133,8 +149,7 @@ def results_preview(survey: Survey, rnd: SurveyRound, res: RoundResults, locale:
     return t(
         "survey.results.preview",
         locale,
-        title=survey.title,
-        label=rnd.label,
+        name=round_name(survey, rnd, locale),
         rate=pct(res.rate),
         n=res.responded,
         total=res.invited,
@@ -189,21 +204,17 @@ def results_card(
     *,
     trend: Trend | None = None,
     now: datetime | None = None,
+    running: SurveyRound | None = None,
 ) -> dict[str, Any]:
+    """The results of a closed round; ``running``: the survey's open round, whose 回答状況 is a button."""
     from dialogs.survey import charts, links
 
     now = now or rnd.closed_at or rnd.closes_at
     token = links.sign(settings.secret_key, round_id=rnd.id, now=now, days=settings.survey_link_days)
     body: list[dict[str, Any]] = [
-        heading(t("survey.results.title", locale, title=survey.title, label=rnd.label), size="Medium"),
-        text(
-            t(
-                "survey.results.period",
-                locale,
-                opened=format_date_ja(to_jst(rnd.opened_at or rnd.open_at).date()),
-                closed=format_date_ja(to_jst(rnd.closed_at or rnd.closes_at).date()),
-            ),
-            isSubtle=True,
+        heading(
+            t("survey.results.heading", locale, name=round_name(survey, rnd, locale), period=period(rnd)),
+            size="Medium",
         ),
         facts(headline_facts(res, locale, trend)),
     ]
@@ -232,6 +243,15 @@ def results_card(
         open_url("CSV", links.export_url(settings, token, "aggregates", "csv")),
         open_url("Excel", links.export_url(settings, token, "aggregates", "xlsx")),
     ]
+    if running is not None:
+        body.append(
+            text(
+                t("survey.results.running", locale, name=round_name(survey, running, locale)),
+                isSubtle=True,
+                spacing="Medium",
+            )
+        )
+        actions.append(submit(t("survey.list.status", locale), "survey.status", round=running.id))
     return adaptive_card(body, actions=actions)
 
 
@@ -642,5 +662,94 @@ def confirm_close_card(survey: Survey, rnd: SurveyRound, locale: str) -> dict[st
         ],
         actions=[
             submit(t("survey.close.yes", locale), "survey.close", style="destructive", round=rnd.id),
+            submit(t("survey.close.no", locale), "survey.close.cancel", round=rnd.id),
         ],
     )
+
+
+def choose_survey_card(lead: str, surveys: list[Survey], action: str, locale: str) -> dict[str, Any]:
+    """Which survey? One button per survey; pressing it runs ``action`` with ``survey``."""
+    body: list[dict[str, Any]] = [text(lead, weight="Bolder")]
+    body.append(
+        {
+            "type": "ActionSet",
+            "actions": [submit(f"{s.id}. {s.title}", action, survey=s.id) for s in surveys[:20]],
+        }
+    )
+    return adaptive_card(body)
+
+
+def start_preview_card(
+    survey: Survey,
+    sample: SurveyRound,
+    questions: list[Question],
+    *,
+    audience_label: str,
+    count: AudienceCount,
+    token: str,
+    after: int,
+    locale: str,
+    recipient_locale: str,
+    holiday: tuple[str, str] | None = None,
+    later: datetime | None = None,
+) -> dict[str, Any]:
+    """開始の確認: who gets it and how many cannot be reached, the business-day warning, the card as
+    recipients will see it (in the city's language), then 開始 / 取消 bound to this preview."""
+    body: list[dict[str, Any]] = [
+        heading(t("survey.preview.title", locale, title=survey.title), size="Medium")
+    ]
+    if holiday is not None:
+        day, reason = holiday
+        body.append(
+            container(
+                [
+                    text(
+                        t("survey.preview.holiday", locale, day=day, reason=reason, n=count.people),
+                        color="Attention",
+                        weight="Bolder",
+                    )
+                ],
+                style="attention",
+            )
+        )
+    rows = [
+        (t("survey.preview.audience", locale), audience_label),
+        (
+            t("survey.preview.count", locale),
+            t("survey.preview.count_value", locale, n=count.people, sections=count.sections),
+        ),
+    ]
+    if count.not_reachable:
+        rows.append(
+            (
+                t("survey.preview.not_reachable", locale),
+                t("survey.preview.not_reachable_value", locale, n=count.not_reachable),
+            )
+        )
+    rows.append((t("survey.card.deadline", locale), deadline(sample, locale)))
+    rows.append(
+        (
+            t("survey.card.privacy", locale),
+            t("survey.list.anonymous" if survey.anonymous else "survey.list.named", locale),
+        )
+    )
+    body.append(facts(rows))
+    body.append(text(t("survey.preview.as_seen", locale), isSubtle=True, size="Small", spacing="Medium"))
+    seen = answer_card(survey, sample, questions, 0, recipient_locale)
+    body.append(container(seen["body"], style="emphasis"))
+    data: dict[str, Any] = {"token": token, "survey": survey.id, "after": after}
+    start = submit(t("survey.preview.start", locale), "survey.start", style="positive", **data)
+    actions = [start]
+    if later is not None:
+        actions.append(
+            submit(
+                t("survey.preview.start_later", locale, at=format_datetime_ja(later)),
+                "survey.start",
+                when="next_business_day",
+                **data,
+            )
+        )
+    actions.append(submit(t("survey.preview.cancel", locale), "survey.start.cancel", **data))
+    for action in actions:
+        action["associatedInputs"] = "none"  # the sample questions are not answered here
+    return adaptive_card(body, actions=actions)

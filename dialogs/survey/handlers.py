@@ -3,11 +3,11 @@
 サーベイ                         list surveys with their schedule and latest round
 サーベイ 作成 [DXマインド|ツール活用|業務量]   create from a template (no name: a menu, incl. the builder)
 サーベイ 予定 <サーベイ番号>           schedule form (monthly / quarterly / cron, audience, window, reminders)
-サーベイ 開始 <サーベイ番号> [営業日数]  open a round now
+サーベイ 開始 <番号|名前> [営業日数]  preview (audience, reach, the card), then 開始 / 取消
 サーベイ 延長 <回番号> <営業日数>       extend an open round
-サーベイ 締切 <回番号>                close early (after a confirmation)
+サーベイ 締切 <回番号>                close early (after a confirmation with 取消)
 サーベイ 督促 <回番号>                remind non-respondents now
-サーベイ 結果 [回番号]                results card of a closed round
+サーベイ 結果 [名前|回番号]           latest closed round of the survey named (asks which when unclear)
 サーベイ しきい値 <サーベイ番号> <3〜25>   anonymity threshold
 サーベイ ツール <サーベイ番号> A、B、C    edit the tool list of a ツール活用 survey
 サーベイ 結果送信先                   post results into this conversation (run it in the DX channel)
@@ -24,14 +24,23 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.api import FileAttachment, Role, Turn
-from dialogs.kit.business_days import JST, is_business_day, non_business_reason
+from dialogs.kit.business_days import JST, format_date_ja, non_business_reason
 from dialogs.kit.router import Router, fold
 from dialogs.survey import cards, service
 from dialogs.survey.jobs import recurrence_of
 from dialogs.survey.loader import Definition, from_builder, from_file
 from dialogs.survey.questions import AnswerRejected, DefinitionError, MissingAnswers, parse_questions
 from dialogs.survey.results import compute_results, compute_trend, participation, response_rates
-from dialogs.survey.schedule import KINDS, Recurrence, ScheduleError, describe, next_fire, parse_hhmm
+from dialogs.survey.schedule import (
+    KINDS,
+    Recurrence,
+    ScheduleError,
+    closes_at,
+    describe,
+    next_fire,
+    parse_hhmm,
+    round_label,
+)
 from dialogs.survey.templates import TEMPLATES, find_template, tool_questions
 from storage.models import AppSetting, Department, Section, Survey, SurveyRound, SurveySchedule
 
@@ -342,12 +351,60 @@ async def on_survey_file(turn: Turn) -> None:
     await _create_and_confirm(turn, definition, {"source": attachment.name.rsplit(".", 1)[-1].lower()})
 
 
-async def _survey_arg(turn: Turn, rest: str) -> Survey | None:
-    survey_id = _int(rest.split()[0]) if rest.split() else None
-    survey = await turn.session.get(Survey, survey_id) if survey_id else None
-    if survey is None:
+def _name_arg(rest: str) -> str:
+    return rest.strip().strip("「」『』\"'").strip()
+
+
+async def find_surveys(turn: Turn, name: str) -> list[Survey]:
+    """Surveys called ``name``: exact title first (width and case folded), else those containing it."""
+    surveys = (
+        await turn.session.scalars(select(Survey).where(Survey.archived.is_(False)).order_by(Survey.id))
+    ).all()
+    key = fold(name)
+    exact = [s for s in surveys if fold(s.title) == key]
+    return exact or [s for s in surveys if key and key in fold(s.title)]
+
+
+async def _survey_arg(turn: Turn, rest: str, action: str | None = None) -> Survey | None:
+    """The survey the first word names, by number or by name. When the name matches none or several,
+    say so, with a button per candidate (pressing it runs ``action``) when there is one."""
+    first = _name_arg(rest.split()[0]) if rest.split() else ""
+    if not first and action is not None:
+        await _choose_survey(turn, "", [], action)
+        return None
+    survey_id = _int(fold(first)) if first else None
+    if survey_id is not None or not first:
+        survey = await turn.session.get(Survey, survey_id) if survey_id else None
+        if survey is None:
+            await turn.reply(turn.t("survey.err.no_survey"))
+        return survey
+    matches = await find_surveys(turn, first)
+    if len(matches) == 1:
+        return matches[0]
+    if action is None:
         await turn.reply(turn.t("survey.err.no_survey"))
-    return survey
+        return None
+    await _choose_survey(turn, first, matches, action)
+    return None
+
+
+async def _choose_survey(turn: Turn, name: str, matches: list[Survey], action: str) -> None:
+    """Several surveys match ``name`` (or none does: then every survey is offered)."""
+    if matches:
+        lead = turn.t("survey.choose.several", name=name) if name else turn.t("survey.choose.which")
+    else:
+        matches = list(
+            (
+                await turn.session.scalars(
+                    select(Survey).where(Survey.archived.is_(False)).order_by(Survey.id)
+                )
+            ).all()
+        )
+        lead = turn.t("survey.choose.unknown", name=name) if name else turn.t("survey.choose.which")
+    if not matches:
+        await turn.reply(turn.t("survey.list.empty"))
+        return
+    await turn.reply_card(cards.choose_survey_card(lead, matches, action, turn.locale), text=lead)
 
 
 async def _round_arg(turn: Turn, rest: str, status: str | None = None) -> SurveyRound | None:
@@ -487,11 +544,16 @@ async def on_schedule_stop(turn: Turn, data: dict[str, Any]) -> None:
 
 
 async def cmd_open(turn: Turn, rest: str) -> None:
-    survey = await _survey_arg(turn, rest)
+    """「サーベイ 開始 <番号|名前> [営業日数]」: the preview first; 開始 on it opens the round."""
+    parts = rest.split()
+    window = _int(parts[1]) if len(parts) > 1 else None
+    if len(parts) > 1 and (window is None or not 1 <= window <= 30):
+        await turn.reply(turn.t("survey.open.usage"))
+        return
+    survey = await _survey_arg(turn, rest, action="survey.open")
     if survey is None:
         return
-    parts = rest.split()
-    await _open_now(turn, survey, _int(parts[1]) if len(parts) > 1 else None)
+    await _start_preview(turn, survey, window)
 
 
 @router.action("survey.open", role=Role.AUTHOR)
@@ -500,44 +562,177 @@ async def on_open(turn: Turn, data: dict[str, Any]) -> None:
     if survey is None:
         await turn.reply(turn.t("survey.err.no_survey"))
         return
-    await _open_now(turn, survey, None)
+    await _start_preview(turn, survey, None)
 
 
-async def _open_now(turn: Turn, survey: Survey, window: int | None) -> None:
-    now = turn.services.clock()
-    running = await turn.session.scalar(
-        select(SurveyRound.id).where(SurveyRound.survey_id == survey.id, SurveyRound.status == "open")
-    )
-    if running:
-        await turn.reply(turn.t("survey.open.already", round=running))
+async def _running_round(turn: Turn, survey: Survey) -> SurveyRound | None:
+    """The round of this survey that is open, or opened by hand and waiting for its business day."""
+    return await service.latest_round(turn.session, survey.id, ("open", "scheduled"))
+
+
+async def _start_preview(turn: Turn, survey: Survey, window: int | None) -> None:
+    """Who would get it, how many cannot be reached, the card as they will see it, the business-day
+    warning; then 開始 / 取消 bound to this preview."""
+    running = await _running_round(turn, survey)
+    if running is not None:
+        await turn.reply(turn.t("survey.open.already", round=cards.round_name(survey, running, turn.locale)))
         return
+    now = turn.services.clock()
     schedule = await _schedule_of(turn, survey.id)
+    audience = service.normalise_audience(schedule.audience if schedule else None)
+    window = window or (schedule.window_business_days if schedule else 5)
+    close_time = schedule.close_time if schedule else "17:00"
+    today = now.astimezone(JST).date()
+    count = await service.count_audience(turn.session, audience, today)
+    if count.people == 0:
+        await turn.reply(turn.t("survey.preview.nobody"))
+        return
+    latest = await service.latest_round(turn.session, survey.id)
+    token = await service.save_start_preview(
+        turn.session,
+        {
+            "survey": survey.id,
+            "audience": audience,
+            "window": window,
+            "close_time": close_time,
+            "after": latest.id if latest else 0,
+        },
+        now,
+    )
+    reason = non_business_reason(today)
+    later = service.first_business_open(now) if reason else None
+    sample = SurveyRound(
+        id=0,
+        survey_id=survey.id,
+        label=round_label(now),
+        closes_at=closes_at(now, window, close_time),
+        anonymous=survey.anonymous,
+        threshold=survey.threshold,
+        questions=list(survey.questions),
+    )
+    card = cards.start_preview_card(
+        survey,
+        sample,
+        parse_questions(survey.questions),
+        audience_label=await _audience_words(turn, audience),
+        count=count,
+        token=token,
+        after=latest.id if latest else 0,
+        locale=turn.locale,
+        recipient_locale=turn.services.settings.locale,
+        holiday=(format_date_ja(today), reason) if reason else None,
+        later=later,
+    )
+    await turn.reply_card(card, text=turn.t("survey.preview.title", title=survey.title))
+
+
+async def _audience_words(turn: Turn, audience: dict[str, Any]) -> str:
+    roles = audience.get("roles") or list(service.ROLES)
+    who = turn.t(
+        "survey.schedule.all_promoters"
+        if len(roles) > 1
+        else "survey.schedule.leaders"
+        if roles == ["leader"]
+        else "survey.schedule.subleaders"
+    )
+    names: list[str] = []
+    if audience.get("department_ids"):
+        names += (
+            await turn.session.scalars(
+                select(Department.name)
+                .where(Department.id.in_(audience["department_ids"]))
+                .order_by(Department.sort_order, Department.id)
+            )
+        ).all()
+    if audience.get("section_ids"):
+        names += (
+            await turn.session.scalars(
+                select(Section.name)
+                .where(Section.id.in_(audience["section_ids"]))
+                .order_by(Section.sort_order, Section.id)
+            )
+        ).all()
+    where = "、".join(names) if names else turn.t("survey.preview.whole_city")
+    return turn.t("survey.preview.audience_value", who=who, where=where)
+
+
+async def _show(turn: Turn, card: dict[str, Any], text: str | None = None) -> None:
+    """Replace the card the button was on (so it cannot be pressed again), or post a new one."""
+    if turn.reply_to_id:
+        await turn.update_card(turn.reply_to_id, card)
+    else:
+        await turn.reply_card(card, text=text)
+
+
+@router.action("survey.start", role=Role.AUTHOR)
+async def on_start(turn: Turn, data: dict[str, Any]) -> None:
+    """開始 on a start preview: opens the round the preview showed, once."""
+    now = turn.services.clock()
+    survey = await turn.session.get(Survey, _int(data.get("survey")) or 0)
+    if survey is None:
+        await turn.reply(turn.t("survey.err.no_survey"))
+        return
+    preview = await service.claim_start_preview(turn.session, str(data.get("token") or ""), now)
+    if preview is None or preview.get("survey") != survey.id:
+        await _preview_gone(turn, survey, _int(data.get("after")) or 0)
+        return
+    latest = await service.latest_round(turn.session, survey.id)
+    if (latest.id if latest else 0) != preview.get("after"):
+        assert latest is not None
+        await turn.reply(turn.t("survey.start.stale", round=cards.round_name(survey, latest, turn.locale)))
+        return
+    later = data.get("when") == "next_business_day"
+    open_at = service.first_business_open(now) if later else now
     rnd = await service.create_round(
         turn.session,
         survey,
-        open_at=now,
+        open_at=open_at,
         now=now,
-        audience=schedule.audience if schedule else None,
-        window_business_days=window or (schedule.window_business_days if schedule else 5),
-        close_time=schedule.close_time if schedule else "17:00",
-        reminders=schedule.reminders if schedule else None,
+        audience=preview.get("audience"),
+        window_business_days=int(preview.get("window") or 5),
+        close_time=str(preview.get("close_time") or "17:00"),
+        reminders=(schedule.reminders if (schedule := await _schedule_of(turn, survey.id)) else None),
     )
-    invited = await service.open_round(turn.session, rnd, now, turn.services.settings)
-    await _audit(turn, "survey.open", {"survey": survey.id, "round": rnd.id}, now)
-    note = ""
-    today = now.astimezone(JST).date()
-    if not is_business_day(today):
-        note = turn.t("survey.open.holiday_note", reason=non_business_reason(today) or "")
-    await turn.reply(
-        turn.t(
-            "survey.open.done",
-            title=survey.title,
-            round=rnd.id,
-            invited=invited,
+    name = cards.round_name(survey, rnd, turn.locale)
+    if later and open_at > now:
+        await _audit(
+            turn, "survey.open", {"survey": survey.id, "round": rnd.id, "at": open_at.isoformat()}, now
+        )
+        message = turn.t(
+            "survey.start.scheduled",
+            name=name,
+            at=cards.format_datetime_ja(open_at),
             deadline=cards.deadline(rnd, turn.locale),
         )
-        + note
+    else:
+        invited = await service.open_round(turn.session, rnd, now, turn.services.settings)
+        await _audit(turn, "survey.open", {"survey": survey.id, "round": rnd.id}, now)
+        message = turn.t(
+            "survey.open.done", name=name, invited=invited, deadline=cards.deadline(rnd, turn.locale)
+        )
+    await _show(turn, cards.note_card(turn.t("survey.start.done_title"), message), message)
+
+
+@router.action("survey.start.cancel", role=Role.AUTHOR)
+async def on_start_cancel(turn: Turn, data: dict[str, Any]) -> None:
+    survey = await turn.session.get(Survey, _int(data.get("survey")) or 0)
+    preview = await service.claim_start_preview(
+        turn.session, str(data.get("token") or ""), turn.services.clock()
     )
+    if preview is None and survey is not None:
+        await _preview_gone(turn, survey, _int(data.get("after")) or 0)
+        return
+    message = turn.t("survey.start.cancelled", title=survey.title if survey else "")
+    await _show(turn, cards.note_card(turn.t("survey.start.cancelled_title"), message), message)
+
+
+async def _preview_gone(turn: Turn, survey: Survey, after: int) -> None:
+    """A 開始 / 取消 whose preview was already used, cancelled or is too old: say which, start nothing."""
+    latest = await service.latest_round(turn.session, survey.id)
+    if latest is not None and latest.id > after:
+        await turn.reply(turn.t("survey.start.already", name=cards.round_name(survey, latest, turn.locale)))
+    else:
+        await turn.reply(turn.t("survey.start.expired", title=survey.title))
 
 
 async def cmd_extend(turn: Turn, rest: str) -> None:
@@ -591,12 +786,42 @@ async def on_close(turn: Turn, data: dict[str, Any]) -> None:
     if rnd is None:
         return
     now = turn.services.clock()
+    survey = await turn.session.get(Survey, rnd.survey_id)
+    assert survey is not None
+    name = cards.round_name(survey, rnd, turn.locale)
     if not await service.close_round(turn.session, rnd, now, turn.services.settings, early=True):
         await turn.reply(turn.t("survey.err.not_open"))
         return
     await _audit(turn, "survey.close", {"round": rnd.id}, now)
-    await turn.reply(turn.t("survey.close.done", round=rnd.id))
-    await _send_results(turn, rnd)
+    # close_round posts the results card to the DX division (the destination conversation, else each
+    # admin's chat). Here it is shown only when this conversation is not one of those: one card each.
+    recipients = await service.results_recipients(turn.session, turn.services.settings)
+    here = any(
+        r.conversation_id == turn.conversation.id
+        or (turn.conversation.type == "personal" and r.person_id and r.person_id == turn.identity.person_id)
+        for r in recipients
+    )
+    message = turn.t("survey.close.done", name=name) + turn.t(
+        "survey.close.results_here" if here else "survey.close.results_elsewhere"
+    )
+    await _show(turn, cards.note_card(turn.t("survey.close.done_title"), message), message)
+    if not here:
+        await _send_results(turn, rnd)
+
+
+@router.action("survey.close.cancel", role=Role.AUTHOR)
+async def on_close_cancel(turn: Turn, data: dict[str, Any]) -> None:
+    rnd = await _round_of_card(turn, data)
+    if rnd is None:
+        return
+    survey = await turn.session.get(Survey, rnd.survey_id)
+    assert survey is not None
+    name = cards.round_name(survey, rnd, turn.locale)
+    if rnd.status == "open":
+        message = turn.t("survey.close.cancelled", name=name, deadline=cards.deadline(rnd, turn.locale))
+    else:
+        message = turn.t("survey.close.cancel_too_late", name=name)
+    await _show(turn, cards.note_card(turn.t("survey.close.cancelled_title"), message), message)
 
 
 async def cmd_remind(turn: Turn, rest: str) -> None:
@@ -638,27 +863,89 @@ async def _remind(turn: Turn, rnd: SurveyRound) -> None:
 
 
 async def cmd_results(turn: Turn, rest: str) -> None:
-    rnd = await _round_arg(turn, rest, status="closed")
-    if rnd is None:
+    """「サーベイ 結果 [名前|回番号]」: the latest closed round of the survey named (asked when unclear)."""
+    name = _name_arg(rest)
+    round_id = _int(fold(name)) if name else None
+    if round_id is not None:
+        rnd = await turn.session.get(SurveyRound, round_id)
+        if rnd is None:
+            await turn.reply(turn.t("survey.err.no_round"))
+            return
+        if rnd.status != "closed":
+            survey = await turn.session.get(Survey, rnd.survey_id)
+            assert survey is not None
+            await turn.reply(
+                turn.t("survey.results.not_closed", name=cards.round_name(survey, rnd, turn.locale))
+            )
+            return
+        await _send_results(turn, rnd)
         return
-    if rnd.status != "closed":
-        await turn.reply(turn.t("survey.results.not_closed", round=rnd.id))
+    if name:
+        matches = await find_surveys(turn, name)
+    else:  # no name: the surveys that have been run; one is shown, several are asked about
+        matches = list(
+            (
+                await turn.session.scalars(
+                    select(Survey)
+                    .where(
+                        Survey.archived.is_(False),
+                        Survey.id.in_(select(SurveyRound.survey_id).where(SurveyRound.status != "cancelled")),
+                    )
+                    .order_by(Survey.id)
+                )
+            ).all()
+        )
+        if not matches:
+            await turn.reply(turn.t("survey.results.none"))
+            return
+    if len(matches) == 1:
+        await _survey_results(turn, matches[0])
         return
-    await _send_results(turn, rnd)
+    await _choose_survey(turn, name, matches, "survey.results")
 
 
 @router.action("survey.results", role=Role.AUTHOR)
 async def on_results(turn: Turn, data: dict[str, Any]) -> None:
+    if data.get("survey") is not None:
+        survey = await turn.session.get(Survey, _int(data.get("survey")) or 0)
+        if survey is None:
+            await turn.reply(turn.t("survey.err.no_survey"))
+            return
+        await _survey_results(turn, survey)
+        return
     await cmd_results(turn, str(data.get("round", "")))
 
 
-async def _send_results(turn: Turn, rnd: SurveyRound) -> None:
+async def _survey_results(turn: Turn, survey: Survey) -> None:
+    """The latest closed round of ``survey``, with a button to the running round's 回答状況."""
+    closed = await service.latest_round(turn.session, survey.id, ("closed",))
+    running = await service.latest_round(turn.session, survey.id, ("open",))
+    if closed is None:
+        if running is None:
+            await turn.reply(turn.t("survey.results.never", title=survey.title))
+            return
+        await turn.reply(
+            turn.t("survey.results.only_running", name=cards.round_name(survey, running, turn.locale))
+        )
+        await _status(turn, running)
+        return
+    await _send_results(turn, closed, running=running)
+
+
+async def _send_results(turn: Turn, rnd: SurveyRound, running: SurveyRound | None = None) -> None:
     survey = await turn.session.get(Survey, rnd.survey_id)
     assert survey is not None
     res = await compute_results(turn.session, rnd.id)
     trend = await compute_trend(turn.session, survey.id, upto_round=rnd.id)
     card = cards.results_card(
-        survey, rnd, res, turn.services.settings, turn.locale, trend=trend, now=turn.services.clock()
+        survey,
+        rnd,
+        res,
+        turn.services.settings,
+        turn.locale,
+        trend=trend,
+        now=turn.services.clock(),
+        running=running,
     )
     await turn.reply_card(card, text=cards.results_preview(survey, rnd, res, turn.locale))
 

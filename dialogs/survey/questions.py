@@ -23,6 +23,7 @@ TYPES = ("scale5", "scale11", "single", "multi", "number", "text")
 INPUT_PREFIX = "q."
 KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 TEXT_MAX = 1000
+COMPACT_FROM = 5  # a single-choice question with this many choices is a drop-down, not radio buttons
 # Tool adoption: the frequency choices, and which of them count as "weekly or more".
 FREQUENCY_KEYS = ("daily", "weekly", "monthly", "never", "unknown")
 ADOPTED_KEYS = ("daily", "weekly")
@@ -235,26 +236,31 @@ def card_inputs(q: Question, locale: str, number: int, prefill: Any = None) -> l
         label += t("survey.card.optional", locale)
     err = t("survey.card.required_error", locale)
     base: dict[str, Any] = {"id": input_id(q), "label": label, "isRequired": q.required, "errorMessage": err}
+    # Scales and long single choices are drop-downs: eight five-point questions as radio lists made a
+    # card about 2,000 px tall, a long scroll on a phone. A labelled drop-down keeps every choice's full
+    # wording, is read out with its label, and opens the phone's own picker.
     if q.type in ("scale5", "scale11"):
         element = {
             "type": "Input.ChoiceSet",
             **base,
-            "style": "expanded" if q.type == "scale5" else "compact",
+            "style": "compact",
+            "placeholder": t("survey.card.choose", locale),
             "choices": [{"title": title, "value": v} for v, title in scale_choices(q, locale)],
         }
-        if q.type == "scale11":
-            element["placeholder"] = t("survey.card.choose", locale)
         if prefill is not None:
             element["value"] = str(int(prefill))
         return [element]
     if q.type in ("single", "multi"):
+        compact = q.type == "single" and len(q.choices) >= COMPACT_FROM
         element = {
             "type": "Input.ChoiceSet",
             **base,
-            "style": "expanded",
+            "style": "compact" if compact else "expanded",
             "isMultiSelect": q.type == "multi",
             "choices": [{"title": c.text(locale), "value": c.key} for c in q.choices],
         }
+        if compact:
+            element["placeholder"] = t("survey.card.choose", locale)
         if q.type == "multi" and q.max_choices:
             element["label"] += t("survey.card.max_choices", locale, n=q.max_choices)
         if prefill is not None:

@@ -15,7 +15,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Message
 from bot.settings import Settings
+from dialogs.announce.service import reachable_people
 from dialogs.engines.delivery import DeliveryItem, Recipient, enqueue, find_by_activity, update_delivered
 from dialogs.kit.business_days import JST, add_business_days, next_business_day
 from dialogs.roster.coverage import reachable_clause
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 KIND = "survey"  # delivery kind for invitations, reminders and card updates (ref_id: round id)
 RESULTS_KIND = "survey-results"  # delivery kind for the results post (ref_id: round id)
 RESULTS_SETTING = "survey.results_conversation"
+START_PREFIX = "survey.start:"  # app_settings key of a start preview: the claim its 開始 button takes
+START_TTL = timedelta(hours=12)  # an older preview is stale: the roster and the calendar moved on
 ROLES = ("leader", "subleader")
 
 
@@ -136,6 +139,73 @@ async def resolve_audience(
         if person_id not in seen:  # ordered so "leader" comes before "subleader"
             seen[person_id] = AudienceMember(person_id, section_id, department_id, role)
     return list(seen.values())
+
+
+@dataclass(frozen=True)
+class AudienceCount:
+    """Who a round would reach today: counted as announcements count (a personal chat the bot can use)."""
+
+    people: int
+    sections: int
+    not_reachable: int
+
+
+async def count_audience(session: AsyncSession, audience: dict[str, Any], day: date) -> AudienceCount:
+    members = await resolve_audience(session, audience, day)
+    reachable = await reachable_people(session, [m.person_id for m in members])
+    return AudienceCount(
+        people=len(members),
+        sections=len({m.section_id for m in members}),
+        not_reachable=sum(1 for m in members if m.person_id not in reachable),
+    )
+
+
+# --- start previews -------------------------------------------------------------------------------
+
+
+async def save_start_preview(session: AsyncSession, value: dict[str, Any], now: datetime) -> str:
+    """Keep what a start preview showed (survey, audience, window, the latest round then) under a
+    fresh token; its 開始 / 取消 buttons claim it once. Expired previews are swept here."""
+    await session.execute(
+        delete(AppSetting).where(
+            AppSetting.key.like(START_PREFIX + "%"), AppSetting.updated_at < now - START_TTL
+        )
+    )
+    token = secrets.token_urlsafe(16)
+    session.add(AppSetting(key=START_PREFIX + token, value=value, updated_at=now))
+    await session.flush()
+    return token
+
+
+async def claim_start_preview(session: AsyncSession, token: str, now: datetime) -> dict[str, Any] | None:
+    """The preview behind a 開始 / 取消 press, removed so that no second press finds it; None when it
+    was used, cancelled or is older than START_TTL."""
+    if not token or len(token) > 60:
+        return None
+    setting = await session.get(AppSetting, START_PREFIX + token)
+    if setting is None:
+        return None
+    value, made = dict(setting.value), setting.updated_at
+    result = await session.execute(
+        delete(AppSetting)
+        .where(AppSetting.key == START_PREFIX + token)
+        .execution_options(synchronize_session=False)
+    )
+    session.expunge(setting)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None  # another press took it
+    if made < now - START_TTL:
+        return None
+    return value
+
+
+async def latest_round(
+    session: AsyncSession, survey_id: int, statuses: tuple[str, ...] | None = None
+) -> SurveyRound | None:
+    stmt = select(SurveyRound).where(SurveyRound.survey_id == survey_id)
+    if statuses:
+        stmt = stmt.where(SurveyRound.status.in_(statuses))
+    return await session.scalar(stmt.order_by(SurveyRound.id.desc()).limit(1))
 
 
 # --- surveys and rounds --------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from storage.models.qa import (
     Suggestion,
     SynonymGroup,
     Ticket,
+    TicketAuthor,
+    TicketMessage,
     TicketStatus,
 )
 from storage.models.roster import (
@@ -68,5 +70,7 @@ __all__ = [
     "SynonymGroup",
     "TeamsAccount",
     "Ticket",
+    "TicketAuthor",
+    "TicketMessage",
     "TicketStatus",
 ]

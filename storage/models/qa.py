@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, Enum, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Enum, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, utcnow
@@ -142,6 +142,27 @@ class Ticket(Base):
     last_reminded_on: Mapped[date | None] = mapped_column(Date)  # JST day of the last reminder
 
     __table_args__ = (Index("ix_qa_tickets_asker", "asker_aad_object_id"),)
+
+
+class TicketAuthor(enum.StrEnum):
+    ASKER = "asker"  # the staff member who asked
+    DIVISION = "division"  # someone in the DX division
+
+
+class TicketMessage(Base):
+    """One message on a ticket after the question: an answer from the DX division, or the asker's
+    reply to it (返信する). The ticket's ``answer`` is the latest answer; this is the whole exchange."""
+
+    __tablename__ = "qa_ticket_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("qa_tickets.id", ondelete="CASCADE"), index=True)
+    author: Mapped[TicketAuthor] = mapped_column(
+        Enum(TicketAuthor, native_enum=False, length=16, values_callable=_values)
+    )
+    author_name: Mapped[str] = mapped_column(String(256), default="")
+    body: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Suggestion(Base):

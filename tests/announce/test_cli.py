@@ -48,4 +48,4 @@ def test_cli_send_and_export(sqlite_url, connector_sync, tmp_path: Path, monkeyp
 
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert rows[0][:4] == ("部", "課", "役割", "氏名")
-    assert {r[3]: r[4] for r in rows[1:]} == {"職員103": "配信済み", "職員104": "届かない"}
+    assert {r[3]: r[4] for r in rows[1:]} == {"職員103": "配信済み", "職員104": "未接続"}

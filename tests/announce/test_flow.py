@@ -73,7 +73,10 @@ async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url
 
         await drain(bot.services, config=FAST)
         author = card_text(connector, compose_id)
-        assert "送信が完了しました" in author
+        # One of five has blocked the bot: finished, but not "complete", and who it is.
+        assert "送信が完了しました" not in author
+        assert "4人に届きましたが、1人には届いていません" in author
+        assert "届いていない方: 職員104(税務課)" in author
         assert "ボットをブロックしている: 1人" in author
         assert "0/5人" in author  # confirmed
 
@@ -172,7 +175,7 @@ async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url
         assert table[0] == ["部", "課", "役割", "氏名", "状況", "配信日時", "確認日時", "エラー"]
         by_name = {r[3]: r for r in table[1:]}
         assert by_name[LEADER.name][4] == "確認済み" and by_name[LEADER.name][6]
-        assert by_name["職員104"][4] == "届かない" and by_name["職員104"][7] == "ボットをブロックしている"
+        assert by_name["職員104"][4] == "未接続" and by_name["職員104"][7] == "ボットをブロックしている"
         assert by_name["職員102"][:3] == ["総務部", "人事課", "リーダー"]
         resp = await bot.client.get(urlparse(xlsx_url).path + "?" + urlparse(xlsx_url).query)
         assert resp.status == 200 and (await resp.read())[:2] == b"PK"

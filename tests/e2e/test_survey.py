@@ -147,13 +147,18 @@ def test_leader_answers_the_invitation_admin_sees_the_rate_change(
     status = t("survey.status.title", loc, title=SURVEY, label="").rstrip("() （）")
     answered = t("survey.card.answered", CITY)
     invite = {"as": "leader", "expect": {"card": True, "text": invitation, "timeout": 90000}}
+    preview = t("survey.preview.title", loc, title=SURVEY)
+    started = t("survey.start.done_title", loc)
     steps: list[dict[str, Any]] = [
         # the leader's tab is open before the invitation is sent: the playground shows only
         # what arrives while a tab is open
         {"as": "leader", "chat": "Personal Chat"},
         {"as": "admin", "chat": "Personal Chat"},
         {"as": "admin", "send": f"サーベイ 開始 {survey_id}"},
-        {"as": "admin", "expect": {"text": SURVEY, "timeout": 30000}},
+        # a preview first (who, how many, the card as recipients see it); 開始 on it opens the round
+        {"as": "admin", "expect": {"card": True, "text": preview, "timeout": 30000}},
+        {"as": "admin", "click": t("survey.preview.start", loc), "card": preview},
+        {"as": "admin", "expect": {"text": started, "anywhere": True, "timeout": 30000}},
         {"as": "admin", "send": "回答状況"},
         {"as": "admin", "expect": {"card": True, "text": status, "timeout": 30000}},
         {"as": "admin", "screenshot": "status-before", "card": status},
@@ -188,10 +193,8 @@ def test_leader_answers_the_invitation_admin_sees_the_rate_change(
     assert len(rates) == 2, [c.title for c in run.bot_cards("admin")]
     (before, invited), (after, invited_after) = _rate(rates[0]), _rate(rates[1])
     assert invited == invited_after and invited >= 2, (rates[0].text, rates[1].text)
-    opened = [m.text for m in run.bot_messages("admin") if not m.cards and SURVEY in m.text]
-    assert opened and _pattern("survey.open.done", loc, title=SURVEY, invited=invited).search(opened[0]), (
-        opened
-    )
+    opened = [c.text for c in run.bot_cards("admin") if started in c.text]
+    assert opened and _pattern("survey.open.done", loc, invited=invited).search(opened[0]), opened
     assert after == before + 1, f"response rate did not go up by one: {before}/{invited} → {after}/{invited}"
     assert f"({after}/{invited})" in rates[1].text
     assert f"{after * 100 / invited:.0f}%" in rates[1].text, rates[1].text

@@ -28,19 +28,36 @@ async def test_a_question_gets_the_best_entry_with_feedback_and_related_buttons(
         shown = all_text(card)
         assert "録画" in card["body"][1]["text"]  # the entry's own question as the heading
         assert "役に立った" in shown and "役に立たなかった" in shown
-        related = [
+        # Related questions are a vertical list of tappable rows whose text wraps (buttons side by side
+        # in an ActionSet are cut off on a phone): never a qa.show button in an ActionSet.
+        rows = [el for el in card["body"] if el.get("type") == "Container" and "selectAction" in el]
+        assert 1 <= len(rows) <= 2
+        async with bot.services.sessionmaker() as s:
+            for row in rows:
+                assert row["selectAction"]["data"]["action"] == "qa.show"
+                entry = await s.scalar(
+                    select(KbEntry).where(KbEntry.key == row["selectAction"]["data"]["entry"])
+                )
+                assert row["items"][0]["wrap"] is True and entry.question in row["items"][0]["text"]
+        assert not [
             a
             for el in card["body"]
             if el.get("type") == "ActionSet"
             for a in el["actions"]
             if a.get("data", {}).get("action") == "qa.show"
         ]
-        assert 1 <= len(related) <= 2
+        # Staff read no internal ids: not the entry's ID, not "ID:".
+        entry_key = find_action(card, "qa.feedback")["entry"]
+        assert entry_key not in shown and "ID" not in shown
         assert "見つかりませんでした" not in shown
         async with bot.services.sessionmaker() as s:
             logged = (await s.scalars(select(QueryLog))).all()
         assert [q.query for q in logged] == ["Teams会議を録画するにはどうすればいいですか"]
         assert logged[0].answered and logged[0].top_key == find_action(card, "qa.feedback")["entry"]
+        # An admin sees the ID, which 「FAQ編集 ID」 needs.
+        await bot.say("Teams会議を録画するにはどうすればいいですか", user=ADMIN)
+        _, admin_card = last_card(connector, ADMIN.conversation_id)
+        assert f"ID：{entry_key}" in all_text(admin_card)
 
 
 async def test_feedback_is_stored_with_the_query_and_the_card_thanks_in_place(sqlite_url, connector):
@@ -81,6 +98,11 @@ async def test_not_helpful_offers_to_ask_the_dx_division(sqlite_url, connector):
         await bot.press(not_helpful, user=STAFF, reply_to_id=card_id)
         updated = connector.activities[card_id]["attachments"][0]["content"]
         assert has_action(updated, "qa.ask")
+        # Not thanked as if it had helped: an apology and the next steps (ask again in other words,
+        # or ask the DX division).
+        said = all_text(updated)
+        assert "ご回答ありがとうございました" not in said and "ありがとう" not in said
+        assert "申し訳ありません" in said and "言葉を変えて" in said and "DX推進課に質問" in said
         async with bot.services.sessionmaker() as s:
             row = await s.scalar(select(Feedback))
         assert row.helpful is False and row.query == "Teamsの背景をぼかしたい"

@@ -42,7 +42,7 @@ def _current(bot, card_id: str) -> dict:
 
 
 def _ticket_card(connector) -> tuple[str, dict]:
-    cards = [(aid, c) for aid, c in cards_with_ids(connector, DESK) if "問い合わせ #" in all_text(c)]
+    cards = [(aid, c) for aid, c in cards_with_ids(connector, DESK) if "問い合わせ#" in all_text(c)]
     assert cards, "no ticket card in the inquiry channel"
     return cards[-1]
 
@@ -188,7 +188,7 @@ async def test_staff_cannot_work_tickets(sqlite_url, connector):
         assert desk.value["conversation_id"] == DESK
 
 
-async def test_without_an_inquiry_channel_the_asker_is_told_and_admins_learn_how(sqlite_url, connector):
+async def test_without_an_inquiry_channel_tickets_go_to_the_admins_own_chats(sqlite_url, connector):
     connector.members = members_for(ADMIN, STAFF)
     async with running_bot(_settings(sqlite_url), connector) as bot:
         await bot.say("ヘルプ", user=ADMIN)  # the bot knows the admin's 1:1 chat
@@ -199,23 +199,75 @@ async def test_without_an_inquiry_channel_the_asker_is_told_and_admins_learn_how
             user=STAFF,
             reply_to_id=miss_id,
         )
+        # The asker reads the usual words: nothing about a channel or a set-up.
         told = all_text(connector.activities[miss_id]["attachments"][0]["content"])
-        assert "窓口がまだ設定されていない" in told and "このチャットでお知らせします" in told
+        assert "DX推進課が確認して回答します" in told
+        assert not any(w in told for w in ("窓口", "設定", "遅れ", "保留"))
         await settle(bot)
-        admin_texts = connector.texts_to(ADMIN.conversation_id)
-        assert any("ここを問い合わせ窓口にする" in t for t in admin_texts)
-        # Once a day, not at every question.
+        # The ticket card is in the admin's own chat, with its buttons and how to set a channel.
+        card_id, card = last_card(connector, ADMIN.conversation_id)
+        assert "問い合わせ#1" in all_text(card) and "RPAのライセンスは何本?" in all_text(card)
+        assert has_action(card, "qa.ticket.claim") and has_action(card, "qa.ticket.answer")
+        assert "「ここを問い合わせ窓口にする」" in all_text(card)
+        async with bot.services.sessionmaker() as s:
+            assert (await s.scalar(select(Ticket))).status == TicketStatus.OPEN
+
+        # The admin answers from there: the card changes in place and the asker gets the answer.
+        await bot.press(
+            {**find_action(card, "qa.ticket.answer"), "answer": "5本です。"}, user=ADMIN, reply_to_id=card_id
+        )
+        await settle(bot)
+        card = _current(bot, card_id)
+        assert "回答済み" in all_text(card) and "質問者へ届けました" in all_text(card)
+        assert any("5本です。" in all_text(c) for c in connector.cards_to(STAFF.conversation_id))
+
+        # A second question; then the channel is set: what is not closed is posted there too, and the
+        # admin's copy keeps in step (without the set-up note, now that a channel exists).
         await bot.press({"action": "qa.ask", "question": "別の質問です"}, user=STAFF)
         await settle(bot)
-        assert len([t for t in connector.texts_to(ADMIN.conversation_id) if "窓口" in t]) == 1
-
-        # Setting the channel posts what waited.
+        second_id, second = last_card(connector, ADMIN.conversation_id)
+        assert "別の質問です" in all_text(second)
         await in_desk(bot, ADMIN, text="ここを問い合わせ窓口にする")
-        assert "2 件をお届けしました" in connector.texts_to(DESK)[-1]
+        assert "2件を、ここにもお届けしました" in connector.texts_to(DESK)[-1]
         await settle(bot)
         questions = [all_text(c) for _, c in cards_with_ids(connector, DESK)]
         assert any("RPAのライセンスは何本?" in q for q in questions)
         assert any("別の質問です" in q for q in questions)
+        desk_id, desk_card = [
+            (aid, c) for aid, c in cards_with_ids(connector, DESK) if "別の質問です" in all_text(c)
+        ][-1]
+        await in_desk(bot, ADMIN, value=find_action(desk_card, "qa.ticket.claim"), reply_to_id=desk_id)
+        await settle(bot)
+        assert "対応中" in all_text(_current(bot, second_id))
+        assert "ここを問い合わせ窓口にする" not in all_text(_current(bot, second_id))
+
+
+async def test_with_no_channel_and_no_admin_reachable_the_ticket_is_kept_and_the_gap_shown(
+    sqlite_url, connector, caplog
+):
+    connector.members = members_for(ADMIN, STAFF)
+    async with running_bot(_settings(sqlite_url), connector) as bot:
+        await bot.press({"action": "qa.ask", "question": "RPAのライセンスは何本?"}, user=STAFF)
+        told = all_text(last_card(connector, STAFF.conversation_id)[1])
+        assert "DX推進課が確認して回答します" in told and "窓口" not in told
+        await settle(bot)
+        assert connector.cards_to(ADMIN.conversation_id) == []
+        assert "no admin reachable" in caplog.text
+        async with bot.services.sessionmaker() as s:
+            assert (await s.scalar(select(Ticket))).question == "RPAのライセンスは何本?"
+
+        # The admin's 「問い合わせ一覧」 says what is missing and how to fix it.
+        await bot.say("問い合わせ一覧", user=ADMIN)
+        listing = all_text(last_card(connector, ADMIN.conversation_id)[1])
+        assert "問い合わせ窓口のチャネルが未設定です" in listing
+        assert "どの管理者にも届けられていない問い合わせが1件" in listing
+        # Now the bot knows the admin's chat: the next housekeeping round brings the ticket there.
+        await housekeeping(bot.services)
+        await settle(bot)
+        assert any("RPAのライセンスは何本?" in all_text(c) for c in connector.cards_to(ADMIN.conversation_id))
+        await bot.say("問い合わせ一覧", user=ADMIN)
+        listing = all_text(last_card(connector, ADMIN.conversation_id)[1])
+        assert "問い合わせ窓口のチャネルが未設定です" in listing and "どの管理者にも" not in listing
 
 
 async def test_the_desk_is_set_in_a_channel_not_in_a_personal_chat(sqlite_url, connector):
@@ -317,3 +369,24 @@ async def test_tickets_open_past_two_business_days_are_reminded_once_a_day(sqlit
         clock.now = jst(2026, 5, 8, 10)
         await housekeeping_round()
         assert len(reminders()) == 2
+
+
+async def test_without_a_channel_overdue_tickets_are_reminded_in_the_admins_chats(sqlite_url, connector):
+    connector.members = members_for(ADMIN, STAFF)
+    clock = Clock(jst(2026, 4, 28, 10))
+    async with running_bot(_settings(sqlite_url), connector, clock=clock) as bot:
+        await bot.say("ヘルプ", user=ADMIN)
+        await bot.press({"action": "qa.ask", "question": "RPAのライセンスは何本?"}, user=STAFF)
+        await settle(bot)
+
+        def reminders() -> list[str]:
+            return [t for t in connector.texts_to(ADMIN.conversation_id) if "2営業日を過ぎても" in t]
+
+        clock.now = jst(2026, 5, 7, 10)
+        await housekeeping(bot.services)
+        await settle(bot)
+        assert len(reminders()) == 1 and "RPAのライセンスは何本?" in reminders()[0]
+        clock.now = jst(2026, 5, 7, 15)
+        await housekeeping(bot.services)
+        await settle(bot)
+        assert len(reminders()) == 1  # once a business day

@@ -63,7 +63,10 @@ async def test_admin_runs_a_round_from_teams_and_sees_the_rate_change(
             assert survey is not None and len(survey.questions) == 2 and survey.anonymous
 
         await bot.say(f"サーベイ 開始 {survey.id} 3", user=ADMIN)
-        assert "12人にご案内" in connector.texts_to(ADMIN.conversation_id)[-1]
+        preview = connector.cards_to(ADMIN.conversation_id)[-1]
+        assert "開始の確認" in text_of(preview) and "12人" in text_of(preview)
+        await bot.press(preview["actions"][0]["data"], user=ADMIN)
+        assert "12人にご案内" in text_of(connector.cards_to(ADMIN.conversation_id)[-1])
         await drain(bot.services)
         async with bot.services.sessionmaker() as s:
             rnd = await s.scalar(select(SurveyRound))
@@ -91,8 +94,9 @@ async def test_admin_runs_a_round_from_teams_and_sees_the_rate_change(
         assert "締め切りの確認" in text_of(confirm)
         clock["now"] = NOW + timedelta(hours=3)
         await bot.press(confirm["actions"][0]["data"], user=ADMIN)
+        await drain(bot.services)
         results = text_of(connector.cards_to(ADMIN.conversation_id)[-1])
-        assert "結果: 研修アンケート" in results and "回答が5人未満のため表示しません" in results
+        assert "結果: 研修アンケート 第1回" in results and "回答が5人未満のため表示しません" in results
         async with bot.services.sessionmaker() as s:
             actions = [a for (a,) in (await s.execute(select(AuditEntry.action))).all()]
         assert {"survey.create", "survey.open", "survey.extend", "survey.close"} <= set(actions)
@@ -199,6 +203,8 @@ async def test_response_rate_and_reminders_say_who_was_actually_reached(
             survey = await s.scalar(select(Survey))
             assert survey is not None
         await bot.say(f"サーベイ 開始 {survey.id}", user=ADMIN)
+        preview = connector.cards_to(ADMIN.conversation_id)[-1]
+        await bot.press(preview["actions"][0]["data"], user=ADMIN)  # 開始 on the preview
         await drain(bot.services)
         async with bot.services.sessionmaker() as s:
             rnd = await s.scalar(select(SurveyRound))

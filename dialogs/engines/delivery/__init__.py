@@ -16,12 +16,14 @@ from collections.abc import Mapping, Sequence
 from bot.api import Services
 from dialogs.engines.delivery.queue import (
     INITIAL,
+    ChangeStatus,
     DeliveryCounts,
     DeliveryItem,
     ProgressListener,
     Recipient,
     address_from_json,
     cancel_pending,
+    change_status,
     counts,
     delete_delivered,
     delivered_to_conversation,
@@ -33,6 +35,7 @@ from dialogs.engines.delivery.queue import (
     pending_operations,
     record_sent,
     retry_failed,
+    retry_failed_changes,
     update_delivered,
     use_progress_listeners,
 )
@@ -41,6 +44,7 @@ from storage.models.delivery import Delivery, DeliveryOp, DeliveryState
 
 __all__ = [
     "INITIAL",
+    "ChangeStatus",
     "Delivery",
     "DeliveryCounts",
     "DeliveryItem",
@@ -50,6 +54,7 @@ __all__ = [
     "Recipient",
     "address_from_json",
     "cancel_pending",
+    "change_status",
     "counts",
     "delete_delivered",
     "deliveries",
@@ -61,6 +66,7 @@ __all__ = [
     "pending_operations",
     "record_sent",
     "retry_failed",
+    "retry_failed_changes",
     "update_delivered",
     "use_progress_listeners",
 ]

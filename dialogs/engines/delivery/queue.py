@@ -9,8 +9,9 @@ how far a send has got. Everything here runs inside the caller's transaction; th
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -381,7 +382,7 @@ async def retry_failed(
     purposes: Sequence[str] | None = (INITIAL,),
     now: datetime | None = None,
 ) -> int:
-    """Queue again the copies that failed or found the recipient unreachable (失敗分を再送).
+    """Queue again the copies that failed or found the recipient unreachable (announce: 届いていない方に再送).
 
     Their address is resolved afresh, so someone who installed the bot since then receives it."""
     now = now or utcnow()
@@ -409,6 +410,56 @@ async def retry_failed(
         )
         total += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return total
+
+
+def _change_rows(kind: str, ref_id: int, revision: str) -> Any:
+    """The update/delete operations one call of update_delivered/delete_delivered made."""
+    return and_(
+        Delivery.kind == kind,
+        Delivery.ref_id == ref_id,
+        Delivery.op != DeliveryOp.SEND.value,
+        Delivery.purpose.endswith(f"~{revision}", autoescape=True),
+    )
+
+
+# A skipped operation with one of these errors had no copy to change (never delivered, or a later
+# change took it over): it is not counted. Any other skipped error (403 blocked/forbidden) failed.
+_NOT_A_COPY = ("not_delivered", "no_target", "superseded")
+_GONE = "gone"  # 404: the copy no longer exists in the chat
+
+
+async def retry_failed_changes(
+    session: AsyncSession, kind: str, ref_id: int, revision: str, *, now: datetime | None = None
+) -> int:
+    """Queue again the operations of one change (e.g. ``"recall"``, ``"edit-3"``) that failed, and only
+    those: copies already updated or removed, or still on their way, are left alone. Returns how many."""
+    now = now or utcnow()
+    failed = and_(
+        _change_rows(kind, ref_id, revision),
+        (Delivery.state == DeliveryState.FAILED.value)
+        | and_(
+            Delivery.state == DeliveryState.SKIPPED.value,
+            Delivery.error.is_not(None),
+            Delivery.error.not_in([*_NOT_A_COPY, _GONE]),
+        ),
+    )
+    result = await session.execute(
+        update(Delivery)
+        .where(failed)
+        .values(
+            state=DeliveryState.QUEUED.value,
+            next_attempt_at=now,
+            attempts=0,
+            throttles=0,
+            error=None,
+            last_status=None,
+            claimed_by=None,
+            claimed_until=None,
+            delivered_at=None,
+            updated_at=now,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -468,6 +519,54 @@ async def pending_operations(session: AsyncSession, kind: str, ref_id: int) -> i
         )
         or 0
     )
+
+
+@dataclass
+class ChangeStatus:
+    """Where one change of delivered copies (an edit, a recall) stands, copy by copy.
+
+    ``done``: updated / removed (a delete answered 404 counts as removed: the copy is no longer in
+    the chat). ``gone``: an update whose copy no longer exists (404). ``failed``: the copy still shows
+    the old content or is still there, by reason (``http_501``, ``blocked``, ``too_many_attempts``, …).
+    Operations that had no copy to change (never delivered, superseded) are not counted.
+    """
+
+    done: int = 0
+    pending: int = 0
+    failed: int = 0
+    gone: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    failed_people: list[int | None] = field(default_factory=list)  # person ids (None: a channel post)
+
+    @property
+    def total(self) -> int:
+        return self.done + self.pending + self.failed + self.gone
+
+
+async def change_status(session: AsyncSession, kind: str, ref_id: int, revision: str) -> ChangeStatus:
+    """How far the change named ``revision`` (as given to update_delivered/delete_delivered) has got."""
+    rows = (
+        await session.execute(
+            select(Delivery.state, Delivery.error, Delivery.person_id)
+            .where(_change_rows(kind, ref_id, revision))
+            .order_by(Delivery.id)
+        )
+    ).all()
+    status = ChangeStatus()
+    for state, error, person_id in rows:
+        if state == DeliveryState.DELIVERED.value:
+            status.done += 1
+        elif state in (DeliveryState.QUEUED.value, DeliveryState.SENDING.value):
+            status.pending += 1
+        elif state == DeliveryState.SKIPPED.value and (error in _NOT_A_COPY or not error):
+            continue
+        elif state == DeliveryState.SKIPPED.value and error == _GONE:
+            status.gone += 1
+        else:  # failed, or skipped because Teams refused (403)
+            status.failed += 1
+            status.reasons[error or "unknown"] += 1
+            status.failed_people.append(person_id)
+    return status
 
 
 async def find_by_activity(session: AsyncSession, kind: str, activity_id: str) -> Delivery | None:
