@@ -102,7 +102,7 @@ def answer_card(
     entry's ID (for 「FAQ編集 ID」), shown to admins only; staff see the date alone."""
     body: list[Element] = [
         text(t("qa.answer.label"), isSubtle=True, size="Small"),
-        heading(entry.question, size="Medium"),
+        {**heading(entry.question, size="Medium"), "id": "qa.answer.question"},
         text(entry.answer, spacing="Medium"),
     ]
     if entry.url:
