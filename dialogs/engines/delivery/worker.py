@@ -2,7 +2,11 @@
 
 await Worker(services).run(stop)          # until ``stop`` (an asyncio.Event) is set
 await drain(services)                     # tests: until nothing is due any more
-python -m dialogs.engines.delivery.worker         # a worker process on its own (also `dxbot delivery worker`)
+dxbot delivery worker                     # a worker process on its own, with the features' progress
+                                          # listeners (``python -m dialogs.engines.delivery.worker``
+                                          # runs one without them: the engine does not know the features)
+
+Progress listeners come from ``services.extras`` (``use_progress_listeners``), set by the composition root.
 """
 
 from __future__ import annotations
