@@ -61,7 +61,7 @@ class Identity:
     """Who the sender is in the roster, and what they may do."""
 
     person_id: int | None = None
-    email: str | None = None
+    email: str | None = None  # the Teams account's UPN (sign-in address), lower case
     roles: frozenset[Role] = frozenset({Role.ANYONE})
 
     def has(self, role: Role) -> bool:
@@ -116,6 +116,44 @@ class SendError(Exception):
         return self.status in (403, 404)
 
 
+class DownloadError(Exception):
+    """A file a user sent could not be fetched whole. Nothing of it may be used: a short read looks like
+    a shorter file (a roster that ends early would end the assignments of everyone missing from it)."""
+
+
+class FileTooLarge(DownloadError):
+    def __init__(self, limit: int, size: int | None = None) -> None:
+        super().__init__(f"file larger than {limit} bytes")
+        self.limit = limit
+        self.size = size  # what the server announced, if it did
+
+
+class FileIncomplete(DownloadError):
+    """The body ended before the announced length, or the connection broke mid-way."""
+
+    def __init__(self, received: int, expected: int | None = None) -> None:
+        super().__init__(f"file incomplete: {received} of {expected if expected is not None else '?'} bytes")
+        self.received = received
+        self.expected = expected
+
+
+class DownloadNotAllowed(DownloadError):
+    """The link (or a redirect) points where the bot does not fetch from: not https, or a private address."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"download not allowed: {reason}")
+        self.reason = reason
+
+
+class DownloadFailed(DownloadError):
+    """No file: an error status (an expired link answers 401/403/404), a timeout, a network failure."""
+
+    def __init__(self, status: int | None = None, reason: str = "") -> None:
+        super().__init__(f"download failed: {status} {reason}".strip())
+        self.status = status
+        self.reason = reason
+
+
 class Messenger(Protocol):
     """Sends to Teams outside a turn. The only way features reach Teams proactively."""
 
@@ -168,10 +206,13 @@ class Turn(Protocol):
     async def update_card(self, activity_id: str, card: dict[str, Any]) -> None: ...
 
     async def member_email(self) -> str | None:
-        """The sender's email or UPN from the Teams member record (None if unknown)."""
+        """The sender's UPN (sign-in address) from the Teams member record, lower case; None if unknown."""
         ...
 
-    async def download(self, attachment: FileAttachment, max_bytes: int = 10 * 1024 * 1024) -> bytes: ...
+    async def download(self, attachment: FileAttachment, max_bytes: int = 10 * 1024 * 1024) -> bytes:
+        """The whole file, or an exception: FileTooLarge, FileIncomplete, DownloadNotAllowed or
+        DownloadFailed (all DownloadError). Never a part of the file."""
+        ...
 
 
 @dataclass

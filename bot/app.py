@@ -23,6 +23,7 @@ from msrest.exceptions import DeserializationError
 from bot import signing_keys
 from bot.adapter import AuthenticationFailed, DxAdapter, TenantRefused
 from bot.api import Headers, HttpRequest, HttpResponse, Messenger, Services
+from bot.service_urls import ServiceUrls
 from bot.services import default_messenger
 from bot.settings import InsecureSettings, Settings
 from bot.signing_keys import SigningKeysUnavailable
@@ -30,6 +31,7 @@ from bot.tasks import TaskGroup
 from bot.turn import CLIENT_LOCALE_TRUSTED, DxBot, locale_of
 from dialogs.composition import features, role_sources, route_table, turn_steps
 from dialogs.kit.i18n import t
+from dialogs.kit.identity import use_role_sources
 from dialogs.kit.security_headers import secure
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import is_migrated
@@ -88,11 +90,13 @@ def create_app(
         raise InsecureSettings(problems)
     signing_keys.install(settings.signing_keys_timeout_seconds)
     engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    service_urls = ServiceUrls(sessionmaker, local_mode=settings.local_mode)
     if messenger is None:
-        messenger = default_messenger(settings)
+        messenger = default_messenger(settings, service_urls)
     services = Services(
         settings=settings,
-        sessionmaker=make_sessionmaker(engine),
+        sessionmaker=sessionmaker,
         messenger=messenger,
         clock=clock or (lambda: datetime.now(UTC)),
     )
@@ -100,7 +104,10 @@ def create_app(
         ConfigurationBotFrameworkAuthentication(_BotConfig(settings)), tenants=settings.tenants
     )
     adapter.on_turn_error = _turn_error_handler(settings)
-    bot = DxBot(services, route_table(), role_sources(), turn_steps())
+    # What the features offer the transport, wired by the composition root: who a sender is (the turn
+    # and the dashboard's sign-in alike), and the features' own steps around a turn.
+    use_role_sources(services, role_sources())
+    bot = DxBot(services, route_table(), service_urls, turn_steps())
 
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SERVICES] = services

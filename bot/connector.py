@@ -18,7 +18,9 @@ import aiohttp
 import orjson
 
 from bot.api import Address, Message, SendError
+from bot.service_urls import ServiceUrls, host_of
 
+UNTRUSTED = "untrusted_service_url"  # SendError reason: the address's service URL was never seen on an authenticated request
 log = logging.getLogger(__name__)
 TokenProvider = Callable[[], Awaitable[str | None]]
 
@@ -68,12 +70,22 @@ def _retry_after(headers: Any) -> float | None:
 
 
 class ConnectorMessenger:
-    """``Messenger`` over aiohttp. One instance per process; call ``close`` on shutdown."""
+    """``Messenger`` over aiohttp. One instance per process; call ``close`` on shutdown.
+
+    With ``service_urls``, every call first checks that the address's service URL is trusted
+    (bot/service_urls.py) and otherwise raises ``SendError(403, UNTRUSTED)``: the recipient counts as
+    unreachable, and nothing (no token, no card, no member lookup) leaves for that URL.
+    """
 
     def __init__(
-        self, token_provider: TokenProvider = no_token, timeout: float = 15.0, app_id: str = ""
+        self,
+        token_provider: TokenProvider = no_token,
+        timeout: float = 15.0,
+        app_id: str = "",
+        service_urls: ServiceUrls | None = None,
     ) -> None:
         self._token = token_provider
+        self._service_urls = service_urls
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
         self._app_id = app_id
@@ -112,27 +124,40 @@ class ConnectorMessenger:
             log.info("connector call failed after %.1fs: %s", time.monotonic() - started, type(exc).__name__)
             raise SendError(None, "timeout" if isinstance(exc, TimeoutError) else "connection") from exc
 
+    async def _check(self, service_url: str) -> None:
+        if self._service_urls is None or await self._service_urls.allows(service_url):
+            return
+        log.warning(
+            "refused a Bot Connector call to a service URL not seen on an authenticated request (host %s)",
+            host_of(service_url),
+        )
+        raise SendError(403, UNTRUSTED)
+
     @staticmethod
     def _base(address: Address) -> str:
         return _conversation_url(address.service_url, address.conversation_id)
 
     async def send(self, address: Address, message: Message) -> str:
+        await self._check(address.service_url)
         data = await self._call(
             "POST", self._base(address) + "/activities", activity_of(message, address.bot_id)
         )
         return str(data.get("id", ""))
 
     async def update(self, address: Address, activity_id: str, message: Message) -> None:
+        await self._check(address.service_url)
         body = activity_of(message, address.bot_id)
         body["id"] = activity_id
         await self._call("PUT", f"{self._base(address)}/activities/{quote(activity_id, safe='')}", body)
 
     async def delete(self, address: Address, activity_id: str) -> None:
+        await self._check(address.service_url)
         await self._call("DELETE", f"{self._base(address)}/activities/{quote(activity_id, safe='')}", None)
 
     async def member(
         self, address: Address, user_id: str, team_id: str | None = None
     ) -> dict[str, Any] | None:
+        await self._check(address.service_url)
         url = f"{_conversation_url(address.service_url, team_id or address.conversation_id)}/members/{quote(user_id, safe='')}"
         try:
             return await self._call("GET", url, None)
@@ -144,6 +169,7 @@ class ConnectorMessenger:
     async def create_personal_conversation(self, address: Address) -> Address:
         if not address.user_id:
             raise SendError(404, "no user to address")
+        await self._check(address.service_url)
         body = {
             "isGroup": False,
             "bot": {"id": address.bot_id or self._app_id},

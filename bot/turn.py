@@ -2,12 +2,13 @@
 
 Every activity runs through ``DxBot.steps`` in order; each step does one thing and calls the next:
 
-1. ``map_errors``       a reply the connector would not take is logged, and the turn rolled back
-2. ``use_memo``         a chat seen moments ago with nothing written since: no read, no write (bot/memo.py)
-3. ``store_reference``  the conversation reference and account, committed on their own
-4. ``transaction``      one transaction for the rest, committed if the turn succeeds
-5. ``read_identity``    who the sender is: DXBOT_ADMINS and the features' role sources
-6. ``route``            the route table (``dialogs.kit.dispatch``), install greetings, invoke answers
+1. ``map_errors``         a reply the connector would not take is logged, and the turn rolled back
+2. ``trust_service_url``  an activity whose service URL may not be trusted is ignored (bot/service_urls.py)
+3. ``use_memo``           a chat seen moments ago with nothing written since: no read, no write (bot/memo.py)
+4. ``store_reference``    the conversation reference and account, committed on their own
+5. ``transaction``        one transaction for the rest, committed if the turn succeeds
+6. ``read_identity``      who the sender is: DXBOT_ADMINS and the features' role sources
+7. ``route``              the route table (``dialogs.kit.dispatch``), install greetings, invoke answers
 
 A feature adds its own steps around its routes with ``Feature.before_turn`` (they see a ``Turn``, after
 identity, and never the memo).
@@ -24,17 +25,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
 from botbuilder.core import Bot, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address, Conversation, FileAttachment, Identity, Message, SendError, Services, User
+from bot.downloads import DownloadPolicy, fetch
 from bot.memo import IDENTITY_TTL, ChatMemo, Fingerprint, MemoEntry
 from bot.replies import ReplyUndelivered, deliver_reply
+from bot.service_urls import ServiceUrls, host_of
 from dialogs.kit.dispatch import TurnStep, dispatch
 from dialogs.kit.i18n import normalize_locale, t
-from dialogs.kit.identity import RoleSource, resolve_identity
+from dialogs.kit.identity import resolve_identity, role_sources_of
 from dialogs.kit.router import RouteTable
 from storage import references
 from storage.models import TeamsAccount
@@ -42,7 +44,7 @@ from storage.models import TeamsAccount
 log = logging.getLogger(__name__)
 __all__ = ["IDENTITY_TTL", "BotTurn", "DxBot", "Step", "TurnState"]
 _ACCOUNT_EVENTS = (ActivityTypes.installation_update, ActivityTypes.conversation_update)
-EMAIL_RECHECK = timedelta(days=1)  # a member lookup that found no email is retried a day later
+EMAIL_RECHECK = timedelta(days=1)  # a member lookup that found no UPN is retried a day later
 # False while serving a request from the Microsoft 365 Agents Playground, which labels every activity
 # "en-US" whatever its user reads: there the city's default language (DXBOT_LOCALE) applies.
 CLIENT_LOCALE_TRUSTED: ContextVar[bool] = ContextVar("client_locale_trusted", default=True)
@@ -126,34 +128,34 @@ class BotTurn:
         message = Message(card=card)
         await deliver_reply(lambda: self.services.messenger.update(self.address, activity_id, message))
 
-    async def member_email(self) -> str | None:
+    async def member_record(self) -> dict[str, Any] | None:
+        """The sender's Teams member record, or None (not a member, lookup refused or failed)."""
         # Through the same aiohttp client as replies: botbuilder's TeamsInfo builds an msrest request
         # that costs more CPU than the rest of a first turn.
         try:
-            member = await self.services.messenger.member(
+            return await self.services.messenger.member(
                 self.address,
                 self.user.id,
                 self.conversation.team_id if self.conversation.type == "channel" else None,
             )
-        except SendError as exc:  # the member API is optional for us: no email means "staff"
+        except SendError as exc:  # the member API is optional for us: no record means "staff"
             log.info("member lookup failed: %s", exc.reason)
             return None
-        if not member:
-            return None
-        email = member.get("email") or member.get("userPrincipalName")
-        return email.lower() if isinstance(email, str) and email else None
+
+    async def member_email(self) -> str | None:
+        return upn_of(await self.member_record())
 
     async def download(self, attachment: FileAttachment, max_bytes: int = 10 * 1024 * 1024) -> bytes:
-        timeout = aiohttp.ClientTimeout(total=30)
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as client,
-            client.get(attachment.download_url) as resp,
-        ):
-            resp.raise_for_status()
-            data = await resp.content.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            raise ValueError("file too large")
-        return data
+        # The whole file or a DownloadError (bot.api): a part of a roster must never look like a roster.
+        policy = DownloadPolicy(local_mode=self.services.settings.local_mode)
+        return await fetch(attachment.download_url, max_bytes=max_bytes, policy=policy)
+
+
+def upn_of(member: dict[str, Any] | None) -> str | None:
+    """The lower-cased ``userPrincipalName`` of a member record: the sign-in name, which a Japanese city
+    hall's roster lists as メールアドレス. Never the record's ``email``, which a user or admin may change."""
+    upn = (member or {}).get("userPrincipalName")
+    return upn.strip().lower() if isinstance(upn, str) and "@" in upn else None
 
 
 def user_of(act: Activity) -> User:
@@ -292,16 +294,20 @@ class DxBot(Bot):
         self,
         services: Services,
         table: RouteTable,
-        role_sources: Sequence[RoleSource] = (),
+        service_urls: ServiceUrls | None = None,
         before_turn: Sequence[TurnStep] = (),
     ) -> None:
         self.services = services
         self.table = table
-        self.role_sources = tuple(role_sources)
+        # Service URLs this process has seen on authenticated requests: the Messenger sends only there.
+        self.service_urls = service_urls or ServiceUrls(
+            services.sessionmaker, local_mode=services.settings.local_mode
+        )
         self.before_turn = tuple(before_turn)
         self.memo = ChatMemo()
         self.steps: list[Step] = [
             self.map_errors,
+            self.trust_service_url,
             self.use_memo,
             self.store_reference,
             self.transaction,
@@ -338,6 +344,19 @@ class DxBot(Bot):
                 extra={"correlation_id": state.correlation_id},
             )
 
+    async def trust_service_url(self, state: TurnState, nxt: Next) -> None:
+        act = state.activity
+        if act.service_url and not self.service_urls.may_trust(act.service_url):
+            # Local mode and a serviceUrl off this machine, or http with authentication: whoever sent it
+            # would receive the replies and member lookups. Nothing is stored or answered.
+            log.warning(
+                "ignored a %s activity whose service URL is not trusted (host %s)",
+                act.type,
+                host_of(act.service_url),
+            )
+            return
+        await nxt()
+
     async def use_memo(self, state: TurnState, nxt: Next) -> None:
         """Before: the sender's identity, if this chat was seen moments ago and nothing was written since.
         After: what this turn stored and read, for the next message."""
@@ -370,8 +389,9 @@ class DxBot(Bot):
                 # tells whether anything needs storing (a send may have marked the chat unreachable, e.g.
                 # the user blocked the bot); if not, the turn goes on in the same transaction.
                 await session.begin()
+                sender = user_of(act)
                 fresh, state.account = await references.account_if_reachable(
-                    session, act.conversation.id, user_of(act).aad_object_id
+                    session, act.conversation.id, sender.tenant_id, sender.aad_object_id
                 )
                 if fresh:
                     await nxt()
@@ -405,7 +425,7 @@ class DxBot(Bot):
                 user_of(state.activity),
                 self.services.settings,
                 state.account,
-                self.role_sources,
+                role_sources_of(self.services),
             )
             state.identity_read_at = self.services.clock()
         await nxt()
@@ -432,6 +452,8 @@ class DxBot(Bot):
         conv = conversation_of(act)
         if not conv.id or not act.service_url:
             return None
+        # Only authenticated requests reach a turn (in local mode, only loopback URLs count).
+        await self.service_urls.note(session, act.service_url, now)
         removed = act.type == ActivityTypes.installation_update and (act.action or "").startswith("remove")
         bot_removed = act.type == ActivityTypes.conversation_update and any(
             m.id == (act.recipient.id if act.recipient else None) for m in (act.members_removed or [])
@@ -458,7 +480,7 @@ class DxBot(Bot):
             now=now,
             title=_title(act),
         )
-        # Installing the bot is enough to be reachable: keep the account (and its email) from the first event.
+        # Installing the bot is enough to be reachable: keep the account (and its UPN) from the first event.
         personal_event = conv.type == "personal" and act.type in _ACCOUNT_EVENTS
         if user.aad_object_id and (act.type == ActivityTypes.message or personal_event):
             account = await references.upsert_account(
@@ -470,10 +492,14 @@ class DxBot(Bot):
                 locale=act.locale,
                 now=now,
             )
+            # The UPN is read once (it makes the roster link, dialogs/kit/identity.py); the account keeps it.
             stale = account.email_checked_at is None or now - account.email_checked_at > EMAIL_RECHECK
-            if account.email is None and stale:
+            if account.upn is None and stale:
                 account.email_checked_at = now
-                account.email = await BotTurn(context, session, self.services, Identity(), "").member_email()
+                member = await BotTurn(context, session, self.services, Identity(), "").member_record()
+                account.upn = upn_of(member)
+                email = (member or {}).get("email")
+                account.email = email.strip().lower() if isinstance(email, str) and email else None
             return account
         return None
 

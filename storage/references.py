@@ -10,12 +10,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address
-from storage.models import ConversationRef, TeamsAccount
+from storage.models import ConversationRef, TeamsAccount, TrustedServiceUrl
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=15)  # finer is not needed and costs a write a message
+
+
+async def _insert_if_absent(session: AsyncSession, model: type[Any], keys: list[str], **values: Any) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: Teams sends installationUpdate and conversationUpdate for one
+    install at the same moment, and people send two messages at once; whichever comes second finds
+    the row the first made instead of failing on the unique key."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
 
 
 async def upsert_reference(
@@ -52,9 +62,21 @@ async def upsert_reference(
         if value:
             wanted[key] = value
     if row is None:
-        row = ConversationRef(conversation_id=conversation_id, created_at=now, updated_at=now, **wanted)
-        session.add(row)
-        return row
+        await _insert_if_absent(
+            session,
+            ConversationRef,
+            ["conversation_id"],
+            conversation_id=conversation_id,
+            created_at=now,
+            updated_at=now,
+            **wanted,
+        )
+        row = await session.scalar(
+            select(ConversationRef)
+            .where(ConversationRef.conversation_id == conversation_id)
+            .execution_options(populate_existing=True)
+        )
+        assert row is not None  # inserted now, or by the concurrent turn that won
     # Most activities change nothing: write only what changed, so a busy chat costs no writes.
     changed = {k: v for k, v in wanted.items() if getattr(row, k) != v}
     if changed:
@@ -82,21 +104,58 @@ async def upsert_account(
     locale: str | None,
     now: datetime,
 ) -> TeamsAccount:
-    row = await session.scalar(select(TeamsAccount).where(TeamsAccount.aad_object_id == aad_object_id))
+    """The account of (tenant, object id), created on first sight. Never looked up by email."""
+    tenant = (tenant_id or "").lower()
+    which = (TeamsAccount.tenant_id == tenant) & (TeamsAccount.aad_object_id == aad_object_id)
+    row = await session.scalar(select(TeamsAccount).where(which))
     if row is None:
-        row = TeamsAccount(aad_object_id=aad_object_id, user_id=user_id, name=name or "", created_at=now)
-        session.add(row)
+        await _insert_if_absent(
+            session,
+            TeamsAccount,
+            ["tenant_id", "aad_object_id"],
+            tenant_id=tenant,
+            aad_object_id=aad_object_id,
+            user_id=user_id,
+            name=name or "",
+            locale=locale,
+            created_at=now,
+            last_seen_at=now,
+        )
+        row = await session.scalar(
+            select(TeamsAccount).where(which).execution_options(populate_existing=True)
+        )
+        assert row is not None  # inserted now, or by the concurrent turn that won
     if row.user_id != user_id:
         row.user_id = user_id
     if name and row.name != name:
         row.name = name
-    if row.tenant_id != tenant_id:
-        row.tenant_id = tenant_id
     if locale and row.locale != locale:
         row.locale = locale
     if row.last_seen_at is None or now - row.last_seen_at > LAST_SEEN_RESOLUTION:
         row.last_seen_at = now
     return row
+
+
+async def find_account(
+    session: AsyncSession, tenant_id: str | None, aad_object_id: str
+) -> TeamsAccount | None:
+    return await session.scalar(
+        select(TeamsAccount).where(
+            TeamsAccount.tenant_id == (tenant_id or "").lower(),
+            TeamsAccount.aad_object_id == aad_object_id,
+        )
+    )
+
+
+async def remember_service_url(session: AsyncSession, url: str, now: datetime) -> None:
+    """Note a service URL seen on an authenticated request (bot/service_urls.py decides which count)."""
+    await _insert_if_absent(session, TrustedServiceUrl, ["url"], url=url, first_seen_at=now)
+
+
+async def service_url_known(session: AsyncSession, url: str) -> bool:
+    return (
+        await session.scalar(select(TrustedServiceUrl.id).where(TrustedServiceUrl.url == url))
+    ) is not None
 
 
 def address_of(row: ConversationRef) -> Address:
@@ -126,13 +185,17 @@ async def personal_address(session: AsyncSession, aad_object_id: str) -> Address
 
 
 async def account_if_reachable(
-    session: AsyncSession, conversation_id: str, aad_object_id: str | None
+    session: AsyncSession, conversation_id: str, tenant_id: str | None, aad_object_id: str | None
 ) -> tuple[bool, TeamsAccount | None]:
     """(is the conversation stored and reachable?, the sender's account) in one query."""
     stmt = (
         select(ConversationRef.reachable, TeamsAccount)
         .select_from(ConversationRef)
-        .outerjoin(TeamsAccount, TeamsAccount.aad_object_id == (aad_object_id or ""))
+        .outerjoin(
+            TeamsAccount,
+            (TeamsAccount.aad_object_id == (aad_object_id or ""))
+            & (TeamsAccount.tenant_id == (tenant_id or "").lower()),
+        )
         .where(ConversationRef.conversation_id == conversation_id)
     )
     row = (await session.execute(stmt)).first()

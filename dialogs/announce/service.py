@@ -158,8 +158,8 @@ async def reachable_people(session: AsyncSession, person_ids: Sequence[int]) -> 
     )
     by_email = (
         select(Person.id.label("pid"), TeamsAccount.aad_object_id.label("aad"))
-        .join(TeamsAccount, TeamsAccount.email == Person.email)
-        .where(Person.id.in_(person_ids))
+        .join(TeamsAccount, TeamsAccount.upn == Person.email)  # not linked yet: by UPN, as the link will be
+        .where(Person.id.in_(person_ids), TeamsAccount.person_id.is_(None))
     )
     accounts = by_link.union(by_email).subquery()
     rows = await session.execute(
@@ -622,8 +622,12 @@ async def owner_of(
     by_email = await session.scalar(
         select(func.count())
         .select_from(TeamsAccount)
-        .join(Person, Person.email == TeamsAccount.email)
-        .where(TeamsAccount.aad_object_id == aad_object_id, Person.id == row.person_id)
+        .join(Person, Person.email == TeamsAccount.upn)
+        .where(
+            TeamsAccount.aad_object_id == aad_object_id,
+            TeamsAccount.person_id.is_(None),
+            Person.id == row.person_id,
+        )
     )
     return bool(by_email)
 

@@ -3,9 +3,11 @@ by the local sign-in.
 
     outcome = await authenticate(req)     # Viewer, or Refusal(status, reason)
 
-Teams: ``Authorization: Bearer <token>`` (dialogs/dashboard/tokens.py checks it); the person is found
-through ``teams_accounts`` (by the token's object id) or ``people`` (by UPN / email) and must hold the
-admin role (DXBOT_ADMINS or the roster's DX division roles). A CSV link carries a signature instead
+Teams: ``Authorization: Bearer <token>`` (dialogs/dashboard/tokens.py checks it); the person is the
+one behind the Teams account of the token's tenant (``tid``) and object id (``oid``), as in the bot
+(dialogs/kit/identity.py). For someone the bot has not met yet, the first link is made the same way, from
+the token's ``upn``; ``preferred_username`` and ``email`` are never used. They must hold the admin
+role (DXBOT_ADMINS by UPN, or the roster's DX division roles). A CSV link carries a signature instead
 (``sig``), made for that admin when the page was rendered, so a plain download link works in the tab.
 Local mode (no MicrosoftAppId): a signed cookie from the local sign-in form.
 """
@@ -25,9 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import HttpRequest, Role, Services
 from dialogs.dashboard import tokens
+from dialogs.kit.identity import identity_of_account, role_sources_of
 from dialogs.kit.signing import Malformed, Signer, b64decode, b64encode, digits
 from dialogs.roster.network import today_jst
 from dialogs.roster.roles import roles_of
+from storage import references
 from storage.models import TeamsAccount
 from storage.models.roster import DivisionRole, DivisionRoleKind, Person
 
@@ -63,20 +67,34 @@ def _sign(secret: str, purpose: str, message: str) -> str:
 # --- identity ------------------------------------------------------------------------------------
 
 
-async def find_admin(
-    session: AsyncSession, services: Services, emails: list[str], oid: str | None = None
+async def admin_by_account(
+    session: AsyncSession, services: Services, tenant_id: str, oid: str, upn: str | None
 ) -> tuple[Viewer | None, str]:
-    """The admin behind these addresses (and Entra object id), or None with the reason."""
+    """The admin behind the Teams account (tenant, object id), or None with the reason."""
+    if not tenant_id or not oid:
+        return None, "unknown_person"
+    account = await references.find_account(session, tenant_id, oid)
+    if account is None:
+        # Not met by the bot yet: link as the bot would on first contact (by UPN), without storing.
+        clean = upn.strip().lower() if upn and "@" in upn else None
+        account = TeamsAccount(tenant_id=tenant_id, aad_object_id=oid, user_id="", name="", upn=clean)
+    identity = await identity_of_account(session, account, services.settings, role_sources_of(services))
+    person = await session.get(Person, identity.person_id) if identity.person_id is not None else None
+    if not identity.has(Role.ADMIN):
+        return None, "not_admin" if person is not None else "unknown_person"
+    email = person.email if person is not None else identity.email or ""
+    name = person.name if person is not None else email
+    return Viewer(email, name, person.id if person is not None else None, "teams"), ""
+
+
+async def find_admin(
+    session: AsyncSession, services: Services, emails: list[str]
+) -> tuple[Viewer | None, str]:
+    """The admin behind an address this server signed (a CSV link, the local sign-in), or None with the
+    reason. Never for a Teams token: see ``admin_by_account``."""
     candidates = [e.strip().lower() for e in emails if e and "@" in e]
-    account = None
-    if oid:
-        account = await session.scalar(select(TeamsAccount).where(TeamsAccount.aad_object_id == oid))
-        if account is not None and account.email:
-            candidates.insert(0, account.email.lower())
     person: Person | None = None
-    if account is not None and account.person_id is not None:
-        person = await session.get(Person, account.person_id)
-    if person is None and candidates:
+    if candidates:
         person = await session.scalar(select(Person).where(Person.email.in_(candidates)).limit(1))
     if not candidates and person is None:
         return None, "unknown_person"
@@ -131,9 +149,15 @@ async def from_token(req: HttpRequest, token: str) -> Viewer | Refusal:
         return Refusal(503 if exc.reason == "not_configured" else 401, exc.reason)
     except tokens.KeysUnavailable:
         return Refusal(503, "keys_unavailable")
-    emails = [str(claims.get(k, "")) for k in ("upn", "preferred_username", "email", "unique_name")]
+    upn = claims.get("upn")
     async with services.sessionmaker() as session:
-        viewer, reason = await find_admin(session, services, emails, claims.get("oid"))
+        viewer, reason = await admin_by_account(
+            session,
+            services,
+            str(claims.get("tid", "")).lower(),
+            str(claims.get("oid", "")),
+            upn if isinstance(upn, str) else None,
+        )
     if viewer is None:
         log.info("dashboard: a valid token for someone who is not an admin (%s)", reason)
         return Refusal(403, reason)

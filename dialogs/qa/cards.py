@@ -449,7 +449,7 @@ def my_tickets_card(t: T, tickets: Sequence[Ticket], total: int) -> dict[str, An
     return adaptive_card(body)
 
 
-_REASONS = ("blocked", "uninstalled", "no_conversation")
+_REASONS = ("blocked", "uninstalled", "no_conversation", "untrusted_service_url")
 
 
 def _delivery_reason(t: T, error: str) -> str:

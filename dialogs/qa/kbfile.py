@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dialogs.kit.i18n import t
+from dialogs.kit.spreadsheets import SheetLimits, SpreadsheetRefused, TooManyRows, capped_rows, open_workbook
 from dialogs.kit.textfiles import decode_text
 
 from .search import Entry
@@ -41,6 +42,9 @@ MAX_LENGTH = {
     "url": 10_000,
 }
 MAX_URL = 1_000
+MAX_ROWS = 20_000  # rows of a file (a city's FAQ has hundreds of entries); past it the file is refused
+MAX_COLUMNS = 50
+XLSX_LIMITS = SheetLimits(unpacked_bytes=128 * 1024 * 1024, shared_strings_bytes=64 * 1024 * 1024)
 
 # Accepted spellings of each column name (compared after NFKC, lower case, without spaces).
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -135,12 +139,13 @@ def _split_multi(text: str) -> list[str]:
     return [part.strip() for part in text.split(MULTI_SEPARATOR) if part.strip()]
 
 
-def _parse_table(table: Iterable[Sequence[Any]]) -> KbReadResult:
+def _parse_table(table: Iterable[tuple[int, Sequence[Any]]]) -> KbReadResult:
+    """Rows as (row number in the file, cells); the first non-empty row is the header."""
     errors: list[KbError] = []
     rows: list[KbRow] = []
     iterator = iter(table)
     header: Sequence[Any] | None = None
-    for raw in iterator:
+    for _, raw in iterator:
         if any(_cell(v) for v in raw):
             header = raw
             break
@@ -169,8 +174,7 @@ def _parse_table(table: Iterable[Sequence[Any]]) -> KbReadResult:
 
     first_row_of: dict[str, int] = {}
     warnings: list[KbError] = []
-    for offset, raw in enumerate(iterator):
-        rowno = offset + 2  # the header is row 1
+    for rowno, raw in iterator:
         values = {col: _cell(raw[i]) if i < len(raw) else "" for col, i in positions.items()}
         if not any(values.values()):
             continue  # blank lines between blocks are common in hand-made sheets
@@ -255,25 +259,25 @@ def read_kb_csv(data: bytes) -> KbReadResult:
         text = None
     if text is None:
         return KbReadResult([], [KbError(0, None, "qa.kbfile.unreadable")])
+    numbered = enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
     try:
-        table = list(csv.reader(io.StringIO(text, newline="")))
+        return _parse_table(capped_rows(numbered, MAX_ROWS))
     except csv.Error:
         return KbReadResult([], [KbError(0, None, "qa.kbfile.unreadable")])
-    return _parse_table(table)
+    except TooManyRows:
+        return KbReadResult([], [KbError(0, None, "qa.kbfile.too_many_rows", {"limit": MAX_ROWS})])
 
 
 def read_kb_xlsx(data: bytes) -> KbReadResult:
-    from openpyxl import load_workbook
-
+    """The first sheet, streamed and bounded (dialogs/kit/spreadsheets.py)."""
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged or non-xlsx file
-        return KbReadResult([], [KbError(0, None, "qa.kbfile.unreadable")])
-    try:
-        sheet = wb.worksheets[0]
-        return _parse_table(sheet.iter_rows(values_only=True))
-    finally:
-        wb.close()
+        with open_workbook(data, XLSX_LIMITS) as book:
+            return _parse_table(book.rows(book.sheets[0], max_rows=MAX_ROWS, max_cols=MAX_COLUMNS))
+    except TooManyRows:
+        return KbReadResult([], [KbError(0, None, "qa.kbfile.too_many_rows", {"limit": MAX_ROWS})])
+    except SpreadsheetRefused as exc:
+        key = "qa.kbfile.unreadable" if exc.code == "unreadable" else "qa.kbfile.too_big"
+        return KbReadResult([], [KbError(0, None, key)])
 
 
 def read_kb(source: str | Path | bytes, filename: str | None = None) -> KbReadResult:

@@ -39,6 +39,7 @@ from dialogs.engines.delivery import (
     update_delivered,
 )
 from dialogs.kit.business_days import JST, add_business_days, is_business_day
+from dialogs.kit.identity import tenant_trusted
 from dialogs.kit.router import Router
 from dialogs.qa import outbox, store
 from dialogs.qa.cards import (
@@ -57,7 +58,6 @@ from storage.models import (
     DivisionRole,
     DivisionRoleKind,
     EntryStatus,
-    Person,
     Suggestion,
     TeamsAccount,
     Ticket,
@@ -168,23 +168,19 @@ async def post_ticket(services: Services, session: AsyncSession, ticket: Ticket)
 
 
 async def admin_accounts(services: Services, session: AsyncSession) -> list[TeamsAccount]:
-    """The DX admins (DXBOT_ADMINS and the admin role) the bot can write to: their 1:1 chat is known."""
-    emails = {e.lower() for e in services.settings.admins}
-    emails |= {
-        e.lower()
-        for e in await session.scalars(
-            select(Person.email)
-            .join(DivisionRole, DivisionRole.person_id == Person.id)
-            .where(DivisionRole.role == DivisionRoleKind.ADMIN, DivisionRole.revoked_at.is_(None))
+    """The DX admins the bot can write to (their 1:1 chat is known): Teams accounts linked to a roster
+    admin, or signed in with a DXBOT_ADMINS UPN, in a tenant the bot serves. Never matched by email."""
+    wanted: ColumnElement[bool] = TeamsAccount.person_id.in_(
+        select(DivisionRole.person_id).where(
+            DivisionRole.role == DivisionRoleKind.ADMIN, DivisionRole.revoked_at.is_(None)
         )
-        if e
-    }
-    if not emails:
-        return []
+    )
+    if services.settings.admins:
+        wanted = wanted | TeamsAccount.upn.in_(sorted(services.settings.admins))
     accounts = await session.scalars(
         select(TeamsAccount)
         .where(
-            func.lower(TeamsAccount.email).in_(sorted(emails)),
+            wanted,
             exists().where(
                 ConversationRef.aad_object_id == TeamsAccount.aad_object_id,
                 ConversationRef.conversation_type == "personal",
@@ -192,7 +188,7 @@ async def admin_accounts(services: Services, session: AsyncSession) -> list[Team
         )
         .order_by(TeamsAccount.aad_object_id)
     )
-    return list(accounts)
+    return [a for a in accounts if tenant_trusted(services.settings, a.tenant_id)]
 
 
 async def send_to_admins(services: Services, session: AsyncSession, ticket: Ticket) -> bool:

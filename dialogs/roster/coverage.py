@@ -89,7 +89,11 @@ def reachable_clause() -> object:
     return (
         exists()
         .where(
-            or_(TeamsAccount.person_id == Person.id, TeamsAccount.email == Person.email),
+            or_(
+                TeamsAccount.person_id == Person.id,
+                # not linked yet: the account the link will be made to (by UPN, dialogs/kit/identity.py)
+                and_(TeamsAccount.person_id.is_(None), TeamsAccount.upn == Person.email),
+            ),
             ConversationRef.aad_object_id == TeamsAccount.aad_object_id,
             ConversationRef.conversation_type == "personal",
             ConversationRef.reachable.is_(True),

@@ -5,12 +5,14 @@ Each route names the role it needs; dialogs/kit/dispatch.py refuses everyone els
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import date
 
 from bot.api import Role, Turn
 from dialogs.kit.router import Router, by_extension
+from dialogs.kit.uploads import receive_file
 from dialogs.roster import cards
 from dialogs.roster.admins import Outcome, audit, division_members, grant, recent_audit, revoke
 from dialogs.roster.coverage import coverage
@@ -20,7 +22,6 @@ from dialogs.roster.importer import Actor, ImportPlan, MassEnd, apply_plan, mass
 from dialogs.roster.network import current_promoters_where, today_jst
 from dialogs.roster.pending import Sender, close, confirmation_code, confirmed, open_pending, save_pending
 from dialogs.roster.reader import read_roster
-from dialogs.roster.roles import person_id_for_email
 from storage.models.roster import DivisionRoleKind, PendingImport, Section
 
 router = Router("roster")
@@ -88,16 +89,11 @@ async def on_roster_file(turn: Turn) -> None:
         return
     if len(turn.attachments) > 1:
         await turn.reply(turn.t("roster.import.one_file", n=len(turn.attachments), file=attachment.name))
-    try:
-        data = await turn.download(attachment, max_bytes=MAX_FILE_BYTES)
-    except ValueError:
-        await turn.reply(turn.t("roster.import.too_large"))
+    data = await receive_file(turn, attachment, max_bytes=MAX_FILE_BYTES, too_large="roster.import.too_large")
+    if data is None:  # too large, cut short or refused: the admin was told; nothing is read
         return
-    except Exception as exc:  # the download URL expired, the network failed, …
-        log.warning("roster file download failed: %s", type(exc).__name__)
-        await turn.reply(turn.t("roster.import.download_failed"))
-        return
-    parsed = read_roster(data, attachment.name)
+    # Parsing a big sheet takes seconds of CPU: in a worker thread, so the bot keeps answering others.
+    parsed = await asyncio.to_thread(read_roster, data, attachment.name)
     plan = await plan_import(turn.session, parsed, effective)
     if not plan.ok:
         await turn.reply_card(
@@ -154,7 +150,8 @@ async def on_apply(turn: Turn, data: dict) -> None:
         return
     now = turn.services.clock()
     # Re-read and re-check against the roster as it is now: another import may have happened since.
-    plan = await plan_import(turn.session, read_roster(pending.content, pending.file_name), pending.effective)
+    parsed = await asyncio.to_thread(read_roster, pending.content, pending.file_name)
+    plan = await plan_import(turn.session, parsed, pending.effective)
     if not plan.ok:
         close(pending, "failed", now)
         await _show(
@@ -253,9 +250,7 @@ async def show_section(turn: Turn, args: str) -> None:
 @router.command("私の役割", "自分の役割", "my role", "whoami", help_key="roster.cmd.me")
 async def show_me(turn: Turn, args: str) -> None:
     email = turn.identity.email
-    person_id = turn.identity.person_id
-    if person_id is None and email:
-        person_id = await person_id_for_email(turn.session, email)
+    person_id = turn.identity.person_id  # linked by the account's object id, never looked up by email
     info = await person_roles(turn.session, person_id, _today(turn)) if person_id else None
     configured = bool(email and email.lower() in turn.services.settings.admins)
     await turn.reply_card(cards.me_card(turn.t, info, email, configured), text=turn.t("roster.me.title"))

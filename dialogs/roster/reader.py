@@ -11,16 +11,28 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from dialogs.kit.spreadsheets import (
+    SheetLimits,
+    SpreadsheetRefused,
+    TooManyRows,
+    Workbook,
+    capped_rows,
+    open_workbook,
+)
 from dialogs.kit.textfiles import decode_text
 from dialogs.roster import normalize as norm
 from storage.models.roster import PromoterRole
 
-MAX_ROWS = 50_000
+MAX_ROWS = 20_000  # people in one roster file (a prefecture has a few thousand)
+MAX_SHEET_ROWS = MAX_ROWS + 1_000  # rows of the sheet, with titles and blank lines; past it: refused
+MAX_COLUMNS = 100
+# A roster of 20,000 rows unpacks into about 8 MB of sheet XML; the rest is room for styles and a logo.
+XLSX_LIMITS = SheetLimits(unpacked_bytes=32 * 1024 * 1024)
 _HEADER_SCAN = 10  # a title row or two above the header is common in city Excel files
 
 
@@ -79,41 +91,15 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
     sample = text[:4096]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    for record in reader:
-        yield reader.line_num, record
+    numbered = ((reader.line_num, record) for record in reader)
+    for number, values in capped_rows(numbered, MAX_SHEET_ROWS):
+        yield number, list(values)
 
 
-def _has_merged_cells(data: bytes) -> bool:
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return any(
-            name.startswith("xl/worksheets/") and b"<mergeCell " in z.read(name)
-            for name in z.namelist()
-            if name.endswith(".xml")
-        )
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
-
-    # A 部 merged down over its sections is common in hand-made files; reading merges needs the full
-    # model, which costs more, so plain exports (no merged cells) are streamed read-only.
-    merged_file = _has_merged_cells(data)
-    book = load_workbook(io.BytesIO(data), read_only=not merged_file, data_only=True)
-    try:
-        sheet = book.active or book.worksheets[0]
-        merged: dict[tuple[int, int], object] = {}
-        if merged_file:
-            for rng in sheet.merged_cells.ranges:  # type: ignore[union-attr]
-                value = sheet.cell(rng.min_row, rng.min_col).value
-                for r in range(rng.min_row, rng.max_row + 1):
-                    for c in range(rng.min_col, rng.max_col + 1):
-                        merged[(r, c)] = value
-        for number, values in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1):
-            if merged:
-                values = tuple(merged.get((number, col), v) for col, v in enumerate(values, start=1))
-            yield number, ["" if v is None else _cell_text(v) for v in values]
-    finally:
-        book.close()
+def _xlsx_rows(book: Workbook) -> Iterator[tuple[int, list[str]]]:
+    # A 部 merged down over its sections is common in hand-made files: its value fills the range.
+    for number, values in book.rows(book.active, max_rows=MAX_SHEET_ROWS, max_cols=MAX_COLUMNS, merged=True):
+        yield number, ["" if v is None else _cell_text(v) for v in values]
 
 
 def _cell_text(value: object) -> str:
@@ -123,7 +109,11 @@ def _cell_text(value: object) -> str:
 
 
 def read_roster(data: bytes, file_name: str) -> ParsedRoster:
-    """Parse and check a roster file. Problems are collected, never raised."""
+    """Parse and check a roster file. Problems are collected, never raised.
+
+    Bounded: rows are streamed and reading stops at the row cap; an Excel file's zip is checked
+    before it is parsed. CPU-heavy for a big file: call it in a worker thread.
+    """
     parsed = ParsedRoster()
     kind = kind_of(data, file_name)
     if not data.strip():
@@ -132,33 +122,41 @@ def read_roster(data: bytes, file_name: str) -> ParsedRoster:
     if kind == "xls":
         parsed.problems.append(Problem("xls_format"))
         return parsed
-    if kind == "xlsx":
-        try:
-            records: Iterable[tuple[int, list[str]]] = list(_xlsx_rows(data))
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-            parsed.problems.append(Problem("unreadable_xlsx"))
+    try:
+        if kind == "xlsx":
+            with open_workbook(data, XLSX_LIMITS) as book:
+                _check_records(parsed, _xlsx_rows(book), letters=True)
             return parsed
-        letters = True
-    else:
-        text = decode_text(data)
+        try:
+            text = decode_text(data)
+        except UnicodeDecodeError:  # a BOM that promises UTF-8 or UTF-16, and bytes that are not
+            text = None
         if text is None:
             parsed.problems.append(Problem("encoding"))
             return parsed
-        try:
-            records = list(_csv_rows(text))
-        except csv.Error as exc:
-            parsed.problems.append(Problem("unreadable_csv", params={"detail": str(exc)}))
-            return parsed
-        letters = False
-    _check_records(parsed, records, letters)
+        _check_records(parsed, _csv_rows(text), letters=False)
+    except TooManyRows:
+        _refuse(parsed, Problem("too_many_rows", params={"limit": MAX_ROWS}))
+    except SpreadsheetRefused as exc:
+        code = {"too_big": "xlsx_too_big", "row_too_big": "xlsx_row_too_big"}.get(exc.code, "unreadable_xlsx")
+        _refuse(parsed, Problem(code, params=exc.params))
+    except csv.Error as exc:
+        _refuse(parsed, Problem("unreadable_csv", params={"detail": str(exc)}))
     return parsed
+
+
+def _refuse(parsed: ParsedRoster, problem: Problem) -> None:
+    """The whole file is refused: what was read of it must not be used."""
+    parsed.rows.clear()
+    parsed.warnings.clear()
+    parsed.problems[:] = [problem]
 
 
 def _find_header(
     records: list[tuple[int, list[str]]],
 ) -> tuple[int, dict[int, str], list[tuple[int, str]]] | None:
     """(index of the header record, column -> field, unknown columns) for the first plausible header."""
-    for index, (_, values) in enumerate(records[:_HEADER_SCAN]):
+    for index, (_, values) in enumerate(records):
         fields: dict[int, str] = {}
         unknown: list[tuple[int, str]] = []
         for col, raw in enumerate(values):
@@ -173,7 +171,9 @@ def _find_header(
 
 
 def _check_records(parsed: ParsedRoster, all_records: Iterable[tuple[int, list[str]]], letters: bool) -> None:
-    records = list(all_records)
+    """Check records as they stream in: only the first few are held, to find the header."""
+    stream = iter(all_records)
+    records = list(itertools.islice(stream, _HEADER_SCAN))
     found = _find_header(records)
     if found is None:
         parsed.problems.append(Problem("no_header"))
@@ -205,7 +205,7 @@ def _check_records(parsed: ParsedRoster, all_records: Iterable[tuple[int, list[s
     col_of = seen_fields
     leaders: dict[tuple[str, str], int] = {}
     emails: dict[str, int] = {}
-    for number, values in records[header_index + 1 :]:
+    for number, values in itertools.chain(records[header_index + 1 :], stream):
         cells = {
             name: norm.unescape_cell(norm.nfkc(values[col])) if col < len(values) else ""
             for name, col in col_of.items()
@@ -214,8 +214,7 @@ def _check_records(parsed: ParsedRoster, all_records: Iterable[tuple[int, list[s
             continue
         parsed.data_rows += 1
         if parsed.data_rows > MAX_ROWS:
-            parsed.problems.append(Problem("too_many_rows", number, params={"limit": MAX_ROWS}))
-            return
+            raise TooManyRows(MAX_ROWS)
         row_problems: list[Problem] = []
 
         def problem(code: str, name: str, **params: Any) -> None:

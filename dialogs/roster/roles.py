@@ -1,8 +1,11 @@
 """Who is who: the roster person behind a Teams account, and the roles the roster gives them.
 
-A role source (``Feature.role_sources`` of the roster), asked on every turn that reads roles. The transport stores the email or UPN from
-the Teams member record on ``teams_accounts.email`` (lower case); the match is case-insensitive.
-A person holding an assignment today is a PROMOTER; DX division roles come from ``division_roles``.
+A role source (``Feature.role_sources`` of the roster). The transport stores the UPN of the Teams
+member record on ``teams_accounts.upn`` (lower case). An account without a person is linked once to the
+roster person whose メールアドレス is that UPN, and keeps that link (``teams_accounts.person_id``)
+afterwards, whatever email the account shows later. A person already linked to an account of another
+tenant is never linked again by UPN. A person holding an assignment today is a PROMOTER; DX division
+roles come from ``division_roles``.
 """
 
 from __future__ import annotations
@@ -41,19 +44,30 @@ async def _lookup(
     return person_id, roles
 
 
-async def roster_roles(
-    session: AsyncSession, account: TeamsAccount | None, email: str | None
-) -> tuple[int | None, set[Role]]:
-    day = today_jst(datetime.now(UTC))
-    found = await _lookup(session, day, Person.email == email.strip().lower()) if email else None
-    if found is None and account is not None and account.person_id is not None:
-        found = await _lookup(session, day, Person.id == account.person_id)
-    if found is None:
+async def link_person(session: AsyncSession, account: TeamsAccount) -> int | None:
+    """The account's roster person: the stored link, else (once) the person whose email is its UPN."""
+    if account.person_id is not None or not account.upn:
+        return account.person_id
+    person_id = await person_id_for_email(session, account.upn)
+    if person_id is None:
+        return None
+    elsewhere = await session.scalar(
+        select(TeamsAccount.id)
+        .where(TeamsAccount.person_id == person_id, TeamsAccount.tenant_id != account.tenant_id)
+        .limit(1)
+    )
+    if elsewhere is not None:
+        return None  # that person signs in from another tenant: a look-alike UPN is not them
+    account.person_id = person_id  # the link coverage and delivery follow; saved with the turn
+    return person_id
+
+
+async def roster_roles(session: AsyncSession, account: TeamsAccount) -> tuple[int | None, set[Role]]:
+    person_id = await link_person(session, account)
+    if person_id is None:
         return None, set()
-    person_id, roles = found
-    if account is not None and account.person_id != person_id:
-        account.person_id = person_id  # the link coverage and delivery follow; saved with the turn
-    return person_id, roles
+    found = await _lookup(session, today_jst(datetime.now(UTC)), Person.id == person_id)
+    return (found[0], found[1]) if found else (None, set())
 
 
 async def roles_of(session: AsyncSession, person_id: int, day: date) -> set[Role]:

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import datetime
@@ -26,6 +27,7 @@ from sqlalchemy import select
 from bot.api import FileAttachment, Role, Turn
 from dialogs.kit.business_days import JST, format_date_ja, non_business_reason
 from dialogs.kit.router import Router, fold
+from dialogs.kit.uploads import receive_file
 from dialogs.survey import cards, service
 from dialogs.survey.jobs import recurrence_of
 from dialogs.survey.loader import Definition, from_builder, from_file
@@ -45,6 +47,7 @@ from dialogs.survey.templates import TEMPLATES, find_template, tool_questions
 from storage.models import AppSetting, Department, Section, Survey, SurveyRound, SurveySchedule
 
 log = logging.getLogger(__name__)
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a survey definition is a few KB; an Excel one a few dozen
 router = Router("survey")
 
 BUILDER_TYPES = ("scale5", "scale11", "single", "multi", "number", "text")
@@ -334,17 +337,11 @@ def _survey_file(file: FileAttachment, text: str) -> bool:
 async def on_survey_file(turn: Turn) -> None:
     """A DX division member sends a survey definition (YAML, or Excel with 「サーベイ」) in Teams."""
     attachment = turn.attachments[0]
-    try:
-        data = await turn.download(attachment, max_bytes=2 * 1024 * 1024)
-    except ValueError:
-        await turn.reply(turn.t("survey.file.too_large", name=attachment.name))
-        return
-    except Exception as exc:  # expired link, network
-        log.warning("survey file download failed: %s", type(exc).__name__)
-        await turn.reply(turn.t("survey.file.download_failed", name=attachment.name))
+    data = await receive_file(turn, attachment, max_bytes=MAX_FILE_BYTES, too_large="survey.file.too_large")
+    if data is None:  # too large, cut short or refused: the author was told; nothing is read
         return
     try:
-        definition = from_file(attachment.name, data)
+        definition = await asyncio.to_thread(from_file, attachment.name, data)  # off the event loop
     except DefinitionError as exc:
         await turn.reply(turn.t("survey.builder.errors", problems="\n".join(f"- {p}" for p in exc.problems)))
         return

@@ -17,14 +17,15 @@ Types may be written in Japanese: 5段階, 0〜10, 単一選択, 複数選択, �
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from dialogs.survey.questions import DefinitionError, parse_questions
+from dialogs.kit.i18n import t
+from dialogs.kit.spreadsheets import SheetLimits, SpreadsheetRefused, TooManyRows, Workbook, open_workbook
+from dialogs.survey.questions import MAX_QUESTIONS, DefinitionError, parse_questions
 
 TYPE_ALIASES = {
     "5段階": "scale5",
@@ -68,6 +69,11 @@ HEADERS = {
     "単位": "unit",
     "unit": "unit",
 }
+# A definition is a few dozen rows: reading stops well before a sheet could cost anything.
+QUESTION_ROWS = 500
+QUESTION_COLUMNS = 30
+SETTINGS_ROWS = 100
+XLSX_LIMITS = SheetLimits(unpacked_bytes=16 * 1024 * 1024, shared_strings_bytes=4 * 1024 * 1024)
 TRUE_WORDS = {"true", "yes", "1", "はい", "必須", "○", "〇", "y"}
 
 
@@ -139,6 +145,8 @@ def from_yaml(data: bytes | str) -> Definition:
         raise DefinitionError([f"YAMLとして読み取れません: {exc}"]) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("questions"), list):
         raise DefinitionError(["YAMLには title と questions(質問の一覧)が必要です"])
+    if len(doc["questions"]) > MAX_QUESTIONS:  # refused before each one is copied and checked
+        raise DefinitionError([f"質問は{MAX_QUESTIONS}問までにしてください"])
     return _finish(
         str(doc.get("title") or ""),
         _bool(doc.get("anonymous"), True),
@@ -149,38 +157,51 @@ def from_yaml(data: bytes | str) -> Definition:
 
 
 def from_xlsx(data: bytes, fallback_title: str = "") -> Definition:
-    from openpyxl import load_workbook
-
+    """Bounded like every spreadsheet people send (dialogs/kit/spreadsheets.py); call it off the event loop."""
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise DefinitionError([f"Excelファイルとして読み取れません: {type(exc).__name__}"]) from None
+        with open_workbook(data, XLSX_LIMITS) as book:
+            return _from_book(book, fallback_title)
+    except TooManyRows as exc:
+        raise DefinitionError([t("survey.file.too_many_rows", "ja", limit=exc.limit)]) from None
+    except SpreadsheetRefused as exc:
+        if exc.code == "unreadable":
+            raise DefinitionError(["Excelファイルとして読み取れません"]) from None
+        raise DefinitionError([t("survey.file.xlsx_too_big", "ja")]) from None
+
+
+def _from_book(book: Workbook, fallback_title: str) -> Definition:
     settings: dict[str, Any] = {}
     question_sheet = None
-    for ws in wb.worksheets:
+    for ws in book.sheets:
         if ws.title in ("設定", "settings"):
-            for row in ws.iter_rows(values_only=True):
+            for _, row in book.rows(ws, max_rows=SETTINGS_ROWS, max_cols=2):
                 if row and row[0] is not None:
                     settings[str(row[0]).strip()] = row[1] if len(row) > 1 else None
         elif question_sheet is None:
             question_sheet = ws
     if question_sheet is None:
         raise DefinitionError(["質問のシートがありません"])
-    rows = list(question_sheet.iter_rows(values_only=True))
-    if not rows:
+    rows = book.rows(question_sheet, max_rows=QUESTION_ROWS, max_cols=QUESTION_COLUMNS)
+    first = next(rows, None)
+    if first is None:
         raise DefinitionError(["質問のシートが空です"])
-    header = [HEADERS.get(str(h).strip(), None) if h is not None else None for h in rows[0]]
-    unknown = [str(h) for h, mapped in zip(rows[0], header, strict=False) if h is not None and mapped is None]
+    titles = list(first[1])
+    while titles and titles[-1] is None:
+        titles.pop()  # the sheet is read a fixed number of columns wide
+    header = [HEADERS.get(str(h).strip(), None) if h is not None else None for h in titles]
+    unknown = [str(h) for h, mapped in zip(titles, header, strict=False) if h is not None and mapped is None]
     if unknown:
         raise DefinitionError(
             [
                 f"1行目: 知らない列 {', '.join(unknown)}(使える列: キー, 種類, 質問, 必須, 選択肢, 上限, 最小, 最大, 単位)"
             ]
         )
-    questions = []
-    for row in rows[1:]:
-        if not row or all(c is None or str(c).strip() == "" for c in row):
+    questions: list[dict[str, Any]] = []
+    for _, row in rows:
+        if all(c is None or str(c).strip() == "" for c in row):
             continue
+        if len(questions) >= MAX_QUESTIONS:
+            raise DefinitionError([f"質問は{MAX_QUESTIONS}問までにしてください"])
         questions.append({name: value for name, value in zip(header, row, strict=False) if name})
 
     def setting(*names: str) -> Any:

@@ -24,6 +24,7 @@ INPUT_PREFIX = "q."
 KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 TEXT_MAX = 1000
 COMPACT_FROM = 5  # a single-choice question with this many choices is a drop-down, not radio buttons
+MAX_QUESTIONS = 40  # in one survey
 # Tool adoption: the frequency choices, and which of them count as "weekly or more".
 FREQUENCY_KEYS = ("daily", "weekly", "monthly", "never", "unknown")
 ADOPTED_KEYS = ("daily", "weekly")
@@ -208,8 +209,8 @@ def parse_questions(raw: list[dict[str, Any]]) -> list[Question]:
         problems.append(f"質問のキー {dup!r} が重複しています")
     if not raw:
         problems.append("質問が1つもありません")
-    if len(raw or []) > 40:
-        problems.append("質問は40問までにしてください")
+    if len(raw or []) > MAX_QUESTIONS:
+        problems.append(f"質問は{MAX_QUESTIONS}問までにしてください")
     if problems:
         raise DefinitionError(problems)
     return out

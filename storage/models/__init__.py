@@ -2,7 +2,7 @@
 
 from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
 from storage.models.base import Base
-from storage.models.conversation import ConversationRef, TeamsAccount
+from storage.models.conversation import ConversationRef, TeamsAccount, TrustedServiceUrl
 from storage.models.delivery import Delivery, DeliveryOp, DeliveryState, DeliveryWorker
 from storage.models.qa import (
     EntryStatus,
@@ -69,6 +69,7 @@ __all__ = [
     "SurveySchedule",
     "SynonymGroup",
     "TeamsAccount",
+    "TrustedServiceUrl",
     "Ticket",
     "TicketAuthor",
     "TicketMessage",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Index, String
+from sqlalchemy import JSON, Boolean, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, utcnow
@@ -36,19 +36,40 @@ class ConversationRef(Base):
 
 
 class TeamsAccount(Base):
-    """A Teams user the bot has seen, linked to a roster person when their email matches."""
+    """A Teams user the bot has seen: (tenant, Entra object id), never an email.
+
+    The roster link (``person_id``) is made once, from the member record's ``userPrincipalName``
+    (``upn``), and kept by object id afterwards; the member record's ``email`` is shown, never matched.
+    """
 
     __tablename__ = "teams_accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    aad_object_id: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default="", server_default="")  # "" if unknown
+    aad_object_id: Mapped[str] = mapped_column(String(64), index=True)
     user_id: Mapped[str] = mapped_column(String(256))
     name: Mapped[str] = mapped_column(String(256), default="")
-    email: Mapped[str | None] = mapped_column(String(320), index=True)  # lower-cased email or UPN
-    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    upn: Mapped[str | None] = mapped_column(String(320), index=True)  # lower-cased userPrincipalName
+    email: Mapped[str | None] = mapped_column(String(320), index=True)  # member record's email, display only
     person_id: Mapped[int | None] = mapped_column(index=True)  # roster link, set by the roster feature
     locale: Mapped[str | None] = mapped_column(String(16))
-    # When the Teams member record was last asked for the email (so a failed lookup is not repeated each message).
+    # When the Teams member record was last asked for the UPN (so a failed lookup is not repeated each message).
     email_checked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("tenant_id", "aad_object_id", name="uq_teams_accounts_tenant_id"),)
+
+
+class TrustedServiceUrl(Base):
+    """A Bot Connector service URL seen on a request that passed authentication.
+
+    Proactive sends and member lookups go only to these (bot/service_urls.py): an activity can name
+    any serviceUrl, and the bot must not send its token or anyone's data where a stranger pointed it.
+    """
+
+    __tablename__ = "trusted_service_urls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(512), unique=True)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

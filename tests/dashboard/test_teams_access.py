@@ -131,12 +131,64 @@ def _hs256_with_public_key(entra: FakeEntra) -> str:
     return f"{header}.{payload}.{sig}"
 
 
+async def _sato_account(demo_url: str, oid: str, tenant: str = TENANT) -> None:
+    """The Teams account (tenant, object id) the bot linked to the admin 佐藤 花子."""
+    engine = make_engine(demo_url)
+    async with make_sessionmaker(engine)() as s, s.begin():
+        admin_id = await s.scalar(select(Person.id).where(Person.email == ADMIN_EMAIL))
+        s.add(TeamsAccount(aad_object_id=oid, user_id="29:sato", name="佐藤 花子", email=ADMIN_EMAIL,
+                           tenant_id=tenant, person_id=admin_id))  # fmt: skip
+    await engine.dispose()
+
+
 async def test_a_v2_token_for_the_app_id_is_accepted(demo_url: str, entra: FakeEntra) -> None:
+    """A v2 token carries no ``upn``: its tenant and object id name the admin's Teams account."""
+    await _sato_account(demo_url, "aad-of-sato")
     token = entra.token(aud=APP_ID, iss=f"https://login.microsoftonline.com/{TENANT}/v2.0", ver="2.0",
-                        upn=None, preferred_username=ADMIN_EMAIL)  # fmt: skip
+                        oid="aad-of-sato", upn=None, preferred_username=ADMIN_EMAIL)  # fmt: skip
     status, body, _ = await _get(teams_settings(demo_url, entra), "/dashboard/view/questions", token)
     assert status == 200, body[:400]
     assert "よく聞かれる質問" in body
+
+
+async def test_preferred_username_or_email_alone_is_no_admin(demo_url: str, entra: FakeEntra) -> None:
+    """``preferred_username`` and ``email`` are whatever the account shows; they never name a person."""
+    await _sato_account(demo_url, "aad-of-sato")
+    for claims in ({"preferred_username": ADMIN_EMAIL}, {"email": ADMIN_EMAIL, "unique_name": ADMIN_EMAIL}):
+        token = entra.token(aud=APP_ID, iss=f"https://login.microsoftonline.com/{TENANT}/v2.0", ver="2.0",
+                            oid="aad-of-someone-else", upn=None, **claims)  # fmt: skip
+        status, body, _ = await _get(teams_settings(demo_url, entra), "/dashboard/view/overview", token)
+        assert status == 403, claims
+        assert SECTION_NAME not in body
+
+
+async def test_the_same_object_id_in_another_tenant_is_not_the_admin(demo_url: str, entra: FakeEntra) -> None:
+    """The account is (tid, oid): the admin's object id from a second allowed tenant is someone else."""
+    await _sato_account(demo_url, "aad-of-sato")
+    settings = teams_settings(demo_url, entra, allowed_tenants=[TENANT, OTHER_TENANT])
+    token = entra.token(tid=OTHER_TENANT, oid="aad-of-sato", upn=None)
+    status, body, _ = await _get(settings, "/dashboard/view/overview", token)
+    assert status == 403 and SECTION_NAME not in body
+    # … while the admin's own tenant and object id, with no upn at all, is her.
+    status, body, _ = await _get(
+        settings, "/dashboard/view/overview", entra.token(oid="aad-of-sato", upn=None)
+    )
+    assert status == 200 and "佐藤 花子 さん" in body
+
+
+async def test_a_linked_account_stays_with_its_person_whatever_the_token_says(
+    demo_url: str, entra: FakeEntra
+) -> None:
+    """The staff member's account is linked to staff: a token for it naming the admin's UPN is refused."""
+    engine = make_engine(demo_url)
+    async with make_sessionmaker(engine)() as s, s.begin():
+        staff_id = await s.scalar(select(Person.id).where(Person.email == STAFF_EMAIL))
+        s.add(TeamsAccount(aad_object_id="aad-of-staff", user_id="29:st", name="田中 次郎", email=STAFF_EMAIL,
+                           tenant_id=TENANT, person_id=staff_id))  # fmt: skip
+    await engine.dispose()
+    token = entra.token(oid="aad-of-staff", upn=ADMIN_EMAIL)
+    status, body, _ = await _get(teams_settings(demo_url, entra), "/dashboard/view/overview", token)
+    assert status == 403 and SECTION_NAME not in body
 
 
 async def test_the_person_is_found_through_their_teams_account(demo_url: str, entra: FakeEntra) -> None:

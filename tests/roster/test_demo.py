@@ -59,7 +59,7 @@ async def test_seeding_twice_changes_nothing_and_real_data_is_left_alone(db_url,
 
 @pytest.mark.skipif(not PLAYGROUND.exists(), reason="no .m365agentsplayground.yml in this checkout")
 async def test_playground_mock_users_are_mapped(db_url, sessions):
-    """Whoever the playground's config names gets the role its comments promise, by email."""
+    """Whoever the playground's config names gets the role its comments promise, by UPN."""
     config = yaml.safe_load(PLAYGROUND.read_text(encoding="utf-8"))
     users = [config["currentUser"], *config["users"]]
     await seed_demo(_services(db_url, sessions), True)
@@ -77,7 +77,7 @@ async def test_playground_mock_users_are_mapped(db_url, sessions):
                 locale="ja",
                 now=now,
             )
-            account.email = u["email"].lower()
+            account.upn = u["userPrincipleName"].lower()
         await s.flush()
         for u in users:
             identity = await resolve_identity(

@@ -29,7 +29,7 @@ async def _account(
     account = await upsert_account(
         s, aad_object_id=aad, user_id=f"29:{aad}", name="", tenant_id="t", locale="ja-JP", now=NOW
     )
-    account.email = email
+    account.upn = email
     await upsert_reference(
         s,
         conversation_id=f"a:{aad}:{kind}",
@@ -51,7 +51,7 @@ async def _account(
 
 
 @time_machine.travel(NOW, tick=False)
-async def test_role_source_links_by_email_case_insensitively(sessions, db_url):
+async def test_role_source_links_by_upn(sessions, db_url):
     await import_file(sessions, "roster_cp932.csv", APRIL_2026)
     async with sessions() as s, s.begin():
         await grant(s, "dx-admin@demo-city.example.jp", DivisionRoleKind.ADMIN, CLI, NOW, name="佐藤 花子")
@@ -62,15 +62,14 @@ async def test_role_source_links_by_email_case_insensitively(sessions, db_url):
         staff = await _account(s, "aad-staff", "staff@demo-city.example.jp")
     async with sessions() as s, s.begin():
         leader = await s.get(TeamsAccount, leader.id)
-        pid, roles = await roster_roles(s, leader, "Leader@Demo-City.example.jp")
+        pid, roles = await roster_roles(s, leader)
         assert pid is not None and roles == {Role.PROMOTER}
         assert leader.person_id == pid  # linked, saved with the turn
-        _, roles = await roster_roles(s, await s.get(TeamsAccount, admin.id), admin.email)
+        _, roles = await roster_roles(s, await s.get(TeamsAccount, admin.id))
         assert roles == {Role.ADMIN}
-        _, roles = await roster_roles(s, await s.get(TeamsAccount, author.id), author.email)
+        _, roles = await roster_roles(s, await s.get(TeamsAccount, author.id))
         assert roles == {Role.AUTHOR}
-        assert await roster_roles(s, await s.get(TeamsAccount, staff.id), staff.email) == (None, set())
-        assert await roster_roles(s, None, None) == (None, set())
+        assert await roster_roles(s, await s.get(TeamsAccount, staff.id)) == (None, set())
     async with sessions() as s:
         assert (await s.get(TeamsAccount, leader.id)).person_id == pid
 
@@ -84,10 +83,14 @@ async def test_identity_combines_settings_admins_and_roster_roles(sessions, db_u
     settings = settings_for(db_url, admins=["boss@demo-city.example.jp"])
     async with sessions() as s:
         leader = await resolve_identity(
-            s, User("29:l", "aad-leader", "鈴木 一郎"), settings, sources=[roster_roles]
+            s, User("29:l", "aad-leader", "鈴木 一郎", "t"), settings, sources=[roster_roles]
         )
-        boss = await resolve_identity(s, User("29:b", "aad-boss", "Boss"), settings, sources=[roster_roles])
-        nobody = await resolve_identity(s, User("29:n", "aad-unknown", "?"), settings, sources=[roster_roles])
+        boss = await resolve_identity(
+            s, User("29:b", "aad-boss", "Boss", "t"), settings, sources=[roster_roles]
+        )
+        nobody = await resolve_identity(
+            s, User("29:n", "aad-unknown", "?", "t"), settings, sources=[roster_roles]
+        )
     assert leader.has(Role.PROMOTER) and not leader.has(Role.AUTHOR) and leader.person_id
     assert boss.has(Role.ADMIN) and boss.has(Role.AUTHOR) and boss.person_id is None
     assert nobody.roles == frozenset({Role.ANYONE})
@@ -105,9 +108,9 @@ async def test_ended_and_future_assignments_do_not_make_a_promoter(sessions, db_
     ):
         with time_machine.travel(datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC), tick=False):
             async with sessions() as s:
-                _, roles = await roster_roles(s, await s.get(TeamsAccount, ended.id), ended.email)
+                _, roles = await roster_roles(s, await s.get(TeamsAccount, ended.id))
                 assert (Role.PROMOTER in roles) is expect_ended, day
-                _, roles = await roster_roles(s, await s.get(TeamsAccount, joining.id), joining.email)
+                _, roles = await roster_roles(s, await s.get(TeamsAccount, joining.id))
                 assert (Role.PROMOTER in roles) is expect_joining, day
 
 

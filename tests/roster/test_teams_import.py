@@ -264,7 +264,8 @@ async def test_cancel_expiry_group_chat_and_unreadable_date(sqlite_url, connecto
         await bot.post(file_activity(connector, files, "gone.xlsx"))
         assert (
             last_text(connector, ADMIN)
-            == "ファイルを受け取れませんでした。お手数ですが、もう一度送ってください。"
+            == "ファイル「gone.xlsx」を受け取れませんでした。お手数ですが、もう一度送ってください。"
+            "続く場合は、少し時間をおいてからお試しください。"
         )
 
 

@@ -26,11 +26,12 @@ async def aad_of_person(session: AsyncSession, person_id: int) -> str | None:
     )
     if aad:
         return aad
-    # The roster link may not be set yet: fall back to the email address.
+    # The roster link may not be made yet (no message since the roster import): an unlinked account
+    # whose UPN is the person's address is the one the link will be made to (dialogs/kit/identity.py).
     return await session.scalar(
         select(TeamsAccount.aad_object_id)
-        .join(Person, Person.email == TeamsAccount.email)
-        .where(Person.id == person_id)
+        .join(Person, Person.email == TeamsAccount.upn)
+        .where(Person.id == person_id, TeamsAccount.person_id.is_(None))
         .order_by(TeamsAccount.last_seen_at.desc())
         .limit(1)
     )
