@@ -7,6 +7,7 @@
 - cards.py                 Adaptive Card building blocks
 - business_days.py         Japan's business calendar
 - textfiles.py             decoding the CSV/text files people send (Shift_JIS, UTF-8 with BOM, …)
+- spreadsheets.py, uploads.py   reading the Excel files people send within limits; receiving a file whole or not at all
 - security_headers.py, signing.py   web response headers, signed expiring links
 
 The kit imports no feature and no engine; ``tests/test_layers.py`` fails if it does.
