@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint format bench package playground e2e e2e-deps clean
+.PHONY: venv run test lint format bench package playground e2e e2e-deps clean report-png
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -49,18 +49,28 @@ e2e/node_modules/.installed: e2e/package.json e2e/package-lock.json
 e2e-deps: e2e/node_modules/.installed
 
 # The bot plus the Microsoft 365 Agents Playground (a local Teams emulator) in one terminal.
+# make playground PORT=3979  runs the bot on another port (its links follow: DXBOT_PUBLIC_URL defaults to it).
+PORT ?= $(or $(DXBOT_PORT),3978)
 playground: $(STAMP) e2e-deps
 	$(BIN)/dxbot db upgrade
 	$(BIN)/dxbot seed-demo --if-empty
 	@echo ""
-	@echo "  Agents Playground: open http://127.0.0.1:56150 in a browser (Ctrl+C stops both)."
-	@echo "  Another mock user: e2e/playground.sh --as leader@demo-city.example.jp --port 56151"
+	@echo "  Bot on http://127.0.0.1:$(PORT). Agents Playground: open http://127.0.0.1:56150 in a browser (Ctrl+C stops both)."
+	@echo "  Another mock user: DXBOT_PORT=$(PORT) e2e/playground.sh --as leader@demo-city.example.jp --port 56151"
 	@echo ""
-	$(BIN)/dxbot run & BOT=$$!; trap "kill $$BOT" EXIT INT TERM; e2e/playground.sh
+	DXBOT_PORT=$(PORT) $(BIN)/dxbot run & BOT=$$!; trap "kill $$BOT" EXIT INT TERM; DXBOT_PORT=$(PORT) e2e/playground.sh
 
 # Only the end-to-end tests (the Agents Playground in headless Chromium).
 e2e: $(STAMP) e2e-deps
 	$(BIN)/pytest tests/e2e -ra
+
+# The demo city's quarterly report, rendered slide by slide to build/report-png/ (needs LibreOffice).
+report-png: $(STAMP)
+	rm -f build/report-demo.sqlite3 && mkdir -p build
+	DXBOT_DATABASE_URL=sqlite+aiosqlite:///build/report-demo.sqlite3 $(BIN)/dxbot db upgrade
+	DXBOT_DATABASE_URL=sqlite+aiosqlite:///build/report-demo.sqlite3 $(BIN)/dxbot seed-demo
+	DXBOT_DATABASE_URL=sqlite+aiosqlite:///build/report-demo.sqlite3 $(BIN)/dxbot report --quarter $${QUARTER:-2026Q2} --out build/report.pptx
+	$(BIN)/python -m dialogs.report.render build/report.pptx build/report-png
 
 clean:
 	rm -rf $(VENV) build *.egg-info

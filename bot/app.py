@@ -217,10 +217,19 @@ def create_app(
             await close()
         await engine.dispose()
 
+    app.on_response_prepare.append(_default_security_headers)
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     return app
+
+
+async def _default_security_headers(_: web.Request, response: web.StreamResponse) -> None:
+    """What aiohttp answers by itself (404, 405, 413 …) and /healthz get the same defaults as the
+    features' pages; a header a handler set wins."""
+    headers = secure(HttpResponse(response.status, b"", headers=dict(response.headers)))
+    for name, value in headers.items():
+        response.headers.setdefault(name, value)
 
 
 def _web_handler(handler: Callable[[HttpRequest], Any], services: Services) -> Callable[..., Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DB = "sqlite+aiosqlite:///./data/dxbot.sqlite3"
@@ -52,9 +52,8 @@ class Settings(BaseSettings):
     )
     timezone: str = Field("Asia/Tokyo", validation_alias=AliasChoices("DXBOT_TIMEZONE", "timezone"))
     locale: str = Field("ja", validation_alias=AliasChoices("DXBOT_LOCALE", "locale"))
-    public_url: str = Field(
-        "http://127.0.0.1:3978", validation_alias=AliasChoices("DXBOT_PUBLIC_URL", "public_url")
-    )
+    # Empty: http://127.0.0.1:<port>, so a bot moved to another port still links to itself.
+    public_url: str = Field("", validation_alias=AliasChoices("DXBOT_PUBLIC_URL", "public_url"))
     # Signs dashboard links and sign-in cookies, survey result links and announcement exports.
     # `dxbot secret-key` prints a new one; production refuses the default (see problems()).
     secret_key: str = Field(DEV_SECRET_KEY, validation_alias=AliasChoices("DXBOT_SECRET_KEY", "secret_key"))
@@ -169,6 +168,12 @@ class Settings(BaseSettings):
         default_factory=list,
         validation_alias=AliasChoices("DXBOT_DASHBOARD_TAB_ORIGINS", "dashboard_tab_origins"),
     )
+
+    @model_validator(mode="after")
+    def _public_url_follows_port(self) -> Settings:
+        if not self.public_url.strip():
+            self.public_url = f"http://127.0.0.1:{self.port}"
+        return self
 
     @field_validator("allowed_tenants", "admins", "api_keys", "dashboard_tab_origins", mode="before")
     @classmethod

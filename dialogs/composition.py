@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from functools import cache
 
 from bot.api import Services
-from dialogs import announce, dashboard, qa, roster, survey
+from dialogs import announce, cases, dashboard, qa, report, roster, survey, todo
 from dialogs import help as help_feature
 from dialogs.engines import delivery
 from dialogs.kit.dispatch import TurnStep
@@ -22,18 +22,22 @@ from dialogs.kit.router import RouteTable
 @cache
 def features() -> tuple[Feature, ...]:
     """Every feature, in matching order (a file goes to the first file route that accepts it)."""
-    offered = (
-        announce.feature(),
-        survey.feature(),  # before the roster: its file filter is the narrower one
-        roster.feature(),
-        qa.feature(),
-        dashboard.feature(),
-    )
+    first = {
+        "announce": announce.feature(),
+        "survey": survey.feature(),  # before the roster: its file filter is the narrower one
+        "cases": cases.feature(),  # before the roster: Excel with 「事例」 is cases, not a roster
+        "roster": roster.feature(),
+    }
+    # Free text also finds what other features offer (improvement cases), each shown as its own card.
+    qa_feature = qa.feature(answer_sources=[s for f in first.values() for s in f.answer_sources])
+    offered = (*first.values(), qa_feature, dashboard.feature(), report.feature())
     listeners: dict[str, list[ProgressListener]] = {}
     for feature in offered:
         for kind, listener in feature.progress.items():
             listeners.setdefault(kind, []).append(listener)
-    return (help_feature.feature(route_table), delivery.feature(listeners), *offered)
+    # 「未対応」 lists what the features say waits for a person (announcements, surveys).
+    todo_feature = todo.feature(sources=[source for f in offered for source in f.waiting])
+    return (help_feature.feature(route_table), todo_feature, delivery.feature(listeners), *offered)
 
 
 # Demo data builds on the roster (surveys need its sections and promoters), whatever the routing order.

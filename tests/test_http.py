@@ -67,7 +67,7 @@ async def test_admin_from_settings_sees_admin_help(sqlite_url, connector):
         return [i["text"] for i in by_id(card, "help.commands")["items"] if i.get("type") == "TextBlock"]
 
     # Commands come in groups under each feature's name; a staff member sees no group they cannot use.
-    assert groups(admin_card)[:3] == ["基本", "お知らせ", "パルスサーベイ"]
+    assert groups(admin_card)[:4] == ["基本", "未対応", "お知らせ", "パルスサーベイ"]
     assert "お知らせ" not in groups(staff_card) and "よくある質問・問い合わせ" in groups(staff_card)
     assert not any(g.startswith("help.") for g in groups(admin_card) + groups(staff_card))
 

@@ -98,3 +98,16 @@ async def test_the_dashboard_keeps_its_teams_framing_and_static_caching(sqlite_u
         asset = await bot.client.get(script.group(1))
         assert asset.headers["Cache-Control"].startswith("public, max-age=31536000")
         assert asset.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_what_aiohttp_answers_by_itself_carries_them_too(sqlite_url, connector) -> None:
+    async with running_bot(settings_for(sqlite_url), connector) as bot:
+        for method, path, status in (
+            ("GET", "/no-such-page", 404),
+            ("POST", "/healthz", 405),
+            ("GET", "/healthz", 200),
+        ):
+            resp = await bot.client.request(method, path)
+            assert resp.status == status, (method, path, resp.status)
+            assert_secure(resp.headers, f"{method} {path}")
+            assert resp.headers.get("Cache-Control") == "no-store", path

@@ -12,17 +12,20 @@ from dialogs.kit.feature import Feature
 
 
 def feature() -> Feature:
+    from dialogs.announce import handlers, waiting
     from dialogs.announce.cli import register_cli
-    from dialogs.announce.handlers import router
     from dialogs.announce.jobs import scheduler_job
     from dialogs.announce.service import KIND, on_delivery_progress
     from dialogs.announce.web import routes
+    from dialogs.kit.router import Router
 
     return Feature(
         "announce",
-        router,
+        # waiting.py: 「未対応」's query (offered to the todo feature) and the reopen button
+        Router("announce").include(handlers.router, waiting.router),
         jobs=[scheduler_job()],
         cli=register_cli,
         http=routes(),
         progress={KIND: on_delivery_progress},
+        waiting=[waiting.waiting],
     )

@@ -480,6 +480,8 @@ async def figures(session: AsyncSession, ann: Announcement) -> Figures:
         if purpose == CHANNEL_PURPOSE:
             f.channel = state
             continue
+        if purpose.startswith("reopen-"):  # a card the recipient asked for again (「未対応」): no reminder
+            continue
         if purpose != delivery.INITIAL:
             if state == DeliveryState.DELIVERED:
                 f.reminders_delivered += n
@@ -848,7 +850,7 @@ async def apply_edit(
             return recipient_message(ann, locale, channel=True)
         at = confirmed.get(row.person_id) if row.person_id is not None else None
         return recipient_message(
-            ann, locale, confirmed_at=at, reminder=row.purpose != delivery.INITIAL and at is None
+            ann, locale, confirmed_at=at, reminder=row.purpose.startswith("reminder") and at is None
         )
 
     n = await delivery.update_delivered(

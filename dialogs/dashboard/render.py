@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-PAGES = ("overview", "announcements", "surveys", "questions")
+PAGES = ("overview", "announcements", "surveys", "questions", "results")
 TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", ".txt": "text/plain"}
 
 

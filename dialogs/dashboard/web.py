@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, quote, urlencode
 from bot.api import HttpRequest, HttpResponse, HttpRoute
 from dialogs.dashboard import access, render, signin
 from dialogs.dashboard.access import Refusal, Viewer
-from dialogs.dashboard.pages import announcements, overview, questions, surveys
+from dialogs.dashboard.pages import announcements, cases, overview, questions, surveys
 from dialogs.dashboard.pages.common import Block, Context, PageView, format_moment
 from dialogs.dashboard.render import PAGES, Frame
 from dialogs.dashboard.tables import to_csv
@@ -38,6 +38,7 @@ BUILDERS: dict[str, Callable[[Context], Awaitable[PageView]]] = {
     "announcements": announcements.build,
     "surveys": surveys.build,
     "questions": questions.build,
+    "results": cases.build,  # 成果: built on the improvement cases feature's own sums
 }
 PASSTHROUGH = {"lang", "sig", "u", "exp"}  # query keys that are not page filters
 

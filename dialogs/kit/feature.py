@@ -15,12 +15,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.api import HttpRoute, Job, Services
+from bot.api import HttpRoute, Job, Services, Turn
 from dialogs.kit.dispatch import TurnStep
 from dialogs.kit.router import Router
 
 if TYPE_CHECKING:  # importing a feature package stays light: no SQLAlchemy models
     from dialogs.kit.identity import RoleSource
+    from dialogs.kit.waiting import WaitingSource
 
 # Called by the delivery worker with the ids (``ref_id``) whose rows of one kind changed state; batched,
 # and always once after the last row of a ref finished. See dialogs/engines/delivery/README.md.
@@ -43,3 +44,9 @@ class Feature:
     progress: dict[str, ProgressListener] = field(default_factory=dict)
     # Steps around every message turn, after identity and before routing (dialogs.kit.dispatch).
     before_turn: list[TurnStep] = field(default_factory=list)
+    # What waits for a person in this feature (「未対応」 lists them): async (session, person_id, now).
+    waiting: list[WaitingSource] = field(default_factory=list)
+    # Results for a free-text question, shown after the QA answer: async (turn, question, answered) -> card.
+    answer_sources: list[Callable[[Turn, str, bool], Awaitable[dict[str, Any] | None]]] = field(
+        default_factory=list
+    )

@@ -18,11 +18,19 @@ modules with routes and joins their routers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from dialogs.kit.feature import Feature
 
+if TYPE_CHECKING:
+    from dialogs.qa.answers import AnswerSource
 
-def feature() -> Feature:
-    from bot.api import Job
+
+def feature(answer_sources: Sequence[AnswerSource] = ()) -> Feature:
+    """``answer_sources``: other features' results for a free-text question, each shown as its own card
+    after the answer (the improvement cases); the composition root passes what features offer."""
+    from bot.api import Job, Services
     from dialogs.kit.router import Router
     from dialogs.qa import admin, answers, suggestions, ticket_lists, tickets
     from dialogs.qa.cli import register
@@ -30,13 +38,17 @@ def feature() -> Feature:
     from dialogs.qa.seed import seed_demo
     from dialogs.qa.service import on_startup, poll_versions
 
+    async def startup(services: Services) -> None:
+        answers.use_answer_sources(services, answer_sources)
+        await on_startup(services)
+
     router = Router("qa").include(
         answers.router, tickets.router, ticket_lists.router, suggestions.router, admin.router
     )
     return Feature(
         "qa",
         router,
-        startup=on_startup,
+        startup=startup,
         jobs=[Job("qa.index", poll_versions), Job("qa.housekeeping", tickets.run_housekeeping)],
         cli=register,
         seed_demo=seed_demo,

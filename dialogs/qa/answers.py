@@ -8,11 +8,12 @@ reports; 「役に立った」/「役に立たなかった」 is stored with the
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.api import Role, Turn
+from bot.api import Role, Services, Turn
 from dialogs.kit.router import Router
 from dialogs.qa import store
 from dialogs.qa.cards import QUESTION_MAX, answer_card, asked_card, not_found_card, not_helpful_card
@@ -27,6 +28,16 @@ log = logging.getLogger(__name__)
 RELATED = 2
 # A related question must score at least this share of the confidence threshold to be offered.
 RELATED_SHARE = 0.6
+# Other features' results for the same question, each shown as its own card after the answer (the
+# improvement cases feature: cases, never dressed as FAQ answers). (turn, question, answered) -> card.
+# The composition root (dialogs/composition.py) passes them to ``feature()``; its start-up hook keeps
+# them on the services.
+AnswerSource = Callable[[Turn, str, bool], Awaitable[dict[str, Any] | None]]
+ANSWER_SOURCES = "qa.answer_sources"  # services.extras key
+
+
+def use_answer_sources(services: Services, sources: Sequence[AnswerSource]) -> None:
+    services.extras[ANSWER_SOURCES] = tuple(sources)
 
 
 def _published(rows: dict[str, KbEntry], key: str) -> KbEntry | None:
@@ -74,9 +85,18 @@ async def on_question(turn: Turn, args: str) -> None:
         ][:RELATED]
         card = answer_card(turn.t, best, related, qid=entry_log.id, show_key=_is_admin(turn))
         await turn.reply_card(card, text=best.question)
+        await _other_results(turn, query, answered=True)
         return
     near = [r for h in hits[:RELATED] if (r := _published(rows, h.id)) is not None]
     await turn.reply_card(not_found_card(turn.t, query, near, entry_log.id), text=turn.t("qa.notfound.title"))
+    await _other_results(turn, query, answered=False)
+
+
+async def _other_results(turn: Turn, query: str, answered: bool) -> None:
+    for source in turn.services.extras.get(ANSWER_SOURCES, ()):
+        card = await source(turn, query, answered)
+        if card is not None:
+            await turn.reply_card(card)
 
 
 @router.action("qa.show")

@@ -26,6 +26,7 @@ LIST_LIMIT = 15
 COVERAGE_LIMIT = 30
 PROBLEM_LIMIT = 30
 GUARD_SECTION_LIMIT = 10
+NAMES_LIMIT = 8  # sections named on one line before 「ほか n課」
 
 
 def day_text(t: T, day: date) -> str:
@@ -301,9 +302,19 @@ def summary_card(t: T, s: RosterSummary) -> dict[str, Any]:
     ]
     if s.last_import:
         pairs.append((t("roster.summary.updated"), moment_text(t, s.last_import)))
-    return adaptive_card(
-        [heading(t("roster.summary.title")), facts(pairs), text(t("roster.summary.hint"), isSubtle=True)]
-    )
+    body = [heading(t("roster.summary.title")), facts(pairs)]
+    if s.leaderless:
+        body.append(text(t("roster.leaderless", names=names_capped(t, s.leaderless)), color="Warning"))
+    body.append(text(t("roster.summary.hint"), isSubtle=True))
+    return adaptive_card(body)
+
+
+def names_capped(t: T, names: Sequence[str], limit: int = NAMES_LIMIT) -> str:
+    """「総務部 人事課、財務部 税務課、ほか3課」: the first names in the order given, then a count."""
+    shown = t("roster.names_sep").join(names[:limit])
+    if len(names) > limit:
+        return t("roster.names_more", names=shown, n=len(names) - limit)
+    return shown
 
 
 def section_card(t: T, sections: list[SectionRef], holders: dict[int, list[Promoter]]) -> dict[str, Any]:
@@ -420,6 +431,13 @@ def coverage_card(
             ]
         )
     )
+    leaderless = [
+        f"{s.department} {s.section}"
+        for s in sorted(report.sections, key=lambda s: s.order)
+        if s.leader is None
+    ]
+    if leaderless:
+        body.append(text(t("roster.leaderless", names=names_capped(t, leaderless)), color="Warning"))
     if none + partial == 0:
         body.append(text(t("roster.cov.all_good"), color="Good"))
     else:

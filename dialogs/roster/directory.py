@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.roster.network import held_on
 from dialogs.roster.normalize import fold
+from dialogs.roster.order import SECTION_ORDER
 from storage.models.roster import (
     Assignment,
     Department,
@@ -37,6 +38,9 @@ class RosterSummary:
     sections_without_leader: int
     sections_without_promoter: int
     last_import: datetime | None
+    leaderless: list[str] = field(
+        default_factory=list
+    )  # 「部 課」 of the sections without a leader, roster order
 
 
 async def roster_summary(session: AsyncSession, day: date) -> RosterSummary:
@@ -69,6 +73,17 @@ async def roster_summary(session: AsyncSession, day: date) -> RosterSummary:
     last_import = await session.scalar(
         select(func.max(AuditEntry.at)).where(AuditEntry.action == "roster.import")
     )
+    leaderless = (
+        await session.execute(
+            select(Department.name, Section.name)
+            .join(Department, Department.id == Section.department_id)
+            .where(
+                Section.active.is_(True),
+                Section.id.not_in(select(held.c.section_id).where(held.c.role == PromoterRole.LEADER)),
+            )
+            .order_by(*SECTION_ORDER)
+        )
+    ).all()
     return RosterSummary(
         departments=departments,
         sections=sections,
@@ -78,6 +93,7 @@ async def roster_summary(session: AsyncSession, day: date) -> RosterSummary:
         sections_without_leader=sections - with_leader,
         sections_without_promoter=sections - with_anyone,
         last_import=last_import,
+        leaderless=[f"{dept} {sec}" for dept, sec in leaderless],
     )
 
 

@@ -265,6 +265,10 @@ async def show_coverage(turn: Turn, args: str) -> None:
     graph = GraphConfig.from_settings(turn.services.settings)
     offer = missing if (is_admin and graph.configured and missing) else None
     hint = bool(is_admin and not graph.configured and missing)
+    if hint:  # the operator's part, in their terms; the card says it in the DX division's
+        log.info(
+            "coverage: %d promoters lack the app; set DXBOT_GRAPH_* to offer installing it in bulk", missing
+        )
     card = cards.coverage_card(turn.t, report, offer, graph_hint=hint)
     await turn.reply_card(card, text=turn.t("roster.cov.title", day=cards.day_text(turn.t, report.day)))
 
@@ -273,6 +277,9 @@ async def show_coverage(turn: Turn, args: str) -> None:
 async def on_install(turn: Turn, data: dict) -> None:
     graph = GraphConfig.from_settings(turn.services.settings)
     if not graph.configured:
+        log.warning(
+            "install requested but DXBOT_GRAPH_* is not set", extra={"correlation_id": turn.correlation_id}
+        )
         await turn.reply(turn.t("roster.install.not_configured"))
         return
     report = await coverage(turn.session, _today(turn))

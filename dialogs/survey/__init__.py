@@ -19,14 +19,16 @@ from dialogs.kit.feature import Feature
 
 def feature() -> Feature:
     from bot.api import Job
-    from dialogs.survey import cli, demo, jobs, web
-    from dialogs.survey.handlers import router
+    from dialogs.kit.router import Router
+    from dialogs.survey import cli, demo, handlers, jobs, waiting, web
 
     return Feature(
         "survey",
-        router,
+        # waiting.py: 「未対応」's query (offered to the todo feature) and the reopen button
+        Router("survey").include(handlers.router, waiting.router),
         jobs=[Job("survey-scheduler", jobs.run)],
         cli=cli.register,
         http=list(web.ROUTES),
         seed_demo=demo.seed_demo,
+        waiting=[waiting.waiting],
     )

@@ -339,11 +339,12 @@ def status_card(
     body.append(text(t("survey.status.reminders", locale), weight="Bolder", spacing="Medium"))
     body.append(text("\n".join(f"- {line}" for line in lines), size="Small"))
     depts = [r for r in rates if r.key.startswith("d:")]
-    sections = sorted((r for r in rates if r.key.startswith("s:")), key=lambda r: (r.rate, r.name))
+    sections = [r for r in rates if r.key.startswith("s:")]  # roster order (response_rates)
     if depts:
         body.append(text(t("survey.status.by_department", locale), weight="Bolder", spacing="Medium"))
         body.append(facts([(d.name, f"{pct(d.rate)} ({d.responded}/{d.invited})") for d in depts]))
-    behind = [s for s in sections if s.responded < s.invited][:10]
+    # Fewest answers first; equal rates keep the roster's order.
+    behind = sorted((s for s in sections if s.responded < s.invited), key=lambda s: s.rate)[:10]
     if behind:
         body.append(text(t("survey.status.behind", locale), weight="Bolder", spacing="Medium"))
         body.append(facts([(s.name, f"{s.responded}/{s.invited}") for s in behind]))
@@ -667,13 +668,39 @@ def confirm_close_card(survey: Survey, rnd: SurveyRound, locale: str) -> dict[st
     )
 
 
-def choose_survey_card(lead: str, surveys: list[Survey], action: str, locale: str) -> dict[str, Any]:
-    """Which survey? One button per survey; pressing it runs ``action`` with ``survey``."""
+def choose_survey_card(
+    lead: str, surveys: list[Survey], action: str, locale: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Which survey? One button per survey; pressing it runs ``action`` with ``survey`` and ``extra``
+    (what was typed after the name: a round number, a number of business days)."""
+    more = {k: v for k, v in (extra or {}).items() if v is not None}
     body: list[dict[str, Any]] = [text(lead, weight="Bolder")]
     body.append(
         {
             "type": "ActionSet",
-            "actions": [submit(f"{s.id}. {s.title}", action, survey=s.id) for s in surveys[:20]],
+            "actions": [submit(f"{s.id}. {s.title}", action, survey=s.id, **more) for s in surveys[:20]],
+        }
+    )
+    return adaptive_card(body)
+
+
+def choose_round_card(
+    lead: str,
+    rounds: list[tuple[Survey, SurveyRound]],
+    action: str,
+    locale: str,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Which running round? One button per round, named as every card names it (「DXマインド 第3回」)."""
+    more = {k: v for k, v in (extra or {}).items() if v is not None}
+    body: list[dict[str, Any]] = [text(lead, weight="Bolder")]
+    body.append(
+        {
+            "type": "ActionSet",
+            "actions": [
+                submit(round_name(survey, rnd, locale), action, round=rnd.id, **more)
+                for survey, rnd in rounds[:20]
+            ],
         }
     )
     return adaptive_card(body)

@@ -187,7 +187,7 @@ def adoption_heatmap(res: RoundResults, locale: str = "ja", limit: int = 60) -> 
 
     with _lock:
         tools = res.tool_questions()
-        sections = sorted(res.of_kind("section"), key=lambda g: int(g.key[2:]))[:limit]  # roster order
+        sections = res.of_kind("section")[:limit]  # roster order (compute_results)
         data = np.full((max(len(sections), 1), max(len(tools), 1)), np.nan)
         for i, g in enumerate(sections):
             for j, q in enumerate(tools):

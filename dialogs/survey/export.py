@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.kit.i18n import t
 from dialogs.survey.questions import parse_questions
 from dialogs.survey.results import RoundResults
 from storage.models import Department, Section, SurveyAnswerValue, SurveyResponse, SurveyRound
 
 ROLE_JA = {"leader": "リーダー", "subleader": "サブリーダー"}
-KIND_JA = {"all": "全体", "department": "部", "section": "課", "role": "役割"}
 
 
 def safe(value: Any) -> Any:
@@ -30,77 +30,75 @@ def safe(value: Any) -> Any:
     return value
 
 
-def _r(value: float | None, digits: int = 3) -> Any:
-    return "" if value is None else round(value, digits)
+def _pct(value: float | None) -> Any:
+    """A share as a percentage (0.8571 -> 85.7), as the results page shows it; empty when absent."""
+    return "" if value is None else round(value * 100, 1)
 
 
-def aggregate_rows(res: RoundResults) -> list[list[Any]]:
+def _mean(value: float | None) -> Any:
+    return "" if value is None else round(value, 2)
+
+
+def aggregate_rows(res: RoundResults, locale: str = "ja") -> list[list[Any]]:
+    """The results page as a table for Excel: questions in their own words, shares in percent, and
+    groups the page withholds marked (with why), never a figure for them."""
+
+    def w(key: str, **kw: Any) -> str:
+        return t(f"survey.export.{key}", locale, **kw)
+
     header = [
-        "回",
-        "集計単位",
-        "名称",
-        "回答者数",
-        "質問キー",
-        "質問",
-        "n",
-        "平均",
-        "肯定(4-5)",
-        "中立(3)",
-        "否定(1-2)",
-        "週1回以上の利用",
-        "非表示",
+        w("round"),
+        w("unit"),
+        w("name"),
+        w("respondents"),
+        w("question"),
+        w("answers"),
+        w("mean"),
+        w("favourable"),
+        w("neutral"),
+        w("unfavourable"),
+        w("adopted"),
+        w("note"),
     ]
     rows: list[list[Any]] = [header]
+    round_name = t("survey.round.name", locale, title=res.title, number=res.number)
+    hidden = w("hidden", k=res.threshold)
     order = {"all": 0, "department": 1, "section": 2, "role": 3}
-    groups = sorted(res.groups.values(), key=lambda g: (order[g.kind], g.name))
+    groups = sorted(res.groups.values(), key=lambda g: order[g.kind])  # within a kind: roster order
     for g in groups:
-        name = ROLE_JA.get(g.name, g.name) if g.kind == "role" else g.name
+        name = w(f"role.{g.name}") if g.kind == "role" and g.name in ROLE_JA else g.name
+        unit = w(f"unit.{g.kind}")
         for q in res.questions:
             if q.type == "text":
                 continue
+            question = q.tool or q.label(locale)
             s = g.stats.get(q.key)
             if g.suppressed:
-                rows.append(
-                    [
-                        res.label,
-                        KIND_JA[g.kind],
-                        name,
-                        "",
-                        q.key,
-                        q.tool or q.text,
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "非表示",
-                    ]
-                )
+                rows.append([round_name, unit, name, "", question, "", "", "", "", "", "", hidden])
                 continue
             if s is None:
                 continue
+            scale = q.type == "scale5"
             rows.append(
                 [
-                    res.label,
-                    KIND_JA[g.kind],
+                    round_name,
+                    unit,
                     name,
                     g.respondents,
-                    q.key,
-                    q.tool or q.text,
+                    question,
                     s.n,
-                    _r(s.mean),
-                    _r(s.favourable) if q.type == "scale5" else "",
-                    _r(s.neutral) if q.type == "scale5" else "",
-                    _r(s.unfavourable) if q.type == "scale5" else "",
-                    _r(s.adopted) if q.tool else "",
+                    _mean(s.mean),
+                    _pct(s.favourable) if scale else "",
+                    _pct(s.neutral) if scale else "",
+                    _pct(s.unfavourable) if scale else "",
+                    _pct(s.adopted) if q.tool else "",
                     "",
                 ]
             )
     rows.append([])
-    rows.append(["回答率", "名称", "対象者数", "回答者数", "回答率"])
+    rows.append([w("rates"), w("name"), w("invited"), w("respondents"), w("rate")])
     for rate in res.rates:
-        rows.append(["", rate.name, rate.invited, rate.responded, round(rate.rate, 3)])
+        rows.append(["", rate.name, rate.invited, rate.responded, _pct(rate.rate)])
     return [[safe(c) for c in row] for row in rows]
 
 

@@ -2,16 +2,21 @@
 
 サーベイ                         list surveys with their schedule and latest round
 サーベイ 作成 [DXマインド|ツール活用|業務量]   create from a template (no name: a menu, incl. the builder)
-サーベイ 予定 <サーベイ番号>           schedule form (monthly / quarterly / cron, audience, window, reminders)
-サーベイ 開始 <番号|名前> [営業日数]  preview (audience, reach, the card), then 開始 / 取消
-サーベイ 延長 <回番号> <営業日数>       extend an open round
-サーベイ 締切 <回番号>                close early (after a confirmation with 取消)
-サーベイ 督促 <回番号>                remind non-respondents now
-サーベイ 結果 [名前|回番号]           latest closed round of the survey named (asks which when unclear)
-サーベイ しきい値 <サーベイ番号> <3〜25>   anonymity threshold
-サーベイ ツール <サーベイ番号> A、B、C    edit the tool list of a ツール活用 survey
+サーベイ 予定 <サーベイ名|番号>          schedule form (monthly / quarterly / cron, audience, window, reminders)
+サーベイ 開始 <サーベイ名|番号> [営業日数]  preview (audience, reach, the card), then 開始 / 取消
+サーベイ 延長 [サーベイ名|番号] [第n回] <営業日数>   extend the survey's open round
+サーベイ 締切 [サーベイ名|番号] [第n回]   close early (after a confirmation with 取消)
+サーベイ 督促 [サーベイ名|番号] [第n回]   remind non-respondents now
+サーベイ 結果 [サーベイ名|番号] [第n回]   that round, else the survey's latest closed round
+サーベイ しきい値 <サーベイ名|番号> <3〜25>   anonymity threshold
+サーベイ ツール <サーベイ名|番号> A、B、C    edit the tool list of a ツール活用 survey
 サーベイ 結果送信先                   post results into this conversation (run it in the DX channel)
-回答状況 [回番号]                    live response rate of open rounds
+回答状況 [サーベイ名|番号] [第n回]      live response rate (alone: every open round)
+
+A round is named as every card names it, 「DXマインド 第3回」: the survey, then the round's number within
+that survey (「DXマインド 3」 or 「DXマインド 第3回」); without a number, the survey's open round. No
+survey at all means the only open round. Several candidates get a button each, carrying what was typed
+after the name. Database ids stay inside the cards' button data, never typed.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +34,7 @@ from bot.api import FileAttachment, Role, Turn
 from dialogs.kit.business_days import JST, format_date_ja, non_business_reason
 from dialogs.kit.router import Router, fold
 from dialogs.kit.uploads import receive_file
+from dialogs.roster.order import SECTION_ORDER
 from dialogs.survey import cards, service
 from dialogs.survey.jobs import recurrence_of
 from dialogs.survey.loader import Definition, from_builder, from_file
@@ -362,12 +369,14 @@ async def find_surveys(turn: Turn, name: str) -> list[Survey]:
     return exact or [s for s in surveys if key and key in fold(s.title)]
 
 
-async def _survey_arg(turn: Turn, rest: str, action: str | None = None) -> Survey | None:
+async def _survey_arg(
+    turn: Turn, rest: str, action: str | None = None, extra: dict[str, Any] | None = None
+) -> Survey | None:
     """The survey the first word names, by number or by name. When the name matches none or several,
     say so, with a button per candidate (pressing it runs ``action``) when there is one."""
     first = _name_arg(rest.split()[0]) if rest.split() else ""
     if not first and action is not None:
-        await _choose_survey(turn, "", [], action)
+        await _choose_survey(turn, "", [], action, extra)
         return None
     survey_id = _int(fold(first)) if first else None
     if survey_id is not None or not first:
@@ -381,12 +390,15 @@ async def _survey_arg(turn: Turn, rest: str, action: str | None = None) -> Surve
     if action is None:
         await turn.reply(turn.t("survey.err.no_survey"))
         return None
-    await _choose_survey(turn, first, matches, action)
+    await _choose_survey(turn, first, matches, action, extra)
     return None
 
 
-async def _choose_survey(turn: Turn, name: str, matches: list[Survey], action: str) -> None:
-    """Several surveys match ``name`` (or none does: then every survey is offered)."""
+async def _choose_survey(
+    turn: Turn, name: str, matches: list[Survey], action: str, extra: dict[str, Any] | None = None
+) -> None:
+    """Several surveys match ``name`` (or none does: then every survey is offered). The buttons carry
+    ``extra`` (what was typed after the name) so pressing one does what the message asked."""
     if matches:
         lead = turn.t("survey.choose.several", name=name) if name else turn.t("survey.choose.which")
     else:
@@ -401,20 +413,129 @@ async def _choose_survey(turn: Turn, name: str, matches: list[Survey], action: s
     if not matches:
         await turn.reply(turn.t("survey.list.empty"))
         return
-    await turn.reply_card(cards.choose_survey_card(lead, matches, action, turn.locale), text=lead)
+    await turn.reply_card(cards.choose_survey_card(lead, matches, action, turn.locale, extra), text=lead)
 
 
-async def _round_arg(turn: Turn, rest: str, status: str | None = None) -> SurveyRound | None:
-    round_id = _int(rest.split()[0]) if rest.split() else None
-    if round_id is None and status:
+# --- naming a round as the cards do: 「DXマインド 第3回」 ------------------------------------------------
+
+_ROUND_WORD = re.compile(r"^第?(\d+)回(?:目)?$")
+
+
+@dataclass(frozen=True)
+class RoundWords:
+    """What a user typed to name a round: the survey (name or number, "" for none), the round's number
+    within that survey (None: its running round), and the numbers after them (e.g. business days)."""
+
+    survey: str
+    number: int | None
+    tail: tuple[int, ...]
+
+
+def parse_round_words(rest: str, tail: int = 0) -> RoundWords | None:
+    """「DXマインド 3」「DXマインド 第3回」「2 3」(survey number 2, round 3)「」; ``tail`` numbers are taken
+    from the end first (「延長 DXマインド 3」: 3 business days). None when a wanted tail number is missing."""
+    words = [w for w in (_name_arg(w) for w in rest.split()) if w]
+    number: int | None = None
+    for i, word in enumerate(words):
+        if m := _ROUND_WORD.match(fold(word)):
+            number = int(m.group(1))
+            del words[i]
+            break
+    numbers: list[int] = []
+    for _ in range(tail):
+        value = _int(fold(words[-1])) if words else None
+        if value is None:
+            return None
+        numbers.insert(0, value)
+        words.pop()
+    if number is None and len(words) >= 2 and _int(fold(words[-1])) is not None:
+        number = _int(fold(words.pop()))
+    return RoundWords(" ".join(words), number, tuple(numbers))
+
+
+async def _named_survey(turn: Turn, text: str, action: str, extra: dict[str, Any]) -> Survey | None:
+    """The survey ``text`` names (number, exact title, or part of a title); else buttons to choose."""
+    number = _int(fold(text))
+    if number is not None:
+        survey = await turn.session.get(Survey, number)
+        if survey is None or survey.archived:
+            await turn.reply(turn.t("survey.err.no_survey"))
+            return None
+        return survey
+    matches = await find_surveys(turn, text)
+    if len(matches) == 1:
+        return matches[0]
+    await _choose_survey(turn, text, matches, action, extra)
+    return None
+
+
+async def _round_in(
+    turn: Turn, survey: Survey, number: int | None, statuses: tuple[str, ...]
+) -> SurveyRound | None:
+    """第``number``回 of ``survey``; with no number, its running round. Says so when there is none."""
+    if number is not None:
         rnd = await turn.session.scalar(
-            select(SurveyRound).where(SurveyRound.status == status).order_by(SurveyRound.id.desc()).limit(1)
+            select(SurveyRound).where(SurveyRound.survey_id == survey.id, SurveyRound.number == number)
         )
-    else:
-        rnd = await turn.session.get(SurveyRound, round_id) if round_id else None
+        if rnd is None:
+            await turn.reply(turn.t("survey.round.no_number", title=survey.title, number=number))
+        return rnd
+    rnd = await service.latest_round(turn.session, survey.id, statuses)
     if rnd is None:
-        await turn.reply(turn.t("survey.err.no_round"))
+        await turn.reply(turn.t("survey.round.not_running", title=survey.title))
     return rnd
+
+
+async def _running_rounds(turn: Turn, statuses: tuple[str, ...]) -> list[tuple[Survey, SurveyRound]]:
+    rows = (
+        await turn.session.execute(
+            select(Survey, SurveyRound)
+            .join(SurveyRound, SurveyRound.survey_id == Survey.id)
+            .where(SurveyRound.status.in_(statuses))
+            .order_by(SurveyRound.id)
+        )
+    ).all()
+    return [(survey, rnd) for survey, rnd in rows]
+
+
+async def _round_arg(
+    turn: Turn,
+    words: RoundWords,
+    action: str,
+    statuses: tuple[str, ...] = ("open",),
+    extra: dict[str, Any] | None = None,
+) -> SurveyRound | None:
+    """The round the user named as the cards name it. No survey named: the only running round, or a
+    button per running round. A name matching several surveys (or none): a button per survey. The
+    buttons carry the round number and ``extra`` so pressing one finishes what was asked."""
+    extra = dict(extra or {})
+    if not words.survey:
+        running = await _running_rounds(turn, statuses)
+        if len(running) == 1:
+            return running[0][1]
+        if not running:
+            await turn.reply(turn.t("survey.status.none"))
+            return None
+        lead = turn.t("survey.round.choose")
+        await turn.reply_card(cards.choose_round_card(lead, running, action, turn.locale, extra), text=lead)
+        return None
+    survey = await _named_survey(turn, words.survey, action, {"number": words.number, **extra})
+    if survey is None:
+        return None
+    return await _round_in(turn, survey, words.number, statuses)
+
+
+async def _round_of_data(
+    turn: Turn, data: dict[str, Any], statuses: tuple[str, ...] = ("open",)
+) -> SurveyRound | None:
+    """The round a button names: by id (cards), or a survey and its round number (the choose buttons)."""
+    if data.get("round") is not None or data.get("survey") is None:
+        return await _round_of_card(turn, data)
+    survey = await turn.session.get(Survey, _int(data.get("survey")) or 0)
+    if survey is None:
+        await turn.reply(turn.t("survey.err.no_survey"))
+        return None
+    return await _round_in(turn, survey, _int(data.get("number")), statuses)
 
 
 async def _departments_and_sections(turn: Turn) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
@@ -431,8 +552,9 @@ async def _departments_and_sections(turn: Turn) -> tuple[list[tuple[int, str]], 
         for i, n in (
             await turn.session.execute(
                 select(Section.id, Section.name)
+                .join(Department, Department.id == Section.department_id)
                 .where(Section.active.is_(True))
-                .order_by(Section.department_id, Section.sort_order, Section.id)
+                .order_by(*SECTION_ORDER)
             )
         ).all()
     ]
@@ -547,7 +669,7 @@ async def cmd_open(turn: Turn, rest: str) -> None:
     if len(parts) > 1 and (window is None or not 1 <= window <= 30):
         await turn.reply(turn.t("survey.open.usage"))
         return
-    survey = await _survey_arg(turn, rest, action="survey.open")
+    survey = await _survey_arg(turn, rest, action="survey.open", extra={"window": window})
     if survey is None:
         return
     await _start_preview(turn, survey, window)
@@ -559,7 +681,8 @@ async def on_open(turn: Turn, data: dict[str, Any]) -> None:
     if survey is None:
         await turn.reply(turn.t("survey.err.no_survey"))
         return
-    await _start_preview(turn, survey, None)
+    window = _int(data.get("window"))
+    await _start_preview(turn, survey, window if window and 1 <= window <= 30 else None)
 
 
 async def _running_round(turn: Turn, survey: Survey) -> SurveyRound | None:
@@ -733,14 +856,31 @@ async def _preview_gone(turn: Turn, survey: Survey, after: int) -> None:
 
 
 async def cmd_extend(turn: Turn, rest: str) -> None:
-    parts = rest.split()
-    days = _int(parts[1]) if len(parts) > 1 else None
+    """「サーベイ 延長 [サーベイ名|番号] [第n回] <営業日数>」: no name, the only running round."""
+    words = parse_round_words(rest, tail=1)
+    days = words.tail[0] if words else None
+    if words is None or days is None or not 1 <= days <= 20:
+        await turn.reply(turn.t("survey.extend.usage"))
+        return
+    rnd = await _round_arg(turn, words, "survey.extend", extra={"days": days})
+    if rnd is None:
+        return
+    await _extend(turn, rnd, days)
+
+
+@router.action("survey.extend", role=Role.AUTHOR)
+async def on_extend(turn: Turn, data: dict[str, Any]) -> None:
+    days = _int(data.get("days"))
     if days is None or not 1 <= days <= 20:
         await turn.reply(turn.t("survey.extend.usage"))
         return
-    rnd = await _round_arg(turn, rest)
+    rnd = await _round_of_data(turn, data)
     if rnd is None:
         return
+    await _extend(turn, rnd, days)
+
+
+async def _extend(turn: Turn, rnd: SurveyRound, days: int) -> None:
     now = turn.services.clock()
     try:
         new_close = await service.extend_round(turn.session, rnd, days, now)
@@ -759,9 +899,14 @@ async def cmd_extend(turn: Turn, rest: str) -> None:
 
 
 async def cmd_close(turn: Turn, rest: str) -> None:
-    rnd = await _round_arg(turn, rest, status="open")
+    """「サーベイ 締切 [サーベイ名|番号] [第n回]」: the confirmation (締め切る / 取消) first."""
+    rnd = await _round_arg(turn, parse_round_words(rest) or RoundWords("", None, ()), "survey.close.ask")
     if rnd is None:
         return
+    await _ask_close(turn, rnd)
+
+
+async def _ask_close(turn: Turn, rnd: SurveyRound) -> None:
     if rnd.status != "open":
         await turn.reply(turn.t("survey.err.not_open"))
         return
@@ -774,7 +919,10 @@ async def cmd_close(turn: Turn, rest: str) -> None:
 
 @router.action("survey.close.ask", role=Role.AUTHOR)
 async def on_close_ask(turn: Turn, data: dict[str, Any]) -> None:
-    await cmd_close(turn, str(data.get("round", "")))
+    rnd = await _round_of_data(turn, data)
+    if rnd is None:
+        return
+    await _ask_close(turn, rnd)
 
 
 @router.action("survey.close", role=Role.AUTHOR)
@@ -822,7 +970,8 @@ async def on_close_cancel(turn: Turn, data: dict[str, Any]) -> None:
 
 
 async def cmd_remind(turn: Turn, rest: str) -> None:
-    rnd = await _round_arg(turn, rest, status="open")
+    """「サーベイ 督促 [サーベイ名|番号] [第n回]」: remind who has not answered, now."""
+    rnd = await _round_arg(turn, parse_round_words(rest) or RoundWords("", None, ()), "survey.remind")
     if rnd is None:
         return
     await _remind(turn, rnd)
@@ -830,7 +979,7 @@ async def cmd_remind(turn: Turn, rest: str) -> None:
 
 @router.action("survey.remind", role=Role.AUTHOR)
 async def on_remind(turn: Turn, data: dict[str, Any]) -> None:
-    rnd = await _round_of_card(turn, data)
+    rnd = await _round_of_data(turn, data)
     if rnd is None:
         return
     await _remind(turn, rnd)
@@ -860,22 +1009,14 @@ async def _remind(turn: Turn, rnd: SurveyRound) -> None:
 
 
 async def cmd_results(turn: Turn, rest: str) -> None:
-    """「サーベイ 結果 [名前|回番号]」: the latest closed round of the survey named (asked when unclear)."""
-    name = _name_arg(rest)
-    round_id = _int(fold(name)) if name else None
-    if round_id is not None:
-        rnd = await turn.session.get(SurveyRound, round_id)
-        if rnd is None:
-            await turn.reply(turn.t("survey.err.no_round"))
-            return
-        if rnd.status != "closed":
-            survey = await turn.session.get(Survey, rnd.survey_id)
-            assert survey is not None
-            await turn.reply(
-                turn.t("survey.results.not_closed", name=cards.round_name(survey, rnd, turn.locale))
-            )
-            return
-        await _send_results(turn, rnd)
+    """「サーベイ 結果 [サーベイ名|番号] [第n回]」: that round, else the latest closed round of the survey
+    named (asked when unclear)."""
+    words = parse_round_words(rest) or RoundWords("", None, ())
+    name = words.survey
+    if name and (_int(fold(name)) is not None or words.number is not None):
+        survey = await _named_survey(turn, name, "survey.results", {"number": words.number})
+        if survey is not None:
+            await _survey_results(turn, survey, words.number)
         return
     if name:
         matches = await find_surveys(turn, name)
@@ -908,13 +1049,30 @@ async def on_results(turn: Turn, data: dict[str, Any]) -> None:
         if survey is None:
             await turn.reply(turn.t("survey.err.no_survey"))
             return
-        await _survey_results(turn, survey)
+        await _survey_results(turn, survey, _int(data.get("number")))
         return
-    await cmd_results(turn, str(data.get("round", "")))
+    rnd = await _round_of_card(turn, data)
+    if rnd is not None:
+        await _closed_results(turn, rnd)
 
 
-async def _survey_results(turn: Turn, survey: Survey) -> None:
-    """The latest closed round of ``survey``, with a button to the running round's 回答状況."""
+async def _closed_results(turn: Turn, rnd: SurveyRound) -> None:
+    if rnd.status != "closed":
+        survey = await turn.session.get(Survey, rnd.survey_id)
+        assert survey is not None
+        await turn.reply(turn.t("survey.results.not_closed", name=cards.round_name(survey, rnd, turn.locale)))
+        return
+    await _send_results(turn, rnd)
+
+
+async def _survey_results(turn: Turn, survey: Survey, number: int | None = None) -> None:
+    """第``number``回 of ``survey``, else its latest closed round, with a button to the running round's
+    回答状況."""
+    if number is not None:
+        rnd = await _round_in(turn, survey, number, ("closed",))
+        if rnd is not None:
+            await _closed_results(turn, rnd)
+        return
     closed = await service.latest_round(turn.session, survey.id, ("closed",))
     running = await service.latest_round(turn.session, survey.id, ("open",))
     if closed is None:
@@ -993,8 +1151,10 @@ async def cmd_destination(turn: Turn, _: str) -> None:
 
 @router.command("回答状況", "response rate", role=Role.AUTHOR, help_key="survey.cmd.status", usage="回答状況")
 async def status_command(turn: Turn, args: str) -> None:
+    """「回答状況 [サーベイ名|番号] [第n回]」: that survey's running round (or 第n回); alone, every running
+    round."""
     if args.strip():
-        rnd = await _round_arg(turn, args)
+        rnd = await _round_arg(turn, parse_round_words(args) or RoundWords("", None, ()), "survey.status")
         rounds = [rnd] if rnd else []
         if not rounds:
             return
@@ -1015,7 +1175,7 @@ async def status_command(turn: Turn, args: str) -> None:
 
 @router.action("survey.status", role=Role.AUTHOR)
 async def on_status(turn: Turn, data: dict[str, Any]) -> None:
-    rnd = await _round_of_card(turn, data)
+    rnd = await _round_of_data(turn, data)
     if rnd is None:
         return
     card = await _status_card(turn, rnd)

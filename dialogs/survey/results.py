@@ -22,6 +22,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.kit.i18n import t
+from dialogs.roster.order import RosterOrder, roster_order
 from dialogs.survey.questions import ADOPTED_KEYS, Question, parse_questions
 from storage.models import (
     Department,
@@ -223,8 +224,9 @@ async def response_rates(session: AsyncSession, round_id: int) -> list[Rate]:
         by_section.append(
             Rate(f"s:{section}", sections.get(section, ("—", 0))[0], invited, responded, parent=f"d:{dept}")
         )
-    ordered_depts = sorted(by_dept.values(), key=lambda r: (r.rate, r.name))
-    by_section.sort(key=lambda r: (r.rate, r.name))
+    order = await roster_order(session)  # departments and sections as the roster lists them
+    ordered_depts = sorted(by_dept.values(), key=lambda r: order.group(r.key))
+    by_section.sort(key=lambda r: order.group(r.key))
     return [total, *ordered_depts, *by_section]
 
 
@@ -425,6 +427,18 @@ def suppress(groups: dict[str, Group], k: int) -> None:
                 s.suppressed = True
 
 
+_KIND_RANK = {"all": 0, "department": 1, "section": 2, "role": 3}
+
+
+def in_roster_order(groups: dict[str, Group], order: RosterOrder) -> dict[str, Group]:
+    """Overall, then departments and sections as the roster lists them, then roles: every table,
+    chart and export that walks ``groups`` (or ``of_kind``) reads like the roster."""
+    ranked = sorted(
+        groups.items(), key=lambda kv: (_KIND_RANK.get(kv[1].kind, 9), order.group(kv[0]), kv[1].name)
+    )
+    return dict(ranked)
+
+
 async def compute_results(session: AsyncSession, round_id: int) -> RoundResults:
     rnd = await session.get(SurveyRound, round_id)
     if rnd is None:
@@ -435,6 +449,7 @@ async def compute_results(session: AsyncSession, round_id: int) -> RoundResults:
     depts, sections = await _names(session)
     value_rows, number_rows, respondent_rows = await _grouped(session, [rnd.id], questions)
     groups = _build_groups(rnd.id, value_rows, number_rows, respondent_rows, depts, sections)
+    groups = in_roster_order(groups, await roster_order(session))
     if rnd.anonymous:
         suppress(groups, rnd.threshold)
     rates = await response_rates(session, rnd.id)

@@ -137,8 +137,8 @@ def render_page(rnd: SurveyRound, res: RoundResults, trend: Trend, token: str, s
     suppressed = _e(t("survey.suppressed", locale))
     groups = [
         res.overall,
-        *sorted(res.of_kind("department"), key=lambda g: g.name),
-        *sorted(res.of_kind("section"), key=lambda g: g.name),
+        *res.of_kind("department"),  # roster order (compute_results)
+        *res.of_kind("section"),
     ]
     scale = res.scale_questions()
     if scale:

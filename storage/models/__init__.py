@@ -2,6 +2,7 @@
 
 from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
 from storage.models.base import Base
+from storage.models.cases import ImprovementCase, RecognitionRound, RecognitionVote
 from storage.models.conversation import ConversationRef, TeamsAccount, TrustedServiceUrl
 from storage.models.delivery import Delivery, DeliveryOp, DeliveryState, DeliveryWorker
 from storage.models.qa import (
@@ -54,11 +55,14 @@ __all__ = [
     "DivisionRoleKind",
     "EntryStatus",
     "Feedback",
+    "ImprovementCase",
     "KbEntry",
     "KbState",
     "Person",
     "PromoterRole",
     "QueryLog",
+    "RecognitionRound",
+    "RecognitionVote",
     "Section",
     "Suggestion",
     "Survey",

@@ -2,7 +2,7 @@
 charts, parsed from the HTML with the standard library.
 
     page = Page.parse(html)
-    page.table("推進役に連絡できない課").rows[0]   # ["総務部", "契約検査課", …]
+    page.table("推進員に連絡できない課").rows[0]   # ["総務部", "契約検査課", …]
 """
 
 from __future__ import annotations

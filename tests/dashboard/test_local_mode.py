@@ -110,7 +110,7 @@ async def test_a_bearer_token_means_nothing_in_local_mode(demo_url: str, entra: 
     async with dashboard_app(local_settings(demo_url)) as client:
         resp = await client.get("/dashboard/view/overview", headers=bearer(entra.token()))
         assert resp.status == 401
-        assert "推進役に連絡できない課" not in await resp.text()
+        assert "推進員に連絡できない課" not in await resp.text()
 
 
 async def test_there_is_no_local_sign_in_inside_teams(demo_url: str, entra: FakeEntra) -> None:

@@ -98,7 +98,7 @@ async def test_english_is_one_click_away_and_keeps_the_filters(demo_url: str) ->
         en = await page(client, switch)
         assert en.lang == "en"
         assert en.h1 == "Questions"
-        assert en.nav == ["Overview", "Announcements", "Surveys", "Questions"]
+        assert en.nav == ["Overview", "Announcements", "Surveys", "Questions", "Results"]
         assert "last 30 days" in en.text
         assert "LOCAL MODE" in en.text
         overview = await page(client, "/dashboard/overview?lang=en")
@@ -150,9 +150,9 @@ async def test_overview_lists_exactly_the_sections_nobody_can_be_reached_in(demo
 
     async with signed_in(demo_url) as client:
         p = await page(client, "/dashboard/overview")
-        gaps = p.table("推進役に連絡できない課")
+        gaps = p.table("推進員に連絡できない課")
         assert set(gaps.column("課")) == expected
-        assert "推進役が名簿にいません" in gaps.rows[gaps.column("課").index("予防課")]
+        assert "推進員が名簿にいません" in gaps.rows[gaps.column("課").index("予防課")]
         tile = re.search(r"誰にも連絡できない課 (\d+)", p.text)
         assert tile and int(tile.group(1)) == len(expected)
 
@@ -175,7 +175,7 @@ async def test_overview_lists_exactly_the_sections_nobody_can_be_reached_in(demo
             s.add(ConversationRef(conversation_id="a:new", conversation_type="personal", service_url="https://smba.example/",
                                   aad_object_id="aad-new", user_id="29:new", reference={}, reachable=True))  # fmt: skip
         p = await page(client, "/dashboard/overview")
-        assert "農林課" not in p.table("推進役に連絡できない課").column("課")
+        assert "農林課" not in p.table("推進員に連絡できない課").column("課")
     await engine.dispose()
 
 
@@ -319,6 +319,70 @@ async def test_an_anonymous_tool_survey_shows_no_section_under_the_threshold(dem
     assert any(cell == SUPPRESSED for row in heat.rows for cell in row[2:])
 
 
+async def test_anonymous_response_rates_show_no_department_asked_fewer_than_the_threshold(
+    demo_url: str,
+) -> None:
+    """A department of two promoters asked in the latest DXマインド round: 「臨時対策室 1/2」 would say who
+    answered. The page and its CSV merge it away, as the survey feature's own cards do."""
+    from storage.models import SurveyRecipient
+
+    engine = make_engine(demo_url)
+    async with make_sessionmaker(engine)() as s, s.begin():
+        survey = await s.scalar(select(Survey).where(Survey.title == "DXマインド"))
+        assert survey is not None and survey.anonymous
+        latest = await s.scalar(
+            select(SurveyRound)
+            .where(SurveyRound.survey_id == survey.id, SurveyRound.status == "closed")
+            .order_by(SurveyRound.open_at.desc())
+            .limit(1)
+        )
+        assert latest is not None
+        k, label = latest.threshold, latest.label
+        dept = Department(name="臨時対策室", sort_order=99)
+        s.add(dept)
+        await s.flush()
+        section = Section(department_id=dept.id, name="臨時対策課", sort_order=99, active=True)
+        s.add(section)
+        await s.flush()
+        for i, answered in enumerate((True, False)):
+            person = Person(name=f"会計{i}", email=f"kaikei{i}@city.example.jp", created_at=datetime.now(UTC))
+            s.add(person)
+            await s.flush()
+            s.add(
+                SurveyRecipient(
+                    round_id=latest.id,
+                    person_id=person.id,
+                    department_id=dept.id,
+                    section_id=section.id,
+                    role="leader",
+                    responded=answered,
+                )
+            )
+        invited = dict(
+            (
+                await s.execute(
+                    select(Department.name, func.count())
+                    .join(SurveyRecipient, SurveyRecipient.department_id == Department.id)
+                    .where(SurveyRecipient.round_id == latest.id)
+                    .group_by(Department.name)
+                )
+            ).all()
+        )
+    await engine.dispose()
+    assert invited["臨時対策室"] == 2 < k
+    async with signed_in(demo_url) as client:
+        p = await page(client, "/dashboard/surveys")
+        table = p.table("部ごとの回答率")
+        assert label in table.caption
+        rows = await csv_of(client, p.csv_links[[t.caption for t in p.tables].index(table.caption)])
+    for shown in (table.rows, rows[1:]):
+        names = [r[0] for r in shown]
+        assert "臨時対策室" not in names, names
+        for name, asked, *_ in shown:
+            assert int(asked) >= k, (name, asked)
+            assert name in invited or "少人数" in name, name
+
+
 async def test_survey_response_rates_come_from_who_was_asked_and_answered(demo_url: str) -> None:
     async with signed_in(demo_url) as client:
         p = await page(client, "/dashboard/surveys")
@@ -366,8 +430,8 @@ async def test_a_new_installation_shows_every_page_with_what_is_missing(sqlite_u
     """No roster, no survey, no announcement, no question yet: every page still opens and says so."""
     async with signed_in(sqlite_url, admins=[ADMIN_EMAIL]) as client:
         overview = await page(client, "/dashboard/overview")
-        assert "推進役の名簿がまだ登録されていません。" in overview.text
-        assert "すべての課に、連絡できる推進役がいます。" not in overview.text  # not when there are none
+        assert "推進員の名簿がまだ登録されていません。" in overview.text
+        assert "すべての課に、連絡できる推進員がいます。" not in overview.text  # not when there are none
         assert (await page(client, "/dashboard/announcements")).text.count(
             "まだ送信したお知らせはありません。"
         ) == 1
@@ -380,7 +444,7 @@ async def test_a_new_installation_shows_every_page_with_what_is_missing(sqlite_u
 async def test_a_csv_downloaded_after_viewing_is_the_table_that_was_on_screen(demo_url: str) -> None:
     async with signed_in(demo_url) as client:
         shown = await page(client, "/dashboard/overview")
-        gaps = shown.table("推進役に連絡できない課")
+        gaps = shown.table("推進員に連絡できない課")
         link = shown.csv_links[[t.caption for t in shown.tables].index(gaps.caption)]
         # Meanwhile a promoter of 農林課 adds the bot.
         engine = make_engine(demo_url)
@@ -400,6 +464,6 @@ async def test_a_csv_downloaded_after_viewing_is_the_table_that_was_on_screen(de
         rows = await csv_of(client, link)
         assert [r[1] for r in rows[1:]] == gaps.column("課")  # what the admin saw, 農林課 included
         again = await page(client, "/dashboard/overview")  # reloading shows the news
-        assert "農林課" not in again.table("推進役に連絡できない課").column("課")
+        assert "農林課" not in again.table("推進員に連絡できない課").column("課")
         rows = await csv_of(client, again.csv_links[0])
         assert "農林課" not in [r[1] for r in rows[1:]]

@@ -47,7 +47,7 @@ async def test_an_admins_token_shows_the_overview_with_data(demo_url: str, entra
     )
 
     assert status == 200, body[:500]
-    assert "推進役に連絡できない課" in body
+    assert "推進員に連絡できない課" in body
     assert SECTION_NAME in body
     assert "佐藤 花子 さん" in body  # who is signed in
     assert "ローカルモード" not in body
@@ -97,7 +97,7 @@ async def test_refusals_explain_in_japanese_and_show_no_data(
     assert got == status, body[:600]
     assert says in body
     assert '<html lang="ja"' in body
-    assert SECTION_NAME not in body and "推進役に連絡できない課" not in body  # nothing of the network leaks
+    assert SECTION_NAME not in body and "推進員に連絡できない課" not in body  # nothing of the network leaks
     if status == 401:
         assert headers["WWW-Authenticate"].startswith('Bearer realm="dxbot-dashboard"')
 
@@ -277,7 +277,7 @@ async def test_the_tab_page_itself_holds_no_data_and_loads_the_script(
 ) -> None:
     status, body, headers = await _get(teams_settings(demo_url, entra), "/dashboard")
     assert status == 200
-    assert SECTION_NAME not in body and "推進役" not in body.split("<main", 1)[1]
+    assert SECTION_NAME not in body and "推進員" not in body.split("<main", 1)[1]
     assert 'data-mode="teams"' in body
     assert "/dashboard/static/dashboard.js?v=" in body
     assert "/dashboard/static/vendor/teams-js/MicrosoftTeams.min.js?v=" in body

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.engines.delivery.worker import WorkerConfig
 from storage.models import ConversationRef, Person, TeamsAccount
+from tests.support import TENANT
 
 T0 = datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
 
@@ -53,7 +54,9 @@ async def add_person(
 async def add_account(session: AsyncSession, pid: int | None, aad: str, user_id: str, email: str) -> None:
     await session.execute(
         insert(TeamsAccount.__table__).values(
+            tenant_id=TENANT,  # the tenant the test activities come from (tests.support)
             aad_object_id=aad,
+            upn=email.lower(),  # the sign-in name, which the roster lists as メールアドレス
             user_id=user_id,
             name="",
             email=email,

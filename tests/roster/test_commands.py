@@ -27,6 +27,42 @@ async def test_roster_summary_counts_the_demo_city(sqlite_url, connector):
     assert facts["推進員"] == "100人(リーダー47人・サブリーダー53人)"
     assert facts["リーダー未設定の課"] == "2課" and facts["推進員のいない課"] == "1課"
     assert "最終取り込み" in facts
+    # The two are named, in the roster's order (経済観光部 before 消防本部, as in the roster file).
+    assert "リーダー未設定の課: 経済観光部 雇用労働課、消防本部 予防課" in card_texts(card)
+
+
+async def test_leaderless_sections_are_capped_in_roster_order(sqlite_url, connector):
+    """Ten sections lose their leader: the first eight are named in roster order, then 「ほか2課」."""
+    from sqlalchemy import delete
+
+    from storage.models.roster import Assignment, Department, PromoterRole, Section
+
+    async with demo_bot(sqlite_url, connector) as bot:
+        async with bot.services.sessionmaker() as s, s.begin():
+            rows = (
+                await s.execute(
+                    select(Section.id, Department.name, Section.name)
+                    .join(Department, Department.id == Section.department_id)
+                    .order_by(Department.sort_order.desc(), Section.sort_order.desc())
+                )
+            ).all()
+            # The last sections of the roster lose their leaders (ids and names are in no useful order).
+            chosen = [r for r in rows if r[2] not in ("雇用労働課", "予防課")][:8]
+            await s.execute(
+                delete(Assignment).where(
+                    Assignment.section_id.in_([r[0] for r in chosen]), Assignment.role == PromoterRole.LEADER
+                )
+            )
+        await bot.say("名簿", user=STAFF)
+    line = next(
+        t
+        for t in card_texts(last_card(connector, STAFF))
+        if t.startswith("リーダー未設定の課: ") and "、" in t
+    )
+    expected = sorted([*chosen, *[r for r in rows if r[2] in ("雇用労働課", "予防課")]], key=rows.index)
+    expected.reverse()  # the roster's order: rows were read last first
+    names = [f"{d} {sec}" for _, d, sec in expected]
+    assert line == f"リーダー未設定の課: {'、'.join(names[:8])}、ほか2課"
 
 
 @pytest.mark.parametrize("query", ["税務課", "税務 課", "財務部　税務課", "財務部税務課", "税務"])
@@ -194,9 +230,16 @@ async def test_admin_sees_coverage_card_with_unreachable_sections_first(sqlite_u
     assert "**誰にも届かない課(48)**" in texts and "**一部に届かない課(1)**" in texts
     lines = [t for t in texts if t.startswith("**") and " — " in t]
     assert len(lines) == 30  # the card lists 30 sections; the rest are counted
-    assert "ほか19課(全件はコマンド「dxbot roster coverage」で確認できます)" in texts
+    assert (
+        "ほか19課あります。すべての課は、「ダッシュボード」と送って開くダッシュボードの概要で確認できます。"
+        in texts
+    )
+    assert "リーダー未設定の課: 経済観光部 雇用労働課、消防本部 予防課" in texts
     # Sections nobody can be reached in come first, named without a state each; then 総務課 with its gap.
     assert lines[0] == "**総務部 人事課** — リーダー 中村 陽子 / サブリーダー 松本 千尋"
     assert lines[-1] == "**総務部 総務課** — リーダー 鈴木 一郎(届く) / サブリーダー 佐藤 翔太(届かない)"
-    assert any("DXBOT_GRAPH_" in t for t in texts)  # admins learn that Graph could install the app
+    # Admins learn, in their terms, that the app could be installed from here once IT sets it up;
+    # no command-line or setting names reach the card.
+    assert any("情報システム課にアプリの一括追加を設定してもらうと" in t for t in texts)
+    assert not [t for t in texts if "dxbot" in t.lower() or "DXBOT_" in t]
     assert "actions" not in card

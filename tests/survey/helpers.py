@@ -22,7 +22,7 @@ from storage.models import (
     Section,
     TeamsAccount,
 )
-from tests.support import ADMIN
+from tests.support import ADMIN, TENANT
 from tests.support import Person as Chat
 
 # (department, section, leaders, sub-leaders)
@@ -62,7 +62,9 @@ async def add_chat(session: AsyncSession, service_url: str, chat: Chat, person_i
     now = _now()
     await session.execute(
         insert(TeamsAccount.__table__).values(
+            tenant_id=TENANT,
             aad_object_id=chat.aad_object_id,
+            upn=chat.email.lower() if chat.email else None,  # Teams' sign-in name; the roster lists it
             user_id=chat.user_id,
             name=chat.name,
             email=chat.email,
@@ -76,7 +78,7 @@ async def add_chat(session: AsyncSession, service_url: str, chat: Chat, person_i
             conversation_id=chat.conversation_id,
             conversation_type="personal",
             service_url=service_url,
-            tenant_id="00000000-0000-0000-0000-0000000000aa",
+            tenant_id=TENANT,
             bot_id="28:dxbot",
             user_id=chat.user_id,
             aad_object_id=chat.aad_object_id,

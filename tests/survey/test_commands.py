@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from csv import reader
 from datetime import UTC, date, datetime, timedelta
+from io import StringIO
 from typing import Any
 
 from sqlalchemy import select
@@ -83,13 +86,13 @@ async def test_admin_runs_a_round_from_teams_and_sees_the_rate_change(
         status = text_of(connector.cards_to(ADMIN.conversation_id)[-1])
         assert "8% (1/12)" in status and "総務部" in status
 
-        await bot.say(f"サーベイ 延長 {rnd.id} 2", user=ADMIN)
+        await bot.say("サーベイ 延長 研修アンケート 2", user=ADMIN)
         assert (
             "2026年6月8日(月) 17:00" in connector.texts_to(ADMIN.conversation_id)[-1]
         )  # 6/4 + 2 business days
 
         # Close early, after the confirmation card; the results card comes back with signed links.
-        await bot.say(f"サーベイ 締切 {rnd.id}", user=ADMIN)
+        await bot.say("サーベイ 締切 研修アンケート", user=ADMIN)
         confirm = connector.cards_to(ADMIN.conversation_id)[-1]
         assert "締め切りの確認" in text_of(confirm)
         clock["now"] = NOW + timedelta(hours=3)
@@ -140,7 +143,20 @@ async def test_signed_links_serve_results_charts_and_exports(
             and (await png.read())[:8] == b"\x89PNG\r\n\x1a\n"
         )
         csv = await bot.client.get(f"{base}/export/aggregates.csv")
-        assert csv.status == 200 and "集計単位" in (await csv.read()).decode("utf-8-sig")
+        assert csv.status == 200
+        table = list(reader(StringIO((await csv.read()).decode("utf-8-sig"))))
+        # As the results page says it: the question in words, shares in percent; no internal key.
+        header = table[0]
+        assert "質問キー" not in header and "質問" in header, header
+        favourable = header.index("肯定的(4〜5)の割合(%)")
+        overall = [r for r in table[1:] if len(r) == len(header) and r[1] == "全体"]
+        assert overall and all(not re.fullmatch(r"[a-z]+\d+", r[header.index("質問")]) for r in overall)
+        assert any("DX" in r[header.index("質問")] for r in overall)
+        shares = [float(r[favourable]) for r in overall if r[favourable]]
+        assert shares and all(0 <= v <= 100 for v in shares) and max(shares) > 1, shares
+        assert overall[0][0].startswith("DXマインド 第") and overall[0][0].endswith("回"), overall[0][0]
+        rates_at = next(i for i, r in enumerate(table) if r[:1] == ["回答率"])
+        assert table[rates_at][4] == "回答率(%)" and float(table[rates_at + 1][4]) > 1
         xlsx = await bot.client.get(f"{base}/export/answers.xlsx")
         assert xlsx.status == 200 and (await xlsx.read())[:2] == b"PK"
         forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
@@ -153,9 +169,19 @@ async def test_signed_links_serve_results_charts_and_exports(
         assert (await bot.client.get(f"{base}/chart/secret.png")).status == 404
 
 
-async def test_rounds_are_announced_with_their_number_within_the_survey(
+def round_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
+    out = list(card.get("actions", []))
+    for item in card.get("body", []):
+        if item.get("type") == "ActionSet":
+            out += item["actions"]
+    return out
+
+
+async def test_round_commands_take_the_survey_and_its_round_number_as_the_cards_show_them(
     sqlite_url: str, connector: FakeConnector
 ) -> None:
+    """DXマインド has a closed 第1回 and a running 第2回; 業務量 runs its 第1回 (the bot's round 2). Typing
+    what a card says reaches that survey's round, never another survey's round with that database id."""
     from dialogs.survey import service
 
     settings = settings_for(sqlite_url, admins=[ADMIN.email])
@@ -166,17 +192,67 @@ async def test_rounds_are_announced_with_their_number_within_the_survey(
         await bot.say("サーベイ 作成 業務量", user=ADMIN)
         async with bot.services.sessionmaker() as s, s.begin():
             mindset, workload = (await s.scalars(select(Survey).order_by(Survey.id))).all()
-            for survey in (mindset, workload):
-                rnd = await service.create_round(s, survey, open_at=NOW, now=NOW)
-                await service.open_round(s, rnd, NOW, bot.services.settings)
-        assert rnd.id == 2 and rnd.number == 1
-        # 業務量's first round is its 第1回, not the second round the bot ever opened.
-        await bot.say(f"サーベイ 延長 {rnd.id} 2", user=ADMIN)
+            first = await service.create_round(s, mindset, open_at=NOW, now=NOW)
+            await service.open_round(s, first, NOW, bot.services.settings)
+            work = await service.create_round(s, workload, open_at=NOW, now=NOW)
+            await service.open_round(s, work, NOW, bot.services.settings)
+            assert await service.close_round(s, first, NOW, bot.services.settings)
+            second = await service.create_round(s, mindset, open_at=NOW, now=NOW)
+            await service.open_round(s, second, NOW, bot.services.settings)
+            ids = {"m1": first.id, "w1": work.id, "m2": second.id}
+            deadlines = {work.id: work.closes_at, second.id: second.closes_at}
+        assert (work.number, second.number) == (1, 2) and ids == {"m1": 1, "w1": 2, "m2": 3}
+
+        async def closes(round_id: int) -> datetime:
+            async with bot.services.sessionmaker() as s:
+                rnd = await s.get(SurveyRound, round_id)
+                assert rnd is not None
+                return rnd.closes_at
+
+        def last() -> dict[str, Any]:
+            return connector.cards_to(ADMIN.conversation_id)[-1]
+
+        # 「回答状況 DXマインド 2」 is DXマインド 第2回 (the bot's round 3), not 業務量's round with id 2.
+        await bot.say("回答状況 DXマインド 2", user=ADMIN)
+        assert [b["data"].get("round") for b in round_buttons(last())][0] == ids["m2"]
+        await bot.say("回答状況 DXマインド 第1回", user=ADMIN)  # a closed round, named as the card does
+        assert round_buttons(last())[0]["data"]["round"] == ids["m1"]
+        await bot.say("回答状況 業務量", user=ADMIN)  # no number: its running round
+        assert round_buttons(last())[0]["data"]["round"] == ids["w1"]
+        await bot.say("回答状況 DXマインド 5", user=ADMIN)
+        assert "「DXマインド」に第5回はありません" in connector.texts_to(ADMIN.conversation_id)[-1]
+
+        await bot.say("サーベイ 延長 業務量 2", user=ADMIN)
         said = connector.texts_to(ADMIN.conversation_id)[-1]
         assert "「業務量」第1回の回答期限を" in said, said
+        assert await closes(ids["w1"]) > deadlines[ids["w1"]]
+        assert await closes(ids["m2"]) == deadlines[ids["m2"]]
+
+        # No survey named while two run: one button per round, named as the cards name it, with the days.
+        await bot.say("サーベイ 延長 3", user=ADMIN)
+        card = last()
+        assert "どの回ですか" in text_of(card)
+        pick = {b["title"]: b["data"] for b in round_buttons(card)}
+        assert set(pick) == {"DXマインド 第2回", "業務量 第1回"}
+        await bot.press(pick["DXマインド 第2回"], user=ADMIN)
+        said = connector.texts_to(ADMIN.conversation_id)[-1]
+        assert "「DXマインド」第2回の回答期限を" in said, said
+        assert await closes(ids["m2"]) > deadlines[ids["m2"]]
+
+        await bot.say("サーベイ 締切 業務量", user=ADMIN)
+        confirm = last()
+        assert "締め切りの確認" in text_of(confirm) and "業務量" in text_of(confirm)
+        assert {b["data"]["round"] for b in round_buttons(confirm)} == {ids["w1"]}
+        await bot.say("サーベイ 督促 DXマインド 1", user=ADMIN)  # 第1回 is closed: nothing is sent
+        assert "回答受付中ではありません" in connector.texts_to(ADMIN.conversation_id)[-1]
+
+        # The usage message says the new form.
+        await bot.say("サーベイ 延長 DXマインド", user=ADMIN)
+        assert "「サーベイ 延長 DXマインド 3」" in connector.texts_to(ADMIN.conversation_id)[-1]
+
         await bot.say("サーベイ", user=ADMIN)
         listing = text_of(connector.cards_to(ADMIN.conversation_id)[-1])
-        assert listing.count("直近: 第1回") == 2 and "第2回" not in listing
+        assert "直近: 第2回" in listing and "直近: 第1回" in listing
 
 
 async def test_response_rate_and_reminders_say_who_was_actually_reached(
@@ -229,7 +305,7 @@ async def test_response_rate_and_reminders_say_who_was_actually_reached(
         assert "5人未満の部・課は単独では表示せず" in status
 
         clock["now"] = NOW + timedelta(hours=2)
-        await bot.say(f"サーベイ 督促 {rnd.id}", user=ADMIN)
+        await bot.say("サーベイ 督促 DXマインド", user=ADMIN)
         said = connector.texts_to(ADMIN.conversation_id)[-1]
         assert "未回答の10人のうち、ボットとのチャットがある7人に督促をお送りします" in said, said
         assert "残りの3人はボットとのチャットがないため" in said
@@ -247,7 +323,7 @@ async def test_response_rate_and_reminders_say_who_was_actually_reached(
                 {**card["actions"][0]["data"], **answers_for(rnd.questions, 4)}, user=m.chat, reply_to_id=aid
             )
         sent_before = len(connector.posts())
-        await bot.say(f"サーベイ 督促 {rnd.id}", user=ADMIN)
+        await bot.say("サーベイ 督促 DXマインド", user=ADMIN)
         said = connector.texts_to(ADMIN.conversation_id)[-1]
         assert "未回答の3人は、いずれもボットとのチャットがないため、督促を送れませんでした" in said, said
         await drain(bot.services)

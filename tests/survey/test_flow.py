@@ -212,6 +212,14 @@ async def test_results_of_the_survey_named(sqlite_url: str, connector: FakeConne
         assert action(card, "survey.status")["round"] == running.id  # the running round's 回答状況
         assert "「DXマインド 第2回」を実施中です" in dump(card)
 
+        # A round named as the cards name it: 第1回 is shown, the running 第2回 is not closed yet.
+        await bot.say("サーベイ 結果 DXマインド 第1回", user=ADMIN)
+        _, card = last_card(connector, ADMIN.conversation_id)
+        assert card["body"][0]["text"].startswith("結果: DXマインド 第1回")
+        await bot.say("サーベイ 結果 DXマインド 2", user=ADMIN)
+        said = connector.texts_to(ADMIN.conversation_id)[-1]
+        assert "「DXマインド 第2回」はまだ締め切っていません" in said, said
+
         await bot.say("サーベイ 結果 ツール", user=ADMIN)  # a part of the name
         _, card = last_card(connector, ADMIN.conversation_id)
         assert title(card).startswith("結果: ツール活用 第1回")
@@ -242,14 +250,14 @@ async def test_close_has_cancel_and_posts_one_results_card(db_url: str, connecto
             rnd = await service.latest_round(s, survey_id)
         assert rnd is not None
 
-        await bot.say(f"サーベイ 締切 {rnd.id}", user=ADMIN)
+        await bot.say("サーベイ 締切 DXマインド", user=ADMIN)
         aid, confirm = last_card(connector, ADMIN.conversation_id)
         assert buttons(confirm) == ["締め切る", "取消"]
         await bot.press(action(confirm, "survey.close.cancel"), user=ADMIN, reply_to_id=aid)
         assert "引き続き回答を受け付けます" in dump(connector.activities[aid]["attachments"][0]["content"])
         assert await count(bot, SurveyRound, SurveyRound.status == "open") == 1
 
-        await bot.say(f"サーベイ 締切 {rnd.id}", user=ADMIN)
+        await bot.say("サーベイ 締切 DXマインド", user=ADMIN)
         aid, confirm = last_card(connector, ADMIN.conversation_id)
         await bot.press(action(confirm, "survey.close"), user=ADMIN, reply_to_id=aid)
         await drain(bot.services)
@@ -295,7 +303,7 @@ async def test_closing_from_elsewhere_shows_the_card_here_once_and_posts_it_once
         async with bot.services.sessionmaker() as s:
             rnd = await service.latest_round(s, survey_id)
         assert rnd is not None
-        await bot.say(f"サーベイ 締切 {rnd.id}", user=ADMIN)
+        await bot.say("サーベイ 締切 DXマインド", user=ADMIN)
         aid, confirm = last_card(connector, ADMIN.conversation_id)
         await bot.press(action(confirm, "survey.close"), user=ADMIN, reply_to_id=aid)
         await drain(bot.services)
@@ -306,3 +314,44 @@ async def test_closing_from_elsewhere_shows_the_card_here_once_and_posts_it_once
         for conversation in (ADMIN.conversation_id, group):
             results = [c for c in connector.cards_to(conversation) if "結果: DXマインド" in dump(c)]
             assert len(results) == 1, (conversation, len(results))
+
+
+async def test_choosing_among_surveys_keeps_what_was_typed_after_the_name(
+    sqlite_url: str, connector: FakeConnector
+) -> None:
+    """「サーベイ 開始 DX 3」 matches two surveys: the button pressed still opens for 3 business days;
+    「回答状況 DXマインド 1」 on two DXマインド surveys: the button shows that survey's 第1回."""
+    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    async with running_bot(settings, connector, clock=lambda: TUESDAY) as bot:
+        async with bot.services.sessionmaker() as s, s.begin():
+            await build_city(s, connector.url, date(2026, 4, 1), LAYOUT)
+        first = await create(bot, "DXマインド")
+        second = await create(bot, "DXマインド")
+
+        await bot.say("サーベイ 開始 DX 3", user=ADMIN)
+        _, card = last_card(connector, ADMIN.conversation_id)
+        assert "当てはまるサーベイが複数あります" in dump(card)
+        assert buttons(card) == [f"{first}. DXマインド", f"{second}. DXマインド"]
+        choice = next(
+            a["data"] for item in card["body"] if item.get("type") == "ActionSet" for a in item["actions"]
+        )
+        await bot.press(choice, user=ADMIN)
+        aid, preview = last_card(connector, ADMIN.conversation_id)
+        assert "開始の確認" in dump(preview)
+        await bot.press(action(preview, "survey.start"), user=ADMIN, reply_to_id=aid)
+        async with bot.services.sessionmaker() as s:
+            rnd = await service.latest_round(s, first)
+        assert rnd is not None and rnd.status == "open"
+        # 3 business days from Tuesday 6/2: Thursday 6/4 17:00 JST (the default 5 would be Monday 6/8)
+        assert rnd.closes_at.replace(tzinfo=UTC) == datetime(2026, 6, 4, 8, 0, tzinfo=UTC)
+
+        await bot.say("回答状況 DXマインド 1", user=ADMIN)
+        _, card = last_card(connector, ADMIN.conversation_id)
+        assert "当てはまるサーベイが複数あります" in dump(card)
+        choice = next(
+            a["data"] for item in card["body"] if item.get("type") == "ActionSet" for a in item["actions"]
+        )
+        assert choice["survey"] == first and choice["number"] == 1
+        await bot.press(choice, user=ADMIN)
+        _, card = last_card(connector, ADMIN.conversation_id)
+        assert action(card, "survey.status")["round"] == rnd.id

@@ -4,8 +4,9 @@ heatmap by section, and the notable drops.
 Every figure about answers comes from the survey feature's own aggregation (dialogs/survey/results.py:
 ``compute_trend``, ``compute_results``), so groups under the round's anonymity threshold are suppressed
 here exactly as in the results the survey feature posts; this page only lays them out. Response
-rates come from the tracking table (who was asked and whether they answered, never what), as the
-survey feature's 「回答状況」 shows them.
+rates come from the tracking table (who was asked and whether they answered, never what), and in an
+anonymous survey pass through ``participation`` as on the survey feature's cards, page and exports: a
+department asked fewer than k people is merged into 「その他(少人数)」, never shown on its own.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import case, func, select
 from dialogs.dashboard import charts
 from dialogs.dashboard.pages.common import Block, Context, Option, PageView, Select, Tile
 from dialogs.dashboard.tables import SUPPRESSED, Column, Table
+from dialogs.roster.order import roster_order
 from dialogs.survey.questions import Question
 from dialogs.survey.results import (
     RoundResults,
@@ -22,9 +24,10 @@ from dialogs.survey.results import (
     TrendPoint,
     compute_results,
     compute_trend,
+    participation,
     response_rates,
 )
-from storage.models import Department, Section, Survey, SurveyRecipient, SurveyRound
+from storage.models import Survey, SurveyRecipient, SurveyRound
 
 ROUNDS = 12
 
@@ -96,26 +99,9 @@ async def _latest_tool_round(ctx: Context) -> SurveyRound | None:
     return next((r for r in rounds if any(isinstance(q, dict) and q.get("tool") for q in r.questions)), None)
 
 
-async def _roster_order(ctx: Context) -> dict[str, tuple[int, int, int, int]]:
-    """Group key ("s:12", "d:3") -> its place in the roster, so tables read like the roster."""
-    rows = (
-        await ctx.session.execute(
-            select(Section.id, Department.id, Department.sort_order, Section.sort_order).join(
-                Department, Department.id == Section.department_id
-            )
-        )
-    ).all()
-    order: dict[str, tuple[int, int, int, int]] = {}
-    for sid, did, dorder, sorder in rows:
-        order[f"s:{sid}"] = (dorder, did, sorder, sid)
-        order.setdefault(f"d:{did}", (dorder, did, -1, 0))
-    return order
-
-
-def _heatmap_block(ctx: Context, res: RoundResults, order: dict[str, tuple[int, int, int, int]]) -> Block:
+def _heatmap_block(ctx: Context, res: RoundResults) -> Block:
     tools = res.tool_questions()
-    last = (1 << 30, 0, 0, 0)
-    sections = sorted(res.of_kind("section"), key=lambda g: (order.get(g.key, last), g.name))
+    sections = res.of_kind("section")  # roster order (compute_results)
     dept_names = {g.key: g.name for g in res.of_kind("department")}
     values: list[list[float | None]] = []
     table = Table(
@@ -213,12 +199,16 @@ async def build(ctx: Context) -> PageView:
     )
     dept_rates = []
     if latest_id is not None:
-        dept_rates = [r for r in await response_rates(ctx.session, latest_id) if r.key.startswith("d:")]
-        for r in sorted(dept_rates, key=lambda r: r.rate):
+        latest = await ctx.session.get(SurveyRound, latest_id)
+        all_rates = await response_rates(ctx.session, latest_id)
+        if latest is not None and latest.anonymous:  # no department asked fewer than k on its own
+            all_rates = participation(all_rates, latest.threshold, ctx.locale)
+        dept_rates = [r for r in all_rates if r.key.startswith("d:")]
+        for r in dept_rates:  # roster order (response_rates)
             dept_table.add([r.name, r.invited, r.responded, r.rate], "alert" if r.rate < 0.5 else "")
     dept_chart = (
         charts.stacked_bars(
-            [(r.name, [r.rate]) for r in sorted(dept_rates, key=lambda r: r.rate)],
+            [(r.name, [r.rate]) for r in dept_rates],
             [charts.Series(ctx.t("dashboard.col.rate"), charts.PALETTE[0])],
             title=ctx.t("dashboard.surveys.department_rates", label=labels[-1] if labels else ""),
             total=1,
@@ -257,7 +247,7 @@ async def build(ctx: Context) -> PageView:
     )
 
     # The chosen question per department: a department × round grid, in roster order.
-    order = await _roster_order(ctx)
+    order = await roster_order(ctx.session)
     dept_block = None
     if question is not None:
         grid = Table(
@@ -269,7 +259,7 @@ async def build(ctx: Context) -> PageView:
         )
         dept_keys = sorted(
             (k for k in trend.by_group if k.startswith("d:")),
-            key=lambda k: (order.get(k, (1 << 30, 0, 0, 0)), trend.group_names.get(k, k)),
+            key=lambda k: (order.group(k), trend.group_names.get(k, k)),
         )
         matrix: list[list[float | None]] = []
         for key in dept_keys:
@@ -312,7 +302,7 @@ async def build(ctx: Context) -> PageView:
     heat_round = await _latest_tool_round(ctx)
     heat_block = None
     if heat_round is not None:
-        heat_block = _heatmap_block(ctx, await compute_results(ctx.session, heat_round.id), order)
+        heat_block = _heatmap_block(ctx, await compute_results(ctx.session, heat_round.id))
 
     last_rate = rate_series[-1] if rate_series else None
     prev_rate = rate_series[-2] if len(rate_series) > 1 else None

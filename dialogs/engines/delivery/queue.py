@@ -195,19 +195,22 @@ async def record_sent(
     *,
     purpose: str = INITIAL,
     now: datetime | None = None,
+    conversation_id: str | None = None,
 ) -> Delivery | None:
     """Adopt a message sent inside a turn (e.g. the card an author is looking at) as a delivered
     row, so ``update_delivered`` can later change it through the worker. ``recipient`` must be a
-    ``conversation_id`` the bot knows or an ``address``. Returns None if the conversation is unknown.
+    ``conversation_id`` the bot knows or an ``address``, or a person with the ``conversation_id`` the
+    card was posted into (a card posted again in their chat). Returns None if the conversation is unknown.
     """
     from storage.models import ConversationRef
     from storage.references import address_of
 
     now = now or utcnow()
     address = recipient.address
-    if address is None and recipient.conversation_id:
+    posted_in = recipient.conversation_id or conversation_id
+    if address is None and posted_in:
         ref = await session.scalar(
-            select(ConversationRef).where(ConversationRef.conversation_id == recipient.conversation_id)
+            select(ConversationRef).where(ConversationRef.conversation_id == posted_in)
         )
         address = address_of(ref) if ref else None
     if address is None:

@@ -1,0 +1,49 @@
+"""The words in every catalog: one word for each thing, and Japanese sentences without half-width
+spaces between Japanese characters (a space inside 「…」 is part of a command a person types)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "dialogs"
+CATALOGS = sorted(ROOT.glob("**/catalog.toml"))
+JAPANESE = r"[\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uff01-\uff60]"
+SPACE_BETWEEN = re.compile(f"{JAPANESE}( +){JAPANESE}")
+QUOTED = re.compile(r"「[^「」]*」")
+
+
+def _japanese(path: Path) -> dict[str, str]:
+    return tomllib.loads(path.read_text(encoding="utf-8")).get("ja", {})
+
+
+def _spaced(value: str) -> list[str]:
+    """Places where a half-width space sits between two Japanese characters, outside 「…」."""
+    unquoted = QUOTED.sub("「」", value)
+    out = []
+    for i in range(len(unquoted)):
+        m = SPACE_BETWEEN.match(unquoted, i)
+        if m:
+            out.append(unquoted[max(0, i - 6) : m.end() + 6])
+    return out
+
+
+def test_the_check_finds_what_it_should() -> None:
+    assert _spaced("受付 ・ 担当") and _spaced("結果送信先 のいずれか")
+    assert not _spaced("「担当 税務課」と送ってください。") and not _spaced("期限 {deadline}")
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_half_width_space_inside_japanese_sentences(path: Path) -> None:
+    found = {key: _spaced(value) for key, value in _japanese(path).items() if _spaced(value)}
+    assert not found, f"half-width spaces between Japanese characters in {path}: {found}"
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_one_word_for_the_promoter(path: Path) -> None:
+    """DX推進員 everywhere (the catalogs' and DOMAIN.md's word), not 推進役 on some screens."""
+    found = [key for key, value in _japanese(path).items() if "推進役" in value]
+    assert not found, f"推進役 in {path}: {found} (say 推進員)"
