@@ -25,6 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     from dialogs.composition import features
 
     parser = argparse.ArgumentParser(prog="dxbot", description="DX推進ボット (dx-promoter-bot)")
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="ログの形式。既定: run と delivery worker は json、その他は text(注意・エラーのみ) / log format",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="ボットを起動します / serve the bot")
     run.set_defaults(func=_run)
@@ -48,8 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from bot.logging_setup import configure
 
-    configure()
     args = build_parser().parse_args(argv)
+    # A server's logs go to a collector (JSON lines); a person running a command reads plain messages
+    # and only warnings and errors, unless they ask for JSON.
+    serving = args.command == "run" or getattr(args, "delivery_command", None) == "worker"
+    fmt = args.log_format or ("json" if serving else "text")
+    configure("INFO" if serving or fmt == "json" else "WARNING", fmt)
     settings = Settings()
     settings.ensure_data_dir()
     result = args.func(settings, args)

@@ -24,9 +24,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure(level: str = "INFO") -> None:
+class TextFormatter(logging.Formatter):
+    """For a person at a terminal: the message, marked when it is a warning or an error."""
+
+    MARKS = {"WARNING": "注意: ", "ERROR": "エラー: ", "CRITICAL": "エラー: "}
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = self.MARKS.get(record.levelname, "") + record.getMessage()
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def configure(level: str = "INFO", fmt: str = "json") -> None:
+    """``fmt``: "json" (one object a line, for a log collector) or "text" (for a person)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -99,14 +99,18 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = 256 * 1024
 
-    # Delivery engine (dialogs/engines/delivery): Teams' published limits by default; the app-wide rate is
-    # shared between the live worker processes.
-    delivery_rate: float = Field(30.0, validation_alias=AliasChoices("DXBOT_DELIVERY_RATE", "delivery_rate"))
+    # Delivery engine (dialogs/engines/delivery). Teams limits a bot per app per tenant (50 requests a second,
+    # counting every call: sends, updates, deletes, roster fetches) and per conversation (7/s, 8 in 2 s,
+    # 60 in 30 s). DXBOT_DELIVERY_RATE is the app-wide budget all worker processes draw from together
+    # (one row in the database); 45 leaves room for the replies the bot sends inside turns. A city whose
+    # tenant hosts this app only once sets at most 50; never more than Teams' published limit.
+    delivery_rate: float = Field(45.0, validation_alias=AliasChoices("DXBOT_DELIVERY_RATE", "delivery_rate"))
     delivery_conversation_rate: float = Field(
         7.0, validation_alias=AliasChoices("DXBOT_DELIVERY_CONVERSATION_RATE", "delivery_conversation_rate")
     )
+    # Sends in flight per worker process: at least rate × (Teams' answer time + 0.1 s), e.g. 45 × 0.4.
     delivery_concurrency: int = Field(
-        8, validation_alias=AliasChoices("DXBOT_DELIVERY_CONCURRENCY", "delivery_concurrency")
+        24, validation_alias=AliasChoices("DXBOT_DELIVERY_CONCURRENCY", "delivery_concurrency")
     )
     delivery_max_attempts: int = Field(
         8, validation_alias=AliasChoices("DXBOT_DELIVERY_MAX_ATTEMPTS", "delivery_max_attempts")

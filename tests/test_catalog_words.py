@@ -47,3 +47,14 @@ def test_one_word_for_the_promoter(path: Path) -> None:
     """DX推進員 everywhere (the catalogs' and DOMAIN.md's word), not 推進役 on some screens."""
     found = [key for key, value in _japanese(path).items() if "推進役" in value]
     assert not found, f"推進役 in {path}: {found} (say 推進員)"
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_surveys_are_either_unsigned_or_signed(path: Path) -> None:
+    """A survey is 無記名 or 記名式, the pair the survey cards use; 匿名 is the suggestion box's word."""
+    found = [
+        key
+        for key, value in _japanese(path).items()
+        if re.search(r"匿名の(サーベイ|回答|調査)|(サーベイ|調査)は匿名", value)
+    ]
+    assert not found, f"匿名 for a survey in {path}: {found} (say 無記名)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from dialogs.engines.delivery.worker import drain
 from storage.models import ConversationRef, TeamsAccount
 from tests.cards import by_id, title
 from tests.support import ADMIN, STAFF, TENANT, activity, members_for, running_bot, settings_for
@@ -187,6 +188,7 @@ async def test_repeated_messages_do_not_rewrite_the_reference(sqlite_url, connec
 async def test_install_in_personal_chat_greets_in_japanese(sqlite_url, connector):
     async with running_bot(settings_for(sqlite_url), connector) as bot:
         await bot.post(activity(connector.url, type="installationUpdate", action="add"))
+        await drain(bot.services)  # the greeting goes out through the delivery queue
         await bot.post(activity(connector.url, type="installationUpdate", action="remove"))
     texts = connector.texts_to(STAFF.conversation_id)
     assert len(texts) == 1 and "はじめまして" in texts[0] and "ヘルプ" in texts[0]

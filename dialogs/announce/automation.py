@@ -8,18 +8,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Services
 from dialogs.announce import service
 from dialogs.announce.compose import Form, validate
-from dialogs.kit.business_days import JST
+from dialogs.kit.business_days import JST, format_datetime_ja, non_business_reason
 from dialogs.kit.i18n import t as translate
 from dialogs.roster.network import today_jst
-from storage.models.announce import Announcement
+from storage.models.announce import Announcement, AnnouncementRecipient
+from storage.models.roster import Department, Section
 
 
 def _t(locale: str) -> Any:
@@ -126,6 +129,90 @@ async def form_from_json(
     return form, []
 
 
+@dataclass
+class Preview:
+    """What a send would do (``--dry-run``): nothing is stored or queued."""
+
+    audience: str  # the audience in words (全員, 財務部, …)
+    people: int
+    reachable: int
+    not_reachable: int
+    send_at: datetime | None
+    warnings: list[str]  # a weekend / holiday send, as the Teams preview says it
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": True,
+            "audience": self.audience,
+            "recipients": self.people,
+            "reachable": self.reachable,
+            "not_reachable": self.not_reachable,
+            "send_at": self.send_at.isoformat() if self.send_at else None,
+            "warnings": self.warnings,
+        }
+
+
+def send_warnings(send_at: datetime | None, now: datetime, locale: str = "ja") -> list[str]:
+    """The weekend / holiday warning the Teams preview gives for the moment a send goes out."""
+    moment = send_at or now
+    reason = non_business_reason(moment.astimezone(JST).date())
+    if reason is None:
+        return []
+    return [translate("announce.warn.holiday_send", locale, at=format_datetime_ja(moment), reason=reason)]
+
+
+async def _audience_label(session: AsyncSession, audience: dict[str, Any], locale: str) -> str:
+    kind = audience.get("kind", "all")
+    ids = audience.get("ids") or []
+    if kind == "departments" and ids:
+        return "、".join((await session.scalars(select(Department.name).where(Department.id.in_(ids)))).all())
+    if kind == "sections" and ids:
+        return "、".join((await session.scalars(select(Section.name).where(Section.id.in_(ids)))).all())
+    return translate(f"announce.audience.{kind}", locale)
+
+
+async def preview(
+    session: AsyncSession, data: Any, *, now: datetime, locale: str = "ja"
+) -> tuple[Preview | None, list[str]]:
+    """Check a request exactly like ``create_and_send`` and say whom it would reach; store nothing."""
+    t = _t(locale)
+    form, errors = await form_from_json(session, data, locale)
+    if form is None:
+        return None, errors
+    channel = await service.division_channel(session)
+    draft, errors = validate(form, now, t, channel_available=channel is not None)
+    if draft is None:
+        return None, errors
+    summary = await service.summarize(session, draft.audience, today_jst(now))
+    if summary.people == 0:
+        return None, [t("announce.err.nobody")]
+    return (
+        Preview(
+            audience=await _audience_label(session, draft.audience, locale),
+            people=summary.people,
+            reachable=summary.people - summary.not_reachable,
+            not_reachable=summary.not_reachable,
+            send_at=draft.send_at,
+            warnings=[*draft.notices, *send_warnings(draft.send_at, now, locale)],
+        ),
+        [],
+    )
+
+
+async def find_by_key(session: AsyncSession, idempotency_key: str) -> Announcement | None:
+    """The announcement an earlier request with this key created, if any."""
+    return await session.scalar(select(Announcement).where(Announcement.idempotency_key == idempotency_key))
+
+
+def key_error(idempotency_key: str | None, locale: str = "ja") -> str | None:
+    """A key must be 1-200 printable characters (a UUID is a good choice)."""
+    if idempotency_key is None:
+        return None
+    if not (0 < len(idempotency_key) <= 200) or not idempotency_key.isprintable():
+        return translate("announce.api.idempotency_key", locale)
+    return None
+
+
 async def create_and_send(
     services: Services,
     session: AsyncSession,
@@ -135,9 +222,23 @@ async def create_and_send(
     author_label: str,
     now: datetime,
     locale: str = "ja",
+    idempotency_key: str | None = None,
 ) -> tuple[Announcement | None, int, list[str]]:
-    """Validate, store and send (or schedule). Returns (announcement, recipients, errors)."""
+    """Validate, store and send (or schedule). Returns (announcement, recipients, errors).
+
+    With ``idempotency_key``: if an announcement was already created with that key, it is returned
+    as it is (check ``ann.idempotency_key`` and ``ann.created_at`` to tell) and nothing is sent again."""
     t = _t(locale)
+    bad_key = key_error(idempotency_key, locale)
+    if bad_key:
+        return None, 0, [bad_key]
+    if idempotency_key is not None:
+        earlier = await find_by_key(session, idempotency_key)
+        if earlier is not None:
+            recipients = await session.scalar(
+                select(func.count()).where(AnnouncementRecipient.announcement_id == earlier.id)
+            )
+            return earlier, int(recipients or 0), []
     form, errors = await form_from_json(session, data, locale)
     if form is None:
         return None, 0, errors
@@ -158,6 +259,7 @@ async def create_and_send(
         now=now,
         source=source,
     )
+    ann.idempotency_key = idempotency_key
     service.apply_draft(ann, draft, form)
     count = await service.send_or_schedule(services, session, ann, now)
     return ann, count or summary.people, []

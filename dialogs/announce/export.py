@@ -14,12 +14,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.announce.service import delivery_states
+from dialogs.engines.delivery.vocabulary import reason_word, status_code, status_word
 from dialogs.kit.business_days import to_jst
 from dialogs.kit.i18n import t
 from storage.models.announce import Announcement, AnnouncementRecipient
 
-COLUMNS = ("部", "課", "役割", "氏名", "状況", "配信日時", "確認日時", "エラー")
-COLUMNS_EN = ("Department", "Section", "Role", "Name", "Status", "Delivered at", "Confirmed at", "Error")
+# The last four columns join the results with the city's systems: the roster id and email of the
+# person, and the stable codes of the status and reason (dialogs/engines/delivery/vocabulary.py).
+COLUMNS = (
+    "部", "課", "役割", "氏名", "状況", "配信日時", "確認日時", "エラー",
+    "名簿ID", "メールアドレス", "状況コード", "理由コード",
+)  # fmt: skip
+COLUMNS_EN = (
+    "Department", "Section", "Role", "Name", "Status", "Delivered at", "Confirmed at", "Error",
+    "Roster id", "Email", "Status code", "Reason code",
+)  # fmt: skip
 
 
 def _when(moment: datetime | None) -> str:
@@ -39,22 +48,24 @@ async def export_rows(session: AsyncSession, ann: Announcement, locale: str = "j
     for r in recipients:
         d = states.get(r.person_id)
         state = d.state if d else "queued"
-        error = ""
-        if d is not None and d.error and state in ("failed", "unreachable"):
-            label = t(f"announce.reason.{d.error}", locale)
-            error = label if not label.startswith("announce.") else d.error
+        code = status_code(state)
+        reason = ""
+        if d is not None and code in ("not_reachable", "send_failed"):
+            reason = d.error or "unknown"
         rows.append(
             (
                 r.department,
                 r.section,
                 t(f"announce.role.{r.role}", locale),
                 r.name,
-                t("announce.state.confirmed", locale)
-                if r.confirmed_at
-                else t(f"announce.state.{state}", locale),
+                t("announce.state.confirmed", locale) if r.confirmed_at else status_word(code, locale),
                 _when(d.delivered_at if d and state == "delivered" else None),
                 _when(r.confirmed_at),
-                error,
+                reason_word(reason, locale) if reason else "",
+                str(r.person_id),
+                r.email,
+                "confirmed" if r.confirmed_at else code,
+                reason,
             )
         )
     return rows
@@ -85,7 +96,7 @@ def to_xlsx(rows: Sequence[Sequence[str]], title: str) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
-    for col, width in zip("ABCDEFGH", (14, 18, 12, 16, 10, 18, 18, 24), strict=True):
+    for col, width in zip("ABCDEFGHIJKL", (14, 18, 12, 16, 10, 18, 18, 24, 10, 28, 14, 16), strict=True):
         ws.column_dimensions[col].width = width
     wb.properties.title = title[:200]
     out = io.BytesIO()

@@ -13,6 +13,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.api import HttpRequest, HttpResponse, HttpRoute
 from dialogs.engines.delivery import ChangeStatus
 from dialogs.kit.i18n import t
@@ -68,7 +70,7 @@ def _unauthorized() -> HttpResponse:
 
 
 async def create(request: HttpRequest) -> HttpResponse:
-    from dialogs.announce.automation import create_and_send
+    from dialogs.announce.automation import create_and_send, find_by_key
 
     key = _api_key(request)
     if key is None:
@@ -79,20 +81,39 @@ async def create(request: HttpRequest) -> HttpResponse:
         return _problem(400, "malformed_json", "JSON として読み取れませんでした。")
     services = request.services
     now = services.clock()
-    async with services.sessionmaker() as session, session.begin():
-        ann, count, errors = await create_and_send(
-            services, session, data, source="api", author_label=f"api:{key}", now=now
-        )
-        if ann is None:
-            return _problem(400, "invalid", "入力内容をご確認ください。", errors=errors)
-        body = {
-            "id": ann.id,
-            "state": ann.state,
-            "recipients": count,
-            "send_at": ann.send_at.isoformat() if ann.send_at else None,
-            "deadline": ann.deadline.isoformat() if ann.deadline else None,
-            "status_url": f"/api/v1/announcements/{ann.id}",
-        }
+    # Idempotency-Key: a retried request (the first answer was lost) gets the same announcement back.
+    idem = next((v for k, v in request.headers.items() if k.lower() == "idempotency-key"), None)
+    for attempt in range(2):
+        try:
+            async with services.sessionmaker() as session, session.begin():
+                replayed = idem is not None and await find_by_key(session, idem) is not None
+                ann, count, errors = await create_and_send(
+                    services,
+                    session,
+                    data,
+                    source="api",
+                    author_label=f"api:{key}",
+                    now=now,
+                    idempotency_key=idem,
+                )
+                if ann is None:
+                    return _problem(400, "invalid", "入力内容をご確認ください。", errors=errors)
+                body = {
+                    "replayed": replayed,
+                    "id": ann.id,
+                    "state": ann.state,
+                    "recipients": count,
+                    "send_at": ann.send_at.isoformat() if ann.send_at else None,
+                    "deadline": ann.deadline.isoformat() if ann.deadline else None,
+                    "status_url": f"/api/v1/announcements/{ann.id}",
+                }
+            break
+        except IntegrityError:
+            # Two requests with the same key at once: the other one created it; answer with that one.
+            if idem is None or attempt:
+                raise
+    if replayed:
+        return HttpResponse.json(body, status=200)
     log.info("announcement %d created through the API (key %d)", body["id"], key)
     return HttpResponse.json(body, status=201)
 

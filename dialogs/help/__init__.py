@@ -6,11 +6,13 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, cast
 
-from bot.api import Identity, Role, Turn
+from bot.api import Identity, Message, Role, Turn
 from dialogs.kit.cards import adaptive_card, container, heading, submit, text
 from dialogs.kit.feature import Feature
 from dialogs.kit.i18n import t
 from dialogs.kit.router import Command, Router, RouteTable, fold
+
+GREETING = "greeting"  # the delivery kind of the install greetings
 
 
 def feature(route_table: Callable[[], RouteTable]) -> Feature:
@@ -37,9 +39,21 @@ def help_card(turn: Turn, table: object) -> dict[str, Any]:
 
 
 async def welcome(turn: Turn) -> None:
-    """A short greeting when someone installs the bot, so the first thing they see says what to do."""
+    """A short greeting when someone installs the bot, so the first thing they see says what to do.
+
+    It goes through the delivery queue, under the app-wide rate limit and with its retries: when the
+    app is installed for thousands at once, direct replies met 429 and were lost. The key is the
+    conversation and the minute, so Teams repeating the install event does not greet twice."""
+    from dialogs.engines.delivery import DeliveryItem, Recipient, enqueue
+
     key = "help.welcome.personal" if turn.conversation.type == "personal" else "help.welcome.team"
-    await turn.reply(turn.t(key))
+    now = turn.services.clock()
+    item = DeliveryItem(
+        Recipient(conversation_id=turn.conversation.id),
+        Message(text=turn.t(key)),
+        purpose=f"welcome-{now:%Y%m%d%H%M}",
+    )
+    await enqueue(turn.session, GREETING, 0, [item], priority=10, now=now)
 
 
 # Each feature's main actions, offered as buttons above its typed commands (the first alias a

@@ -32,7 +32,7 @@ def feature(answer_sources: Sequence[AnswerSource] = ()) -> Feature:
     after the answer (the improvement cases); the composition root passes what features offer."""
     from bot.api import Job, Services
     from dialogs.kit.router import Router
-    from dialogs.qa import admin, answers, suggestions, ticket_lists, tickets
+    from dialogs.qa import admin, answers, learning, suggestions, ticket_lists, tickets
     from dialogs.qa.cli import register
     from dialogs.qa.outbox import KIND
     from dialogs.qa.seed import seed_demo
@@ -43,7 +43,7 @@ def feature(answer_sources: Sequence[AnswerSource] = ()) -> Feature:
         await on_startup(services)
 
     router = Router("qa").include(
-        answers.router, tickets.router, ticket_lists.router, suggestions.router, admin.router
+        answers.router, learning.router, tickets.router, ticket_lists.router, suggestions.router, admin.router
     )
     return Feature(
         "qa",

@@ -22,6 +22,7 @@ from dialogs.qa.cards import (
     synonyms_card,
 )
 from dialogs.qa.kbfile import MAX_LENGTH
+from dialogs.qa.phrasings import count_candidates
 from dialogs.qa.search import parse_synonyms
 from storage.models import EntryStatus, KbEntry, Ticket
 
@@ -193,7 +194,8 @@ async def on_delete_cancelled(turn: Turn, data: dict[str, Any]) -> None:
 async def on_list(turn: Turn, args: str) -> None:
     counts = await store.count_entries(turn.session)
     drafts = await store.drafts(turn.session)
-    await turn.reply_card(kb_overview_card(turn.t, counts, drafts), text=turn.t("qa.list.title"))
+    waiting = await count_candidates(turn.session)
+    await turn.reply_card(kb_overview_card(turn.t, counts, drafts, waiting), text=turn.t("qa.list.title"))
 
 
 # --- synonyms -------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from bot.api import Role, Services, Turn
 from dialogs.kit.router import Router
 from dialogs.qa import store
 from dialogs.qa.cards import QUESTION_MAX, answer_card, asked_card, not_found_card, not_helpful_card
+from dialogs.qa.learning import CHOICES, choice_card, learn_from_feedback
+from dialogs.qa.search.index import ANSWER, CHOICE
 from dialogs.qa.service import knowledge_base
 from dialogs.qa.small_talk import reply_text, small_talk
 from dialogs.qa.tickets import open_ticket
@@ -26,7 +28,7 @@ router = Router("qa")
 
 log = logging.getLogger(__name__)
 RELATED = 2
-# A related question must score at least this share of the confidence threshold to be offered.
+# A related question must score at least this share of the answer threshold to be offered.
 RELATED_SHARE = 0.6
 # Other features' results for the same question, each shown as its own card after the answer (the
 # improvement cases feature: cases, never dressed as FAQ answers). (turn, question, answered) -> card.
@@ -66,7 +68,8 @@ async def on_question(turn: Turn, args: str) -> None:
     query = " ".join(args.split())[:QUESTION_MAX]
     index = await knowledge_base(turn.services).index(turn.session)
     hits = index.search(query, top_k=1 + RELATED + 2)
-    confident = index.is_confident(hits)
+    band = index.band(hits)
+    confident = band == ANSWER
     entry_log = QueryLog(
         at=turn.services.clock(),
         query=query,
@@ -87,6 +90,14 @@ async def on_question(turn: Turn, args: str) -> None:
         await turn.reply_card(card, text=best.question)
         await _other_results(turn, query, answered=True)
         return
+    if band == CHOICE:
+        # Not sure: the best three as choices (どれが近いですか?); a pick is a learning signal.
+        choices = [r for h in hits[:CHOICES] if (r := _published(rows, h.id)) is not None]
+        if choices:
+            await turn.reply_card(
+                choice_card(turn.t, query, choices, entry_log.id), text=turn.t("qa.choice.title")
+            )
+            return
     near = [r for h in hits[:RELATED] if (r := _published(rows, h.id)) is not None]
     await turn.reply_card(not_found_card(turn.t, query, near, entry_log.id), text=turn.t("qa.notfound.title"))
     await _other_results(turn, query, answered=False)
@@ -126,6 +137,8 @@ async def on_feedback(turn: Turn, data: dict[str, Any]) -> None:
     turn.session.add(
         Feedback(entry_key=key, helpful=helpful, query=query, query_id=qid, at=turn.services.clock())
     )
+    if asked is not None:
+        await learn_from_feedback(turn.session, asked, key, helpful, now=turn.services.clock())
     entry = await store.get_entry(turn.session, key)
     if entry is None or not turn.reply_to_id:
         if helpful:

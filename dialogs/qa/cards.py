@@ -308,7 +308,15 @@ def ticket_card(
                 placeholder=t("qa.ticket.answer_placeholder"),
             )
         )
-        body.append(action_set([submit(t("qa.ticket.answer"), "qa.ticket.answer", style="positive", **ref)]))
+        body.append(
+            action_set(
+                [
+                    submit(t("qa.ticket.answer"), "qa.ticket.answer", style="positive", **ref),
+                    # Answer with an entry that already exists; the question becomes a 言い換え候補.
+                    submit(t("qa.ticket.use_faq"), "qa.ticket.faq", **ref),
+                ]
+            )
+        )
     if ticket.answer and ticket.answer_delivery_error and not ticket.answer_delivered_at:
         actions.append(submit(t("qa.ticket.resend"), "qa.ticket.resend", **ref))
     if ticket.answer and not ticket.entry_key:
@@ -634,13 +642,16 @@ def delete_confirm_card(t: T, entry: KbEntry) -> dict[str, Any]:
     )
 
 
-def kb_overview_card(t: T, counts: dict[EntryStatus, int], drafts: Sequence[KbEntry]) -> dict[str, Any]:
+def kb_overview_card(
+    t: T, counts: dict[EntryStatus, int], drafts: Sequence[KbEntry], candidates: int = 0
+) -> dict[str, Any]:
     body: list[Element] = [
         heading(t("qa.list.title"), size="Medium"),
         facts(
             [
                 (t("qa.form.status.published"), t("qa.list.count", n=counts.get(EntryStatus.PUBLISHED, 0))),
                 (t("qa.form.status.draft"), t("qa.list.count", n=counts.get(EntryStatus.DRAFT, 0))),
+                (t("qa.list.candidates"), t("qa.list.count", n=candidates)),
             ]
         ),
     ]
@@ -665,7 +676,10 @@ def kb_overview_card(t: T, counts: dict[EntryStatus, int], drafts: Sequence[KbEn
                 }
             )
     body.append(text(t("qa.list.hint"), isSubtle=True, size="Small", spacing="Medium"))
-    return adaptive_card(body, actions=[submit(t("qa.list.add"), "qa.entry.add")])
+    actions = [submit(t("qa.list.add"), "qa.entry.add")]
+    if candidates:  # phrasings the bot learned wait for a decision
+        actions.append(submit(t("qa.list.open_candidates"), "qa.phr.open"))
+    return adaptive_card(body, actions=actions)
 
 
 def synonyms_card(t: T, groups: Sequence[SynonymGroup], message: str | None = None) -> dict[str, Any]:

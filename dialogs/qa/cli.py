@@ -100,10 +100,19 @@ def run_import(settings: Settings, args: argparse.Namespace) -> Any:
     if not result.rows:
         _err("取り込むエントリがありません。 / The file has no entries.")
         return 1
-    return _import_rows(settings, result.rows, replace=args.replace)
+    if not result.has_alternates:
+        print(
+            "別の聞き方(alternates)の列がないため、登録済みの別の聞き方はそのまま残します。"
+            " / No alternates column: the entries keep their phrasings."
+        )
+    return _import_rows(
+        settings, result.rows, replace=args.replace, keep_alternates=not result.has_alternates
+    )
 
 
-async def _import_rows(settings: Settings, rows: list[KbRow], *, replace: bool) -> int:
+async def _import_rows(
+    settings: Settings, rows: list[KbRow], *, replace: bool, keep_alternates: bool = False
+) -> int:
     engine = make_engine(settings.database_url)
     try:
         if not await _prepare(engine, settings.database_url):
@@ -111,7 +120,9 @@ async def _import_rows(settings: Settings, rows: list[KbRow], *, replace: bool) 
         now = datetime.now(UTC)
         async with make_sessionmaker(engine)() as session, session.begin():
             await store.ensure_synonyms_seeded(session, now)
-            summary = await store.import_rows(session, rows, actor="cli", now=now, replace=replace)
+            summary = await store.import_rows(
+                session, rows, actor="cli", now=now, replace=replace, keep_alternates=keep_alternates
+            )
     finally:
         await engine.dispose()
     print(

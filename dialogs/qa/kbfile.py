@@ -5,8 +5,11 @@
         for error in result.errors: print(error.message)   # polite Japanese, with row and column
     write_kb("faq.csv", result.rows)
 
-Columns: ``id``, ``question``, ``answer`` are required; ``alternates``, ``tags`` (several values separated by
-``|``) and ``url`` are optional.  Japanese column names are accepted too (質問, 回答, 言い換え, タグ, ...).
+Columns: ``id``, ``question``, ``answer`` are required; ``alternates`` (別の聞き方: other ways of asking, one
+per line in the cell; ``|`` separates them too), ``tags`` (several values separated by ``|``) and ``url`` are
+optional.  Japanese column names are accepted too (質問, 回答, 別の聞き方, 言い換え, タグ, ...).  Phrasings
+the bot learned and the DX division approved are in ``alternates``, so an export carries them and a city
+can bring its own through an import.
 CSV may be UTF-8 (with or without BOM) or CP932 (Shift_JIS, as Excel saves it); the encoding is detected.
 Exported cells that start with ``= + - @`` get a leading apostrophe so that Excel shows them as text
 instead of running them as formulas; import removes that apostrophe again.
@@ -32,6 +35,7 @@ from .search import Entry
 COLUMNS = ("id", "question", "answer", "alternates", "tags", "url")
 REQUIRED = ("id", "question", "answer")
 MULTI_SEPARATOR = "|"
+ALTERNATES_SEPARATOR = "\n"  # one phrasing per line of the cell
 # Generous: a city's FAQ export has long answers; only the id and the link have hard limits (DB columns).
 MAX_LENGTH = {
     "id": 100,
@@ -54,6 +58,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "alternates": (
         "alternates",
         "alternate",
+        "phrasings",
+        "別の聞き方",
         "言い換え",
         "言い換え質問",
         "別の質問",
@@ -111,6 +117,12 @@ class KbReadResult:
     rows: list[KbRow]
     errors: list[KbError]
     warnings: list[KbError] = field(default_factory=list)  # imported, but something was left out
+    columns: frozenset[str] = frozenset()  # the known columns the file has
+
+    @property
+    def has_alternates(self) -> bool:
+        """False for a file without the 別の聞き方 column: an import keeps what entries have."""
+        return "alternates" in self.columns
 
     @property
     def ok(self) -> bool:
@@ -137,6 +149,11 @@ def _cell(value: Any) -> str:
 
 def _split_multi(text: str) -> list[str]:
     return [part.strip() for part in text.split(MULTI_SEPARATOR) if part.strip()]
+
+
+def _split_lines(text: str) -> list[str]:
+    """Phrasings: one per line (as Excel shows them, Alt+Enter); ``|`` as in older files."""
+    return [" ".join(part.split()) for line in text.split("\n") for part in _split_multi(line)]
 
 
 def _parse_table(table: Iterable[tuple[int, Sequence[Any]]]) -> KbReadResult:
@@ -243,13 +260,13 @@ def _parse_table(table: Iterable[tuple[int, Sequence[Any]]]) -> KbReadResult:
                 id=entry_id,
                 question=values["question"],
                 answer=values["answer"],
-                alternates=_split_multi(values.get("alternates", "")),
+                alternates=_split_lines(values.get("alternates", "")),
                 tags=_split_multi(values.get("tags", "")),
                 url=url,
                 row=rowno,
             )
         )
-    return KbReadResult(rows, errors, warnings)
+    return KbReadResult(rows, errors, warnings, frozenset(positions))
 
 
 def read_kb_csv(data: bytes) -> KbReadResult:
@@ -306,7 +323,7 @@ def _record(row: KbRow) -> list[str]:
             row.id,
             row.question,
             row.answer,
-            MULTI_SEPARATOR.join(row.alternates),
+            ALTERNATES_SEPARATOR.join(row.alternates),
             MULTI_SEPARATOR.join(row.tags),
             row.url,
         )

@@ -218,8 +218,11 @@ async def import_rows(
     now: datetime,
     replace: bool = False,
     owner: str | None = None,
+    keep_alternates: bool = False,
 ) -> ImportSummary:
     """Upsert ``rows`` by id as published entries; with ``replace``, delete entries not in ``rows``.
+    ``keep_alternates``: the file has no 別の聞き方 column, so existing entries keep their phrasings
+    (learned ones among them) instead of losing them.
 
     The caller's transaction makes it all-or-nothing."""
     existing = {row.key: row for row in await session.scalars(select(KbEntry))}
@@ -236,6 +239,8 @@ async def import_rows(
             owner=owner,
         )
         row = existing.get(kb.id)
+        if keep_alternates and row is not None:
+            data.alternates = list(row.alternates or [])
         if row is None:
             row = KbEntry(key=kb.id, created_at=now, owner=owner)
             new_rows.append(row)

@@ -325,6 +325,12 @@ async def on_answer(turn: Turn, data: dict[str, Any]) -> None:
     if not answer:
         await turn.reply(turn.t("qa.ticket.answer_empty", id=ticket.id))
         return
+    await record_answer(turn, ticket, answer, data)
+
+
+async def record_answer(turn: Turn, ticket: Ticket, answer: str, data: dict[str, Any]) -> None:
+    """The DX division's answer joins the ticket (回答済み), goes to the asker and onto every card.
+    Also used by 「既存のFAQで回答」, whose answer is an entry's."""
     now = turn.services.clock()
     turn.session.add(
         TicketMessage(

@@ -55,6 +55,7 @@ def register_cli(sub: Any) -> None:
     exp.add_argument("file", type=Path)
     exp.set_defaults(func=_export)
     cov = rs.add_parser("coverage", help="連絡が届くかを課ごとに表示します / reach per section")
+    cov.add_argument("--all", action="store_true", help="全員に届く課も一覧に含めます / list every section")
     cov.set_defaults(func=_coverage)
     inst = rs.add_parser("install-app", help="未追加の推進員にアプリを追加します (Microsoft Graph)")
     inst.add_argument("--dry-run", action="store_true")
@@ -191,9 +192,18 @@ async def _coverage(settings: Settings, args: argparse.Namespace) -> int:
         f"{t('roster.cov.promoters')} "
         + t("roster.cov.promoters_value", total=report.promoters, reachable=report.reachable_promoters)
     )
+    # The summary above says it all when every section is reached; the list is for what needs doing.
     marks = {NONE_REACHABLE: "×", 1: "△", COMPLETE: "○"}
-    for s in report.sections:
+    shown = [s for s in report.sections if args.all or s.status != COMPLETE]
+    for s in shown:
         print(f"{marks[s.status]} {cards.coverage_line(t, s).replace('**', '')}")
+    hidden = len(report.sections) - len(shown)
+    if not shown:
+        print(t("roster.cov.all_good"))
+    elif hidden:
+        print(t("roster.cov.more", n=hidden))
+    if hidden:
+        print(t("roster.cov.cli_all"))
     return 0
 
 

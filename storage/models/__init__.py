@@ -4,12 +4,15 @@ from storage.models.announce import Announcement, AnnouncementRecipient, Announc
 from storage.models.base import Base
 from storage.models.cases import ImprovementCase, RecognitionRound, RecognitionVote
 from storage.models.conversation import ConversationRef, TeamsAccount, TrustedServiceUrl
-from storage.models.delivery import Delivery, DeliveryOp, DeliveryState, DeliveryWorker
+from storage.models.delivery import Delivery, DeliveryBudget, DeliveryOp, DeliveryState, DeliveryWorker
 from storage.models.qa import (
     EntryStatus,
     Feedback,
     KbEntry,
     KbState,
+    Phrasing,
+    PhrasingSource,
+    PhrasingStatus,
     QueryLog,
     Suggestion,
     SynonymGroup,
@@ -49,6 +52,7 @@ __all__ = [
     "Delivery",
     "DeliveryOp",
     "DeliveryState",
+    "DeliveryBudget",
     "DeliveryWorker",
     "Department",
     "DivisionRole",
@@ -58,6 +62,9 @@ __all__ = [
     "ImprovementCase",
     "KbEntry",
     "KbState",
+    "Phrasing",
+    "PhrasingSource",
+    "PhrasingStatus",
     "Person",
     "PromoterRole",
     "QueryLog",

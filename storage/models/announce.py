@@ -51,6 +51,8 @@ class Announcement(Base):
     author_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     author_label: Mapped[str] = mapped_column(String(320), default="")  # email, "cli", "api:<key name>"
     author_locale: Mapped[str] = mapped_column(String(8), default="ja")
+    # The caller's key (CLI --idempotency-key, HTTP Idempotency-Key): the same key never makes a second one.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -58,7 +60,10 @@ class Announcement(Base):
     finished_at: Mapped[datetime | None]  # when the last first copy settled
     recalled_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_announcements_state", "state"),)
+    __table_args__ = (
+        Index("ix_announcements_state", "state"),
+        Index("ix_announcements_idempotency_key", "idempotency_key", unique=True),
+    )
 
 
 class AnnouncementRecipient(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, utcnow
@@ -82,7 +82,8 @@ class Delivery(Base):
 
 
 class DeliveryWorker(Base):
-    """A running worker's heartbeat: live workers share the app-wide rate limit between them."""
+    """A running worker's heartbeat. A worker whose heartbeat is stale, or whose process is gone
+    (same host, ``pid`` no longer running), is dead: its claimed rows are taken over at once."""
 
     __tablename__ = "delivery_workers"
 
@@ -90,3 +91,14 @@ class DeliveryWorker(Base):
     host: Mapped[str] = mapped_column(String(128), default="")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pid: Mapped[int | None] = mapped_column(Integer)
+
+
+class DeliveryBudget(Base):
+    """The app-wide send budget all workers draw from (a token bucket in GCRA form): ``tat`` is the
+    epoch second at which the next slot is free. Workers book a few slots at a time with one UPDATE."""
+
+    __tablename__ = "delivery_budget"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # "app"
+    tat: Mapped[float] = mapped_column(Float, default=0.0)

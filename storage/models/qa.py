@@ -165,6 +165,43 @@ class TicketMessage(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PhrasingStatus(enum.StrEnum):
+    CANDIDATE = "candidate"  # 言い換え候補: waits for the DX division
+    APPROVED = "approved"  # copied into the entry's alternates, searched with it
+    REJECTED = "rejected"  # kept, so the same text is not proposed again
+
+
+class PhrasingSource(enum.StrEnum):
+    TICKET = "ticket"  # 「既存のFAQで回答」 on a ticket: the ticket's question
+    FEEDBACK = "feedback"  # 役に立たなかった, then another entry marked 役に立った for the same question
+    CHOICE = "choice"  # picked from 「どれが近いですか?」
+    TYPED = "typed"  # typed by the DX division
+
+
+class Phrasing(Base):
+    """Another way of asking for an entry (別の聞き方), learned from use. Approved ones are copied into
+    the entry's ``alternates`` (what the search and the files read); this row keeps where it came from
+    and the decision. No asker is stored."""
+
+    __tablename__ = "qa_phrasings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_key: Mapped[str] = mapped_column(String(100), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[PhrasingSource] = mapped_column(
+        Enum(PhrasingSource, native_enum=False, length=16, values_callable=_values)
+    )
+    status: Mapped[PhrasingStatus] = mapped_column(
+        Enum(PhrasingStatus, native_enum=False, length=16, values_callable=_values),
+        default=PhrasingStatus.CANDIDATE,
+        index=True,
+    )
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(256))
+
+
 class Suggestion(Base):
     """An idea or complaint for the デジタル目安箱. No identity, by design: no user, no conversation,
     and only the day it arrived (an exact time could be matched against when people were last seen)."""

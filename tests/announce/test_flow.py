@@ -232,8 +232,10 @@ async def test_the_export_says_who_got_it_who_confirmed_and_why_not(sqlite_url, 
         resp = await bot.client.get(urlparse(csv_url).path + "?" + urlparse(csv_url).query)
         assert resp.status == 200
         table = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8-sig"))))
-        assert table[0] == ["部", "課", "役割", "氏名", "状況", "配信日時", "確認日時", "エラー"]
+        assert table[0][:8] == ["部", "課", "役割", "氏名", "状況", "配信日時", "確認日時", "エラー"]
+        assert table[0][8:] == ["名簿ID", "メールアドレス", "状況コード", "理由コード"]
         by_name = {r[3]: r for r in table[1:]}
+        assert by_name["職員104"][8:] == ["104", "p104@city.example.jp", "not_reachable", "blocked"]
         assert by_name[LEADER.name][4] == "確認済み" and by_name[LEADER.name][6]
         assert by_name["職員104"][4] == "未接続" and by_name["職員104"][7] == "ボットをブロックしている"
         assert by_name["職員102"][:3] == ["総務部", "人事課", "リーダー"]

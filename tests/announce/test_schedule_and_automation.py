@@ -148,6 +148,40 @@ async def test_http_api_needs_a_key_and_says_what_is_wrong_in_japanese(sqlite_ur
     assert connector.sent_to(conv_of(101)) == []
 
 
+async def test_http_api_idempotency_key_never_creates_a_second_announcement(sqlite_url, connector):
+    settings = settings_for(sqlite_url, api_keys=["secret-key-1"])
+    async with running_bot(settings, connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        good = {"title": "研修のご案内", "body": "本文です。", "audience": {"sections": ["税務課"]}}
+        auth = {"Authorization": "Bearer secret-key-1", "Idempotency-Key": "erp-4711"}
+        first = await bot.client.post("/api/v1/announcements", json=good, headers=auth)
+        created = await first.json()
+        assert first.status == 201 and created["replayed"] is False
+        # The caller retries (its first answer was lost), even with a changed body: the same one back.
+        again = await bot.client.post(
+            "/api/v1/announcements",
+            json={**good, "title": "別件"},
+            headers={**auth, "idempotency-key": "erp-4711"},
+        )
+        assert again.status == 200
+        replay = await again.json()
+        assert (replay["id"], replay["replayed"], replay["recipients"]) == (
+            created["id"],
+            True,
+            created["recipients"],
+        )
+        other = await bot.client.post(
+            "/api/v1/announcements", json=good, headers={**auth, "Idempotency-Key": "erp-4712"}
+        )
+        assert other.status == 201 and (await other.json())["id"] != created["id"]
+        bad = await bot.client.post(
+            "/api/v1/announcements", json=good, headers={**auth, "Idempotency-Key": "x" * 201}
+        )
+        assert bad.status == 400 and "200 文字以内" in (await bad.json())["errors"][0]
+        await drain(bot.services, config=FAST)
+    assert len(connector.sent_to(conv_of(103))) == 2  # one copy per announcement: two, not three
+
+
 @pytest.mark.parametrize(
     ("field", "value", "words"),
     [

@@ -56,7 +56,7 @@ async def test_submit_review_return_correct_publish_search(sqlite_url, connector
         # 10,000 hours a month from 2 staff: refused with the reason, nothing stored, values kept.
         await bot.press({"action": "cases.submit", **_form()}, user=LEADER, reply_to_id=form_id)
         refused = card_text(connector, form_id)
-        assert "10,000時間/月 は、2人で働ける時間" in refused and "320時間" in refused
+        assert "10,000時間/月)は、2人で働ける時間" in refused and "320時間" in refused
         assert inputs(card(connector, form_id))["title"] == "課税資料の入力をRPAで自動化"
         assert await _cases(bot) == []
 

@@ -94,7 +94,7 @@ async def test_one_vote_each_never_for_own_section_counts_only(sqlite_url, conne
         await bot.say("表彰締切", user=ADMIN)
         assert any("締め切りました" in x for x in connector.texts_to(ADMIN.conversation_id)[-3:])
         draft = str(connector.cards_to(ADMIN.conversation_id)[-1])
-        assert "改善事例 表彰結果(2026年度 第3四半期)" in draft
+        assert "改善事例の表彰結果(2026年度 第3四半期)" in draft
         assert "**第1位** 庁議資料のペーパーレス化(総務部 総務課)・1票" in draft
         assert "**第1位** 課税資料の入力をRPAで(財務部 税務課)・1票" in draft
         async with bot.services.sessionmaker() as s:

@@ -193,3 +193,115 @@ def test_related_questions_fit_a_phone_width(drive: Callable[..., DriveResult]) 
     squeezed = run.results[3]
     assert squeezed["width"] <= 321, squeezed
     assert squeezed["cut"] == [], squeezed["cut"]
+
+
+# --- not sure: 「どれが近いですか?」 ---------------------------------------------------------------------
+CLOSE = "チームズで同僚に個別にメッセージ送りたいんだけど"  # two starter entries score close together
+CLOSE_FIRST = "Teamsで個人やグループにチャットを送るには?"
+
+
+def _phrasings(database_url: str) -> list[tuple[str, str, str]]:
+    from storage.models import Phrasing
+
+    async def read() -> list[tuple[str, str, str]]:
+        engine = make_engine(database_url)
+        try:
+            async with make_sessionmaker(engine)() as s:
+                rows = await s.scalars(select(Phrasing).order_by(Phrasing.id))
+                return [(r.entry_key, r.text, str(r.source)) for r in rows]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_a_question_the_bot_is_not_sure_about_offers_choices_and_the_pick_is_learned(
+    drive: Callable[..., DriveResult], e2e_bot: BotServer
+) -> None:
+    """No answer outright: the three best entries as rows; tapping one shows its answer card, and the
+    question becomes a candidate phrasing of that entry."""
+    leader = "leader@demo-city.example.jp"
+    first = drive(
+        [
+            {"chat": "Personal Chat"},
+            {"send": CLOSE},
+            {"expect": {"card": True, "text": "?", "timeout": 30000}},
+        ],
+        user=leader,
+    )
+    card = first.bot_cards()[-1]
+    locale = "ja" if t("qa.choice.title", "ja") in card.text else "en"
+    title = t("qa.choice.title", locale)
+    assert title in card.text and CLOSE_FIRST in card.text, card.text
+    assert t("qa.answer.helpful", locale) not in card.buttons  # not an answer
+    picked = drive(
+        [
+            {"chat": "Personal Chat"},
+            {"send": CLOSE},
+            {"expect": {"card": True, "text": title, "timeout": 30000}},
+            {"screenshot": "choice-card", "card": title},
+            {"click": CLOSE_FIRST, "card": title},
+            {"expect": {"card": True, "text": t("qa.answer.helpful", locale), "timeout": 30000}},
+            {"screenshot": "picked-answer", "card": t("qa.answer.helpful", locale)},
+        ],
+        user=leader,
+    )
+    answer = picked.bot_cards()[-1]
+    assert CLOSE_FIRST in answer.text and t("qa.answer.helpful", locale) in answer.buttons
+    assert ("teams-chat-start", CLOSE, "choice") in _phrasings(e2e_bot.database_url)
+
+
+# --- 「既存のFAQで回答」 and 「言い換え候補」 -------------------------------------------------------------
+LEARNED = "庁用車の鍵はどこで借りますか"  # no entry answers it; the DX division points to contact-who
+
+
+def test_division_answers_with_an_existing_entry_approves_the_phrasing_and_the_bot_learned_it(
+    drive: Callable[..., DriveResult], e2e_bot: BotServer
+) -> None:
+    """The ticket card's 「既存のFAQで回答」: the admin gives an entry's ID, the staff member gets that
+    entry's answer; 「言い換え候補」 approves the question with one press; asked again, the bot answers
+    with the entry outright."""
+    ja = "ja"
+    sent_title = t("qa.reply.title", ja)
+    pick_title = t("qa.faqpick.by_id", ja)  # only the picker card has it
+    run = drive(
+        [
+            {"as": "admin", "chat": "Personal Chat"},
+            {"as": "admin", "send": "ヘルプ"},
+            {"as": "admin", "expect": {"card": True, "timeout": 30000}},
+            {"as": "staff", "chat": "Personal Chat"},
+            {"as": "staff", "send": LEARNED},
+            {"as": "staff", "expect": {"card": True, "text": t("qa.notfound.title", ja), "timeout": 30000}},
+            {"as": "staff", "click": t("qa.ask.button", ja), "card": t("qa.notfound.title", ja)},
+            {"as": "admin", "expect": {"card": True, "text": LEARNED, "timeout": 60000}},
+            {"as": "admin", "click": t("qa.ticket.use_faq", ja), "card": LEARNED},
+            {"as": "admin", "expect": {"card": True, "text": pick_title, "timeout": 30000}},
+            {
+                "as": "admin",
+                "fill": {"field": t("qa.faqpick.by_id", ja), "value": "contact-who"},
+                "card": pick_title,
+            },
+            {"as": "admin", "click": t("qa.faqpick.use_id", ja), "card": pick_title},
+            {
+                "as": "admin",
+                "expect": {"text": t("qa.faqpick.candidate", ja)[:8], "anywhere": True, "timeout": 30000},
+            },
+            {"as": "admin", "screenshot": "answered-with-faq", "card": t("qa.faqpick.candidate", ja)[:8]},
+            {"as": "staff", "expect": {"card": True, "text": sent_title, "timeout": 60000}},
+            {"as": "staff", "screenshot": "staff-got-the-entry", "card": sent_title},
+            {"as": "admin", "send": "言い換え候補"},
+            {"as": "admin", "expect": {"card": True, "text": LEARNED, "timeout": 30000}},
+            {"as": "admin", "screenshot": "candidates", "card": t("qa.phr.approve", ja)},
+            {"as": "admin", "click": t("qa.phr.approve", ja), "card": t("qa.phr.approve", ja)},
+            {"as": "admin", "expect": {"text": "承認しました", "anywhere": True, "timeout": 30000}},
+            {"as": "staff", "send": LEARNED},
+            {"as": "staff", "expect": {"card": True, "text": t("qa.answer.helpful", ja), "timeout": 30000}},
+            {"as": "staff", "screenshot": "answered-outright", "card": t("qa.answer.helpful", ja)},
+        ],
+        users={"admin": ADMIN, "staff": STAFF},
+    )
+    staff = run.bot_cards("staff")
+    got = [c for c in staff if sent_title in c.text]
+    assert got and "DX推進課と情報システム課" in got[-1].text, [c.text for c in got]
+    assert "DX推進課と情報システム課" in staff[-1].text and t("qa.answer.helpful", ja) in staff[-1].buttons
+    assert ("contact-who", LEARNED, "ticket") in _phrasings(e2e_bot.database_url)

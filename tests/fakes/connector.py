@@ -123,6 +123,13 @@ class FakeConnector:
 
     # --- handlers ---------------------------------------------------------------------------------
     async def _gate(self, request: web.Request, cid: str | None) -> web.Response | None:
+        # Teams counts a call against its limits when the call arrives; the latency is the time it
+        # then takes to answer (counting after it would add this process's scheduling jitter).
+        now = time.monotonic()
+        app_ok = not self.app_rate or _admit(self._app_window, now, self.app_rate)
+        conv_ok = not (cid and self.conversation_rate) or _admit(
+            self._conv_window[cid], now, self.conversation_rate or 0
+        )
         if self.latency:
             await asyncio.sleep(self.latency)
         for fault in self.faults:
@@ -143,10 +150,9 @@ class FakeConnector:
             return web.Response(status=403, text='{"error":{"code":"ConversationBlockedByUser"}}')
         if cid in self.gone:
             return web.Response(status=404, text='{"error":{"code":"ConversationNotFound"}}')
-        now = time.monotonic()
-        if self.app_rate and not _admit(self._app_window, now, self.app_rate):
+        if not app_ok:
             return web.Response(status=429, headers={"Retry-After": "1"}, text="app rate")
-        if cid and self.conversation_rate and not _admit(self._conv_window[cid], now, self.conversation_rate):
+        if not conv_ok:
             return web.Response(status=429, headers={"Retry-After": "1"}, text="conversation rate")
         for status, share in self.fault_ratio.items():
             if self._rng.random() < share:
@@ -232,7 +238,13 @@ class FakeConnector:
     async def _dump(self, _: web.Request) -> web.Response:
         return web.json_response(
             [
-                {"method": c.method, "cid": c.conversation_id, "aid": c.activity_id, "status": c.status}
+                {
+                    "method": c.method,
+                    "cid": c.conversation_id,
+                    "aid": c.activity_id,
+                    "status": c.status,
+                    "at": c.at,
+                }
                 for c in self.calls
             ]
         )

@@ -9,6 +9,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
+from dialogs.engines.delivery.worker import drain
 from storage.models import ConversationRef, TeamsAccount
 from tests.support import BOT_ID, Person, activity, members_for, running_bot, settings_for
 
@@ -34,6 +35,7 @@ async def test_install_and_conversation_update_together_greet_once(db_url, conne
             )
             statuses = await asyncio.gather(bot.post(install), bot.post(joined))
             assert all(s < 300 for s in statuses), statuses
+        await drain(bot.services)  # greetings go out through the delivery queue
         async with bot.services.sessionmaker() as s:
             refs = await s.scalar(select(func.count()).select_from(ConversationRef))
             accounts = await s.scalar(select(func.count()).select_from(TeamsAccount))

@@ -131,3 +131,33 @@ def test_a_synonym_cut_differently_in_a_sentence_still_matches() -> None:
     ]
     index = SearchIndex.build(entries, [["勤怠システム", "ピッとくん"]])
     assert index.search("ピッとくんの使い方")[0].id == "kintai"
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ("赤ちゃんが生まれた", "赤ちゃんが産まれた"),
+        ("子どもの手当", "子供の手当", "こどもの手当"),
+        ("障がい者手帳", "障害者手帳"),
+        ("税金を払える場所", "税金を払う場所"),
+        ("住民票は書ける?", "住民票を書く"),
+        ("コンビニで取れる証明書", "コンビニで取る証明書"),
+    ],
+)
+def test_kanji_variants_and_potential_verbs_are_one_word(
+    analyzer: Analyzer, variants: tuple[str, ...]
+) -> None:
+    found = {tuple(words(analyzer, v)) for v in variants}
+    assert len(found) == 1, found
+
+
+def test_a_potential_verb_finds_the_entry_written_with_the_plain_verb() -> None:
+    entries = [
+        Entry("tax", "市税を支払う方法", "口座振替、コンビニ、スマホ決済で納付できます。"),
+        Entry("birth", "子供が生まれたときの届出", "出生届は14日以内に市民課へ提出してください。"),
+        Entry("move", "引っ越しの届出", "転入・転出の届出は市民課へ。"),
+    ]
+    index = SearchIndex.build(entries, [])
+    assert index.search("市税はどこで支払える?")[0].id == "tax"
+    birth = index.search("子どもが産まれた")
+    assert birth[0].id == "birth" and index.is_confident(birth)

@@ -179,3 +179,29 @@ def test_the_real_command_on_a_fresh_database_as_a_benchmark_runs_it(tmp_path):
     assert done.returncode == 0, done.stderr.decode()
     lines = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]  # logs stay on stderr
     assert [line["results"][0]["id"] for line in lines] == ["A-101", "A-102"]
+
+
+def test_a_file_without_the_phrasings_column_keeps_the_learned_phrasings(cli_env, tmp_path, capsys):
+    """Approved phrasings live in the entries' alternates: a city's file without that column updates the
+    questions and answers but must not wipe what the bot learned."""
+    src = tmp_path / "faq.csv"
+    src.write_text(CSV_UTF8, encoding="utf-8")
+    assert main(["faq", "import", str(src)]) == 0
+    plain = tmp_path / "plain.csv"
+    plain.write_text(
+        "id,question,answer\nA-101,住民票の写しの取り方,市民課かコンビニで取れます。\n", encoding="utf-8"
+    )
+    capsys.readouterr()
+    assert main(["faq", "import", str(plain)]) == 0
+    assert "別の聞き方" in capsys.readouterr().out
+    entry = _entries(cli_env)["A-101"]
+    assert entry.question == "住民票の写しの取り方"
+    assert entry.alternates == ["住民票を取りたい", "住民票の発行"]
+    # With the column, the file's phrasings (one per line) are the entry's.
+    withcol = tmp_path / "with.csv"
+    withcol.write_text(
+        'id,question,answer,別の聞き方\nA-101,住民票の写しの取り方,市民課かコンビニで取れます。,"会社に住所の証明を出す\n就職先に出す住民票"\n',
+        encoding="utf-8",
+    )
+    assert main(["faq", "import", str(withcol)]) == 0
+    assert _entries(cli_env)["A-101"].alternates == ["会社に住所の証明を出す", "就職先に出す住民票"]

@@ -187,3 +187,21 @@ def _links(markdown: str) -> list[str]:
     import re
 
     return re.findall(r"\]\(([^)]+)\)", markdown)
+
+
+def test_phrasings_column_one_per_line_round_trips_in_csv_and_xlsx() -> None:
+    """別の聞き方: one cell, one phrasing per line (Alt+Enter in Excel), so a city can bring its own."""
+    text = (
+        "ID,質問,回答,別の聞き方\r\n"
+        'c1,転入届の出し方,市民課へ。,"引っ越してきた、手続きは?\n市外から越してきました | 転入したい\n\n"\r\n'
+    )
+    result = read_kb(text.encode("utf-8"), "faq.csv")
+    assert result.ok, [e.message for e in result.errors]
+    (row,) = result.rows
+    assert row.alternates == ["引っ越してきた、手続きは?", "市外から越してきました", "転入したい"]
+    csv_text = write_kb_csv(result.rows).decode("utf-8-sig")
+    assert '"引っ越してきた、手続きは?\n市外から越してきました\n転入したい"' in csv_text
+    assert read_kb(write_kb_csv(result.rows), "faq.csv").rows[0].alternates == row.alternates
+    sheet = load_workbook(io.BytesIO(write_kb_xlsx(result.rows))).active
+    assert sheet["D2"].value == "引っ越してきた、手続きは?\n市外から越してきました\n転入したい"
+    assert read_kb(write_kb_xlsx(result.rows), "faq.xlsx").rows[0].alternates == row.alternates

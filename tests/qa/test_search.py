@@ -172,3 +172,28 @@ def test_docstring_examples_hold(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_three_bands_answer_choose_or_pass_on(starter: SearchIndex) -> None:
+    """Answered outright only when clearly ahead; two close entries are offered as choices; nonsense and
+    off-topic questions go to the DX division."""
+    clear = starter.search("Teams会議を録画するにはどうすればいいですか")
+    assert starter.band(clear) == "answer" and starter.is_confident(clear)
+    # Two entries score close together: not sure, so no answer outright.
+    close = starter.search("チームズで同僚に個別にメッセージ送りたいんだけど")
+    assert close[1].confidence * starter.config.margin > close[0].confidence >= starter.config.threshold
+    assert starter.band(close) == "choice" and not starter.is_confident(close)
+    assert starter.band(starter.search("ほげほげふがふが")) == "none"
+    assert starter.band(starter.search("来週の野球の試合の結果")) == "none"
+
+
+def test_confident_wrong_answers_stay_rare_on_the_eval_set(starter: SearchIndex) -> None:
+    """Staff judge the bot by its first answer: at most 3 % of the questions get a wrong one outright."""
+    with (ROOT / "bench/data/qa_eval.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    wrong = 0
+    for r in rows:
+        hits = starter.search(r["query"])
+        if starter.is_confident(hits) and hits[0].id != r["expected_id"]:
+            wrong += 1
+    assert wrong / len(rows) <= 0.03

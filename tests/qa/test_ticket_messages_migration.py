@@ -34,7 +34,7 @@ async def _run(url: str, *statements: tuple[text, dict]) -> list[tuple]:
 
 
 def test_existing_answers_become_the_first_message(db_url: str) -> None:
-    command.downgrade(alembic_config(db_url), "qa@-1")  # back to 0030_qa, the table gone
+    command.downgrade(alembic_config(db_url), "0030_qa")  # back to 0030_qa, the table gone
 
     async def seed() -> None:
         engine = make_engine(db_url)

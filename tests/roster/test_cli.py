@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -76,6 +77,22 @@ def test_coverage_lists_unreachable_sections_first(cli_db, capsys):
     assert "× 都市整備部 公園緑地課 — 推進員未設定" in lines
 
 
+def test_coverage_lists_sections_only_when_some_are_unreachable_or_with_all(cli_db, capsys):
+    assert dxbot(["roster", "import", str(DATA / "roster_cp932.csv")]) == 0
+    asyncio.run(_reach_everyone(cli_db))
+    capsys.readouterr()
+    assert dxbot(["roster", "coverage"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    sections = [line for line in lines if line[:2] in ("○ ", "△ ", "× ")]
+    assert "連絡が届く推進員" in lines[1]
+    reached = [line for line in sections if line.startswith("○ ")]
+    assert reached == []  # sections everyone in is reached are not listed without --all
+    assert lines[-1] == "全課の一覧は dxbot roster coverage --all で表示できます。"
+    assert dxbot(["roster", "coverage", "--all"]) == 0
+    listed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("○ ")]
+    assert listed, "--all lists every section"
+
+
 def test_admin_bootstrap(cli_db, capsys):
     assert dxbot(["admin", "add", "Kato@City.example.jp", "--name", "加藤 恵"]) == 0
     assert dxbot(["admin", "add", "sato@city.example.jp", "--author"]) == 0
@@ -99,3 +116,24 @@ def test_seed_demo_once(cli_db, capsys, tmp_path):
     assert dxbot(["roster", "export", str(path)]) == 0
     shutil.copy(path, tmp_path / "copy.xlsx")
     assert Path(tmp_path / "copy.xlsx").stat().st_size > 5000
+
+
+async def _reach_everyone(db_url: str) -> None:
+    """Everyone on the roster has added the bot (a Teams account and a personal chat)."""
+    from sqlalchemy import select
+
+    from bot.services import open_services
+    from storage.models import Person
+    from tests.delivery.helpers import add_account, add_chat
+    from tests.support import settings_for
+
+    async with open_services(settings_for(db_url)) as svc, svc.sessionmaker() as s, s.begin():
+        for person in (await s.scalars(select(Person))).all():
+            await add_account(s, person.id, f"aad-{person.id}", f"29:u{person.id}", person.email)
+            await add_chat(
+                s,
+                "http://127.0.0.1:1/",
+                f"a:p-{person.id}",
+                user_id=f"29:u{person.id}",
+                aad_object_id=f"aad-{person.id}",
+            )

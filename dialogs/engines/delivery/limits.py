@@ -1,17 +1,31 @@
-"""Rate limits for proactive sends: Teams allows about 30 messages a second per bot and 7 a second
-into one conversation; beyond that it answers 429 with Retry-After.
+"""Rate limits for proactive sends. Teams counts calls per app per tenant (50 requests a second for
+everything the bot does: sends, updates, roster fetches) and per conversation (7 a second, 8 in two
+seconds, 60 in thirty); beyond that it answers 429 with Retry-After.
 
-    limiter = RateLimiter(rate=30, conversation_rate=7)
-    await limiter.acquire(conversation_id)   # waits for a slot in both buckets
+    limiter = RateLimiter(rate=45, conversation_rate=7, budget=book)
+    await limiter.acquire(conversation_id)   # waits for a slot in both buckets (and the shared budget)
     limiter.throttled(conversation_id, retry_after=2.0)
+
+``budget(n, rate)`` books ``n`` slots of the app-wide budget that all worker processes share (see
+``dialogs.engines.delivery.worker``: one row in the database) and returns in how many seconds the first one
+starts; the slots follow each other ``1/rate`` apart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+Budget = Callable[[int, float], Awaitable[float]]
+# Shared slots are 2 % apart more than 1/rate: calls from different processes reach Teams with a few
+# milliseconds of jitter, and the local one-second cap below holds one process to 98 % anyway.
+SHARED_SPACING = 1.02
 
 
 class Bucket:
@@ -54,9 +68,14 @@ class RateLimiter:
         *,
         burst: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        budget: Budget | None = None,
     ) -> None:
         self.base_rate = rate
-        self.share = 1.0  # this process's share of the app-wide rate (1/live workers)
+        self.budget = budget
+        self.budget_ok = budget is not None  # False after booking failed: fall back to an even split
+        self._slots: deque[float] = deque()  # booked shared slots (this clock), not yet used
+        self._booking: asyncio.Task[None] | None = None
+        self.share = 1.0  # this process's share of the app-wide rate (1/live workers, without a budget)
         self.factor = 1.0  # < 1 after systemic throttling, creeping back up
         self.app = Bucket(rate, burst)
         self.conversation_rate = conversation_rate
@@ -99,11 +118,54 @@ class RateLimiter:
             bucket.tat = max(bucket.tat, at + bucket.interval)
         return at
 
+    @property
+    def block(self) -> int:
+        """Shared slots booked at a time: a tenth of a second's worth."""
+        return max(1, math.ceil(self.base_rate * 0.1))
+
+    async def _book(self) -> None:
+        assert self.budget is not None
+        n = self.block
+        try:
+            delay = await self.budget(n, self.base_rate)
+        except Exception:
+            if self.budget_ok:
+                log.exception("shared send budget unavailable; sharing the rate evenly for now")
+            self.budget_ok = False
+            return
+        self.budget_ok = True
+        start = self.clock() + max(0.0, delay)
+        interval = SHARED_SPACING / self.base_rate
+        self._slots.extend(start + i * interval for i in range(n))
+
+    async def _shared_slot(self) -> None:
+        """Wait for a slot of the budget shared by all workers (none configured or reachable: no-op)."""
+        if self.budget is None:
+            return
+        while True:
+            now = self.clock()
+            # A slot whose time passed unused is gone: using it late would bunch calls together.
+            while self._slots and self._slots[0] < now - 0.02:
+                self._slots.popleft()
+            if self._slots:
+                at = self._slots.popleft()
+                if len(self._slots) < self.block // 2 and (self._booking is None or self._booking.done()):
+                    self._booking = asyncio.create_task(self._book())  # the next block, ahead of time
+                if at > now:
+                    await asyncio.sleep(at - now)
+                return
+            if self._booking is None or self._booking.done():
+                self._booking = asyncio.create_task(self._book())
+            await asyncio.shield(self._booking)
+            if not self.budget_ok:
+                return
+
     async def acquire(self, conversation_id: str | None = None) -> None:
         at = self.reserve(conversation_id)
         delay = at - self.clock()
         if delay > 0:
             await asyncio.sleep(delay)
+        await self._shared_slot()
         # The buckets space the bookings; a task that wakes up late must not bunch up with the next
         # ones, so also check what actually started: at most the rate in any one second app-wide
         # (2 % under it: calls reach Teams a few milliseconds apart from when they start here), and

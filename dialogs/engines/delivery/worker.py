@@ -17,6 +17,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
@@ -29,20 +30,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.api import Address, Job, Message, SendError, Services
 from bot.settings import Settings
 from dialogs.engines.delivery.addressing import prefill, remember_recreated, resolve
-from dialogs.engines.delivery.limits import RateLimiter
+from dialogs.engines.delivery.limits import SHARED_SPACING, RateLimiter
 from dialogs.engines.delivery.queue import address_to_json, payload_to_message, progress_listeners
 from storage import references
-from storage.models.delivery import PENDING_STATES, Delivery, DeliveryOp, DeliveryState, DeliveryWorker
+from storage.models.delivery import (
+    PENDING_STATES,
+    Delivery,
+    DeliveryBudget,
+    DeliveryOp,
+    DeliveryState,
+    DeliveryWorker,
+)
 
 log = logging.getLogger(__name__)
 T: Table = Delivery.__table__  # type: ignore[assignment]
+B: Table = DeliveryBudget.__table__  # type: ignore[assignment]
+HOST = socket.gethostname()[:128]
 
 
 @dataclass
 class WorkerConfig:
-    rate: float = 30.0  # app-wide messages a second, shared by the live workers
+    rate: float = 45.0  # app-wide calls a second, one budget shared by the live workers
     conversation_rate: float = 7.0
-    concurrency: int = 8
+    concurrency: int = 24  # rows in flight per process: at least rate × (Teams' latency + 0.1 s)
     max_attempts: int = 8  # failures other than 429 before a row is given up
     max_throttles: int = 40  # 429 answers before a row is given up
     lease: float = 60.0
@@ -55,6 +65,7 @@ class WorkerConfig:
     heartbeat: float = 5.0
     worker_ttl: float = 20.0
     burst: float = 0.0  # 0: a tenth of a second's worth (catches up after a pause, within the 1 s cap)
+    shared_budget: bool = True  # book the app-wide rate in the database (False: split it evenly)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> WorkerConfig:
@@ -111,7 +122,12 @@ class Worker:
         self.services = services
         self.config = config or WorkerConfig.from_settings(services.settings)
         self.worker_id = worker_id or f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.limiter = RateLimiter(self.config.rate, self.config.conversation_rate, burst=self.config.burst)
+        self.limiter = RateLimiter(
+            self.config.rate,
+            self.config.conversation_rate,
+            burst=self.config.burst,
+            budget=self.book if self.config.shared_budget else None,
+        )
         self.limited_services = dataclasses.replace(
             services, messenger=LimitedMessenger(services.messenger, self.limiter)
         )
@@ -123,6 +139,7 @@ class Worker:
         self.dirty: set[tuple[str, int]] = set()
         self.stats = {"sent": 0, "retried": 0, "failed": 0, "unreachable": 0, "claimed": 0}
         self._rng = random.Random()
+        self.live_workers = 1
 
     # --- the loop ---------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -605,26 +622,69 @@ class Worker:
 
     # --- heartbeat and progress -------------------------------------------------------------------
     async def _heartbeat(self) -> None:
+        """Say this worker is alive, and take over from dead peers: a worker whose heartbeat is older
+        than ``worker_ttl``, or on this host whose process is gone (a restart after SIGKILL), is
+        removed and its claimed rows are released at once instead of waiting out their lease."""
         now = self.services.clock()
         async with self.services.sessionmaker() as session, session.begin():
-            await session.merge(
-                DeliveryWorker(
-                    worker_id=self.worker_id,
-                    host=socket.gethostname()[:128],
-                    started_at=now,
-                    heartbeat_at=now,
+            me = await session.get(DeliveryWorker, self.worker_id)
+            if me is None:
+                session.add(
+                    DeliveryWorker(
+                        worker_id=self.worker_id, host=HOST, started_at=now, heartbeat_at=now, pid=os.getpid()
+                    )
                 )
-            )
+            else:
+                me.heartbeat_at = now
         async with self.services.sessionmaker() as session, session.begin():
-            alive = await session.scalar(
-                select(func.count()).where(
-                    DeliveryWorker.heartbeat_at > now - timedelta(seconds=self.config.worker_ttl)
+            peers = (await session.scalars(select(DeliveryWorker))).all()
+            dead = [w.worker_id for w in peers if w.worker_id != self.worker_id and self._is_dead(w, now)]
+            if dead:
+                await session.execute(delete(DeliveryWorker).where(DeliveryWorker.worker_id.in_(dead)))
+                released = await session.execute(
+                    update(T)
+                    .where(T.c.claimed_by.in_(dead), T.c.state == DeliveryState.SENDING.value)
+                    .values(claimed_until=now - timedelta(seconds=1))
                 )
-            )
-            await session.execute(
-                delete(DeliveryWorker).where(DeliveryWorker.heartbeat_at < now - timedelta(hours=1))
-            )
-        self.limiter.set_share(1.0 / max(1, int(alive or 1)))
+                log.warning(
+                    "delivery workers %s are gone; %d of their rows are taken over now",
+                    ", ".join(dead),
+                    released.rowcount,  # type: ignore[attr-defined]
+                )
+        alive = max(1, len(peers) - len(dead))  # peers includes this worker, registered above
+        self.live_workers = alive
+        # With the shared budget every worker may use the whole rate; without it, an even split.
+        self.limiter.set_share(1.0 if self.limiter.budget_ok else 1.0 / alive)
+
+    def _is_dead(self, peer: DeliveryWorker, now: datetime) -> bool:
+        if peer.heartbeat_at < now - timedelta(seconds=self.config.worker_ttl):
+            return True
+        return peer.host == HOST and bool(peer.pid) and not _process_exists(int(peer.pid or 0))
+
+    async def book(self, n: int, rate: float) -> float:
+        """Book ``n`` slots of the app-wide budget; return in how many seconds the first one starts.
+
+        One UPDATE on one row, so every worker (on SQLite or PostgreSQL) draws from the same budget:
+        a worker with little to do leaves the rest of the rate to the others."""
+        interval = SHARED_SPACING / rate
+        engine = self.services.sessionmaker.kw.get("bind")
+        if engine is None:
+            raise RuntimeError("the shared budget needs a sessionmaker bound to an engine")
+        async with engine.begin() as conn:
+            for _ in range(2):
+                now = time.time()
+                tat = (
+                    await conn.execute(
+                        update(B)
+                        .where(B.c.name == "app")
+                        .values(tat=case((B.c.tat > now, B.c.tat), else_=now) + n * interval)
+                        .returning(B.c.tat)
+                    )
+                ).scalar()
+                if tat is not None:
+                    return float(tat) - n * interval - now
+                await conn.execute(_insert_ignore_stmt(conn.dialect.name).values(name="app", tat=0.0))
+        return 0.0
 
     async def _unregister(self) -> None:
         async with self.services.sessionmaker() as session, session.begin():
@@ -646,6 +706,24 @@ class Worker:
                     raise
                 except Exception:
                     log.exception("progress listener for %s failed", kind)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _insert_ignore_stmt(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    return insert(B).on_conflict_do_nothing()
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

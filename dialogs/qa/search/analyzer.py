@@ -210,8 +210,26 @@ def _is_content(surface: str, base: str, lemma: str, pos: str, pos1: str) -> boo
 
 # MeCab output: one line per token, surface, base form, POS levels joined with "-", reading.  Unknown
 # words have no base form or reading.
-_NODE_FORMAT = r"%m\t%f[6]\t%F-[0,1,2,3]\t%f[7]\n"
-_UNKNOWN_FORMAT = r"%m\t*\t%F-[0,1,2,3]\t*\n"
+_NODE_FORMAT = r"%m\t%f[6]\t%F-[0,1,2,3]\t%f[7]\t%f[4]\n"
+_UNKNOWN_FORMAT = r"%m\t*\t%F-[0,1,2,3]\t*\t*\n"
+
+# A potential verb (払える, 書ける, 読める) ends in an e-row kana + る; its plain verb ends in the u-row kana.
+_E_TO_U = dict(zip("えけげせてねべめれ", "うくぐすつぬぶむる", strict=True))
+
+
+def load_variants(text: str | None = None) -> dict[str, str]:
+    """The spelling-variant table (dialogs/qa/data/variants.txt): each variant → the word kept."""
+    if text is None:
+        from importlib import resources
+
+        text = resources.files("dialogs.qa").joinpath("data/variants.txt").read_text(encoding="utf-8")
+    table: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        words = [normalize(w).strip() for w in line.split("=") if w.strip()]
+        for variant in words[1:]:
+            table[variant] = words[0]
+    return table
 
 
 class Analyzer:
@@ -231,6 +249,17 @@ class Analyzer:
         self._tokens: dict[str, tuple[Token, ...]] = {}
         self._joined: dict[tuple[Token, Token], Token] = {}
         self._memos: dict[Hashable, dict[str, Any]] = {}
+        self._variants = load_variants()
+        self._plain: dict[str, str] = {}  # potential verb → its plain verb (itself when it has none)
+        # Variants MeCab cuts in pieces (障がい → 障 + がい) are rewritten in the text before analysis.
+        self._rewrites = sorted(
+            (
+                (variant, word)
+                for variant, word in self._variants.items()
+                if len([x for x in self._tagger.parse(variant).split("\n") if x and x != "EOS"]) > 1
+            ),
+            key=lambda pair: -len(pair[0]),
+        )
 
     def tokens(self, text: str, *, cache: bool = True) -> tuple[Token, ...]:
         text = normalize(text)
@@ -238,7 +267,7 @@ class Analyzer:
         if cached is not None:
             return cached
         with self._lock:
-            parsed = self._tagger.parse(text)
+            parsed = self._tagger.parse(self._rewrite(text))
             result = tuple(self._parse_lines(parsed))
             if len(self._tokens) >= 10 * self._cache_size:
                 self._tokens.clear()
@@ -248,6 +277,12 @@ class Analyzer:
                     self._cache.clear()
                 self._cache[text] = result
         return result
+
+    def _rewrite(self, text: str) -> str:
+        for variant, word in self._rewrites:
+            if variant in text:
+                text = text.replace(variant, word)
+        return text
 
     def memo(self, key: Hashable) -> dict[str, Any]:
         """A dictionary kept with this analyser for results derived from its tokens (the index keeps the
@@ -301,8 +336,7 @@ class Analyzer:
             self._joined[(first, second)] = joined
         return joined
 
-    @staticmethod
-    def _token(line: str) -> Token | None:
+    def _token(self, line: str) -> Token | None:
         if not line or line == "EOS":
             return None
         cols = line.split("\t")
@@ -311,7 +345,28 @@ class Analyzer:
         surface, base, pos, reading = cols[0], cols[1], cols[2], cols[3]
         if not base or base == "*":
             base = surface
+        base = self._variants.get(base, base)
+        if len(cols) > 4 and cols[4] == "一段" and pos.startswith("動詞-自立"):
+            base = self._plain_verb(base)
         return Token(surface, base, pos, "" if reading == "*" else reading)
+
+    def _plain_verb(self, base: str) -> str:
+        """払える → 払う: the plain verb of a potential verb, if the dictionary has that verb as a 五段
+        verb (IPAdic lists potential verbs as words of their own; UniDic's lemma merged them). Pairs
+        such as 届ける/届く merge too, which retrieval does not mind."""
+        plain = self._plain.get(base)
+        if plain is None:
+            plain = base
+            stem, kana = base[:-2], base[-2:-1]
+            if base.endswith("る") and kana in _E_TO_U and _KANJI.search(stem):
+                candidate = stem + _E_TO_U[kana]
+                lines = [x for x in self._tagger.parse(candidate).split("\n") if x and x != "EOS"]
+                cols = lines[0].split("\t") if len(lines) == 1 else []
+                if len(cols) > 4 and cols[1] == candidate and cols[2].startswith("動詞-自立"):
+                    if cols[4].startswith("五段"):
+                        plain = candidate
+            self._plain[base] = plain
+        return plain
 
 
 _WAY = Token("方", "方", "名詞-接尾-特殊", "かた")

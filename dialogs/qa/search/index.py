@@ -37,6 +37,8 @@ from .synonyms import load_synonyms
 log = logging.getLogger(__name__)
 
 FIELDS = ("question", "alternates", "tags", "answer")
+# SearchIndex.band: answer outright, offer the best three as choices, or offer the DX division.
+ANSWER, CHOICE, NONE = "answer", "choice", "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +71,12 @@ class SearchConfig:
     k1: float = 1.2
     word_weight: float = 0.5
     char_weight: float = 0.5
-    # Entries whose best hit scores below this are reported as "not found".
-    threshold: float = 0.25
+    # Three bands (calibrated on the bench sets, see README "Honest confidence"): the best hit is given as
+    # the answer only at or above ``threshold`` and ``margin`` times the second hit's score (a clear
+    # winner); from ``choice_floor`` up the three best are offered as choices; below, "not found".
+    threshold: float = 0.30
+    margin: float = 1.2
+    choice_floor: float = 0.22
 
 
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -612,5 +618,18 @@ class SearchIndex:
         return [Hit(self._ids[i], float(fused[i]), float(fused[i])) for i in top if fused[i] > 0.0]
 
     def is_confident(self, hits: Sequence[Hit]) -> bool:
-        """True when the best hit is good enough to answer with; otherwise offer to ask the DX division."""
-        return bool(hits) and hits[0].confidence >= self.config.threshold
+        """True when the best hit is good enough to answer with outright: above the threshold and clearly
+        ahead of the second."""
+        return self.band(hits) == ANSWER
+
+    def band(self, hits: Sequence[Hit]) -> str:
+        """``ANSWER`` (answer outright), ``CHOICE`` (not sure: offer the best three) or ``NONE``
+        (offer the DX division)."""
+        if not hits:
+            return NONE
+        cfg = self.config
+        best = hits[0].confidence
+        second = hits[1].confidence if len(hits) > 1 else 0.0
+        if best >= cfg.threshold and best >= cfg.margin * second:
+            return ANSWER
+        return CHOICE if best >= cfg.choice_floor else NONE
