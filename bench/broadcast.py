@@ -114,7 +114,7 @@ async def seed(url: str, service_url: str, n: int) -> None:
     from sqlalchemy import insert
 
     from bot.api import Message
-    from dialogs.delivery import DeliveryItem, Recipient, enqueue
+    from dialogs.engines.delivery import DeliveryItem, Recipient, enqueue
     from storage.db import make_engine, make_sessionmaker
     from storage.models import ConversationRef, Person, TeamsAccount
 

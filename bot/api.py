@@ -10,7 +10,7 @@ Microsoft 365 Agents SDK changes the implementations in ``bot/`` and leaves this
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -244,6 +244,30 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)  # feature-owned singletons (search index, …)
 
 
+class Headers(Mapping[str, str]):
+    """Request headers, looked up whatever the case: ``req.headers.get("authorization")`` finds
+    ``Authorization``. Built once by the transport; a header sent twice keeps its last value."""
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        pairs = items.items() if isinstance(items, Mapping) else items
+        self._items: dict[str, tuple[str, str]] = {name.lower(): (name, value) for name, value in pairs}
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()][1]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({dict(self.items())!r})"
+
+
 @dataclass(frozen=True)
 class HttpRequest:
     """A web request a feature serves (dashboard, chart links, automation API), without aiohttp."""
@@ -251,11 +275,15 @@ class HttpRequest:
     method: str
     path: str
     query: dict[str, str]
-    headers: dict[str, str]
+    headers: Headers  # any case: headers["authorization"] == headers["Authorization"]
     body: bytes
     match: dict[str, str]  # path parameters, e.g. {"id": "12"} for /api/announcements/{id}
     services: Services
     remote: str = ""  # the client's address as the server saw it (a proxy's, behind one)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.headers, Headers):
+            object.__setattr__(self, "headers", Headers(self.headers))
 
     def json(self) -> Any:
         import json

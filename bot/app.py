@@ -22,16 +22,17 @@ from msrest.exceptions import DeserializationError
 
 from bot import signing_keys
 from bot.adapter import AuthenticationFailed, DxAdapter, TenantRefused
-from bot.api import HttpRequest, HttpResponse, Messenger, Services
+from bot.api import Headers, HttpRequest, HttpResponse, Messenger, Services
 from bot.service_urls import ServiceUrls
 from bot.services import default_messenger
 from bot.settings import InsecureSettings, Settings
 from bot.signing_keys import SigningKeysUnavailable
 from bot.tasks import TaskGroup
 from bot.turn import CLIENT_LOCALE_TRUSTED, DxBot, locale_of
-from dialogs.i18n import t
-from dialogs.registry import features, route_table
-from dialogs.security_headers import secure
+from dialogs.composition import features, role_sources, route_table, turn_steps
+from dialogs.kit.i18n import t
+from dialogs.kit.identity import use_role_sources
+from dialogs.kit.security_headers import secure
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import is_migrated
 
@@ -103,7 +104,10 @@ def create_app(
         ConfigurationBotFrameworkAuthentication(_BotConfig(settings)), tenants=settings.tenants
     )
     adapter.on_turn_error = _turn_error_handler(settings)
-    bot = DxBot(services, route_table(), service_urls)
+    # What the features offer the transport, wired by the composition root: who a sender is (the turn
+    # and the dashboard's sign-in alike), and the features' own steps around a turn.
+    use_role_sources(services, role_sources())
+    bot = DxBot(services, route_table(), service_urls, turn_steps())
 
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SERVICES] = services
@@ -238,7 +242,7 @@ def _web_handler(handler: Callable[[HttpRequest], Any], services: Services) -> C
             method=request.method,
             path=request.path,
             query=dict(request.query),
-            headers=dict(request.headers),
+            headers=Headers(request.headers.items()),
             body=body,
             match=dict(request.match_info),
             services=services,

@@ -22,7 +22,7 @@ log = logging.getLogger("dxbot")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from dialogs.registry import features
+    from dialogs.composition import features
 
     parser = argparse.ArgumentParser(prog="dxbot", description="DX推進ボット (dx-promoter-bot)")
     parser.add_argument(
@@ -121,7 +121,7 @@ def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import open_services
-    from dialogs.registry import seeders as demo_seeders
+    from dialogs.composition import seeders as demo_seeders
 
     seeders = demo_seeders()
     if not seeders:

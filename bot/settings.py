@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = 256 * 1024
 
-    # Delivery engine (dialogs/delivery). Teams limits a bot per app per tenant (50 requests a second,
+    # Delivery engine (dialogs/engines/delivery). Teams limits a bot per app per tenant (50 requests a second,
     # counting every call: sends, updates, deletes, roster fetches) and per conversation (7/s, 8 in 2 s,
     # 60 in 30 s). DXBOT_DELIVERY_RATE is the app-wide budget all worker processes draw from together
     # (one row in the database); 45 leaves room for the replies the bot sends inside turns. A city whose

@@ -1,11 +1,25 @@
-"""The bridge from botbuilder's TurnContext to the features' ``Turn``."""
+"""The bridge from botbuilder's TurnContext to the features' ``Turn``, as a pipeline of steps.
+
+Every activity runs through ``DxBot.steps`` in order; each step does one thing and calls the next:
+
+1. ``map_errors``         a reply the connector would not take is logged, and the turn rolled back
+2. ``trust_service_url``  an activity whose service URL may not be trusted is ignored (bot/service_urls.py)
+3. ``use_memo``           a chat seen moments ago with nothing written since: no read, no write (bot/memo.py)
+4. ``store_reference``    the conversation reference and account, committed on their own
+5. ``transaction``        one transaction for the rest, committed if the turn succeeds
+6. ``read_identity``      who the sender is: DXBOT_ADMINS and the features' role sources
+7. ``route``              the route table (``dialogs.kit.dispatch``), install greetings, invoke answers
+
+A feature adds its own steps around its routes with ``Feature.before_turn`` (they see a ``Turn``, after
+identity, and never the memo).
+"""
 
 from __future__ import annotations
 
 import logging
 import random
 import re
-from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,24 +41,19 @@ from bot.api import (
     User,
 )
 from bot.downloads import DownloadPolicy, fetch
+from bot.memo import IDENTITY_TTL, ChatMemo, Fingerprint, MemoEntry
 from bot.replies import ReplyUndelivered, deliver_reply
 from bot.service_urls import ServiceUrls, host_of
-from dialogs.dispatch import dispatch
-from dialogs.i18n import normalize_locale, t
-from dialogs.identity import resolve_identity
-from dialogs.router import RouteTable
+from dialogs.kit.dispatch import TurnStep, dispatch
+from dialogs.kit.i18n import normalize_locale, t
+from dialogs.kit.identity import resolve_identity, role_sources_of
+from dialogs.kit.router import RouteTable
 from storage import references
-from storage.db import write_generation
 from storage.models import TeamsAccount
 
 log = logging.getLogger(__name__)
-SEEN_TTL = timedelta(seconds=60)
-# How long a sender's roles are reused without reading them again, at most. Any write committed by this
-# process ends it at once (storage.db.write_generation); this bounds how late a change made by another
-# process (a second bot instance, the CLI) is noticed.
-IDENTITY_TTL = timedelta(seconds=30)
+__all__ = ["IDENTITY_TTL", "BotTurn", "DxBot", "Step", "TurnState"]
 _ACCOUNT_EVENTS = (ActivityTypes.installation_update, ActivityTypes.conversation_update)
-SEEN_MAX = 10_000
 EMAIL_RECHECK = timedelta(days=1)  # a member lookup that found no UPN is retried a day later
 # False while serving a request from the Microsoft 365 Agents Playground, which labels every activity
 # "en-US" whatever its user reads: there the city's default language (DXBOT_LOCALE) applies.
@@ -266,11 +275,55 @@ def files_of(act: Activity) -> list[FileAttachment]:
     return files
 
 
+@dataclass
+class TurnState:
+    """What the steps of one turn hand on to each other."""
+
+    context: TurnContext
+    correlation_id: str
+    now: datetime
+    generation: int  # the write generation before any read: a write after it makes what is read stale
+    fingerprint: Fingerprint | None
+    seen: MemoEntry | None = None  # this chat's memo entry, when it is current
+    session: AsyncSession | None = None  # None on the quick path: the turn opens one only if needed
+    account: TeamsAccount | None = None
+    identity: Identity | None = None
+    identity_read_at: datetime | None = None  # set when the identity was read from the database
+    stored: bool = False  # the reference was written in this turn
+    left: bool = False  # the bot was removed from this chat
+
+    @property
+    def activity(self) -> Activity:
+        return self.context.activity
+
+    @property
+    def is_message(self) -> bool:
+        return self.context.activity.type == ActivityTypes.message
+
+
+Next = Callable[[], Awaitable[None]]
+Step = Callable[[TurnState, Next], Awaitable[None]]
+
+
+async def run_steps(steps: Sequence[Step], state: TurnState) -> None:
+    """Run ``steps[0]``, which calls the next, and so on; a step that does not call ``nxt`` ends the turn."""
+
+    async def call(i: int) -> None:
+        if i < len(steps):
+            await steps[i](state, lambda: call(i + 1))
+
+    await call(0)
+
+
 class DxBot(Bot):
     """Keeps references current and hands messages to the route table, one DB transaction per turn."""
 
     def __init__(
-        self, services: Services, table: RouteTable, service_urls: ServiceUrls | None = None
+        self,
+        services: Services,
+        table: RouteTable,
+        service_urls: ServiceUrls | None = None,
+        before_turn: Sequence[TurnStep] = (),
     ) -> None:
         self.services = services
         self.table = table
@@ -278,46 +331,49 @@ class DxBot(Bot):
         self.service_urls = service_urls or ServiceUrls(
             services.sessionmaker, local_mode=services.settings.local_mode
         )
-        # conversation id -> what was stored moments ago and who wrote. A message that repeats it needs no
-        # reference check, and while nothing was written since, not even a read. Only an optimisation: the
-        # database stays the one home of references and roles.
-        self._seen: OrderedDict[str, _Seen] = OrderedDict()
-
-    def _seen_recently(self, fingerprint: tuple[Any, ...] | None, now: datetime) -> _Seen | None:
-        if fingerprint is None:
-            return None
-        entry = self._seen.get(fingerprint[0])
-        if entry is None or entry.fingerprint != fingerprint or now - entry.stored_at >= SEEN_TTL:
-            return None
-        return entry
-
-    def _remember_seen(self, fingerprint: tuple[Any, ...] | None, now: datetime) -> _Seen | None:
-        if fingerprint is None:
-            return None
-        entry = self._seen[fingerprint[0]] = _Seen(fingerprint, now)
-        self._seen.move_to_end(fingerprint[0])
-        while len(self._seen) > SEEN_MAX:
-            self._seen.popitem(last=False)
-        return entry
+        self.before_turn = tuple(before_turn)
+        self.memo = ChatMemo()
+        self.steps: list[Step] = [
+            self.map_errors,
+            self.trust_service_url,
+            self.use_memo,
+            self.store_reference,
+            self.transaction,
+            self.read_identity,
+            self.route,
+        ]
 
     async def on_turn(self, context: TurnContext) -> None:
+        correlation_id = f"{random.getrandbits(48):012x}"
+        context.turn_state["correlation_id"] = correlation_id
+        state = TurnState(
+            context,
+            correlation_id,
+            now=self.services.clock(),
+            generation=self.memo.generation(),
+            fingerprint=_fingerprint(context.activity),
+        )
+        await run_steps(self.steps, state)
+
+    # --- the steps, in order ------------------------------------------------------------------------
+
+    async def map_errors(self, state: TurnState, nxt: Next) -> None:
         try:
-            await self._on_turn(context)
+            await nxt()
         except ReplyUndelivered as exc:
             # The connector is what failed: an apology sent into it would fail too. The exception rolled
-            # back what the turn wrote, so the person can simply try again.
+            # back what the turn wrote, so the person can simply try again. Anything else reaches the
+            # adapter's on_turn_error, which apologises (bot/app.py).
             log.warning(
                 "reply not delivered after %d attempts in %.1fs (%s); the turn was rolled back",
                 exc.attempts,
                 exc.elapsed,
                 exc.status or exc.reason,
-                extra={"correlation_id": context.turn_state.get("correlation_id")},
+                extra={"correlation_id": state.correlation_id},
             )
 
-    async def _on_turn(self, context: TurnContext) -> None:
-        correlation_id = f"{random.getrandbits(48):012x}"
-        context.turn_state["correlation_id"] = correlation_id
-        act = context.activity
+    async def trust_service_url(self, state: TurnState, nxt: Next) -> None:
+        act = state.activity
         if act.service_url and not self.service_urls.may_trust(act.service_url):
             # Local mode and a serviceUrl off this machine, or http with authentication: whoever sent it
             # would receive the replies and member lookups. Nothing is stored or answered.
@@ -327,55 +383,103 @@ class DxBot(Bot):
                 host_of(act.service_url),
             )
             return
-        now = self.services.clock()
-        generation = write_generation()  # before any read: a write after it makes what is read here stale
-        fingerprint = _fingerprint(act)
-        seen = self._seen_recently(fingerprint, now) if act.type == ActivityTypes.message else None
-        identity = seen.identity_if_current(now, generation) if seen is not None else None
-        if identity is not None:
-            # Nothing written since this sender's last message moments ago: nothing to read or store.
-            await self._handle(None, context, correlation_id, identity)
+        await nxt()
+
+    async def use_memo(self, state: TurnState, nxt: Next) -> None:
+        """Before: the sender's identity, if this chat was seen moments ago and nothing was written since.
+        After: what this turn stored and read, for the next message."""
+        if state.is_message:
+            state.seen = self.memo.recall(state.fingerprint, state.now)
+            if state.seen is not None:
+                state.identity = state.seen.identity_if_current(state.now, state.generation)
+        try:
+            await nxt()
+        finally:
+            conversation = state.activity.conversation
+            if state.left and conversation is not None:
+                self.memo.forget(conversation.id)
+            elif state.stored:
+                state.seen = self.memo.remember(state.fingerprint, state.now)
+            if state.seen is not None and state.identity is not None and state.identity_read_at is not None:
+                state.seen.note_identity(state.identity, state.identity_read_at, state.generation)
+
+    async def store_reference(self, state: TurnState, nxt: Next) -> None:
+        """Keep the conversation reference and account current; committed on their own, so a failing
+        handler cannot lose them. Opens the turn's session unless the memo made it unnecessary."""
+        if state.identity is not None:
+            await nxt()  # nothing written since this sender's last message moments ago: nothing to store
             return
+        act = state.activity
         async with self.services.sessionmaker() as session:
-            account = None
-            if seen is not None:
+            state.session = session
+            if state.seen is not None:
                 # Same sender, same conversation moments ago, but something was written since: one read
                 # tells whether anything needs storing (a send may have marked the chat unreachable, e.g.
-                # the user blocked the bot); if not, the message is handled in the same transaction.
-                async with session.begin():
-                    sender = user_of(act)
-                    fresh, account = await references.account_if_reachable(
-                        session, act.conversation.id, sender.tenant_id, sender.aad_object_id
-                    )
-                    if fresh:
-                        await self._on_message(session, context, correlation_id, account, seen, generation)
-                        return
-            # The reference is committed on its own, so a failing handler cannot lose it.
-            async with session.begin():
-                account = await self._remember(session, context, now)
-            seen = self._remember_seen(fingerprint, now)
-            if act.type == ActivityTypes.message:
-                async with session.begin():
-                    await self._on_message(session, context, correlation_id, account, seen, generation)
-            elif _bot_installed(act) and self.table.install_handlers:
-                async with session.begin():
-                    turn = BotTurn(context, session, self.services, Identity(), correlation_id)
-                    for handler in self.table.install_handlers:
-                        await handler(turn)
-            elif (event := teams_event(act)) is not None:
-                handlers = self.table.event_handlers(event[0])
-                if handlers:
-                    async with session.begin():
-                        turn = BotTurn(context, session, self.services, Identity(), correlation_id)
-                        for on_event in handlers:
-                            await on_event(turn, event[1])
-            elif act.type == ActivityTypes.invoke:
-                await context.send_activity(
-                    Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200))
+                # the user blocked the bot); if not, the turn goes on in the same transaction.
+                await session.begin()
+                sender = user_of(act)
+                fresh, state.account = await references.account_if_reachable(
+                    session, act.conversation.id, sender.tenant_id, sender.aad_object_id
                 )
-            # other activity types (typing, reactions, …) are accepted and ignored
+                if fresh:
+                    await nxt()
+                    return
+                await session.commit()
+            async with session.begin():
+                state.account = await self._remember(session, state)
+            state.stored = not state.left
+            await nxt()
 
-    async def _remember(self, session: AsyncSession, context: TurnContext, now: Any) -> TeamsAccount | None:
+    async def transaction(self, state: TurnState, nxt: Next) -> None:
+        """One transaction for identity and handler: committed when they succeed, rolled back if not."""
+        session = state.session
+        if session is None:
+            await nxt()  # the quick path: BotTurn opens a session only if the handler uses one
+            return
+        if not session.in_transaction():
+            await session.begin()
+        try:
+            await nxt()
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+
+    async def read_identity(self, state: TurnState, nxt: Next) -> None:
+        if state.is_message and state.identity is None:
+            assert state.session is not None  # store_reference opened it
+            state.identity = await resolve_identity(
+                state.session,
+                user_of(state.activity),
+                self.services.settings,
+                state.account,
+                role_sources_of(self.services),
+            )
+            state.identity_read_at = self.services.clock()
+        await nxt()
+
+    async def route(self, state: TurnState, nxt: Next) -> None:
+        act = state.activity
+        if state.is_message:
+            assert state.identity is not None
+            await self._handle(state.session, state.context, state.correlation_id, state.identity)
+        elif _bot_installed(act) and self.table.install_handlers:
+            turn = BotTurn(state.context, state.session, self.services, Identity(), state.correlation_id)
+            for handler in self.table.install_handlers:
+                await handler(turn)
+        elif (event := teams_event(act)) is not None and (handlers := self.table.event_handlers(event[0])):
+            turn = BotTurn(state.context, state.session, self.services, Identity(), state.correlation_id)
+            for on_event in handlers:
+                await on_event(turn, event[1])
+        elif act.type == ActivityTypes.invoke:
+            await state.context.send_activity(
+                Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200))
+            )
+        # other activity types (typing, reactions, …) are accepted and ignored
+        await nxt()
+
+    async def _remember(self, session: AsyncSession, state: TurnState) -> TeamsAccount | None:
+        context, now = state.context, state.now
         act = context.activity
         conv = conversation_of(act)
         if not conv.id or not act.service_url:
@@ -387,7 +491,7 @@ class DxBot(Bot):
             m.id == (act.recipient.id if act.recipient else None) for m in (act.members_removed or [])
         )
         if removed or bot_removed:
-            self._seen.pop(conv.id, None)
+            state.left = True
             await references.mark_unreachable(session, conv.id, "uninstalled", now)
             log.info("bot removed from a %s conversation", conv.type)
             return None
@@ -420,7 +524,7 @@ class DxBot(Bot):
                 locale=act.locale,
                 now=now,
             )
-            # The UPN is read once (it makes the roster link, dialogs/identity.py); the account keeps it.
+            # The UPN is read once (it makes the roster link, dialogs/kit/identity.py); the account keeps it.
             stale = account.email_checked_at is None or now - account.email_checked_at > EMAIL_RECHECK
             if account.upn is None and stale:
                 account.email_checked_at = now
@@ -431,42 +535,14 @@ class DxBot(Bot):
             return account
         return None
 
-    async def _on_message(
-        self,
-        session: AsyncSession,
-        context: TurnContext,
-        correlation_id: str,
-        account: TeamsAccount | None,
-        seen: _Seen | None,
-        generation: int,
-    ) -> None:
-        identity = await resolve_identity(session, user_of(context.activity), self.services.settings, account)
-        if seen is not None:
-            seen.identity, seen.identity_at, seen.generation = identity, self.services.clock(), generation
-        await self._handle(session, context, correlation_id, identity)
-
     async def _handle(
         self, session: AsyncSession | None, context: TurnContext, correlation_id: str, identity: Identity
     ) -> None:
         """Run the route. With no session given, the turn opens one only if the handler needs it."""
         turn = BotTurn(context, session, self.services, identity, correlation_id)
         try:
-            await dispatch(turn, self.table)
+            await dispatch(turn, self.table, self.before_turn)
         except BaseException:
             await turn.finish(ok=False)
             raise
         await turn.finish(ok=True)
-
-
-@dataclass(slots=True)
-class _Seen:
-    fingerprint: tuple[Any, ...]
-    stored_at: datetime  # when the reference and account were last written
-    identity: Identity | None = None
-    identity_at: datetime | None = None
-    generation: int = -1  # storage.db.write_generation() before the identity was read
-
-    def identity_if_current(self, now: datetime, generation: int) -> Identity | None:
-        if self.identity is None or self.identity_at is None or self.generation != generation:
-            return None
-        return self.identity if now - self.identity_at < IDENTITY_TTL else None

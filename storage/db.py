@@ -22,7 +22,7 @@ _generation = 0
 def write_generation() -> int:
     """A number that grows after every committed transaction of this process that wrote something.
 
-    Read-caches in this process (the per-conversation memo of bot/turn.py) keep the value they saw before
+    Read-caches in this process (the per-chat memo, bot/memo.py) keep the value they saw before
     reading and trust what they read only while it is unchanged. Writes by other processes are not seen
     here: such caches also need a time limit.
     """

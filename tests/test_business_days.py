@@ -1,6 +1,6 @@
 from datetime import UTC, date, datetime
 
-from dialogs.business_days import (
+from dialogs.kit.business_days import (
     add_business_days,
     business_days_between,
     format_date_ja,

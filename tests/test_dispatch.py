@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from bot.api import Conversation, FileAttachment, Identity, Role, User
 from dialogs.announce.service import CHANNEL_KEY
-from dialogs.dispatch import dispatch
-from dialogs.i18n import t
-from dialogs.router import Router, RouteTable, by_extension
+from dialogs.kit.dispatch import dispatch
+from dialogs.kit.i18n import t
+from dialogs.kit.router import Router, RouteTable, by_extension
 from storage.models import AppSetting
 from tests.support import ADMIN, activity, members_for, running_bot, settings_for
 

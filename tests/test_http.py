@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery.worker import drain
 from storage.models import ConversationRef, TeamsAccount
+from tests.cards import by_id, title
 from tests.support import ADMIN, STAFF, TENANT, activity, members_for, running_bot, settings_for
 
 pytestmark = pytest.mark.asyncio
@@ -19,7 +20,7 @@ async def test_help_reply_and_reference_stored(sqlite_url, connector):
         assert status in (200, 201)
         cards = connector.cards_to(STAFF.conversation_id)
         assert len(cards) == 1
-        assert cards[0]["body"][0]["text"] == "DX推進ボットでできること"
+        assert title(cards[0]) == "DX推進ボットでできること"
         async with bot.services.sessionmaker() as s:
             ref = await s.scalar(select(ConversationRef))
             account = await s.scalar(select(TeamsAccount))
@@ -34,7 +35,7 @@ async def test_width_and_case_insensitive_commands_and_english(sqlite_url, conne
         await bot.say("ﾍﾙﾌﾟ")
         await bot.say("HELP", locale="en-US")
     cards = connector.cards_to(STAFF.conversation_id)
-    assert [c["body"][0]["text"] for c in cards] == [
+    assert [title(c) for c in cards] == [
         "DX推進ボットでできること",
         "What DX Promoter Bot can do",
     ]
@@ -60,11 +61,11 @@ async def test_admin_from_settings_sees_admin_help(sqlite_url, connector):
         await bot.say("ヘルプ", user=STAFF)
     admin_card = connector.cards_to(ADMIN.conversation_id)[0]
     staff_card = connector.cards_to(STAFF.conversation_id)[0]
-    assert "管理者" in admin_card["body"][1]["text"]
-    assert "管理者" not in staff_card["body"][1]["text"]
+    assert "管理者" in by_id(admin_card, "help.you")["text"]
+    assert "管理者" not in by_id(staff_card, "help.you")["text"]
 
     def groups(card: dict) -> list[str]:
-        return [i["text"] for i in card["body"][2]["items"] if i.get("type") == "TextBlock"]
+        return [i["text"] for i in by_id(card, "help.commands")["items"] if i.get("type") == "TextBlock"]
 
     # Commands come in groups under each feature's name; a staff member sees no group they cannot use.
     assert groups(admin_card)[:4] == ["基本", "未対応", "お知らせ", "パルスサーベイ"]
@@ -256,7 +257,7 @@ async def test_the_playground_gets_the_city_language_not_its_fixed_en_us(sqlite_
         act = activity(connector.url, text="help", locale="en-US")
         assert await bot.post(act, headers={"x-ms-agents-playground": "true"}) in (200, 201)
         await bot.say("help", locale="en-US")  # a real Teams client in English still gets English
-    titles = [c["body"][0]["text"] for c in connector.cards_to(STAFF.conversation_id)]
+    titles = [title(c) for c in connector.cards_to(STAFF.conversation_id)]
     assert titles == ["DX推進ボットでできること", "What DX Promoter Bot can do"]
 
 

@@ -2,7 +2,7 @@
 
 import re
 
-from dialogs.i18n import catalogs, t
+from dialogs.kit.i18n import catalogs, t
 
 
 def test_catalogs_load_without_duplicate_keys():

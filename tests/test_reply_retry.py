@@ -7,6 +7,7 @@ import time
 import pytest
 
 from bot import replies
+from tests.cards import title
 from tests.fakes.connector import FakeConnector, Fault
 from tests.support import STAFF, running_bot, settings_for
 
@@ -26,7 +27,7 @@ async def test_a_throttled_help_card_arrives_once_after_retry_after(sqlite_url, 
         assert await bot.say("ヘルプ") in (200, 201)
         elapsed = time.monotonic() - started
     cards = connector.cards_to(STAFF.conversation_id)
-    assert [c["body"][0]["text"] for c in cards] == ["DX推進ボットでできること"]
+    assert [title(c) for c in cards] == ["DX推進ボットでできること"]
     assert connector.texts_to(STAFF.conversation_id) == []  # no generic apology
     assert _card_posts(connector) == [429, 201]
     assert 1.0 <= elapsed < 4.0  # Retry-After was honoured, not hammered

@@ -1,4 +1,4 @@
-"""Every web response the bot serves carries the same security headers (dialogs/security_headers.py,
+"""Every web response the bot serves carries the same security headers (dialogs/kit/security_headers.py,
 added by the transport): the survey results page as much as the dashboard."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from dialogs.registry import features
+from dialogs.composition import features
 from dialogs.survey import links
 from storage.models import SurveyRound
 from tests.support import running_bot, settings_for

@@ -1,5 +1,5 @@
 """Signed links and the sign-in cookie: whatever comes back from a browser is a Japanese 400/403 page
-(or no session), never a 500. One checker serves them all (dialogs/signing.py)."""
+(or no session), never a 500. One checker serves them all (dialogs/kit/signing.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from dialogs.signing import Malformed, Signer, b64decode, digits
+from dialogs.kit.signing import Malformed, Signer, b64decode, digits
 from dialogs.survey import links
 from tests.support import running_bot, settings_for
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from dialogs.i18n import t
+from dialogs.kit.i18n import t
 from dialogs.qa.kbfile import read_kb
 from dialogs.roster.cards import describe
 from dialogs.roster.reader import read_roster

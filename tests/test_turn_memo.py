@@ -1,5 +1,5 @@
-"""The per-conversation memo of bot/turn.py: a sender's repeated messages are handled without reading
-the database, and a role change is never missed (at once for writes of this process, within
+"""The per-chat memo (bot/memo.py) through the bot: a sender's repeated messages are handled without
+reading the database, and a role change is never missed (at once for writes of this process, within
 IDENTITY_TTL for writes of another)."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from bot.turn import IDENTITY_TTL
+from bot.memo import IDENTITY_TTL
 from storage.models.qa import QueryLog
+from tests.cards import by_id
 from tests.roster.helpers import demo_bot
 from tests.support import ADMIN, STAFF
 
@@ -36,7 +37,7 @@ def _statements(bot: Any) -> list[str]:
 
 
 def _role_line(connector: Any, person: Any) -> str:
-    return connector.cards_to(person.conversation_id)[-1]["body"][1]["text"]
+    return by_id(connector.cards_to(person.conversation_id)[-1], "help.you")["text"]
 
 
 async def test_a_repeated_message_reads_nothing_and_is_answered(sqlite_url, connector):
@@ -48,7 +49,7 @@ async def test_a_repeated_message_reads_nothing_and_is_answered(sqlite_url, conn
         await bot.say("help", user=ADMIN)
     assert statements == []
     cards = connector.cards_to(ADMIN.conversation_id)
-    assert len(cards) == 4 and all("管理者" in c["body"][1]["text"] for c in cards)
+    assert len(cards) == 4 and all("管理者" in by_id(c, "help.you")["text"] for c in cards)
 
 
 async def test_a_handler_on_the_quick_path_still_commits_its_writes(sqlite_url, connector):

@@ -8,27 +8,28 @@ HTTP: ``POST /api/v1/announcements`` with a bearer key from DXBOT_API_KEYS.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from dialogs.router import Router
-
-if TYPE_CHECKING:
-    from dialogs.registry import Feature
-
-router = Router("announce")
-
-# Declare the routes on ``router``; waiting.py: 「未対応」's query and the reopen button; relay: 伝達依頼.
-from dialogs.announce import handlers, waiting  # noqa: E402,F401
-from dialogs.announce.relay import channels as relay_channels  # noqa: E402,F401
-from dialogs.announce.relay import handlers as relay_handlers  # noqa: E402,F401
+from dialogs.kit.feature import Feature
 
 
 def feature() -> Feature:
+    from dialogs.announce import handlers, waiting
     from dialogs.announce.cli import register_cli
-    from dialogs.announce.jobs import scheduler_job, startup
+    from dialogs.announce.jobs import scheduler_job
+    from dialogs.announce.relay import channels as relay_channels
+    from dialogs.announce.relay import handlers as relay_handlers
+    from dialogs.announce.service import KIND, on_delivery_progress
     from dialogs.announce.web import routes
-    from dialogs.registry import Feature
+    from dialogs.kit.router import Router
 
     return Feature(
-        "announce", router, startup=startup, jobs=[scheduler_job()], cli=register_cli, http=routes()
+        "announce",
+        # waiting.py: 「未対応」's query (offered to the todo feature) and the reopen button; relay: 伝達依頼
+        Router("announce").include(
+            handlers.router, waiting.router, relay_handlers.router, relay_channels.router
+        ),
+        jobs=[scheduler_job()],
+        cli=register_cli,
+        http=routes(),
+        progress={KIND: on_delivery_progress},
+        waiting=[waiting.waiting],
     )

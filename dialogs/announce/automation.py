@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.api import Services
 from dialogs.announce import service
 from dialogs.announce.compose import Form, validate
-from dialogs.business_days import JST, format_datetime_ja, non_business_reason
-from dialogs.i18n import t as translate
+from dialogs.kit.business_days import JST, format_datetime_ja, non_business_reason
+from dialogs.kit.i18n import t as translate
 from dialogs.roster.network import today_jst
 from storage.models.announce import Announcement, AnnouncementRecipient
 from storage.models.roster import Department, Section

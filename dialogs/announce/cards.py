@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from dialogs.announce.compose import MAX_BODY, MAX_LINKS, MAX_TITLE, Form
 from dialogs.announce.relay import cards as relay_cards
-from dialogs.business_days import format_date_ja, format_datetime_ja
-from dialogs.cards import adaptive_card, container, facts, heading, open_url, submit, text
+from dialogs.kit.business_days import format_date_ja, format_datetime_ja
+from dialogs.kit.cards import adaptive_card, container, facts, heading, open_url, submit, text
 from storage.models.announce import Announcement, AnnouncementState
 
 if TYPE_CHECKING:
@@ -382,7 +382,7 @@ def body_blocks(body: str) -> list[Element]:
 
 
 def _jst() -> Any:
-    from dialogs.business_days import JST
+    from dialogs.kit.business_days import JST
 
     return JST
 

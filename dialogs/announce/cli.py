@@ -7,7 +7,7 @@ dxbot announce send … --idempotency-key 7f3c…   # the same key never creates
 dxbot announce status 12 --json                 # exit 3 when some recipients were not reached
 dxbot announce export 12 status.xlsx
 
-Exit codes (dialogs/delivery/vocabulary.py): 0 done or on its way, 1 not found, 2 bad input,
+Exit codes (dialogs/engines/delivery/vocabulary.py): 0 done or on its way, 1 not found, 2 bad input,
 3 some recipients not reachable (未接続) or the send failed (送信失敗), 4 ``--wait`` ended with
 copies still on their way. ``--json`` prints one JSON document on stdout with stable English codes.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
-from dialogs.delivery.vocabulary import (
+from dialogs.engines.delivery.vocabulary import (
     EXIT_ERROR,
     EXIT_INPUT,
     EXIT_NOT_DELIVERED,
@@ -30,7 +30,7 @@ from dialogs.delivery.vocabulary import (
     reason_word,
     status_word,
 )
-from dialogs.i18n import t
+from dialogs.kit.i18n import t
 
 
 def _json_flag(parser: Any) -> None:
@@ -117,8 +117,9 @@ def _emit(args: argparse.Namespace, data: Any, lines: list[str], *, err: bool = 
 async def _send(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import open_services
     from dialogs.announce.automation import create_and_send, find_by_key, preview
-    from dialogs.announce.jobs import startup
-    from dialogs.business_days import format_datetime_ja
+    from dialogs.announce.service import KIND, on_delivery_progress
+    from dialogs.engines.delivery import use_progress_listeners
+    from dialogs.kit.business_days import format_datetime_ja
 
     async with open_services(settings) as services:
         now = services.clock()
@@ -185,9 +186,9 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
             return EXIT_OK
         if not args.json:
             _emit(args, result, lines)
-        from dialogs.delivery.worker import drain
+        from dialogs.engines.delivery.worker import drain
 
-        await startup(services)
+        use_progress_listeners(services, {KIND: [on_delivery_progress]})  # the author's card too
         await drain(services, within=3600)
         data = await _status_data(services, ann_id)
         code = _exit_code(data) if data else EXIT_ERROR

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from dialogs.business_days import JST, is_business_day, next_business_day
+from dialogs.kit.business_days import JST, is_business_day, next_business_day
 
 MAX_TITLE = 100
 MAX_BODY = 4000
@@ -252,7 +252,7 @@ def validate(
                 errors.append(t("announce.err.relay_deadline_before_send"))
     if deadline is not None and not is_business_day(deadline) and not errors:
         moved = next_business_day(deadline)
-        from dialogs.business_days import format_date_ja, non_business_reason
+        from dialogs.kit.business_days import format_date_ja, non_business_reason
 
         notices.append(
             t(
@@ -264,7 +264,7 @@ def validate(
         )
         deadline = moved
     if relay_deadline is not None and not is_business_day(relay_deadline) and not errors:
-        from dialogs.business_days import format_date_ja, non_business_reason
+        from dialogs.kit.business_days import format_date_ja, non_business_reason
 
         moved = next_business_day(relay_deadline)
         notices.append(

@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.announce.relay.store import RelayReport, section_status
 from dialogs.announce.service import KIND, delivery_states
-from dialogs.business_days import to_jst
-from dialogs.delivery.receipts import read_states
-from dialogs.delivery.vocabulary import reason_word, status_code, status_word
-from dialogs.i18n import t
+from dialogs.engines.delivery.receipts import read_states
+from dialogs.engines.delivery.vocabulary import reason_word, status_code, status_word
+from dialogs.kit.business_days import to_jst
+from dialogs.kit.i18n import t
 from storage.models.announce import Announcement, AnnouncementRecipient
 
 # The last four columns join the results with the city's systems: the roster id and email of the
-# person, and the stable codes of the status and reason (dialogs/delivery/vocabulary.py).
+# person, and the stable codes of the status and reason (dialogs/engines/delivery/vocabulary.py).
 # Then 既読 from Teams read receipts (既読 / 未読 / 既読不明; empty where nothing arrived).
 COLUMNS = (
     "部", "課", "役割", "氏名", "状況", "配信日時", "確認日時", "エラー",

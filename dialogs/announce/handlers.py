@@ -9,18 +9,19 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.api import Address, Message, Role, Turn
-from dialogs import delivery
 from dialogs.announce import cards, service
 from dialogs.announce.compose import Form, validate
 from dialogs.announce.relay.reminders import recipient_card_message
 from dialogs.announce.service import AUTHOR_KIND, KIND
-from dialogs.business_days import JST, format_datetime_ja, non_business_reason
-from dialogs.delivery import Recipient
+from dialogs.engines import delivery
+from dialogs.engines.delivery import Recipient
+from dialogs.kit.business_days import JST, format_datetime_ja, non_business_reason
+from dialogs.kit.router import Router
 from dialogs.roster.network import today_jst
 from storage.models import ConversationRef, Delivery, Department, Section
 from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
 
-from . import router
+router = Router("announce")
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ async def export_command(turn: Turn, args: str) -> None:
 
 
 async def _reply_export(turn: Turn, ann: Announcement) -> None:
-    from dialogs.cards import adaptive_card, heading, open_url, text
+    from dialogs.kit.cards import adaptive_card, heading, open_url, text
 
     card = adaptive_card(
         [

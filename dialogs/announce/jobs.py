@@ -1,4 +1,4 @@
-"""The announcement schedule as a background job, and the start-up hook."""
+"""The announcement schedule as a background job."""
 
 from __future__ import annotations
 
@@ -6,16 +6,11 @@ import asyncio
 import logging
 
 from bot.api import Job, Services
-from dialogs import delivery
 from dialogs.announce.relay.reminders import tick as relay_tick
-from dialogs.announce.service import KIND, on_delivery_progress, tick
+from dialogs.announce.service import tick
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 15.0
-
-
-async def startup(services: Services) -> None:
-    delivery.on_progress(KIND, on_delivery_progress)
 
 
 def scheduler_job(interval: float = TICK_SECONDS) -> Job:

@@ -18,16 +18,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address, Message, Services
-from dialogs import delivery
 from dialogs.announce import cards
 from dialogs.announce.compose import Draft, Form
 from dialogs.announce.relay import reminders as relay_reminders
 from dialogs.announce.relay import store as relay_store
 from dialogs.announce.relay.store import RelaySummary
-from dialogs.business_days import JST, add_business_days
-from dialogs.delivery import DeliveryItem, DeliveryState, Recipient
-from dialogs.delivery.receipts import ReadCounts, read_counts
-from dialogs.i18n import t as translate
+from dialogs.engines import delivery
+from dialogs.engines.delivery import DeliveryItem, DeliveryState, Recipient
+from dialogs.engines.delivery.receipts import ReadCounts, read_counts
+from dialogs.kit.business_days import JST, add_business_days
+from dialogs.kit.i18n import t as translate
 from dialogs.roster.network import Promoter, current_promoters, today_jst
 from storage.models import (
     AppSetting,

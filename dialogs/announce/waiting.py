@@ -12,15 +12,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Role, Turn
-from dialogs import delivery
 from dialogs.announce import service
 from dialogs.announce.service import KIND
-from dialogs.business_days import JST
-from dialogs.waiting import Waiting
+from dialogs.engines import delivery
+from dialogs.kit.business_days import JST
+from dialogs.kit.router import Router
+from dialogs.kit.waiting import Waiting
 from storage.models import Delivery
 from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
 
-from . import router
+router = Router("announce")
 
 log = logging.getLogger(__name__)
 

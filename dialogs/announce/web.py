@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.api import HttpRequest, HttpResponse, HttpRoute
-from dialogs.delivery import ChangeStatus
-from dialogs.i18n import t
-from dialogs.signing import Malformed, Signer, digits
+from dialogs.engines.delivery import ChangeStatus
+from dialogs.kit.i18n import t
+from dialogs.kit.signing import Malformed, Signer, digits
 
 log = logging.getLogger(__name__)
 LINK_DAYS = 7
@@ -51,7 +51,7 @@ def _problem(status: int, code: str, message: str, **extra: Any) -> HttpResponse
 
 def _api_key(request: HttpRequest) -> int | None:
     """The position (1-based) of the bearer key in DXBOT_API_KEYS, or None."""
-    header = request.headers.get("Authorization") or request.headers.get("authorization") or ""
+    header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         return None
     given = header[7:].strip().encode("utf-8", "replace")

@@ -9,26 +9,28 @@ Teams: 「事例登録」, 「自分の事例」 (promoters), 「事例審査」
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from dialogs.router import Router
-
-if TYPE_CHECKING:
-    from dialogs.registry import Feature
-
-router = Router("cases")
-
-from dialogs.cases import handlers, recognition_handlers  # noqa: E402,F401  (declare the routes)
+from dialogs.kit.feature import Feature
 
 
 async def related_cases(turn: Any, question: str, answered: bool) -> dict[str, Any] | None:
     """For the QA search: published cases for a free-text question, as a card of cases (or None)."""
+    from dialogs.cases import handlers
+
     return await handlers.related_cases_card(turn, question, answered)
 
 
 def feature() -> Feature:
+    from dialogs.cases import handlers, recognition_handlers
     from dialogs.cases.cli import register_cli
     from dialogs.cases.demo import seed_demo
-    from dialogs.registry import Feature
+    from dialogs.kit.router import Router
 
-    return Feature("cases", router, cli=register_cli, seed_demo=seed_demo)
+    return Feature(
+        "cases",
+        Router("cases").include(handlers.router, recognition_handlers.router),
+        cli=register_cli,
+        seed_demo=seed_demo,
+        answer_sources=[related_cases],  # free text also finds improvement cases, shown as cases
+    )

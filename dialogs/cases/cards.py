@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dialogs.business_days import format_date_ja, to_jst
-from dialogs.cards import Element, adaptive_card, container, heading, open_url, submit, text
 from dialogs.cases.service import CaseView, Home, Problem, Saving, fmt_hours
+from dialogs.kit.business_days import format_date_ja, to_jst
+from dialogs.kit.cards import Element, adaptive_card, container, heading, open_url, submit, text
 
 T = Callable[..., str]
 

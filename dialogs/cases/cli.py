@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
-from dialogs.i18n import t as translate
+from dialogs.kit.i18n import t as translate
 from storage.db import make_engine, make_sessionmaker
 
 

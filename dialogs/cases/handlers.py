@@ -7,13 +7,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.api import FileAttachment, Message, Role, Turn
-from dialogs.business_days import to_jst
 from dialogs.cases import cards, service
 from dialogs.cases.service import PUBLISHED, RETURNED, SUBMITTED
-from dialogs.delivery import DeliveryItem, Recipient, enqueue
+from dialogs.engines.delivery import DeliveryItem, Recipient, enqueue
+from dialogs.kit.business_days import to_jst
+from dialogs.kit.router import Router
 from storage.models import ImprovementCase
 
-from . import router
+router = Router("cases")
 
 log = logging.getLogger(__name__)
 KIND = "case"  # delivery rows: ref_id is the case id

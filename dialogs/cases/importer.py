@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.cases import service
-from dialogs.i18n import t as translate
+from dialogs.kit.i18n import t as translate
 from storage.models import Department, Section
 
 HEADINGS = {

@@ -42,7 +42,7 @@ async def latest_closed(session: AsyncSession) -> RecognitionRound | None:
 
 
 def _in_period(rnd: RecognitionRound) -> object:
-    from dialogs.business_days import JST
+    from dialogs.kit.business_days import JST
 
     start = datetime.combine(rnd.period_from, datetime.min.time(), JST)
     end = datetime.combine(rnd.period_to, datetime.max.time(), JST)

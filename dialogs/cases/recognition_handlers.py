@@ -8,11 +8,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.api import Role, Turn
-from dialogs.business_days import format_date_ja, to_jst
-from dialogs.cards import adaptive_card, heading, submit, text
 from dialogs.cases import cards, recognition, service
+from dialogs.kit.business_days import format_date_ja, to_jst
+from dialogs.kit.cards import adaptive_card, heading, submit, text
+from dialogs.kit.router import Router
 
-from . import router
+router = Router("cases")
 
 _QUARTER = re.compile(r"(\d{4})\s*[qQ]([1-4])")
 _YEAR = re.compile(r"(\d{4})\s*年度?")

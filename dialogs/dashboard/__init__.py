@@ -12,13 +12,9 @@ Where things are decided:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.api import Role, Turn
-from dialogs.router import Router
-
-if TYPE_CHECKING:
-    from dialogs.registry import Feature
+from dialogs.kit.feature import Feature
+from dialogs.kit.router import Router
 
 router = Router("dashboard")
 
@@ -33,6 +29,5 @@ async def dashboard_link(turn: Turn, args: str) -> None:
 
 def feature() -> Feature:
     from dialogs.dashboard.web import routes
-    from dialogs.registry import Feature
 
     return Feature("dashboard", router, http=routes())

@@ -5,7 +5,7 @@ by the local sign-in.
 
 Teams: ``Authorization: Bearer <token>`` (dialogs/dashboard/tokens.py checks it); the person is the
 one behind the Teams account of the token's tenant (``tid``) and object id (``oid``), as in the bot
-(dialogs/identity.py). For someone the bot has not met yet, the first link is made the same way, from
+(dialogs/kit/identity.py). For someone the bot has not met yet, the first link is made the same way, from
 the token's ``upn``; ``preferred_username`` and ``email`` are never used. They must hold the admin
 role (DXBOT_ADMINS by UPN, or the roster's DX division roles). A CSV link carries a signature instead
 (``sig``), made for that admin when the page was rendered, so a plain download link works in the tab.
@@ -27,10 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import HttpRequest, Role, Services
 from dialogs.dashboard import tokens
-from dialogs.identity import identity_of_account
+from dialogs.kit.identity import identity_of_account, role_sources_of
+from dialogs.kit.signing import Malformed, Signer, b64decode, b64encode, digits
 from dialogs.roster.network import today_jst
 from dialogs.roster.roles import roles_of
-from dialogs.signing import Malformed, Signer, b64decode, b64encode, digits
 from storage import references
 from storage.models import TeamsAccount
 from storage.models.roster import DivisionRole, DivisionRoleKind, Person
@@ -78,7 +78,7 @@ async def admin_by_account(
         # Not met by the bot yet: link as the bot would on first contact (by UPN), without storing.
         clean = upn.strip().lower() if upn and "@" in upn else None
         account = TeamsAccount(tenant_id=tenant_id, aad_object_id=oid, user_id="", name="", upn=clean)
-    identity = await identity_of_account(session, account, services.settings)
+    identity = await identity_of_account(session, account, services.settings, role_sources_of(services))
     person = await session.get(Person, identity.person_id) if identity.person_id is not None else None
     if not identity.has(Role.ADMIN):
         return None, "not_admin" if person is not None else "unknown_person"
@@ -132,7 +132,7 @@ async def local_admins(session: AsyncSession, services: Services) -> list[tuple[
 
 
 def bearer(req: HttpRequest) -> str | None:
-    value = next((v for k, v in req.headers.items() if k.lower() == "authorization"), "")
+    value = req.headers.get("Authorization", "")
     scheme, _, token = value.partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
 
@@ -211,7 +211,7 @@ def clear_cookie() -> str:
 
 
 def _cookie_email(req: HttpRequest) -> str | None:
-    raw = next((v for k, v in req.headers.items() if k.lower() == "cookie"), "")
+    raw = req.headers.get("Cookie", "")
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(raw)

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from dialogs.dashboard.access import Viewer
 from dialogs.dashboard.pages.common import Block, PageView
 from dialogs.dashboard.tables import SUPPRESSED, cell_text
-from dialogs.i18n import t as translate
+from dialogs.kit.i18n import t as translate
 
 if TYPE_CHECKING:
     from jinja2 import Environment

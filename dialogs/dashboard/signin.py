@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 
 from bot.api import HttpRequest, Services
-from dialogs.signing import Malformed, Signer
+from dialogs.kit.signing import Malformed, Signer
 
 CSRF_COOKIE = "dxcsrf"
 WINDOW = 60.0  # seconds
@@ -41,7 +41,7 @@ def csrf_cookie(token: str) -> str:
 
 
 def csrf_ok(req: HttpRequest, given: str) -> bool:
-    raw = next((v for k, v in req.headers.items() if k.lower() == "cookie"), "")
+    raw = req.headers.get("Cookie", "")
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(raw)

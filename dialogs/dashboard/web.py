@@ -24,14 +24,13 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
 from bot.api import HttpRequest, HttpResponse, HttpRoute
-from dialogs.cases import results_page as cases_results
 from dialogs.dashboard import access, render, signin
 from dialogs.dashboard.access import Refusal, Viewer
-from dialogs.dashboard.pages import announcements, overview, questions, surveys
+from dialogs.dashboard.pages import announcements, cases, overview, questions, surveys
 from dialogs.dashboard.pages.common import Block, Context, PageView, format_moment
 from dialogs.dashboard.render import PAGES, Frame
 from dialogs.dashboard.tables import to_csv
-from dialogs.security_headers import TEAMS_FRAME_ANCESTORS, csp
+from dialogs.kit.security_headers import TEAMS_FRAME_ANCESTORS, csp
 
 log = logging.getLogger(__name__)
 BUILDERS: dict[str, Callable[[Context], Awaitable[PageView]]] = {
@@ -39,7 +38,7 @@ BUILDERS: dict[str, Callable[[Context], Awaitable[PageView]]] = {
     "announcements": announcements.build,
     "surveys": surveys.build,
     "questions": questions.build,
-    "results": cases_results.build,  # 成果: the improvement cases feature's page
+    "results": cases.build,  # 成果: built on the improvement cases feature's own sums
 }
 PASSTHROUGH = {"lang", "sig", "u", "exp"}  # query keys that are not page filters
 
@@ -58,7 +57,7 @@ def _filters(req: HttpRequest) -> dict[str, str]:
 
 
 def _headers(req: HttpRequest) -> dict[str, str]:
-    """What differs from every page's headers (dialogs/security_headers.py): Teams frames the tab."""
+    """What differs from every page's headers (dialogs/kit/security_headers.py): Teams frames the tab."""
     local = req.services.settings.local_mode
     extra = "".join(f" {o}" for o in req.services.settings.dashboard_tab_origins if not local)
     policy = csp(

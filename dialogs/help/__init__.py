@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, cast
 
 from bot.api import Identity, Message, Role, Turn
-from dialogs.cards import adaptive_card, container, heading, submit, text
-from dialogs.i18n import t
-from dialogs.router import Command, Router, fold
+from dialogs.kit.cards import adaptive_card, container, heading, submit, text
+from dialogs.kit.feature import Feature
+from dialogs.kit.i18n import t
+from dialogs.kit.router import Command, Router, RouteTable, fold
 
-router = Router("help")
 GREETING = "greeting"  # the delivery kind of the install greetings
 
 
-@router.command("ヘルプ", "help", "使い方", "？", "?", help_key="help.cmd.help")
-async def show_help(turn: Turn, args: str) -> None:
-    from dialogs.registry import route_table  # the table is composed after every router is declared
+def feature(route_table: Callable[[], RouteTable]) -> Feature:
+    """The help feature, listing the commands of ``route_table()``: the composition root passes the
+    table it composes (help is part of it, so it is read when someone asks, not when this is built)."""
+    router = Router("help")
 
-    await turn.reply_card(help_card(turn, route_table()), text=turn.t("help.title"))
+    @router.command("ヘルプ", "help", "使い方", "？", "?", help_key="help.cmd.help")
+    async def show_help(turn: Turn, args: str) -> None:
+        await turn.reply_card(help_card(turn, route_table()), text=turn.t("help.title"))
+
+    @router.action(RUN, role=Role.ANYONE)
+    async def on_run(turn: Turn, data: dict[str, Any]) -> None:
+        await run_command(turn, data, route_table())
+
+    router.on_install(welcome)
+    return Feature("help", router)
 
 
 def help_card(turn: Turn, table: object) -> dict[str, Any]:
@@ -27,14 +38,13 @@ def help_card(turn: Turn, table: object) -> dict[str, Any]:
     return _help_card(turn.identity.roles, turn.conversation.type, turn.locale, table)
 
 
-@router.on_install
 async def welcome(turn: Turn) -> None:
     """A short greeting when someone installs the bot, so the first thing they see says what to do.
 
     It goes through the delivery queue, under the app-wide rate limit and with its retries: when the
     app is installed for thousands at once, direct replies met 429 and were lost. The key is the
     conversation and the minute, so Teams repeating the install event does not greet twice."""
-    from dialogs.delivery import DeliveryItem, Recipient, enqueue
+    from dialogs.engines.delivery import DeliveryItem, Recipient, enqueue
 
     key = "help.welcome.personal" if turn.conversation.type == "personal" else "help.welcome.team"
     now = turn.services.clock()
@@ -105,8 +115,8 @@ def _help_card(roles: frozenset[Role], conversation_type: str, locale: str, tabl
         role_key = "help.you.promoter"
     body = [
         heading(t("help.title", locale)),
-        text(t(role_key, locale), isSubtle=True),
-        container(rows, spacing="Medium"),
+        text(t(role_key, locale), isSubtle=True, id="help.you"),
+        container(rows, spacing="Medium", id="help.commands"),
         text(t("help.footer", locale), isSubtle=True, size="Small", spacing="Medium"),
     ]
     return adaptive_card(body)
@@ -126,16 +136,12 @@ class _AsTyped:
         return getattr(self._turn, name)
 
 
-@router.action(RUN, role=Role.ANYONE)
-async def run_command(turn: Turn, data: dict[str, Any]) -> None:
+async def run_command(turn: Turn, data: dict[str, Any], table: RouteTable) -> None:
     """A help-card button: run its command exactly as if typed, with the same role and place checks."""
-    from dialogs.registry import route_table
-
     command = data.get("command")
     if not isinstance(command, str):
         await turn.reply(turn.t("core.unknown_action"))
         return
-    table = route_table()
     match = table.match(command, None)
     cmd = next((c for c in table.commands if c.handler is match.handler), None)
     if match.kind != "command" or cmd is None:

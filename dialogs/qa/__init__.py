@@ -12,46 +12,47 @@ The feature around the search (``dialogs.qa.search``) and the files (``dialogs.q
 - store.py        the knowledge base tables;  outbox.py  where proactive messages go
 - cli.py          dxbot faq import / export / search;  seed.py  the starter knowledge base
 
-Importing the package stays light (the search library imports it too); the handlers register on
-``router`` when ``feature()`` is first called.
+Importing the package stays light (the search library imports it too): ``feature()`` imports the
+modules with routes and joins their routers.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from dialogs.router import Router
+from dialogs.kit.feature import Feature
 
 if TYPE_CHECKING:
-    from dialogs.registry import Feature
-
-router = Router("qa")
+    from dialogs.qa.answers import AnswerSource
 
 
-def offer_answer_source(source: Any) -> None:
-    """Show another feature's card after the answer to a free-text question (see answers.py)."""
-    from dialogs.qa.answers import answer_sources
-
-    if source not in answer_sources:
-        answer_sources.append(source)
-
-
-def feature() -> Feature:
-    from bot.api import Job
-    from dialogs.delivery import on_progress
-    from dialogs.qa import admin, answers, learning, suggestions, ticket_lists, tickets  # noqa: F401  (register the routes)
+def feature(answer_sources: Sequence[AnswerSource] = ()) -> Feature:
+    """``answer_sources``: other features' results for a free-text question, each shown as its own card
+    after the answer (the improvement cases); the composition root passes what features offer."""
+    from bot.api import Job, Services
+    from dialogs.kit.router import Router
+    from dialogs.qa import admin, answers, learning, suggestions, ticket_lists, tickets
     from dialogs.qa.cli import register
+    from dialogs.qa.outbox import KIND
     from dialogs.qa.seed import seed_demo
     from dialogs.qa.service import on_startup, poll_versions
-    from dialogs.registry import Feature
 
-    # Registered here, not at start-up, so a separate `dxbot delivery worker` process reports too.
-    on_progress("qa", tickets.on_delivery_progress)
+    async def startup(services: Services) -> None:
+        answers.use_answer_sources(services, answer_sources)
+        await on_startup(services)
+
+    router = Router("qa").include(
+        answers.router, learning.router, tickets.router, ticket_lists.router, suggestions.router, admin.router
+    )
     return Feature(
         "qa",
         router,
-        startup=on_startup,
+        startup=startup,
         jobs=[Job("qa.index", poll_versions), Job("qa.housekeeping", tickets.run_housekeeping)],
         cli=register,
         seed_demo=seed_demo,
+        # Given to the delivery engine by the composition root, so a separate `dxbot delivery worker`
+        # process reports too.
+        progress={KIND: tickets.on_delivery_progress},
     )

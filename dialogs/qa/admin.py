@@ -11,8 +11,9 @@ import re
 from typing import Any
 
 from bot.api import Role, Turn
-from dialogs.cards import adaptive_card, text
-from dialogs.qa import router, store
+from dialogs.kit.cards import adaptive_card, text
+from dialogs.kit.router import Router
+from dialogs.qa import store
 from dialogs.qa.cards import (
     delete_confirm_card,
     entry_form,
@@ -24,6 +25,8 @@ from dialogs.qa.kbfile import MAX_LENGTH
 from dialogs.qa.phrasings import count_candidates
 from dialogs.qa.search import parse_synonyms
 from storage.models import EntryStatus, KbEntry, Ticket
+
+router = Router("qa")
 
 _URL = re.compile(r"^https?://\S+$")
 _LIST_SPLIT = re.compile(r"[,、，\n|]")

@@ -8,13 +8,14 @@ reports; 「役に立った」/「役に立たなかった」 is stored with the
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.api import Role, Turn
-from dialogs.qa import router, store
+from bot.api import Role, Services, Turn
+from dialogs.kit.router import Router
+from dialogs.qa import store
 from dialogs.qa.cards import QUESTION_MAX, answer_card, asked_card, not_found_card, not_helpful_card
 from dialogs.qa.learning import CHOICES, choice_card, learn_from_feedback
 from dialogs.qa.search.index import ANSWER, CHOICE
@@ -23,15 +24,22 @@ from dialogs.qa.small_talk import reply_text, small_talk
 from dialogs.qa.tickets import open_ticket
 from storage.models import EntryStatus, Feedback, KbEntry, QueryLog
 
+router = Router("qa")
+
 log = logging.getLogger(__name__)
 RELATED = 2
 # A related question must score at least this share of the answer threshold to be offered.
 RELATED_SHARE = 0.6
 # Other features' results for the same question, each shown as its own card after the answer (the
 # improvement cases feature: cases, never dressed as FAQ answers). (turn, question, answered) -> card.
-# The composition root (dialogs/registry.py) wires them; see ``offer_answer_source`` in __init__.py.
+# The composition root (dialogs/composition.py) passes them to ``feature()``; its start-up hook keeps
+# them on the services.
 AnswerSource = Callable[[Turn, str, bool], Awaitable[dict[str, Any] | None]]
-answer_sources: list[AnswerSource] = []
+ANSWER_SOURCES = "qa.answer_sources"  # services.extras key
+
+
+def use_answer_sources(services: Services, sources: Sequence[AnswerSource]) -> None:
+    services.extras[ANSWER_SOURCES] = tuple(sources)
 
 
 def _published(rows: dict[str, KbEntry], key: str) -> KbEntry | None:
@@ -96,7 +104,7 @@ async def on_question(turn: Turn, args: str) -> None:
 
 
 async def _other_results(turn: Turn, query: str, answered: bool) -> None:
-    for source in answer_sources:
+    for source in turn.services.extras.get(ANSWER_SOURCES, ()):
         card = await source(turn, query, answered)
         if card is not None:
             await turn.reply_card(card)

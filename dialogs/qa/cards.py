@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from dialogs import i18n
-from dialogs.business_days import JST, format_date_ja, format_datetime_ja
-from dialogs.cards import Element, adaptive_card, container, facts, heading, open_url, submit, text
+from dialogs.kit import i18n
+from dialogs.kit.business_days import JST, format_date_ja, format_datetime_ja
+from dialogs.kit.cards import Element, adaptive_card, container, facts, heading, open_url, submit, text
 from storage.models import (
     EntryStatus,
     KbEntry,
@@ -102,7 +102,7 @@ def answer_card(
     entry's ID (for 「FAQ編集 ID」), shown to admins only; staff see the date alone."""
     body: list[Element] = [
         text(t("qa.answer.label"), isSubtle=True, size="Small"),
-        heading(entry.question, size="Medium"),
+        {**heading(entry.question, size="Medium"), "id": "qa.answer.question"},
         text(entry.answer, spacing="Medium"),
     ]
     if entry.url:

@@ -22,10 +22,10 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
+from dialogs.kit.textfiles import decode_text
 from dialogs.qa import store
 from dialogs.qa.kbfile import KbRow, read_kb, write_kb
 from dialogs.qa.service import KnowledgeBase
-from dialogs.textfiles import decode_text
 from storage.db import make_engine, make_sessionmaker
 
 MAX_ERRORS_SHOWN = 50

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dialogs.i18n import t
-from dialogs.spreadsheets import SheetLimits, SpreadsheetRefused, TooManyRows, capped_rows, open_workbook
-from dialogs.textfiles import decode_text
+from dialogs.kit.i18n import t
+from dialogs.kit.spreadsheets import SheetLimits, SpreadsheetRefused, TooManyRows, capped_rows, open_workbook
+from dialogs.kit.textfiles import decode_text
 
 from .search import Entry
 
@@ -286,7 +286,7 @@ def read_kb_csv(data: bytes) -> KbReadResult:
 
 
 def read_kb_xlsx(data: bytes) -> KbReadResult:
-    """The first sheet, streamed and bounded (dialogs/spreadsheets.py)."""
+    """The first sheet, streamed and bounded (dialogs/kit/spreadsheets.py)."""
     try:
         with open_workbook(data, XLSX_LIMITS) as book:
             return _parse_table(book.rows(book.sheets[0], max_rows=MAX_ROWS, max_cols=MAX_COLUMNS))

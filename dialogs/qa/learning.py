@@ -23,8 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Role, Turn
-from dialogs.cards import Element, adaptive_card, container, heading, submit, text
-from dialogs.qa import phrasings, router, store
+from dialogs.kit.cards import Element, adaptive_card, container, heading, submit, text
+from dialogs.kit.router import Router
+from dialogs.qa import phrasings, store
 from dialogs.qa.cards import T, action_set, ask_box, text_input, translator
 from dialogs.qa.service import knowledge_base
 from dialogs.qa.tickets import record_answer, ticket_for
@@ -38,6 +39,8 @@ from storage.models import (
     Ticket,
     TicketStatus,
 )
+
+router = Router("qa")
 
 log = logging.getLogger(__name__)
 CHOICES = 3  # entries offered in 「どれが近いですか?」

@@ -1,4 +1,4 @@
-"""Where QA messages go outside a turn, all through the delivery engine (dialogs/delivery):
+"""Where QA messages go outside a turn, all through the delivery engine (dialogs/engines/delivery):
 the DX division's inquiry channel, and an asker's 1:1 chat.
 
     desk = await desk_address(session)                   # None until an admin sets the channel
@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address, Message, Services
-from dialogs.delivery import DeliveryItem, Recipient, enqueue
+from dialogs.engines.delivery import DeliveryItem, Recipient, enqueue
 from storage import references
 from storage.models import AppSetting, ConversationRef, Ticket
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.api import Turn
-from dialogs.business_days import JST
-from dialogs.qa import router
+from dialogs.kit.business_days import JST
+from dialogs.kit.router import Router
 from dialogs.qa.cards import SUGGESTION_KINDS, SUGGESTION_MAX, suggestion_form, suggestion_sent_card
 from storage.models import Suggestion
+
+router = Router("qa")
 
 
 @router.command("目安箱", "デジタル目安箱", "suggestion box", help_key="qa.cmd.box", usage="目安箱")

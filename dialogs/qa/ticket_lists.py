@@ -16,9 +16,10 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Role, Turn
-from dialogs.business_days import JST, business_days_between
-from dialogs.delivery.receipts import latest_read_states
-from dialogs.qa import outbox, router
+from dialogs.engines.delivery.receipts import latest_read_states
+from dialogs.kit.business_days import JST, business_days_between
+from dialogs.kit.router import Router
+from dialogs.qa import outbox
 from dialogs.qa.cards import (
     TicketLine,
     answer_to_asker_card,
@@ -28,6 +29,8 @@ from dialogs.qa.cards import (
 )
 from dialogs.qa.tickets import admin_accounts, is_overdue, ticket_for, ticket_messages, unrouted_tickets
 from storage.models import Assignment, Section, Ticket, TicketStatus
+
+router = Router("qa")
 
 OPEN_LIMIT = 20  # an Adaptive Card in Teams holds about 28 KB; the rest is counted, not shown
 MINE_LIMIT = 10

@@ -27,8 +27,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Message, Role, SendError, Services, Turn
-from dialogs.business_days import JST, add_business_days, is_business_day
-from dialogs.delivery import (
+from dialogs.engines.delivery import (
     Delivery,
     DeliveryItem,
     DeliveryOp,
@@ -39,8 +38,10 @@ from dialogs.delivery import (
     retry_failed,
     update_delivered,
 )
-from dialogs.identity import tenant_trusted
-from dialogs.qa import outbox, router, store
+from dialogs.kit.business_days import JST, add_business_days, is_business_day
+from dialogs.kit.identity import tenant_trusted
+from dialogs.kit.router import Router
+from dialogs.qa import outbox, store
 from dialogs.qa.cards import (
     REPLY_MAX,
     T,
@@ -64,6 +65,8 @@ from storage.models import (
     TicketMessage,
     TicketStatus,
 )
+
+router = Router("qa")
 
 log = logging.getLogger(__name__)
 OVERDUE_BUSINESS_DAYS = 2

@@ -6,20 +6,10 @@ CLI: ``dxbot report --quarter 2026Q3 --out report.pptx`` (or .xlsx). Quarters ar
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from dialogs.router import Router
-
-if TYPE_CHECKING:
-    from dialogs.registry import Feature
-
-router = Router("report")
-
-from dialogs.report import handlers  # noqa: E402,F401  (declares the routes on ``router``)
+from dialogs.kit.feature import Feature
 
 
 def feature() -> Feature:
-    from dialogs.registry import Feature
-    from dialogs.report.handlers import register_cli, routes
+    from dialogs.report.handlers import register_cli, router, routes
 
     return Feature("report", router, cli=register_cli, http=routes())

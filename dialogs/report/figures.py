@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.business_days import JST
+from dialogs.kit.business_days import JST
 from storage.models import (
     AppSetting,
     ImprovementCase,

@@ -10,14 +10,15 @@ from typing import Any
 
 from bot.api import HttpRequest, HttpResponse, HttpRoute, Role, Turn
 from bot.settings import Settings
-from dialogs.business_days import to_jst
-from dialogs.cards import adaptive_card, heading, open_url, text
-from dialogs.i18n import t
+from dialogs.kit.business_days import to_jst
+from dialogs.kit.cards import adaptive_card, heading, open_url, text
+from dialogs.kit.i18n import t
+from dialogs.kit.router import Router
+from dialogs.kit.signing import Malformed, Signer, digits
 from dialogs.report.figures import Quarter, collect
-from dialogs.signing import Malformed, Signer, digits
 from storage.db import make_engine, make_sessionmaker
 
-from . import router
+router = Router("report")
 
 LINK_DAYS = 7
 TYPES = {

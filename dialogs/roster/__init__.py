@@ -7,24 +7,13 @@ Teams: send an Excel/CSV roster (admins), 「名簿」, 「担当 税務課」, 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from dialogs.identity import register_role_source
-from dialogs.roster.roles import roster_roles
-from dialogs.router import Router
-
-if TYPE_CHECKING:
-    from dialogs.registry import Feature
-
-router = Router("roster")
-register_role_source(roster_roles)
-
-from dialogs.roster import handlers  # noqa: E402,F401  (declares the routes on ``router``)
+from dialogs.kit.feature import Feature
 
 
 def feature() -> Feature:
-    from dialogs.registry import Feature
     from dialogs.roster.cli import register_cli
     from dialogs.roster.demo import seed_demo
+    from dialogs.roster.handlers import router
+    from dialogs.roster.roles import roster_roles
 
-    return Feature("roster", router, cli=register_cli, seed_demo=seed_demo)
+    return Feature("roster", router, cli=register_cli, seed_demo=seed_demo, role_sources=[roster_roles])

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.roster.importer import Actor
 from dialogs.roster.normalize import email as clean_email
 from dialogs.roster.normalize import is_email, person_name
-from storage.models.roster import AuditEntry, DivisionRole, DivisionRoleKind, Person
+from storage.models.roster import DivisionRole, DivisionRoleKind, Person
+from storage.models.shared import AuditEntry
 
 
 class Outcome(enum.StrEnum):

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from dialogs.business_days import format_date_ja, format_datetime_ja
-from dialogs.cards import adaptive_card, container, facts, heading, submit, text
+from dialogs.kit.business_days import format_date_ja, format_datetime_ja
+from dialogs.kit.cards import adaptive_card, container, facts, heading, submit, text
 from dialogs.roster.admins import DivisionMember
 from dialogs.roster.coverage import COMPLETE, NONE_REACHABLE, PARTIAL, CoverageReport, SectionCoverage
 from dialogs.roster.directory import PersonRoles, RosterSummary, SectionRef
@@ -18,7 +18,8 @@ from dialogs.roster.importer import Change, ImportPlan, MassEnd, Post
 from dialogs.roster.network import Promoter, today_jst
 from dialogs.roster.pending import CONFIRM_INPUT
 from dialogs.roster.reader import Problem
-from storage.models.roster import AuditEntry, DivisionRoleKind, PromoterRole
+from storage.models.roster import DivisionRoleKind, PromoterRole
+from storage.models.shared import AuditEntry
 
 T = Callable[..., str]
 LIST_LIMIT = 15

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
-from dialogs.i18n import t as translate
+from dialogs.kit.i18n import t as translate
 from dialogs.roster import cards
 from dialogs.roster.admins import Outcome, audit, division_members, grant, revoke
 from dialogs.roster.coverage import COMPLETE, NONE_REACHABLE, coverage

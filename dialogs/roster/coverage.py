@@ -91,7 +91,7 @@ def reachable_clause() -> object:
         .where(
             or_(
                 TeamsAccount.person_id == Person.id,
-                # not linked yet: the account the link will be made to (by UPN, dialogs/identity.py)
+                # not linked yet: the account the link will be made to (by UPN, dialogs/kit/identity.py)
                 and_(TeamsAccount.person_id.is_(None), TeamsAccount.upn == Person.email),
             ),
             ConversationRef.aad_object_id == TeamsAccount.aad_object_id,

@@ -18,7 +18,6 @@ from dialogs.roster.normalize import fold
 from dialogs.roster.order import SECTION_ORDER
 from storage.models.roster import (
     Assignment,
-    AuditEntry,
     Department,
     DivisionRole,
     DivisionRoleKind,
@@ -26,6 +25,7 @@ from storage.models.roster import (
     PromoterRole,
     Section,
 )
+from storage.models.shared import AuditEntry
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The roster in Teams: commands, the file import with its dry-run card, coverage, DX division roles.
 
-Each route names the role it needs; dialogs/dispatch.py refuses everyone else politely.
+Each route names the role it needs; dialogs/kit/dispatch.py refuses everyone else politely.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import re
 from datetime import date
 
 from bot.api import Role, Turn
-from dialogs.roster import cards, router
+from dialogs.kit.router import Router, by_extension
+from dialogs.kit.uploads import receive_file
+from dialogs.roster import cards
 from dialogs.roster.admins import Outcome, audit, division_members, grant, recent_audit, revoke
 from dialogs.roster.coverage import coverage
 from dialogs.roster.directory import find_sections, person_roles, roster_summary
@@ -20,9 +22,9 @@ from dialogs.roster.importer import Actor, ImportPlan, MassEnd, apply_plan, mass
 from dialogs.roster.network import current_promoters_where, today_jst
 from dialogs.roster.pending import Sender, close, confirmation_code, confirmed, open_pending, save_pending
 from dialogs.roster.reader import read_roster
-from dialogs.router import by_extension
-from dialogs.uploads import receive_file
 from storage.models.roster import DivisionRoleKind, PendingImport, Section
+
+router = Router("roster")
 
 log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 10 * 1024 * 1024

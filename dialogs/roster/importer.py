@@ -23,7 +23,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.roster.reader import ParsedRoster, Problem, RosterRow
-from storage.models.roster import Assignment, AuditEntry, Department, Person, PromoterRole, Section
+from storage.models.roster import Assignment, Department, Person, PromoterRole, Section
+from storage.models.shared import AuditEntry
 
 SectionKey = tuple[str, str]  # (department name, section name)
 _CHUNK = 900  # bound parameters per IN (...) query, well inside SQLite's and asyncpg's limits

@@ -16,8 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs.roster import normalize as norm
-from dialogs.spreadsheets import (
+from dialogs.kit.spreadsheets import (
     SheetLimits,
     SpreadsheetRefused,
     TooManyRows,
@@ -25,7 +24,8 @@ from dialogs.spreadsheets import (
     capped_rows,
     open_workbook,
 )
-from dialogs.textfiles import decode_text
+from dialogs.kit.textfiles import decode_text
+from dialogs.roster import normalize as norm
 from storage.models.roster import PromoterRole
 
 MAX_ROWS = 20_000  # people in one roster file (a prefecture has a few thousand)

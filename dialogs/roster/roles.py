@@ -1,6 +1,6 @@
 """Who is who: the roster person behind a Teams account, and the roles the roster gives them.
 
-Registered with ``dialogs.identity.register_role_source``. The transport stores the UPN of the Teams
+A role source (``Feature.role_sources`` of the roster). The transport stores the UPN of the Teams
 member record on ``teams_accounts.upn`` (lower case). An account without a person is linked once to the
 roster person whose メールアドレス is that UPN, and keeps that link (``teams_accounts.person_id``)
 afterwards, whatever email the account shows later. A person already linked to an account of another

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings
-from dialogs.business_days import format_date_ja, format_datetime_ja, to_jst
-from dialogs.cards import adaptive_card, container, facts, heading, open_url, submit, text
-from dialogs.i18n import t
+from dialogs.kit.business_days import format_date_ja, format_datetime_ja, to_jst
+from dialogs.kit.cards import adaptive_card, container, facts, heading, open_url, submit, text
+from dialogs.kit.i18n import t
 from dialogs.survey.questions import Question, card_inputs
 
 if TYPE_CHECKING:

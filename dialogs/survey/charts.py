@@ -16,7 +16,7 @@ import threading
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from dialogs.i18n import t
+from dialogs.kit.i18n import t
 from dialogs.survey.results import RoundResults, Trend
 
 if TYPE_CHECKING:

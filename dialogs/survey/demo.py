@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from bot.api import Services
-from dialogs.business_days import JST
+from dialogs.kit.business_days import JST
 from dialogs.survey import anonymity, service
 from dialogs.survey.jobs import recurrence_of
 from dialogs.survey.schedule import (

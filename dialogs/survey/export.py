@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.i18n import t
+from dialogs.kit.i18n import t
 from dialogs.survey.questions import parse_questions
 from dialogs.survey.results import RoundResults
 from storage.models import Department, Section, SurveyAnswerValue, SurveyResponse, SurveyRound

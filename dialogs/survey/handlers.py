@@ -31,9 +31,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.api import FileAttachment, Role, Turn
-from dialogs.business_days import JST, format_date_ja, non_business_reason
+from dialogs.kit.business_days import JST, format_date_ja, non_business_reason
+from dialogs.kit.router import Router, fold
+from dialogs.kit.uploads import receive_file
 from dialogs.roster.order import SECTION_ORDER
-from dialogs.router import Router, fold
 from dialogs.survey import cards, service
 from dialogs.survey.jobs import recurrence_of
 from dialogs.survey.loader import Definition, from_builder, from_file
@@ -50,7 +51,6 @@ from dialogs.survey.schedule import (
     round_label,
 )
 from dialogs.survey.templates import TEMPLATES, find_template, tool_questions
-from dialogs.uploads import receive_file
 from storage.models import AppSetting, Department, Section, Survey, SurveyRound, SurveySchedule
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ import json
 from datetime import datetime, timedelta
 
 from bot.settings import Settings
-from dialogs.signing import Malformed, Signer, b64decode, b64encode
+from dialogs.kit.signing import Malformed, Signer, b64decode, b64encode
 
 MAX_BODY = 200  # characters of the token before the dot; ours are about 40
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from dialogs.i18n import t
-from dialogs.spreadsheets import SheetLimits, SpreadsheetRefused, TooManyRows, Workbook, open_workbook
+from dialogs.kit.i18n import t
+from dialogs.kit.spreadsheets import SheetLimits, SpreadsheetRefused, TooManyRows, Workbook, open_workbook
 from dialogs.survey.questions import MAX_QUESTIONS, DefinitionError, parse_questions
 
 TYPE_ALIASES = {
@@ -157,7 +157,7 @@ def from_yaml(data: bytes | str) -> Definition:
 
 
 def from_xlsx(data: bytes, fallback_title: str = "") -> Definition:
-    """Bounded like every spreadsheet people send (dialogs/spreadsheets.py); call it off the event loop."""
+    """Bounded like every spreadsheet people send (dialogs/kit/spreadsheets.py); call it off the event loop."""
     try:
         with open_workbook(data, XLSX_LIMITS) as book:
             return _from_book(book, fallback_title)

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs.i18n import t
+from dialogs.kit.i18n import t
 
 TYPES = ("scale5", "scale11", "single", "multi", "number", "text")
 INPUT_PREFIX = "q."

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.i18n import t
+from dialogs.kit.i18n import t
 from dialogs.roster.order import RosterOrder, roster_order
 from dialogs.survey.questions import ADOPTED_KEYS, Question, parse_questions
 from storage.models import (

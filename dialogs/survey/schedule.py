@@ -16,7 +16,7 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
-from dialogs.business_days import (
+from dialogs.kit.business_days import (
     JST,
     add_business_days,
     is_business_day,

@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.api import Message
 from bot.settings import Settings
 from dialogs.announce.service import reachable_people
-from dialogs.business_days import JST, add_business_days, next_business_day
-from dialogs.delivery import DeliveryItem, Recipient, enqueue, find_by_activity, update_delivered
+from dialogs.engines.delivery import DeliveryItem, Recipient, enqueue, find_by_activity, update_delivered
+from dialogs.kit.business_days import JST, add_business_days, next_business_day
 from dialogs.roster.coverage import reachable_clause
 from dialogs.survey import anonymity, cards, envelope
 from dialogs.survey.questions import (
@@ -472,7 +472,7 @@ class RoundReach:
 
 async def round_reach(session: AsyncSession, rnd: SurveyRound) -> RoundReach:
     """Derived from the tracking flags and the delivery rows: what actually happened."""
-    from dialogs.delivery.receipts import READ, UNREAD, state_of
+    from dialogs.engines.delivery.receipts import READ, UNREAD, state_of
     from storage.models import ChatReadMark, Delivery
 
     flags = dict(

@@ -186,7 +186,7 @@ TEMPLATES: dict[str, Template] = {
 
 
 def find_template(name: str) -> Template | None:
-    from dialogs.router import fold
+    from dialogs.kit.router import fold
 
     wanted = fold(name)
     for tpl in TEMPLATES.values():

@@ -13,12 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Message, Role, Turn
-from dialogs.delivery import Recipient, record_sent
+from dialogs.engines.delivery import Recipient, record_sent
+from dialogs.kit.router import Router
+from dialogs.kit.waiting import Waiting
 from dialogs.survey import cards, service
-from dialogs.survey.handlers import router
 from dialogs.survey.questions import parse_questions
-from dialogs.waiting import Waiting
 from storage.models import Delivery, Survey, SurveyRecipient, SurveyRound
+
+router = Router("survey")
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from collections import OrderedDict
 from typing import Any
 
 from bot.api import HttpRequest, HttpResponse, HttpRoute
-from dialogs.business_days import format_date_ja, to_jst
-from dialogs.i18n import t
-from dialogs.security_headers import csp
-from dialogs.signing import Malformed
+from dialogs.kit.business_days import format_date_ja, to_jst
+from dialogs.kit.i18n import t
+from dialogs.kit.security_headers import csp
+from dialogs.kit.signing import Malformed
 from dialogs.survey import charts, export, links
 from dialogs.survey.cards import drop_line, pct, result_notes
 from dialogs.survey.results import RoundResults, Trend, compute_results, compute_trend
@@ -227,7 +227,7 @@ async def page(req: HttpRequest) -> HttpResponse:
         return loaded
     rnd, res, trend = loaded
     body = render_page(rnd, res, trend, req.match["token"], req.services.settings)
-    # The security headers every page gets (dialogs/security_headers.py), with this page's one stylesheet.
+    # The security headers every page gets (dialogs/kit/security_headers.py), with this page's one stylesheet.
     return HttpResponse(200, body, "text/html", {"Content-Security-Policy": csp(inline_styles=(STYLE,))})
 
 

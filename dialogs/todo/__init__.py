@@ -8,17 +8,14 @@ passes in); this feature only lists them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from dialogs.router import Router
-from dialogs.waiting import WaitingSource
-
-if TYPE_CHECKING:
-    from dialogs.registry import Feature
+from dialogs.kit.feature import Feature
+from dialogs.kit.router import Router
+from dialogs.kit.waiting import WaitingSource
 
 
 def feature(sources: Sequence[WaitingSource]) -> Feature:
-    from dialogs.registry import Feature
+    """「未対応」 over what other features say waits for a person (their ``Feature.waiting``)."""
     from dialogs.todo.handlers import build_router
 
     router: Router = build_router(tuple(sources))

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.api import Turn
-from dialogs.business_days import format_date_ja, format_datetime_ja
-from dialogs.cards import Element, adaptive_card, container, heading, text
-from dialogs.router import Router
-from dialogs.waiting import Waiting, WaitingSource
+from dialogs.kit.business_days import format_date_ja, format_datetime_ja
+from dialogs.kit.cards import Element, adaptive_card, container, heading, text
+from dialogs.kit.router import Router
+from dialogs.kit.waiting import Waiting, WaitingSource
 
 SHOWN = 20  # a longer list is cut, with 「ほか n件」
 _FAR = datetime.max.replace(tzinfo=UTC)

@@ -28,9 +28,7 @@ from storage.models.qa import (
 )
 from storage.models.receipts import ChatReadMark
 from storage.models.roster import (
-    AppSetting,
     Assignment,
-    AuditEntry,
     Department,
     DivisionRole,
     DivisionRoleKind,
@@ -38,6 +36,7 @@ from storage.models.roster import (
     PromoterRole,
     Section,
 )
+from storage.models.shared import AppSetting, AuditEntry
 from storage.models.survey import (
     Survey,
     SurveyAnswerValue,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
+from sqlalchemy import Date, Enum, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, utcnow
@@ -122,29 +122,6 @@ class DivisionRole(Base):
             postgresql_where=text("revoked_at IS NULL"),
         ),
     )
-
-
-class AuditEntry(Base):
-    """Who changed what, when: every change an admin makes."""
-
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    actor_label: Mapped[str] = mapped_column(String(320))  # email, or "cli" for the command line
-    action: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
-
-
-class AppSetting(Base):
-    """Small settings the DX division changes from Teams (e.g. which channel is the inquiry desk)."""
-
-    __tablename__ = "app_settings"
-
-    key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    value: Mapped[dict] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class PendingImport(Base):

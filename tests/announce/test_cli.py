@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.services import open_services
-from dialogs.business_days import JST, add_business_days
+from dialogs.kit.business_days import JST, add_business_days
 from tests.announce.conftest import build_city, now_utc
 from tests.support import settings_for
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import func, select
 
 from dialogs.announce.service import KIND
-from dialogs.business_days import JST, add_business_days, format_date_ja
-from dialogs.delivery import DeliveryState, deliveries
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery import DeliveryState, deliveries
+from dialogs.engines.delivery.worker import drain
+from dialogs.kit.business_days import JST, add_business_days, format_date_ja
 from storage.models.announce import Announcement, AnnouncementRecipient
 from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc
 from tests.delivery.helpers import FAST, conv_of
@@ -48,11 +52,53 @@ def _form(**kw):
     return values
 
 
-async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url, connector):
+@dataclass
+class Sent:
+    """An announcement to the demo city's five promoters, sent and drained; 職員104 blocked the bot."""
+
+    bot: Any
+    city: Any
+    ann_id: int
+    compose_id: str  # the author's card: preview, then progress
+
+
+@asynccontextmanager
+async def sent_announcement(sqlite_url: str, connector: Any) -> AsyncIterator[Sent]:
     settings = settings_for(sqlite_url, admins=[ADMIN.email])
     async with running_bot(settings, connector) as bot:
         city = await build_city(bot.services, connector.url, connector)
         await bot.say("ヘルプ", user=LEADER)  # the leader has a chat with the bot
+        compose_id = await _compose(bot, connector)
+        await bot.press({"action": "announce.preview", **_form()}, user=ADMIN, reply_to_id=compose_id)
+        ann_id = next(
+            a["id"] for a in actions(card(connector, compose_id)) if a.get("action") == "announce.send"
+        )
+        await bot.press({"action": "announce.send", "id": ann_id}, user=ADMIN, reply_to_id=compose_id)
+        await drain(bot.services, config=FAST)
+        yield Sent(bot, city, ann_id, compose_id)
+
+
+def _leader_card(connector: Any) -> str:
+    found = [
+        i
+        for i in card_ids(connector, LEADER.conversation_id)
+        if "電子申請研修のご案内" in card_text(connector, i)
+    ]
+    assert len(found) == 1
+    return found[0]
+
+
+async def _leader_confirms(sent: Sent, connector: Any) -> None:
+    await sent.bot.press(
+        {"action": "announce.ack", "id": sent.ann_id}, user=LEADER, reply_to_id=_leader_card(connector)
+    )
+    await drain(sent.bot.services, config=FAST)
+
+
+async def test_the_preview_is_what_recipients_get_and_a_send_happens_once(sqlite_url, connector):
+    settings = settings_for(sqlite_url, admins=[ADMIN.email])
+    async with running_bot(settings, connector) as bot:
+        await build_city(bot.services, connector.url, connector)
         compose_id = await _compose(bot, connector)
         assert "お知らせを作成" in card_text(connector, compose_id)
 
@@ -71,8 +117,10 @@ async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url
         await bot.press({"action": "announce.send", "id": ann_id}, user=ADMIN, reply_to_id=compose_id)
         assert "二重には送信しません" in connector.texts_to(ADMIN.conversation_id)[-1]
 
-        await drain(bot.services, config=FAST)
-        author = card_text(connector, compose_id)
+
+async def test_the_author_sees_who_was_not_reached_and_why(sqlite_url, connector):
+    async with sent_announcement(sqlite_url, connector) as sent:
+        author = card_text(connector, sent.compose_id)
         # One of five has blocked the bot: finished, but not "complete", and who it is.
         assert "送信が完了しました" not in author
         assert "4人に届きましたが、1人には届いていません" in author
@@ -81,15 +129,16 @@ async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url
         assert "0/5人" in author  # confirmed
 
         # Each reachable promoter got one card; the blocked one is reported, not retried forever.
-        leader_cards = card_ids(connector, LEADER.conversation_id)
-        recipient_card = [i for i in leader_cards if "電子申請研修のご案内" in card_text(connector, i)]
-        assert len(recipient_card) == 1
-        leader_card = recipient_card[0]
+        leader_card = _leader_card(connector)
         for pid in (101, 102, 103):
             assert len(card_ids(connector, conv_of(pid))) == 1
         assert connector.sent_to(conv_of(104)) == []
         assert connector.activities[leader_card]["channelData"]["notification"]["alert"] is True
 
+
+async def test_only_the_recipient_confirms_and_only_once(sqlite_url, connector):
+    async with sent_announcement(sqlite_url, connector) as sent:
+        bot, ann_id, leader_card = sent.bot, sent.ann_id, _leader_card(connector)
         # Someone else pressing the leader's card is refused and nothing is recorded.
         await bot.press({"action": "announce.ack", "id": ann_id}, user=STAFF, reply_to_id=leader_card)
         assert "あなた宛てのものではない" in connector.texts_to(STAFF.conversation_id)[-1]
@@ -100,7 +149,7 @@ async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url
         async with bot.services.sessionmaker() as s:
             first = await s.scalar(
                 select(AnnouncementRecipient.confirmed_at).where(
-                    AnnouncementRecipient.person_id == city.leader_id
+                    AnnouncementRecipient.person_id == sent.city.leader_id
                 )
             )
         await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card)
@@ -110,11 +159,18 @@ async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url
                     select(AnnouncementRecipient).where(AnnouncementRecipient.confirmed_at.is_not(None))
                 )
             ).all()
-        assert [r.person_id for r in confirmed] == [city.leader_id] and confirmed[0].confirmed_at == first
+        assert [r.person_id for r in confirmed] == [sent.city.leader_id] and confirmed[
+            0
+        ].confirmed_at == first
 
         await drain(bot.services, config=FAST)
-        assert "1/5人" in card_text(connector, compose_id)  # the author sees the confirmation
+        assert "1/5人" in card_text(connector, sent.compose_id)  # the author sees the confirmation
 
+
+async def test_unconfirmed_sections_and_reminders_reach_only_those_missing(sqlite_url, connector):
+    async with sent_announcement(sqlite_url, connector) as sent:
+        bot = sent.bot
+        await _leader_confirms(sent, connector)
         # 未確認の課: 総務課 confirmed (its leader did), the other two not.
         await bot.say("未確認の課", user=ADMIN)
         unconfirmed = card_text(connector, card_ids(connector, ADMIN.conversation_id)[-1])
@@ -122,22 +178,24 @@ async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url
         assert "人事課" in unconfirmed and "税務課" in unconfirmed and "総務部 総務課" not in unconfirmed
 
         # 督促 reaches only those whose copy arrived and who have not confirmed.
-        await bot.press({"action": "announce.remind", "id": ann_id}, user=ADMIN)
+        await bot.press({"action": "announce.remind", "id": sent.ann_id}, user=ADMIN)
         assert "未確認の3人に督促します" in connector.texts_to(ADMIN.conversation_id)[-1]
         await drain(bot.services, config=FAST)
         for pid in (101, 102, 103):
             texts = [card_text(connector, i) for i in card_ids(connector, conv_of(pid))]
             assert len(texts) == 2 and "【督促】" in texts[1]
-        assert (
-            len(
-                [
-                    i
-                    for i in card_ids(connector, LEADER.conversation_id)
-                    if "【督促】" in card_text(connector, i)
-                ]
-            )
-            == 0
-        )
+        reminded_leader = [
+            i for i in card_ids(connector, LEADER.conversation_id) if "【督促】" in card_text(connector, i)
+        ]
+        assert reminded_leader == []
+
+
+async def test_an_edit_changes_every_delivered_copy_reminders_included(sqlite_url, connector):
+    async with sent_announcement(sqlite_url, connector) as sent:
+        bot, ann_id, compose_id = sent.bot, sent.ann_id, sent.compose_id
+        await _leader_confirms(sent, connector)
+        await bot.press({"action": "announce.remind", "id": ann_id}, user=ADMIN)
+        await drain(bot.services, config=FAST)
 
         # Edit after a confirmation step: every delivered copy (first copies and reminders) changes.
         await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=compose_id)
@@ -149,26 +207,28 @@ async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url
         await bot.press(
             {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
         )
-        assert "7 件のメッセージを、下の内容に置き換えます" in card_text(connector, revise_id)
+        assert "7 件のメッセージを、下の内容に置き換えます" in card_text(
+            connector, revise_id
+        )  # 4 + 3 reminders
         async with bot.services.sessionmaker() as s:
             assert (await s.get(Announcement, ann_id)).title == "電子申請研修のご案内"  # not before the step
         await bot.press(
             {"action": "announce.apply_edit", "id": ann_id, "version": 1}, user=ADMIN, reply_to_id=revise_id
         )
         await drain(bot.services, config=FAST)
-        async with bot.services.sessionmaker() as s:
-            rows = [
-                r
-                for r in await deliveries(s, KIND, ann_id, purposes=None)
-                if r.state == DeliveryState.DELIVERED
-            ]
+        rows = await _delivered(bot, ann_id)
         assert len(rows) == 7
         for row in rows:
             assert "【会場変更】電子申請研修のご案内" in card_text(connector, row.activity_id)
-        assert "確認済み" in card_text(connector, leader_card)  # the leader's confirmation stays visible
+        assert "確認済み" in card_text(connector, _leader_card(connector))  # the confirmation stays visible
 
+
+async def test_the_export_says_who_got_it_who_confirmed_and_why_not(sqlite_url, connector):
+    async with sent_announcement(sqlite_url, connector) as sent:
+        bot = sent.bot
+        await _leader_confirms(sent, connector)
         # Export from the link on the author's card: who got it, who confirmed, why not.
-        xlsx_url, csv_url = [a["url"] for a in actions(card(connector, compose_id)) if "url" in a]
+        xlsx_url, csv_url = [a["url"] for a in actions(card(connector, sent.compose_id)) if "url" in a]
         resp = await bot.client.get(urlparse(csv_url).path + "?" + urlparse(csv_url).query)
         assert resp.status == 200
         table = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8-sig"))))
@@ -188,6 +248,12 @@ async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url
         )  # well formed, not ours
         assert resp.status == 403
 
+
+async def test_a_recall_deletes_every_delivered_copy_after_its_own_confirmation(sqlite_url, connector):
+    async with sent_announcement(sqlite_url, connector) as sent:
+        bot, ann_id = sent.bot, sent.ann_id
+        rows = await _delivered(bot, ann_id)
+        assert len(rows) == 4
         # Recall, after its own confirmation card: every delivered copy is deleted.
         await bot.press({"action": "announce.recall", "id": ann_id}, user=ADMIN)
         confirm_id = card_ids(connector, ADMIN.conversation_id)[-1]
@@ -200,7 +266,14 @@ async def test_compose_preview_send_confirm_remind_edit_recall_export(sqlite_url
         await drain(bot.services, config=FAST)
         for row in rows:
             assert row.activity_id not in connector.activities
-        assert "取り消しました" in card_text(connector, compose_id)
+        assert "取り消しました" in card_text(connector, sent.compose_id)
+
+
+async def _delivered(bot: Any, ann_id: int) -> list[Any]:
+    async with bot.services.sessionmaker() as s:
+        return [
+            r for r in await deliveries(s, KIND, ann_id, purposes=None) if r.state == DeliveryState.DELIVERED
+        ]
 
 
 async def test_validation_errors_come_back_politely_with_the_values_kept(sqlite_url, connector):

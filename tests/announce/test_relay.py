@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 from dialogs.announce.export import export_rows
 from dialogs.announce.relay import reminders as relay_reminders
 from dialogs.announce.relay.store import section_status
-from dialogs.business_days import JST, add_business_days, format_date_ja
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery.worker import drain
+from dialogs.kit.business_days import JST, add_business_days, format_date_ja
 from storage.models import TeamsAccount
 from storage.models.announce import Announcement, AnnouncementRelay
 from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 from bot.api import Services
 from bot.connector import ConnectorMessenger
 from bot.services import open_services
+from dialogs import announce
 from dialogs.announce.automation import create_and_send
-from dialogs.announce.jobs import startup
 from dialogs.announce.service import KIND, acknowledge, tick
-from dialogs.business_days import JST, add_business_days
-from dialogs.delivery import deliveries
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery import deliveries, use_progress_listeners
+from dialogs.engines.delivery.worker import drain
+from dialogs.kit.business_days import JST, add_business_days
 from storage.models import Delivery
 from storage.models.announce import Announcement
 from tests.announce.conftest import build_city, now_utc
@@ -31,7 +31,8 @@ pytestmark = pytest.mark.asyncio
 async def services(db_url):
     messenger = ConnectorMessenger(timeout=5)
     async with open_services(settings_for(db_url), messenger=messenger) as svc:
-        await startup(svc)
+        # as the composition root does: the feature's own progress listener (the author's card)
+        use_progress_listeners(svc, {k: [v] for k, v in announce.feature().progress.items()})
         yield svc
     await messenger.close()
 

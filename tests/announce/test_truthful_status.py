@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from dialogs.announce.service import KIND
-from dialogs.business_days import JST, add_business_days, format_date_ja
-from dialogs.delivery import DeliveryState, deliveries
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery import DeliveryState, deliveries
+from dialogs.engines.delivery.worker import drain
+from dialogs.kit.business_days import JST, add_business_days, format_date_ja
 from storage.models import Assignment, Department, Person, PromoterRole, Section
 from tests.announce.conftest import actions, build_city, card, card_ids, card_text, now_utc
 from tests.delivery.helpers import FAST, add_account, add_chat, conv_of

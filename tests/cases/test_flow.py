@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from dialogs.delivery import deliveries
+from dialogs.engines.delivery import deliveries
 from storage.models import AppSetting, ImprovementCase
 from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs
 from tests.support import ADMIN, LEADER, STAFF, Person, running_bot, settings_for

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, literal, select, update
 
 from bot.api import Message, Services
-from dialogs import delivery
-from dialogs.business_days import JST
+from dialogs.engines import delivery
+from dialogs.kit.business_days import JST
 from dialogs.roster.network import current_promoters, today_jst
 from storage.models import ConversationRef, Delivery, DeliveryState, TeamsAccount
 from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
@@ -250,7 +250,7 @@ async def seed_activity(services: Services, seed: int = 2026) -> None:
 
 
 async def seed_everything(services: Services) -> None:
-    from dialogs.registry import features
+    from dialogs.composition import features
 
     # The roster first, whatever order features() has: the other demos build on the city's people.
     seeders = sorted((f for f in features() if f.seed_demo), key=lambda f: f.name != "roster")

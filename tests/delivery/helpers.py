@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.delivery.worker import WorkerConfig
+from dialogs.engines.delivery.worker import WorkerConfig
 from storage.models import ConversationRef, Person, TeamsAccount
 from tests.support import TENANT
 

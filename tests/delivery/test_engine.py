@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.api import Address, Message
-from dialogs.delivery import (
+from dialogs.engines.delivery import (
     DeliveryItem,
     DeliveryState,
     Recipient,
@@ -21,11 +21,11 @@ from dialogs.delivery import (
     deliveries,
     enqueue,
     find_by_activity,
-    on_progress,
     retry_failed,
     update_delivered,
+    use_progress_listeners,
 )
-from dialogs.delivery.worker import Worker, drain
+from dialogs.engines.delivery.worker import Worker, drain
 from storage.models import ConversationRef
 from tests.delivery.helpers import FAST, add_channel, add_chat, add_people, add_person, conv_of
 from tests.fakes.connector import Fault
@@ -349,7 +349,7 @@ async def test_progress_listener_hears_about_each_ref_and_the_end(services, conn
             for ref in ref_ids:
                 heard.append((ref, (await counts(s, "progress-test", ref)).delivered))
 
-    on_progress("progress-test", listener)
+    use_progress_listeners(services, {"progress-test": [listener]})
     async with services.sessionmaker() as s, s.begin():
         people = await add_people(s, connector.url, range(1, 21))
     async with services.sessionmaker() as s, s.begin():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery.worker import drain
 from tests.delivery.helpers import FAST
 from tests.fakes.connector import Fault
 from tests.support import STAFF, activity, running_bot, settings_for

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import distinct, func, select
 
 from bot.api import Message
-from dialogs.delivery import DeliveryItem, Recipient, counts, enqueue
+from dialogs.engines.delivery import DeliveryItem, Recipient, counts, enqueue
 from storage.models import Delivery, DeliveryWorker
 from tests.delivery.helpers import add_people, conv_of
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from dialogs.announce import automation
 from dialogs.announce.service import KIND
-from dialogs.delivery.receipts import ReadCounts, message_seq, read_counts, read_states, record_read
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery.receipts import ReadCounts, message_seq, read_counts, read_states, record_read
+from dialogs.engines.delivery.worker import drain
 from storage.models import ChatReadMark, Delivery
 from tests.announce.conftest import build_city
 from tests.delivery.helpers import FAST, conv_of

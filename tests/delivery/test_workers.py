@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.api import Message
-from dialogs.delivery import DeliveryItem, Recipient, counts, enqueue
-from dialogs.delivery.worker import HOST, Worker, drain
+from dialogs.engines.delivery import DeliveryItem, Recipient, counts, enqueue
+from dialogs.engines.delivery.worker import HOST, Worker, drain
 from storage.models import Delivery, DeliveryWorker
 from tests.delivery.helpers import FAST, add_people
 

@@ -15,7 +15,7 @@ import signal
 
 from bot.connector import ConnectorMessenger
 from bot.services import open_services
-from dialogs.delivery.worker import Worker, WorkerConfig
+from dialogs.engines.delivery.worker import Worker, WorkerConfig
 from tests.support import settings_for
 
 

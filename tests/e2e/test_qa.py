@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from dialogs.i18n import t
+from dialogs.kit.i18n import t
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Feedback
 from tests.e2e.conftest import BotServer, DriveResult

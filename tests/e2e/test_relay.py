@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from dialogs.business_days import JST, add_business_days
-from dialogs.i18n import t
+from dialogs.kit.business_days import JST, add_business_days
+from dialogs.kit.i18n import t
 from tests.e2e.conftest import DriveResult
 
 ADMIN = "dx-admin@demo-city.example.jp"

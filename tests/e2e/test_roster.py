@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dialogs.i18n import t
+from dialogs.kit.i18n import t
 from tests.e2e.conftest import DriveResult
 
 LEADER = "leader@demo-city.example.jp"

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from dialogs.i18n import t
+from dialogs.kit.i18n import t
 from storage.db import make_engine, make_sessionmaker
 from storage.models import SurveyRecipient, SurveyRound
 from tests.e2e.conftest import BotServer, DriveResult

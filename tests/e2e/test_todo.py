@@ -9,8 +9,8 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from dialogs.business_days import JST, add_business_days, format_date_ja
-from dialogs.i18n import t
+from dialogs.kit.business_days import JST, add_business_days, format_date_ja
+from dialogs.kit.i18n import t
 from tests.e2e.conftest import DriveResult
 
 ADMIN = "dx-admin@demo-city.example.jp"
@@ -52,12 +52,19 @@ def test_leader_sees_what_waits_reopens_the_announcement_and_confirms(
     preview = t("announce.preview.title", "ja")
     todo = t("todo.title", CITY, n="").split("(")[0]  # 未対応の項目
     invitation = t("survey.card.title", CITY, title=SURVEY, label="")[:-2]
+    start_preview = t("survey.preview.title", CITY, title=SURVEY)
     run = drive(
         [
             {"as": "leader", "chat": "Personal Chat"},  # open before anything is sent to it
             {"as": "admin", "chat": "Personal Chat"},
             {"as": "admin", "send": f"サーベイ 開始 {survey_id}"},
-            {"as": "admin", "expect": {"text": SURVEY, "timeout": 30000}},
+            # a preview first; 開始 on it opens the round
+            {"as": "admin", "expect": {"card": True, "text": start_preview, "timeout": 30000}},
+            {"as": "admin", "click": t("survey.preview.start", CITY), "card": start_preview},
+            {
+                "as": "admin",
+                "expect": {"text": t("survey.start.done_title", CITY), "anywhere": True, "timeout": 30000},
+            },
             {"as": "admin", "send": "お知らせ"},
             {"as": "admin", "expect": {"card": True, "text": compose, "timeout": 30000}},
             {

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from dialogs.composition import route_table
 from dialogs.help import MAIN_ACTIONS
-from dialogs.registry import route_table
-from dialogs.router import fold
+from dialogs.kit.router import fold
 from tests.announce.conftest import actions, build_city, card_ids, card_text
 from tests.support import ADMIN, LEADER, STAFF, running_bot, settings_for
 

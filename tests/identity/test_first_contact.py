@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery.worker import drain
 from storage.models import ConversationRef, TeamsAccount
 from tests.support import BOT_ID, Person, activity, members_for, running_bot, settings_for
 

@@ -134,8 +134,9 @@ async def test_accounts_of_a_tenant_other_than_the_citys_get_no_roles(db_url):
     even when its UPN is a configured admin's."""
     from bot.api import User
     from bot.services import open_services
-    from dialogs.identity import resolve_identity
+    from dialogs.kit.identity import resolve_identity
     from dialogs.roster.demo import seed_demo
+    from dialogs.roster.roles import roster_roles
     from storage.db import make_engine, make_sessionmaker
     from storage.references import upsert_account
     from tests.support import settings_for
@@ -154,8 +155,12 @@ async def test_accounts_of_a_tenant_other_than_the_citys_get_no_roles(db_url):
                 )
                 account.upn = ADMIN.email
         async with sessions() as s:
-            home = await resolve_identity(s, User("29:x", "aad-x", "x", TENANT), settings)
-            other = await resolve_identity(s, User("29:x", "aad-x", "x", OTHER_TENANT), settings)
+            home = await resolve_identity(
+                s, User("29:x", "aad-x", "x", TENANT), settings, sources=[roster_roles]
+            )
+            other = await resolve_identity(
+                s, User("29:x", "aad-x", "x", OTHER_TENANT), settings, sources=[roster_roles]
+            )
     finally:
         await engine.dispose()
     assert (

@@ -121,8 +121,8 @@ async def test_an_announcement_to_a_chat_at_an_untrusted_url_is_unreachable_not_
     """A stored chat whose service URL was never trusted (here: not loopback in local mode) is
     reported unreachable with its reason; the other recipients get the message."""
     from bot.services import open_services
-    from dialogs.delivery import DeliveryItem, DeliveryState, Recipient, deliveries, enqueue
-    from dialogs.delivery.worker import drain
+    from dialogs.engines.delivery import DeliveryItem, DeliveryState, Recipient, deliveries, enqueue
+    from dialogs.engines.delivery.worker import drain
     from tests.delivery.helpers import FAST, add_people, conv_of
     from tests.support import settings_for
 

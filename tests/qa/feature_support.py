@@ -27,7 +27,7 @@ class Clock:
 
 
 def jst(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
-    from dialogs.business_days import JST
+    from dialogs.kit.business_days import JST
 
     return datetime(year, month, day, hour, minute, tzinfo=JST).astimezone(UTC)
 
@@ -142,7 +142,7 @@ def has_action(card: dict[str, Any], action: str) -> bool:
 async def settle(bot: RunningBot) -> None:
     """Let the delivery engine send what the turns queued, and what its progress reports queue in turn
     (an answer delivered → the channel card updated)."""
-    from dialogs.delivery.worker import drain
+    from dialogs.engines.delivery.worker import drain
 
     for _ in range(3):
         await drain(bot.services, within=30.0, horizon=1.0)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from dialogs.qa.seed import seed_demo
 from dialogs.qa.service import KnowledgeBase
 from storage.models import Feedback, KbEntry, QueryLog
+from tests.cards import by_id, title
 from tests.qa.feature_support import all_text, find_action, has_action, last_card
 from tests.support import ADMIN, LEADER, STAFF, members_for, running_bot, settings_for
 
@@ -26,7 +27,7 @@ async def test_a_question_gets_the_best_entry_with_feedback_and_related_buttons(
         await bot.say("Teams会議を録画するにはどうすればいいですか", user=LEADER)
         _, card = last_card(connector, LEADER.conversation_id)
         shown = all_text(card)
-        assert "録画" in card["body"][1]["text"]  # the entry's own question as the heading
+        assert "録画" in by_id(card, "qa.answer.question")["text"]  # the entry's own question as the heading
         assert "役に立った" in shown and "役に立たなかった" in shown
         # Related questions are a vertical list of tappable rows whose text wraps (buttons side by side
         # in an ActionSet are cut off on a phone): never a qa.show button in an ActionSet.
@@ -118,7 +119,7 @@ async def test_a_related_question_button_shows_that_entry(sqlite_url, connector)
         _, shown = last_card(connector, STAFF.conversation_id)
         async with bot.services.sessionmaker() as s:
             entry = await s.scalar(select(KbEntry).where(KbEntry.key == related["entry"]))
-        assert shown["body"][1]["text"] == entry.question
+        assert by_id(shown, "qa.answer.question")["text"] == entry.question
         assert find_action(shown, "qa.feedback")["entry"] == entry.key
 
 
@@ -127,7 +128,7 @@ async def test_an_unknown_question_says_not_found_and_offers_the_dx_division(sql
         await seed_demo(bot.services, True)
         await bot.say("職員駐車場の抽選はいつ行われますか", user=STAFF)
         _, card = last_card(connector, STAFF.conversation_id)
-        assert card["body"][0]["text"] == "見つかりませんでした"
+        assert title(card) == "見つかりませんでした"
         ask = find_action(card, "qa.ask")
         assert ask["qid"] is not None
         question_box = [el for el in card["body"] if el.get("type") == "Input.Text"][0]
@@ -170,7 +171,7 @@ async def test_admin_adds_an_entry_and_it_answers_at_once_without_restart(sqlite
         question = "公用車を予約するにはどうしますか"
         await bot.say(question, user=STAFF)
         _, before = last_card(connector, STAFF.conversation_id)
-        assert before["body"][0]["text"] == "見つかりませんでした"
+        assert title(before) == "見つかりませんでした"
 
         await bot.say("FAQ追加", user=ADMIN)
         form_id, form = last_card(connector, ADMIN.conversation_id)
@@ -194,7 +195,7 @@ async def test_admin_adds_an_entry_and_it_answers_at_once_without_restart(sqlite
 
         await bot.say(question, user=STAFF)
         _, after = last_card(connector, STAFF.conversation_id)
-        assert after["body"][1]["text"] == "公用車を予約するには?"
+        assert by_id(after, "qa.answer.question")["text"] == "公用車を予約するには?"
         assert find_action(after, "qa.feedback")["entry"] == "car-booking"
 
         # Edit: the answer changes, the index follows.
@@ -225,7 +226,7 @@ async def test_admin_adds_an_entry_and_it_answers_at_once_without_restart(sqlite
         await bot.press(find_action(confirm, "qa.entry.delete"), user=ADMIN, reply_to_id=confirm_id)
         await bot.say(question, user=STAFF)
         _, gone = last_card(connector, STAFF.conversation_id)
-        assert gone["body"][0]["text"] == "見つかりませんでした"
+        assert title(gone) == "見つかりませんでした"
 
 
 async def test_a_draft_is_not_used_until_published(sqlite_url, connector):

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery.worker import drain
 from storage.models import (
     Assignment,
     Delivery,

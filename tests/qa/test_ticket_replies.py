@@ -9,7 +9,7 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from dialogs.delivery import Delivery, payload_to_message
+from dialogs.engines.delivery import Delivery, payload_to_message
 from storage.models import QueryLog, Ticket, TicketMessage, TicketStatus
 from tests.qa.feature_support import (
     DESK,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from dialogs.qa.seed import seed_demo
 from dialogs.qa.tickets import housekeeping
 from storage.models import AppSetting, KbEntry, Ticket, TicketStatus
+from tests.cards import by_id, title
 from tests.qa.feature_support import (
     DESK,
     Clock,
@@ -57,7 +58,7 @@ async def test_miss_ticket_claim_answer_reaches_asker_then_becomes_an_entry(db_u
         # The miss, and 「DX推進課に質問する」 from the card.
         await bot.say(QUESTION, user=LEADER)
         miss_id, miss = last_card(connector, LEADER.conversation_id)
-        assert miss["body"][0]["text"] == "見つかりませんでした"
+        assert title(miss) == "見つかりませんでした"
         await bot.press(
             {**find_action(miss, "qa.ask"), "question": QUESTION + "(本庁舎です)"},
             user=LEADER,
@@ -111,7 +112,7 @@ async def test_miss_ticket_claim_answer_reaches_asker_then_becomes_an_entry(db_u
         # Still a draft: the same question finds nothing yet.
         await bot.say(QUESTION, user=LEADER)
         _, again = last_card(connector, LEADER.conversation_id)
-        assert again["body"][0]["text"] == "見つかりませんでした"
+        assert title(again) == "見つかりませんでした"
 
         # The admin tidies the question and publishes from the form.
         form_id, form = [
@@ -134,7 +135,7 @@ async def test_miss_ticket_claim_answer_reaches_asker_then_becomes_an_entry(db_u
         )
         await bot.say(QUESTION, user=LEADER)
         _, found = last_card(connector, LEADER.conversation_id)
-        assert found["body"][1]["text"] == "職員駐車場の抽選はいつですか?"
+        assert by_id(found, "qa.answer.question")["text"] == "職員駐車場の抽選はいつですか?"
         assert answer in all_text(found)
 
         # クローズ: the card says so and has no buttons left but none to act on.

@@ -174,7 +174,7 @@ async def test_teams_command_answers_with_signed_links(sqlite_url, connector):
 
 
 async def _demo_city(bot):
-    from dialogs.registry import seeders
+    from dialogs.composition import seeders
 
     for seed in seeders():
         await seed(bot.services, False)
@@ -198,7 +198,7 @@ def _deck_texts(data: bytes) -> str:
 async def test_survey_figures_are_the_surveys_own_and_nothing_under_the_threshold(sqlite_url, connector):
     from sqlalchemy import update
 
-    from dialogs.business_days import to_jst
+    from dialogs.kit.business_days import to_jst
     from dialogs.survey.results import compute_results
     from storage.models import Survey, SurveyRound
 

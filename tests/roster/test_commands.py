@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from dialogs.business_days import format_date_ja
+from dialogs.kit.business_days import format_date_ja
 from dialogs.roster.demo import fiscal_year_start
 from dialogs.roster.network import today_jst
-from storage.models.roster import AuditEntry, DivisionRole
+from storage.models.roster import DivisionRole
+from storage.models.shared import AuditEntry
+from tests.cards import title
 from tests.roster.helpers import AUTHOR, card_texts, demo_bot, facts_of, last_card, last_text
 from tests.support import ADMIN, LEADER, STAFF
 
@@ -20,7 +22,7 @@ async def test_roster_summary_counts_the_demo_city(sqlite_url, connector):
         await bot.say("名簿", user=STAFF)
     card = last_card(connector, STAFF)
     facts = facts_of(card)
-    assert card["body"][0]["text"] == "名簿の概要"
+    assert title(card) == "名簿の概要"
     assert facts["部"] == "14" and facts["課"] == "49"
     assert facts["推進員"] == "100人(リーダー47人・サブリーダー53人)"
     assert facts["リーダー未設定の課"] == "2課" and facts["推進員のいない課"] == "1課"
@@ -68,7 +70,7 @@ async def test_who_promotes_a_section_tolerates_width_and_spaces(sqlite_url, con
     async with demo_bot(sqlite_url, connector) as bot:
         await bot.say(f"担当 {query}", user=STAFF)
     card = last_card(connector, STAFF)
-    assert card["body"][0]["text"] == "財務部 税務課のDX推進員"
+    assert title(card) == "財務部 税務課のDX推進員"
     facts = facts_of(card)
     assert "@demo-city.example.jp" in facts["リーダー"]
     assert facts["サブリーダー"].count("@demo-city.example.jp") == 2  # 税務課 has two sub-leaders
@@ -210,7 +212,7 @@ async def test_author_sees_coverage_but_may_not_manage_admins(sqlite_url, connec
     async with demo_bot(sqlite_url, connector) as bot:
         await bot.say("カバー状況", user=AUTHOR)
         await bot.say("管理者追加 kato@demo-city.example.jp", user=AUTHOR)
-    assert last_card(connector, AUTHOR)["body"][0]["text"].startswith("カバー状況(")
+    assert title(last_card(connector, AUTHOR)).startswith("カバー状況(")
     assert "DX推進課の管理者の方だけ" in last_text(connector, AUTHOR)
 
 

@@ -10,8 +10,9 @@ import yaml
 from sqlalchemy import func, select
 
 from bot.api import Role, Services, User
-from dialogs.identity import resolve_identity
+from dialogs.kit.identity import resolve_identity
 from dialogs.roster.demo import seed_demo
+from dialogs.roster.roles import roster_roles
 from storage.models.roster import Department, Person, Section
 from storage.references import upsert_account
 from tests.roster.conftest import snapshot
@@ -79,7 +80,9 @@ async def test_playground_mock_users_are_mapped(db_url, sessions):
             account.upn = u["userPrincipleName"].lower()
         await s.flush()
         for u in users:
-            identity = await resolve_identity(s, User(u["id"], u["aadObjectId"], u["name"]), settings)
+            identity = await resolve_identity(
+                s, User(u["id"], u["aadObjectId"], u["name"]), settings, sources=[roster_roles]
+            )
             roles[u["email"]] = identity.roles
     assert Role.ADMIN in roles["dx-admin@demo-city.example.jp"]
     assert config["currentUser"]["email"] == "dx-admin@demo-city.example.jp"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main as dxbot
-from storage.models.roster import AuditEntry
+from storage.models.shared import AuditEntry
 from tests.roster.fake_graph import FakeGraph
 from tests.roster.helpers import card_texts, demo_bot, last_card, last_text
 from tests.support import ADMIN, LEADER

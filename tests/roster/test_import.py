@@ -11,13 +11,14 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from dialogs.i18n import t
+from dialogs.kit.i18n import t
 from dialogs.roster import importer
 from dialogs.roster.cards import describe
 from dialogs.roster.exporter import export_roster
 from dialogs.roster.importer import Actor, apply_plan, plan_import
 from dialogs.roster.reader import read_roster
-from storage.models.roster import Assignment, AuditEntry, Person, PromoterRole, Section
+from storage.models.roster import Assignment, Person, PromoterRole, Section
+from storage.models.shared import AuditEntry
 from tests.roster.conftest import (
     APRIL_2026,
     APRIL_2027,

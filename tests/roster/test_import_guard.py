@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from dialogs.i18n import t as translate
+from dialogs.kit.i18n import t as translate
 from dialogs.roster import cards
 from dialogs.roster.importer import mass_end
 from dialogs.roster.pending import confirmation_code
-from storage.models.roster import AuditEntry, PendingImport
+from storage.models.roster import PendingImport
+from storage.models.shared import AuditEntry
 from tests.roster import test_teams_import
 from tests.roster.conftest import import_data, open_posts, snapshot
 from tests.roster.helpers import (

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery.worker import drain
 from dialogs.roster.order import roster_order
 from dialogs.survey.results import Group, in_roster_order, response_rates
 from storage.models import Department, Section, Survey, SurveyRound

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from dialogs.i18n import t
+from dialogs.kit.i18n import t
 from dialogs.roster.cards import describe
 from dialogs.roster.handlers import parse_effective
 from dialogs.roster.normalize import escape_cell, org_name, parse_role, person_name, unescape_cell

@@ -8,7 +8,7 @@ import time_machine
 from sqlalchemy import select
 
 from bot.api import Role, User
-from dialogs.identity import resolve_identity
+from dialogs.kit.identity import resolve_identity
 from dialogs.roster.admins import grant, revoke
 from dialogs.roster.coverage import COMPLETE, NONE_REACHABLE, PARTIAL, coverage
 from dialogs.roster.importer import Actor
@@ -82,9 +82,15 @@ async def test_identity_combines_settings_admins_and_roster_roles(sessions, db_u
         await _account(s, "aad-boss", "boss@demo-city.example.jp")
     settings = settings_for(db_url, admins=["boss@demo-city.example.jp"])
     async with sessions() as s:
-        leader = await resolve_identity(s, User("29:l", "aad-leader", "鈴木 一郎", "t"), settings)
-        boss = await resolve_identity(s, User("29:b", "aad-boss", "Boss", "t"), settings)
-        nobody = await resolve_identity(s, User("29:n", "aad-unknown", "?", "t"), settings)
+        leader = await resolve_identity(
+            s, User("29:l", "aad-leader", "鈴木 一郎", "t"), settings, sources=[roster_roles]
+        )
+        boss = await resolve_identity(
+            s, User("29:b", "aad-boss", "Boss", "t"), settings, sources=[roster_roles]
+        )
+        nobody = await resolve_identity(
+            s, User("29:n", "aad-unknown", "?", "t"), settings, sources=[roster_roles]
+        )
     assert leader.has(Role.PROMOTER) and not leader.has(Role.AUTHOR) and leader.person_id
     assert boss.has(Role.ADMIN) and boss.has(Role.AUTHOR) and boss.person_id is None
     assert nobody.roles == frozenset({Role.ANYONE})
@@ -122,7 +128,8 @@ async def test_division_roles_are_revoked_not_deleted_and_the_last_admin_stays(s
             )
         ).value == "configured"
         assert (await grant(s, "not-an-email", DivisionRoleKind.AUTHOR, CLI, NOW)).value == "bad_email"
-    from storage.models.roster import AuditEntry, DivisionRole
+    from storage.models.roster import DivisionRole
+    from storage.models.shared import AuditEntry
 
     async with sessions() as s:
         rows = (await s.scalars(select(DivisionRole))).all()

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from dialogs.roster.importer import Actor, apply_plan, plan_import
 from dialogs.roster.reader import read_roster
-from storage.models.roster import AuditEntry, PendingImport
+from storage.models.roster import PendingImport
+from storage.models.shared import AuditEntry
 from tests.roster.conftest import DATA, open_posts, snapshot
 from tests.roster.helpers import (
     ADMIN2,

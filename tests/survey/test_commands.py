@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery.worker import drain
 from dialogs.survey import links
 from storage.models import AuditEntry, Survey, SurveyRound
 from tests.fakes.connector import FakeConnector

@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery.worker import drain
 from dialogs.survey import service
 from dialogs.survey.jobs import tick
 from storage.models import ConversationRef, Delivery, Survey, SurveyRound
+from tests.cards import title
 from tests.fakes.connector import FakeConnector
 from tests.support import ADMIN, running_bot, settings_for
 from tests.survey.helpers import build_city
@@ -202,7 +203,7 @@ async def test_results_of_the_survey_named(sqlite_url: str, connector: FakeConne
 
         await bot.say("サーベイ 結果 DXマインド", user=ADMIN)
         _, card = last_card(connector, ADMIN.conversation_id)
-        heading = card["body"][0]["text"]
+        heading = title(card)
         assert heading.startswith("結果: DXマインド 第1回(2026年6月2日(火)〜"), heading
         assert "ツール活用" not in dump(card)
         async with bot.services.sessionmaker() as s:
@@ -221,7 +222,7 @@ async def test_results_of_the_survey_named(sqlite_url: str, connector: FakeConne
 
         await bot.say("サーベイ 結果 ツール", user=ADMIN)  # a part of the name
         _, card = last_card(connector, ADMIN.conversation_id)
-        assert card["body"][0]["text"].startswith("結果: ツール活用 第1回")
+        assert title(card).startswith("結果: ツール活用 第1回")
 
         await bot.say("サーベイ 結果", user=ADMIN)  # two surveys: which one?
         _, card = last_card(connector, ADMIN.conversation_id)
@@ -229,7 +230,7 @@ async def test_results_of_the_survey_named(sqlite_url: str, connector: FakeConne
         assert buttons(card) == [f"{mindset}. DXマインド", f"{tools}. ツール活用"]
         await bot.press({"action": "survey.results", "survey": tools}, user=ADMIN)
         _, card = last_card(connector, ADMIN.conversation_id)
-        assert card["body"][0]["text"].startswith("結果: ツール活用 第1回")
+        assert title(card).startswith("結果: ツール活用 第1回")
 
         await bot.say("サーベイ 結果 防災訓練", user=ADMIN)
         _, card = last_card(connector, ADMIN.conversation_id)

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from dialogs.announce.service import KIND, figures
-from dialogs.business_days import JST, add_business_days, format_date_ja
-from dialogs.delivery import DeliveryState, deliveries
-from dialogs.delivery.worker import drain
+from dialogs.engines.delivery import DeliveryState, deliveries
+from dialogs.engines.delivery.worker import drain
+from dialogs.kit.business_days import JST, add_business_days, format_date_ja
 from storage.models import Survey, SurveyRound
 from storage.models.announce import Announcement
 from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dialogs.business_days import format_date_ja, format_datetime_ja
-from dialogs.cards import Element, adaptive_card, container, facts, heading, submit, text
-from dialogs.delivery.receipts import ReadCounts
+from dialogs.engines.delivery.receipts import ReadCounts
+from dialogs.kit.business_days import format_date_ja, format_datetime_ja
+from dialogs.kit.cards import Element, adaptive_card, container, facts, heading, submit, text
 from storage.models.announce import Announcement, AnnouncementRelay
 
 from .store import METHODS, RelayReport, RelaySummary, SectionRelay

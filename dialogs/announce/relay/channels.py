@@ -20,13 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address, MemberDirectory, Message, Role, SendError, Turn
-from dialogs import delivery
-from dialogs.announce import router, service
+from dialogs.announce import service
 from dialogs.announce.service import KIND
-from dialogs.business_days import format_date_ja
-from dialogs.cards import adaptive_card, container, submit, text
-from dialogs.delivery import DeliveryItem, Recipient
-from dialogs.i18n import t as translate
+from dialogs.engines import delivery
+from dialogs.engines.delivery import DeliveryItem, Recipient
+from dialogs.kit.business_days import format_date_ja
+from dialogs.kit.cards import adaptive_card, container, submit, text
+from dialogs.kit.i18n import t as translate
+from dialogs.kit.router import Router
 from dialogs.roster.network import current_promoters_where, today_jst
 from storage.models import ConversationRef, Delivery, Section
 from storage.models.announce import (
@@ -40,6 +41,7 @@ from storage.models.roster import Assignment
 from . import store
 
 log = logging.getLogger(__name__)
+router = Router("announce-relay-channels")
 SECTION_PURPOSE = "section-"  # + section id: the copy posted into that section's channel
 
 

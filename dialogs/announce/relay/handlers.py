@@ -6,9 +6,10 @@ import logging
 from typing import Any
 
 from bot.api import Message, Role, Turn
-from dialogs import delivery
-from dialogs.announce import router, service
+from dialogs.announce import service
 from dialogs.announce.service import KIND
+from dialogs.engines import delivery
+from dialogs.kit.router import Router
 from storage.models import Delivery
 from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
 
@@ -17,6 +18,7 @@ from . import store
 from .reminders import recipient_card_message, remind_unrelayed
 
 log = logging.getLogger(__name__)
+router = Router("announce-relay")
 
 
 def _int(raw: Any) -> int | None:

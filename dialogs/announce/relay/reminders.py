@@ -14,10 +14,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Message, Services
-from dialogs import delivery
-from dialogs.business_days import JST, add_business_days
-from dialogs.delivery import DeliveryItem, DeliveryState, Recipient
-from dialogs.i18n import t as translate
+from dialogs.engines import delivery
+from dialogs.engines.delivery import DeliveryItem, DeliveryState, Recipient
+from dialogs.kit.business_days import JST, add_business_days
+from dialogs.kit.i18n import t as translate
 from storage.models.announce import (
     Announcement,
     AnnouncementRecipient,

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.delivery import INITIAL
-from dialogs.delivery.receipts import READ, UNREAD, state_of
+from dialogs.engines.delivery import INITIAL
+from dialogs.engines.delivery.receipts import READ, UNREAD, state_of
 from storage.models.announce import (
     Announcement,
     AnnouncementMemberAck,

@@ -11,9 +11,9 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Services
-from dialogs.business_days import format_date_ja, format_datetime_ja, to_jst
 from dialogs.dashboard.tables import Table
-from dialogs.i18n import t as translate
+from dialogs.kit.business_days import format_date_ja, format_datetime_ja, to_jst
+from dialogs.kit.i18n import t as translate
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 
-from dialogs.business_days import business_days_between, to_jst
 from dialogs.dashboard import charts
 from dialogs.dashboard.pages.common import Block, Context, Option, PageView, Select, Tile
 from dialogs.dashboard.tables import Column, Table
+from dialogs.kit.business_days import business_days_between, to_jst
 from dialogs.qa.tickets import is_overdue
 from storage.models.qa import Feedback, KbEntry, QueryLog, Ticket, TicketStatus
 

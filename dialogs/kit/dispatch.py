@@ -7,16 +7,25 @@ Every declared property is checked here, once, so handlers need not check it aga
 - ``role``: who may use it (``core.forbidden`` otherwise);
 - ``scopes``: the kinds of conversation it runs in; elsewhere it does not run, and the reply says where
   to use it (the route's ``scope_hint``, or ``core.scope.*``).
+
+Features may wrap every turn in steps of their own (``Feature.before_turn``): each gets the turn and a
+``nxt`` to call for the rest, after the sender's identity is known and before routing.
+
+    async def audit_step(turn: Turn, nxt: Callable[[], Awaitable[None]]) -> None:
+        log.info("turn from %s", turn.identity.person_id)
+        await nxt()
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.api import Turn
-from dialogs.router import Command, Match, RouteTable
+from dialogs.kit.router import Command, Match, RouteTable
 
 log = logging.getLogger(__name__)
+TurnStep = Callable[[Turn, Callable[[], Awaitable[None]]], Awaitable[None]]
 
 
 def _where(turn: Turn, match: Match) -> str:
@@ -31,7 +40,19 @@ def _where(turn: Turn, match: Match) -> str:
     return turn.t("core.scope.other", places=places)
 
 
-async def dispatch(turn: Turn, table: RouteTable) -> None:
+async def dispatch(turn: Turn, table: RouteTable, steps: Sequence[TurnStep] = ()) -> None:
+    """Run ``steps`` in order, then the route; a step that does not call ``nxt`` ends the turn."""
+
+    async def call(i: int) -> None:
+        if i < len(steps):
+            await steps[i](turn, lambda: call(i + 1))
+        else:
+            await route(turn, table)
+
+    await call(0)
+
+
+async def route(turn: Turn, table: RouteTable) -> None:
     match = table.match(turn.text, turn.value, turn.attachments)
     if match.kind == "empty":
         await turn.reply(turn.t("core.empty"))

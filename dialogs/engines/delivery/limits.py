@@ -7,7 +7,7 @@ seconds, 60 in thirty); beyond that it answers 429 with Retry-After.
     limiter.throttled(conversation_id, retry_after=2.0)
 
 ``budget(n, rate)`` books ``n`` slots of the app-wide budget that all worker processes share (see
-``dialogs.delivery.worker``: one row in the database) and returns in how many seconds the first one
+``dialogs.engines.delivery.worker``: one row in the database) and returns in how many seconds the first one
 starts; the slots follow each other ``1/rate`` apart.
 """
 

@@ -4,29 +4,35 @@ A Teams account is (tenant id, Entra object id) (``storage.references.upsert_acc
 link is made once, from the UPN the Teams member record gave (the roster's メールアドレス), and kept by
 object id afterwards: a changed ``email`` never moves an identity. Accounts of a tenant other than the
 bot's (``MicrosoftAppTenantId`` / ``DXBOT_ALLOWED_TENANTS`` when set) get no person and no roles.
-The first admins come from ``DXBOT_ADMINS`` (UPNs); the roster feature links people and adds promoter
-and DX division roles through ``register_role_source``.
+The first admins come from ``DXBOT_ADMINS`` (UPNs); features link people and add roles through the
+``role_sources`` of their ``Feature`` (the roster: promoter and DX division roles), which the composition
+root gathers and the transport keeps on the services (``use_role_sources``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.api import Identity, Role, User
+from bot.api import Identity, Role, Services, User
 from bot.settings import Settings
 from storage import references
 from storage.models import TeamsAccount
 
 # (session, account) -> (person_id, extra roles); the account is of a trusted tenant
 RoleSource = Callable[[AsyncSession, TeamsAccount], Awaitable[tuple[int | None, set[Role]]]]
-_sources: list[RoleSource] = []
+# Where the app's role sources live while it runs: ``services.extras[ROLE_SOURCES]``.
+ROLE_SOURCES = "identity.role_sources"
 
 
-def register_role_source(source: RoleSource) -> None:
-    if source not in _sources:
-        _sources.append(source)
+def use_role_sources(services: Services, sources: Iterable[RoleSource]) -> None:
+    """Every identity read with ``services`` asks ``sources`` too (set once by the transport)."""
+    services.extras[ROLE_SOURCES] = tuple(sources)
+
+
+def role_sources_of(services: Services) -> tuple[RoleSource, ...]:
+    return tuple(services.extras.get(ROLE_SOURCES, ()))
 
 
 def home_tenants(settings: Settings) -> set[str]:
@@ -43,15 +49,22 @@ def tenant_trusted(settings: Settings, tenant_id: str | None) -> bool:
 
 
 async def resolve_identity(
-    session: AsyncSession, user: User, settings: Settings, account: TeamsAccount | None = None
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    account: TeamsAccount | None = None,
+    sources: Sequence[RoleSource] = (),
 ) -> Identity:
     if account is None and user.aad_object_id:
         account = await references.find_account(session, user.tenant_id, user.aad_object_id)
-    return await identity_of_account(session, account, settings)
+    return await identity_of_account(session, account, settings, sources)
 
 
 async def identity_of_account(
-    session: AsyncSession, account: TeamsAccount | None, settings: Settings
+    session: AsyncSession,
+    account: TeamsAccount | None,
+    settings: Settings,
+    sources: Sequence[RoleSource] = (),
 ) -> Identity:
     """The person and roles of a stored account (the bot's turns and the dashboard's SSO alike)."""
     if account is None or not tenant_trusted(settings, account.tenant_id):
@@ -60,7 +73,7 @@ async def identity_of_account(
     if account.upn and account.upn in settings.admins:
         roles.add(Role.ADMIN)
     person_id = account.person_id
-    for source in _sources:
+    for source in sources:
         pid, extra = await source(session, account)
         person_id = person_id or pid
         roles |= extra

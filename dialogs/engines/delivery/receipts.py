@@ -29,8 +29,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import EVENT_READ_RECEIPT, Turn
-from dialogs.delivery.queue import INITIAL
-from dialogs.router import Router
+from dialogs.engines.delivery.queue import INITIAL
+from dialogs.kit.router import Router
 from storage.models.delivery import Delivery, DeliveryOp, DeliveryState
 from storage.models.receipts import ChatReadMark
 

@@ -10,7 +10,7 @@
 
 Commands match the first words of a message (longest alias first, case- and width-insensitive).
 Card actions match ``value["action"]`` of an Adaptive Card submit; files go to the first file route
-that accepts them. Whatever a route declares is enforced by ``dialogs.dispatch``, once, for every
+that accepts them. Whatever a route declares is enforced by ``dialogs.kit.dispatch``, once, for every
 route: its kind (a command only from typed text, an action only from a card submit, a file route only
 for an attached file), its ``role``, and its ``scopes`` (the kinds of conversation it runs in:
 "personal", "groupChat", "channel"). ``scope_hint`` names a catalog key that explains where to use
@@ -161,6 +161,29 @@ class Router:
         """Free text that matches no command (the question-answering feature)."""
         self.fallback_handler = fn
         return fn
+
+    def include(self, *routers: Router) -> Router:
+        """This router with the routes of ``routers`` added, in order: a feature whose handlers live in
+        several modules, each with its own ``Router``, returns one router from ``feature()``.
+
+            Router("qa").include(answers.router, tickets.router, admin.router)
+        """
+        for other in routers:
+            self.commands.extend(other.commands)
+            self.actions.extend(other.actions)
+            self.file_handlers.extend(other.file_handlers)
+            for name, handler in other.event_handlers.items():
+                if name in self.event_handlers:
+                    raise ValueError(f"router {self.name!r}: event {name!r} declared twice")
+                self.event_handlers[name] = handler
+            for attr in ("fallback_handler", "install_handler"):
+                handler = getattr(other, attr)
+                if handler is None:
+                    continue
+                if getattr(self, attr) is not None:
+                    raise ValueError(f"router {self.name!r}: {attr} declared twice")
+                setattr(self, attr, handler)
+        return self
 
 
 Route = Command | CardAction | FileRoute

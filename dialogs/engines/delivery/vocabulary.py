@@ -14,7 +14,7 @@ Japanese words for people, stable English codes for machines:
 
 from __future__ import annotations
 
-from dialogs.i18n import catalogs, t
+from dialogs.kit.i18n import catalogs, t
 
 STATUS_CODES = ("delivered", "pending", "not_reachable", "send_failed", "cancelled")
 _BY_STATE = {
@@ -27,7 +27,7 @@ _BY_STATE = {
     "skipped": "cancelled",
 }
 
-# Exit codes of the commands that report a send (documented in dialogs/delivery/README.md).
+# Exit codes of the commands that report a send (documented in dialogs/engines/delivery/README.md).
 EXIT_OK = 0  # everything delivered, or still on its way with nothing lost so far
 EXIT_ERROR = 1  # not found, or the command could not run
 EXIT_INPUT = 2  # the input was wrong (as argparse does)

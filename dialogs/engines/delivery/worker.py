@@ -2,7 +2,11 @@
 
 await Worker(services).run(stop)          # until ``stop`` (an asyncio.Event) is set
 await drain(services)                     # tests: until nothing is due any more
-python -m dialogs.delivery.worker         # a worker process on its own (also `dxbot delivery worker`)
+dxbot delivery worker                     # a worker process on its own, with the features' progress
+                                          # listeners (``python -m dialogs.engines.delivery.worker``
+                                          # runs one without them: the engine does not know the features)
+
+Progress listeners come from ``services.extras`` (``use_progress_listeners``), set by the composition root.
 """
 
 from __future__ import annotations
@@ -25,9 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address, Job, Message, SendError, Services
 from bot.settings import Settings
-from dialogs.delivery.addressing import prefill, remember_recreated, resolve
-from dialogs.delivery.limits import SHARED_SPACING, RateLimiter
-from dialogs.delivery.queue import address_to_json, payload_to_message, progress_listeners
+from dialogs.engines.delivery.addressing import prefill, remember_recreated, resolve
+from dialogs.engines.delivery.limits import SHARED_SPACING, RateLimiter
+from dialogs.engines.delivery.queue import address_to_json, payload_to_message, progress_listeners
 from storage import references
 from storage.models.delivery import (
     PENDING_STATES,
@@ -694,7 +698,7 @@ class Worker:
         for kind, ref_id in dirty:
             by_kind.setdefault(kind, set()).add(ref_id)
         for kind, ref_ids in by_kind.items():
-            for listener in progress_listeners(kind):
+            for listener in progress_listeners(self.services, kind):
                 try:
                     await listener(self.limited_services, set(ref_ids))
                 except asyncio.CancelledError:

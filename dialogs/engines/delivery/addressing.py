@@ -27,7 +27,7 @@ async def aad_of_person(session: AsyncSession, person_id: int) -> str | None:
     if aad:
         return aad
     # The roster link may not be made yet (no message since the roster import): an unlinked account
-    # whose UPN is the person's address is the one the link will be made to (dialogs/identity.py).
+    # whose UPN is the person's address is the one the link will be made to (dialogs/kit/identity.py).
     return await session.scalar(
         select(TeamsAccount.aad_object_id)
         .join(Person, Person.email == TeamsAccount.upn)

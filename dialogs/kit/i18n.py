@@ -18,7 +18,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 LOCALES = ("ja", "en")
-_ROOT = Path(__file__).parent
+_ROOT = Path(__file__).parent.parent  # dialogs/: the kit's own words and every feature's
 
 
 def normalize_locale(raw: str | None, default: str = "ja") -> str:

@@ -1,8 +1,8 @@
 """The delivery queue as features see it: enqueue messages, change or withdraw delivered copies, ask
 how far a send has got. Everything here runs inside the caller's transaction; the worker
-(``dialogs.delivery.worker``) picks the rows up once that transaction commits.
+(``dialogs.engines.delivery.worker``) picks the rows up once that transaction commits.
 
-    from dialogs.delivery import DeliveryItem, Recipient, enqueue
+    from dialogs.engines.delivery import DeliveryItem, Recipient, enqueue
     await enqueue(turn.session, "announcement", ann.id,
                   [DeliveryItem(Recipient(person_id=p), Message(card=card)) for p in people])
 """
@@ -10,7 +10,7 @@ how far a send has got. Everything here runs inside the caller's transaction; th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy import Integer, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Address, Message, Services
+from dialogs.kit.feature import ProgressListener
 from storage.models.base import utcnow
 from storage.models.delivery import PENDING_STATES, Delivery, DeliveryOp, DeliveryState
 
@@ -602,28 +603,20 @@ async def delivered_to_conversation(
 
 # --- progress -------------------------------------------------------------------------------------
 
-ProgressListener = Callable[[Services, set[int]], Awaitable[None]]
+# Where the listeners live while the app runs: ``services.extras[LISTENERS]`` (kind -> listeners).
+LISTENERS = "delivery.progress_listeners"
 
 
-@dataclass
-class _Listeners:
-    by_kind: dict[str, list[ProgressListener]] = field(default_factory=dict)
-
-
-_listeners = _Listeners()
-
-
-def on_progress(kind: str, listener: ProgressListener) -> None:
-    """Call ``listener(services, ref_ids)`` from the worker when rows of ``kind`` changed state.
+def use_progress_listeners(services: Services, listeners: Mapping[str, Sequence[ProgressListener]]) -> None:
+    """Have every worker of ``services`` call ``listener(services, ref_ids)`` when rows of a kind changed
+    state. The composition root passes what the features' ``Feature.progress`` declare.
 
     Calls are batched (at most every ``DXBOT_DELIVERY_PROGRESS_SECONDS``) and always happen once
     after the last row of a ref finished. ``services.messenger`` there is rate-limited like every
     other send, so updating the author's progress card from the listener is safe.
     """
-    lst = _listeners.by_kind.setdefault(kind, [])
-    if listener not in lst:
-        lst.append(listener)
+    services.extras[LISTENERS] = {kind: list(found) for kind, found in listeners.items()}
 
 
-def progress_listeners(kind: str) -> list[ProgressListener]:
-    return list(_listeners.by_kind.get(kind, []))
+def progress_listeners(services: Services, kind: str) -> list[ProgressListener]:
+    return list(services.extras.get(LISTENERS, {}).get(kind, []))

@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import signal
 import sys
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Integer
 
 from bot.settings import Settings
+from dialogs.kit.feature import ProgressListener
 
 
-def register_cli(sub: Any) -> None:
+def register_cli(sub: Any, listeners: Mapping[str, Sequence[ProgressListener]]) -> None:
     parser = sub.add_parser("delivery", help="配信エンジン / delivery engine")
     dsub = parser.add_subparsers(dest="delivery_command", required=True)
     worker = dsub.add_parser("worker", help="配信ワーカーを単独で起動します / run a delivery worker process")
-    worker.set_defaults(func=_worker)
+    worker.set_defaults(func=functools.partial(_worker, listeners=listeners))
     status = dsub.add_parser("status", help="配信状況を表示します / show delivery counts")
     status.add_argument("kind", help="announcement, survey, qa, …")
     status.add_argument("ref_id", type=int)
@@ -32,34 +35,28 @@ def register_cli(sub: Any) -> None:
     status.set_defaults(func=_status)
 
 
-async def _worker(settings: Settings, args: argparse.Namespace) -> int:
+async def _worker(
+    settings: Settings, args: argparse.Namespace, listeners: Mapping[str, Sequence[ProgressListener]]
+) -> int:
     from bot.services import open_services
-    from dialogs.delivery.worker import Worker
+    from dialogs.engines.delivery.queue import use_progress_listeners
+    from dialogs.engines.delivery.worker import Worker
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with open_services(settings) as services:
-        await _startup_hooks(services)
+        use_progress_listeners(services, listeners)  # the features' progress cards update from here too
         await Worker(services).run(stop)
     return 0
-
-
-async def _startup_hooks(services: Any) -> None:
-    """Features register their progress listeners in their start-up hooks."""
-    from dialogs.registry import features
-
-    for feature in features():
-        if feature.startup:
-            await feature.startup(services)
 
 
 async def status_data(session: Any, kind: str, ref_id: int) -> dict[str, Any]:
     """Counts by status code and reasons by code for every copy sent for (kind, ref_id)."""
     from sqlalchemy import func, select
 
-    from dialogs.delivery.vocabulary import STATUS_CODES, status_code
+    from dialogs.engines.delivery.vocabulary import STATUS_CODES, status_code
     from storage.models.delivery import Delivery, DeliveryOp
 
     rows = (
@@ -91,7 +88,7 @@ async def status_data(session: Any, kind: str, ref_id: int) -> dict[str, Any]:
 
 
 def exit_code(data: dict[str, Any]) -> int:
-    from dialogs.delivery.vocabulary import EXIT_ERROR, EXIT_NOT_DELIVERED, EXIT_OK
+    from dialogs.engines.delivery.vocabulary import EXIT_ERROR, EXIT_NOT_DELIVERED, EXIT_OK
 
     if not data["total"]:
         return EXIT_ERROR
@@ -99,8 +96,8 @@ def exit_code(data: dict[str, Any]) -> int:
 
 
 def status_text(data: dict[str, Any], locale: str = "ja") -> str:
-    from dialogs.delivery.vocabulary import reason_word, status_word
-    from dialogs.i18n import t
+    from dialogs.engines.delivery.vocabulary import reason_word, status_word
+    from dialogs.kit.i18n import t
 
     c = data["counts"]
     sep = " / "
@@ -118,7 +115,7 @@ def status_text(data: dict[str, Any], locale: str = "ja") -> str:
 
 async def _status(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import open_services
-    from dialogs.i18n import t
+    from dialogs.kit.i18n import t
 
     async with open_services(settings) as services, services.sessionmaker() as session:
         data = await status_data(session, args.kind, args.ref_id)
