@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.api import Address, Message, Services
 from dialogs.announce import cards
@@ -398,16 +399,22 @@ async def tick(services: Services) -> None:
             await refresh_author_card(services, session, ann)
     for ann_id in reminders:
         async with services.sessionmaker() as session, session.begin():
-            claimed = await session.execute(
-                update(Announcement)
-                .where(Announcement.id == ann_id, Announcement.auto_reminded_at.is_(None))
-                .values(auto_reminded_at=now)
-            )
-            if not claimed.rowcount:  # type: ignore[attr-defined]
-                continue
-            ann = await session.get(Announcement, ann_id)
-            assert ann is not None
-            await remind(services, session, ann, now, purpose="reminder-auto")
+            ann = await claim_once(session, ann_id, Announcement.auto_reminded_at, now)
+            if ann is not None:
+                await remind(services, session, ann, now, purpose="reminder-auto")
+
+
+async def claim_once(
+    session: AsyncSession, ann_id: int, stamp: InstrumentedAttribute[datetime | None], now: datetime
+) -> Announcement | None:
+    """Set an announcement's once-only time stamp (an automatic reminder's) if it is still empty: the
+    one process that set it gets the announcement and does the work, any other gets None."""
+    claimed = await session.execute(
+        update(Announcement).where(Announcement.id == ann_id, stamp.is_(None)).values({stamp.key: now})
+    )
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        return None
+    return await session.get(Announcement, ann_id)
 
 
 # --- figures -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Message, Services
@@ -143,15 +143,10 @@ async def tick(services: Services) -> None:
                 )
             )
         ).all()
+    from dialogs.announce.service import claim_once
+
     for ann_id in due:
         async with services.sessionmaker() as session, session.begin():
-            claimed = await session.execute(
-                update(Announcement)
-                .where(Announcement.id == ann_id, Announcement.relay_reminded_at.is_(None))
-                .values(relay_reminded_at=now)
-            )
-            if not claimed.rowcount:  # type: ignore[attr-defined]
-                continue
-            ann = await session.get(Announcement, ann_id)
-            assert ann is not None
-            await remind_unrelayed(services, session, ann, now, purpose="relay-reminder-auto")
+            ann = await claim_once(session, ann_id, Announcement.relay_reminded_at, now)
+            if ann is not None:
+                await remind_unrelayed(services, session, ann, now, purpose="relay-reminder-auto")
