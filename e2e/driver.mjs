@@ -88,8 +88,9 @@ try {
   report.messages = report.tabs[targets[0].name] || [];
   await session.close();
 }
-process.stdout.write(JSON.stringify(report, null, 1) + '\n');
-process.exit(report.ok ? 0 : 1);
+// Exit only once the report is flushed: a pipe is written asynchronously, and exiting at once cut
+// reports longer than the pipe's buffer (a long flow's report is more than 64 KB).
+process.stdout.write(JSON.stringify(report, null, 1) + '\n', () => process.exit(report.ok ? 0 : 1));
 
 async function runStep(pg, step) {
   if ('chat' in step) return pg.openChat(step.chat);
