@@ -208,7 +208,7 @@ async def test_relay_report_correction_forgery_and_reminders(sqlite_url, connect
             for c in (LEADER.conversation_id, conv_of(101), conv_of(102), conv_of(103))
         }
         await bot.press({"action": "announce.relay_remind", "id": ann_id}, user=ADMIN)
-        assert "未伝達の2課の推進役 2人に督促を送ります" in connector.texts_to(ADMIN.conversation_id)[-1]
+        assert "未伝達の2課の推進員2人に督促を送ります" in connector.texts_to(ADMIN.conversation_id)[-1]
         await drain(bot.services, config=FAST)
         after = {c: len(card_ids(connector, c)) for c in before}
         assert after == {
