@@ -29,10 +29,10 @@ from dialogs.engines.delivery import DeliveryItem, DeliveryState, Recipient
 from dialogs.engines.delivery.receipts import ReadCounts, read_counts
 from dialogs.kit.business_days import JST, add_business_days
 from dialogs.kit.i18n import t as translate
+from dialogs.roster.coverage import reachable_people
 from dialogs.roster.network import Promoter, current_promoters, today_jst
 from storage.models import (
     AppSetting,
-    ConversationRef,
     Delivery,
     Department,
     Person,
@@ -152,28 +152,6 @@ async def audience_people(session: AsyncSession, audience: dict[str, Any], day: 
             seen.add(p.person_id)
             unique.append(p)
     return unique
-
-
-async def reachable_people(session: AsyncSession, person_ids: Sequence[int]) -> set[int]:
-    """Of these people, those with a personal chat the bot can write into."""
-    if not person_ids:
-        return set()
-    by_link = select(TeamsAccount.person_id.label("pid"), TeamsAccount.aad_object_id.label("aad")).where(
-        TeamsAccount.person_id.in_(person_ids)
-    )
-    by_email = (
-        select(Person.id.label("pid"), TeamsAccount.aad_object_id.label("aad"))
-        .join(TeamsAccount, TeamsAccount.upn == Person.email)  # not linked yet: by UPN, as the link will be
-        .where(Person.id.in_(person_ids), TeamsAccount.person_id.is_(None))
-    )
-    accounts = by_link.union(by_email).subquery()
-    rows = await session.execute(
-        select(accounts.c.pid)
-        .join(ConversationRef, ConversationRef.aad_object_id == accounts.c.aad)
-        .where(ConversationRef.conversation_type == "personal", ConversationRef.reachable.is_(True))
-        .distinct()
-    )
-    return {pid for (pid,) in rows.all()}
 
 
 @dataclass

@@ -11,10 +11,12 @@ thousand cost the same kind of plan.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import cast
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.roster.network import held_on
@@ -100,6 +102,15 @@ def reachable_clause() -> object:
         )
         .correlate(Person)
     )
+
+
+async def reachable_people(session: AsyncSession, person_ids: Sequence[int]) -> set[int]:
+    """Of these people, those with a personal chat the bot can write into (``reachable_clause``):
+    the one count behind coverage, an announcement's and a survey round's preview."""
+    if not person_ids:
+        return set()
+    reach = cast(ColumnElement[bool], reachable_clause())
+    return set(await session.scalars(select(Person.id).where(Person.id.in_(person_ids), reach)))
 
 
 async def coverage(session: AsyncSession, day: date) -> CoverageReport:

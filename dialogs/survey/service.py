@@ -23,10 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Message
 from bot.settings import Settings
-from dialogs.announce.service import reachable_people
 from dialogs.engines.delivery import DeliveryItem, Recipient, enqueue, find_by_activity, update_delivered
 from dialogs.kit.business_days import JST, add_business_days, next_business_day
-from dialogs.roster.coverage import reachable_clause
+from dialogs.roster.coverage import reachable_clause, reachable_people
 from dialogs.survey import anonymity, cards, envelope
 from dialogs.survey.questions import (
     AnswerRejected,
