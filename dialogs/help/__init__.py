@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from bot.api import Identity, Message, Role, Turn
+from dialogs.kit.business_days import JST
 from dialogs.kit.cards import adaptive_card, container, heading, submit, text
 from dialogs.kit.feature import Feature
 from dialogs.kit.i18n import t
@@ -43,7 +44,8 @@ async def welcome(turn: Turn) -> None:
 
     It goes through the delivery queue, under the app-wide rate limit and with its retries: when the
     app is installed for thousands at once, direct replies met 429 and were lost. The key is the
-    conversation and the minute, so Teams repeating the install event does not greet twice."""
+    conversation and the day (JST), so Teams repeating the install event, even minutes later while a 429
+    is still being waited out, does not greet twice."""
     from dialogs.engines.delivery import DeliveryItem, Recipient, enqueue
 
     key = "help.welcome.personal" if turn.conversation.type == "personal" else "help.welcome.team"
@@ -51,7 +53,7 @@ async def welcome(turn: Turn) -> None:
     item = DeliveryItem(
         Recipient(conversation_id=turn.conversation.id),
         Message(text=turn.t(key)),
-        purpose=f"welcome-{now:%Y%m%d%H%M}",
+        purpose=f"welcome-{now.astimezone(JST):%Y%m%d}",
     )
     await enqueue(turn.session, GREETING, 0, [item], priority=10, now=now)
 

@@ -73,7 +73,8 @@ def test_admin_sends_leader_confirms_admin_sees_it(drive: Callable[..., DriveRes
                 "as": "admin",
                 "expect": {"text": t("announce.fig.confirmed", loc), "anywhere": True, "timeout": 30000},
             },
-            {"as": "admin", "wait": 6000},  # the progress card is refreshed every couple of seconds
+            # the progress card is refreshed every couple of seconds (later on a loaded machine)
+            {"as": "admin", "expect": {"text": "1/", "anywhere": True, "timeout": 60000}},
             {
                 "as": "admin",
                 "screenshot": "author-card",
