@@ -250,32 +250,11 @@ def validate(
                 errors.append(t("announce.err.deadline_before_send"))
             elif relay_deadline is not None and relay_deadline < day:
                 errors.append(t("announce.err.relay_deadline_before_send"))
-    if deadline is not None and not is_business_day(deadline) and not errors:
-        moved = next_business_day(deadline)
-        from dialogs.kit.business_days import format_date_ja, non_business_reason
-
-        notices.append(
-            t(
-                "announce.notice.deadline_moved",
-                day=format_date_ja(deadline),
-                reason=non_business_reason(deadline),
-                moved=format_date_ja(moved),
-            )
+    if not errors:
+        deadline = _on_a_business_day(deadline, "announce.notice.deadline_moved", notices, t)
+        relay_deadline = _on_a_business_day(
+            relay_deadline, "announce.notice.relay_deadline_moved", notices, t
         )
-        deadline = moved
-    if relay_deadline is not None and not is_business_day(relay_deadline) and not errors:
-        from dialogs.kit.business_days import format_date_ja, non_business_reason
-
-        moved = next_business_day(relay_deadline)
-        notices.append(
-            t(
-                "announce.notice.relay_deadline_moved",
-                day=format_date_ja(relay_deadline),
-                reason=non_business_reason(relay_deadline),
-                moved=format_date_ja(moved),
-            )
-        )
-        relay_deadline = moved
     if errors:
         return None, errors
     audience: dict[str, Any] = {"kind": form.audience}
@@ -300,3 +279,17 @@ def validate(
         ),
         [],
     )
+
+
+def _on_a_business_day(day: date | None, key: str, notices: list[str], t: Any) -> date | None:
+    """A deadline that falls on a weekend, holiday or 年末年始 moves to the next business day, and the
+    author is told (``key`` in the catalog)."""
+    if day is None or is_business_day(day):
+        return day
+    from dialogs.kit.business_days import format_date_ja, non_business_reason
+
+    moved = next_business_day(day)
+    notices.append(
+        t(key, day=format_date_ja(day), reason=non_business_reason(day), moved=format_date_ja(moved))
+    )
+    return moved
