@@ -58,9 +58,12 @@ async def form_from_json(
     if not isinstance(data, dict):
         return None, [t("announce.api.not_object")]
     errors: list[str] = []
-    audience = data.get("audience", "all")
+    audience = data.get("audience")
     kind, ids = "all", list[int]()
-    if isinstance(audience, str) and audience in ("all", "leaders"):
+    if audience is None:
+        # No silent default of everyone: a forgotten field must not reach the whole city hall.
+        errors.append(t("announce.api.audience_missing"))
+    elif isinstance(audience, str) and audience in ("all", "leaders"):
         kind = audience
     elif (
         isinstance(audience, dict)
@@ -263,3 +266,39 @@ async def create_and_send(
     service.apply_draft(ann, draft, form)
     count = await service.send_or_schedule(services, session, ann, now)
     return ann, count or summary.people, []
+
+
+async def status_document(session: AsyncSession, ann: Announcement) -> dict[str, Any]:
+    """Where an announcement stands, with the delivery engine's stable codes: what
+    ``dxbot announce status --json`` prints and ``GET /api/v1/announcements/{id}`` answers
+    (counts by status code, reasons by code; the words are in ``dialogs.engines.delivery.vocabulary``)."""
+    f = await service.figures(session, ann)
+    data: dict[str, Any] = {
+        "id": ann.id,
+        "title": ann.title,
+        "state": ann.state,
+        "late": bool(ann.late),
+        "recipients": f.recipients,
+        "counts": {
+            "delivered": f.delivered,
+            "pending": f.pending,
+            "not_reachable": f.unreachable,
+            "send_failed": f.failed,
+            "cancelled": f.cancelled,
+        },
+        "not_delivered": f.unreachable + f.failed,
+        "confirmed": f.confirmed if ann.ack_required else None,
+        "deadline": ann.deadline.isoformat() if ann.deadline else None,
+        "reasons": dict(f.reasons.most_common()),
+    }
+    for name, change in (("recall", f.recall), ("edit", f.edit)):
+        if change is not None:
+            data[name] = {
+                "copies": change.total,
+                "done": change.done,
+                "pending": change.pending,
+                "failed": change.failed,
+                "gone": change.gone,
+                "reasons": dict(change.reasons.most_common()),
+            }
+    return data

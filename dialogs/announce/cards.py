@@ -501,9 +501,11 @@ def preview_card(
 
 
 def reason_text(t: T, reason: str) -> str:
-    key = f"announce.reason.{reason}"
+    """Why a copy did not arrive, in the delivery engine's one vocabulary (the words
+    ``dxbot delivery status``, ``dxbot announce status`` and the export use)."""
+    key = f"delivery.reason.{reason}"
     label = t(key)
-    return label if label != key else t("announce.reason.other", code=reason)
+    return label if label != key else t("delivery.reason.other", code=reason)
 
 
 def progress_card(t: T, ann: Announcement, f: Figures, *, xlsx_url: str, csv_url: str) -> dict[str, Any]:
@@ -551,10 +553,10 @@ def progress_card(t: T, ann: Announcement, f: Figures, *, xlsx_url: str, csv_url
                     "announce.fig.undelivered_value",
                     n=f.not_delivered_count,
                     parts=t("announce.fig.list_sep").join(
-                        t(key, n=n)
+                        f"{t(key)} {t('announce.fig.people', n=n)}"
                         for key, n in (
-                            ("announce.fig.unreachable_n", f.unreachable),
-                            ("announce.fig.failed_n", f.failed),
+                            ("delivery.status.not_reachable", f.unreachable),
+                            ("delivery.status.send_failed", f.failed),
                         )
                         if n
                     ),

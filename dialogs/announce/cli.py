@@ -214,41 +214,12 @@ def _invalid(args: argparse.Namespace, errors: list[str]) -> int:
 
 
 async def _status_data(services: Any, ann_id: int) -> dict[str, Any] | None:
-    """Everything ``status`` reports, with stable codes: counts by status, reasons by code."""
-    from dialogs.announce.service import figures
+    from dialogs.announce.automation import status_document
     from storage.models.announce import Announcement
 
     async with services.sessionmaker() as session:
         ann = await session.get(Announcement, ann_id)
-        if ann is None:
-            return None
-        f = await figures(session, ann)
-    data: dict[str, Any] = {
-        "id": ann.id,
-        "title": ann.title,
-        "state": ann.state,
-        "recipients": f.recipients,
-        "counts": {
-            "delivered": f.delivered,
-            "pending": f.pending,
-            "not_reachable": f.unreachable,
-            "send_failed": f.failed,
-            "cancelled": f.cancelled,
-        },
-        "not_delivered": f.unreachable + f.failed,
-        "confirmed": f.confirmed if ann.ack_required else None,
-        "reasons": dict(f.reasons.most_common()),
-    }
-    for name, change in (("recall", f.recall), ("edit", f.edit)):
-        if change is not None:
-            data[name] = {
-                "done": change.done,
-                "pending": change.pending,
-                "failed": change.failed,
-                "gone": change.gone,
-                "reasons": dict(change.reasons.most_common()),
-            }
-    return data
+        return None if ann is None else await status_document(session, ann)
 
 
 def _exit_code(data: dict[str, Any]) -> int:

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.api import HttpRequest, HttpResponse, HttpRoute
-from dialogs.engines.delivery import ChangeStatus
 from dialogs.kit.i18n import t
 from dialogs.kit.signing import Malformed, Signer, digits
 
@@ -129,7 +128,9 @@ async def _announcement(request: HttpRequest, session: Any) -> Any:
 
 
 async def status(request: HttpRequest) -> HttpResponse:
-    from dialogs.announce.service import figures
+    """The same document as ``dxbot announce status --json`` (one vocabulary: counts and reasons
+    by the delivery engine's stable codes)."""
+    from dialogs.announce.automation import status_document
 
     if _api_key(request) is None:
         return _unauthorized()
@@ -137,39 +138,7 @@ async def status(request: HttpRequest) -> HttpResponse:
         ann = await _announcement(request, session)
         if ann is None:
             return _problem(404, "not_found", "指定のお知らせが見つかりません。")
-        f = await figures(session, ann)
-    return HttpResponse.json(
-        {
-            "id": ann.id,
-            "title": ann.title,
-            "state": ann.state,
-            "late": ann.late,
-            "recipients": f.recipients,
-            "delivered": f.delivered,
-            "pending": f.pending,
-            "failed": f.failed,
-            "unreachable": f.unreachable,
-            "reasons": dict(f.reasons),
-            "confirmed": f.confirmed if ann.ack_required else None,
-            "deadline": ann.deadline.isoformat() if ann.deadline else None,
-            "recall": _change_json(f.recall),
-            "edit": _change_json(f.edit),
-        }
-    )
-
-
-def _change_json(status: ChangeStatus | None) -> dict[str, Any] | None:
-    """A recall or the latest edit, copy by copy (``done`` = removed / updated)."""
-    if status is None:
-        return None
-    return {
-        "copies": status.total,
-        "done": status.done,
-        "pending": status.pending,
-        "failed": status.failed,
-        "gone": status.gone,
-        "reasons": dict(status.reasons),
-    }
+        return HttpResponse.json(await status_document(session, ann))
 
 
 async def export(request: HttpRequest) -> HttpResponse:

@@ -131,6 +131,11 @@ async def test_http_api_needs_a_key_and_says_what_is_wrong_in_japanese(sqlite_ur
         body = await resp.json()
         assert resp.status == 400 and body["message"] == "入力内容をご確認ください。"
         assert any("存在しない課" in e for e in body["errors"])
+        # No audience: refused with the reason, never sent to everyone.
+        everyone = {k: v for k, v in good.items() if k != "audience"}
+        resp = await bot.client.post("/api/v1/announcements", json=everyone, headers=auth)
+        body = await resp.json()
+        assert resp.status == 400 and any("配信先" in e for e in body["errors"])
         bad = {**good, "title": "", "deadline": "2020-01-01"}
         resp = await bot.client.post("/api/v1/announcements", json=bad, headers=auth)
         errors = (await resp.json())["errors"]
@@ -141,7 +146,15 @@ async def test_http_api_needs_a_key_and_says_what_is_wrong_in_japanese(sqlite_ur
         await drain(bot.services, config=FAST)
         resp = await bot.client.get(f"/api/v1/announcements/{created['id']}", headers=auth)
         status = await resp.json()
-        assert status["delivered"] == 2 and status["unreachable"] == 1 and status["reasons"] == {"blocked": 1}
+        # The same document (and codes) as `dxbot announce status --json`.
+        assert status["counts"] == {
+            "delivered": 2,
+            "pending": 0,
+            "not_reachable": 1,
+            "send_failed": 0,
+            "cancelled": 0,
+        }
+        assert status["not_delivered"] == 1 and status["reasons"] == {"blocked": 1}
         resp = await bot.client.get(f"/api/v1/announcements/{created['id']}")
         assert resp.status == 401
     assert len(connector.sent_to(conv_of(102))) == 1 and len(connector.sent_to(conv_of(103))) == 1
