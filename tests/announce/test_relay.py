@@ -5,6 +5,7 @@ refused, and reminders go only to the sections not relayed."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -384,3 +385,55 @@ async def test_a_copy_shared_by_someone_not_a_promoter_of_the_section_reads_as_t
     ]:
         shown = channel_card(locale, ann, section_id=1, sharer=sharer, confirmed=0)
         assert shown["body"][0]["items"][0]["text"] == line
+
+
+KANA_KANJI = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+def _titles(card_json) -> list[str]:
+    return [a["title"] for a in actions(card_json)]
+
+
+async def test_an_english_city_sees_english_buttons_on_every_relay_card(sqlite_url, connector) -> None:
+    """DXBOT_LOCALE=en: the promoters' cards, the copy in the section's channel and the author's card
+    (written in an en-US client) carry English button titles only."""
+    settings = settings_for(sqlite_url, admins=[ADMIN.email], locale="en")
+    async with running_bot(settings, connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await link_section_channel(bot, connector)
+        ann_id, author_card = await send(bot, connector, locale="en-US")
+        leader_card = copy_in(connector, LEADER.conversation_id)
+        assert _titles(card(connector, leader_card)) == ["Confirm"]
+        await bot.press(
+            {"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card, locale="en-US"
+        )
+        titles = _titles(card(connector, leader_card))
+        assert titles == ["Passed on in my section", "Post to the section's channel"]
+        shown = card_text(connector, leader_card)
+        assert (
+            'press "Passed on in my section"' in shown
+            and '"Post to the section\'s channel" posts it' in shown
+        )
+        await bot.press(
+            {**relay_press(card(connector, leader_card)), "relay_method": "meeting"},
+            user=LEADER,
+            reply_to_id=leader_card,
+            locale="en-US",
+        )
+        assert _titles(card(connector, leader_card)) == [
+            "Correct the report",
+            "Post to the section's channel",
+        ]
+        shared = await post_to_section_channel(bot, connector, ann_id, LEADER, leader_card)
+        assert card_text(connector, shared).splitlines()[0] == "Shared by 鈴木 一郎, DX leader of 総務課."
+        assert 'each of you press "Confirm"' in card_text(connector, shared)
+        assert _titles(card(connector, shared)) == ["Confirm"]
+        await drain(bot.services, config=FAST)
+        author_titles = _titles(card(connector, author_card))
+        assert "Relay status" in author_titles and "Remind sections not relayed" in author_titles
+        for where, titles in [
+            ("leader", _titles(card(connector, leader_card))),
+            ("channel", _titles(card(connector, shared))),
+            ("author", author_titles),
+        ]:
+            assert not [t for t in titles if KANA_KANJI.search(t)], (where, titles)
