@@ -4,6 +4,7 @@ refused, and reminders go only to the sections not relayed."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import timedelta
@@ -17,10 +18,11 @@ from dialogs.announce.relay.store import section_status
 from dialogs.engines.delivery.worker import drain
 from dialogs.kit.business_days import JST, add_business_days, format_date_ja
 from storage.models import TeamsAccount
-from storage.models.announce import Announcement, AnnouncementRelay
+from storage.models.announce import Announcement, AnnouncementMemberAck, AnnouncementRelay
 from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc
 from tests.announce.relay_flow import (
     SECTION_CHANNEL,
+    button,
     copy_in,
     form,
     in_section_channel,
@@ -36,6 +38,7 @@ from tests.support import (
     LEADER,
     STAFF,
     TENANT,
+    Person,
     fixed_clock,
     members_for,
     running_bot,
@@ -437,3 +440,42 @@ async def test_an_english_city_sees_english_buttons_on_every_relay_card(sqlite_u
             ("author", author_titles),
         ]:
             assert not [t for t in titles if KANA_KANJI.search(t)], (where, titles)
+
+
+async def test_a_channel_member_counts_once_however_often_they_press(sqlite_url, connector) -> None:
+    """Anyone in the linked channel may confirm (they are the section's staff, whom the roster does not
+    list), and each person counts once, by their Entra object id: a double press arriving at the same
+    moment, a press under another Teams id or name, all one; the author's figure is 'n of m members'."""
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await link_section_channel(bot, connector)
+        ann_id, author_card = await send(bot, connector)
+        shared = await post_to_section_channel(
+            bot, connector, ann_id, LEADER, copy_in(connector, LEADER.conversation_id)
+        )
+        ack = button(card(connector, shared), "announce.member_ack")
+
+        statuses = await asyncio.gather(
+            in_section_channel(bot, STAFF, value=ack, reply_to_id=shared),
+            in_section_channel(bot, STAFF, value=ack, reply_to_id=shared),
+        )
+        assert all(s < 300 for s in statuses), statuses
+        same_person = Person("29:staff-web", STAFF.aad_object_id, "田中 次郎(Web)", STAFF.email)
+        await in_section_channel(bot, same_person, value=ack, reply_to_id=shared)
+        no_entra_id = Person("29:visitor", "", "来庁者", "")
+        await in_section_channel(bot, no_entra_id, value=ack, reply_to_id=shared)
+        assert "記録できませんでした" in connector.texts_to(SECTION_CHANNEL)[-1]
+        assert "確認した人: 1人" in card_text(connector, shared)
+        async with bot.services.sessionmaker() as s:
+            acks = (await s.scalars(select(AnnouncementMemberAck))).all()
+        assert [a.aad_object_id for a in acks] == [STAFF.aad_object_id]
+
+        await in_section_channel(bot, promoter(101), value=ack, reply_to_id=shared)
+        assert "確認した人: 2人" in card_text(connector, shared)
+        await drain(bot.services, config=FAST)
+        # m: the people in the team behind the channel when it was posted (the bot not counted).
+        author = card_text(connector, author_card)
+        assert "課のチャネルで確認したメンバー\n3人中2人" in author
+        await bot.press({"action": "announce.relay_status", "id": ann_id}, user=ADMIN)
+        status = card_text(connector, card_ids(connector, ADMIN.conversation_id)[-1])
+        assert "メンバー3人中2人が確認" in status
