@@ -479,3 +479,40 @@ async def test_a_channel_member_counts_once_however_often_they_press(sqlite_url,
         await bot.press({"action": "announce.relay_status", "id": ann_id}, user=ADMIN)
         status = card_text(connector, card_ids(connector, ADMIN.conversation_id)[-1])
         assert "メンバー3人中2人が確認" in status
+
+
+async def test_an_edit_keeps_the_relay_request_on_confirmed_promoters_cards(sqlite_url, connector) -> None:
+    """After 内容を編集, a promoter who had confirmed still sees the relay request and the report form (the
+    edit used to redraw their card as a plain confirmed announcement), with the section's report."""
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await bot.say("ヘルプ", user=LEADER)
+        ann_id, author_card = await send(bot, connector)
+        leader_card = copy_in(connector, LEADER.conversation_id)
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card)
+        sub_card = copy_in(connector, conv_of(101))
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=promoter(101), reply_to_id=sub_card)
+        await bot.press(
+            relay_press(card(connector, sub_card), relay_method="circular"),
+            user=promoter(101),
+            reply_to_id=sub_card,
+        )
+        await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=author_card)
+        revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
+        values = inputs(card(connector, revise_id))
+        values["body"] = "生成AIの利用ガイドラインを改訂しました。"
+        await bot.press(
+            {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
+        )
+        await bot.press(
+            {"action": "announce.apply_edit", "id": ann_id, "version": 1}, user=ADMIN, reply_to_id=revise_id
+        )
+        await drain(bot.services, config=FAST)
+        for copy in (leader_card, sub_card):
+            shown = card_text(connector, copy)
+            assert "改訂しました" in shown
+            assert "課内に伝達済みです" in shown and "回覧" in shown
+            assert [a["action"] for a in actions(card(connector, copy))] == ["announce.relay"]
+        # A promoter who has not confirmed still gets the plain card with 「確認しました」.
+        other = card(connector, copy_in(connector, conv_of(102)))
+        assert [a["action"] for a in actions(other)] == ["announce.ack"]

@@ -106,12 +106,11 @@ async def recipient_card_message(
     )
 
 
-async def refresh_confirmed_cards(
-    services: Services, session: AsyncSession, ann: Announcement, *, revision: str, now: datetime
-) -> int:
-    """Every confirmed promoter's delivered copies (reminders included) show the relay form as it now
-    stands, e.g. after the relay deadline changed; through the delivery engine. Loads the reports and
-    the channels once, whatever the number of promoters. Returns the copies being updated."""
+async def confirmed_card_messages(
+    session: AsyncSession, ann: Announcement, locale: str
+) -> dict[int, Message]:
+    """person id -> the card of each promoter who confirmed, relay form included, as it now stands (the
+    reports and the section channels loaded once, whatever the number of promoters)."""
     confirmed = (
         await session.scalars(
             select(AnnouncementRecipient).where(
@@ -121,7 +120,7 @@ async def refresh_confirmed_cards(
         )
     ).all()
     if not confirmed:
-        return 0
+        return {}
     reports = {
         r.section_id: r
         for r in (
@@ -137,13 +136,23 @@ async def refresh_confirmed_cards(
             await session.scalars(select(SectionChannel).where(SectionChannel.section_id.in_(sections)))
         ).all()
     }
-    locale = services.settings.locale
-    messages = {
+    return {
         r.person_id: card_message(
             ann, locale, r, report=reports.get(r.section_id), link=links.get(r.section_id)
         )
         for r in confirmed
     }
+
+
+async def refresh_confirmed_cards(
+    services: Services, session: AsyncSession, ann: Announcement, *, revision: str, now: datetime
+) -> int:
+    """Every confirmed promoter's delivered copies (reminders included) show the relay form as it now
+    stands, e.g. after the relay deadline changed; through the delivery engine. Returns the copies
+    being updated."""
+    messages = await confirmed_card_messages(session, ann, services.settings.locale)
+    if not messages:
+        return 0
 
     def message_for(row: Delivery) -> Message | None:
         # The channel posts are not a promoter's card (the section's copy shows no relay deadline).
