@@ -58,3 +58,38 @@ def test_surveys_are_either_unsigned_or_signed(path: Path) -> None:
         if re.search(r"匿名の(サーベイ|回答|調査)|(サーベイ|調査)は匿名", value)
     ]
     assert not found, f"匿名 for a survey in {path}: {found} (say 無記名)"
+
+
+KANA_KANJI = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+BUTTON_KEY = re.compile(r"\.btn\.|button$")
+
+
+def _english(path: Path) -> dict[str, str]:
+    return tomllib.loads(path.read_text(encoding="utf-8")).get("en", {})
+
+
+def _japanese_button_titles() -> set[str]:
+    return {v for path in CATALOGS for k, v in _japanese(path).items() if BUTTON_KEY.search(k)}
+
+
+def test_the_button_checks_find_what_they_should() -> None:
+    assert BUTTON_KEY.search("announce.relay.btn.post") and BUTTON_KEY.search("qa.ask.button")
+    assert not BUTTON_KEY.search("announce.relay.post.where")
+    assert "確認しました" in _japanese_button_titles() and "課のチャネルに投稿" in _japanese_button_titles()
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_english_buttons_read_english_only(path: Path) -> None:
+    """Teams shows an English card's buttons to people who may not read Japanese: "Confirm", not
+    「確認しました (Confirm)」. (The roster's own names on a card stay as they are; they are not in here.)"""
+    found = {k: v for k, v in _english(path).items() if BUTTON_KEY.search(k) and KANA_KANJI.search(v)}
+    assert not found, f"Japanese in English button titles in {path}: {found}"
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_english_sentences_name_buttons_by_their_english_titles(path: Path) -> None:
+    """An English sentence that says which button to press names the button the English card shows
+    (press "Confirm"), not its Japanese title (press 「確認しました」)."""
+    titles = _japanese_button_titles()
+    found = {k: v for k, v in _english(path).items() if any(f"「{b}」" in v or f'"{b}"' in v for b in titles)}
+    assert not found, f"Japanese button titles quoted in English sentences in {path}: {found}"

@@ -299,8 +299,11 @@ def announcement_items(
     reminder: bool = False,
     channel: bool = False,
     preview: bool = False,
+    section: bool = False,
 ) -> list[Element]:
-    """The body of the card a recipient sees (also shown inside the author's preview)."""
+    """The body of the card a recipient sees (also shown inside the author's preview). ``channel``: a
+    copy in a channel, without the promoters' confirmation deadline; ``section``: the copy a promoter
+    shared in their section's channel, read by the section's staff, so nothing addressed to promoters."""
     items: list[Element] = []
     if reminder and confirmed_at is None:
         deadline = format_date_ja(ann.deadline) if ann.deadline else ""
@@ -328,7 +331,7 @@ def announcement_items(
         )
     if ann.ack_required and ann.deadline and not channel:
         items.append(facts([(t("announce.card.deadline"), format_date_ja(ann.deadline))]))
-    if channel and ann.ack_required:
+    if channel and ann.ack_required and not section:
         items.append(text(t("announce.card.channel_note"), isSubtle=True, size="Small"))
     if confirmed_at is not None:
         items.append(

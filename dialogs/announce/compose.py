@@ -220,19 +220,10 @@ def validate(
     if form.relay_required:
         if not form.ack_required:
             errors.append(t("announce.err.relay_needs_ack"))
-        if not form.relay_deadline:
-            errors.append(t("announce.err.relay_deadline"))
-        else:
-            relay_deadline = _parse_date(form.relay_deadline)
-            if relay_deadline is None:
-                errors.append(t("announce.err.relay_deadline_format"))
-            elif relay_deadline < today:
-                errors.append(t("announce.err.relay_deadline_past"))
-            elif relay_deadline > last_day:
-                errors.append(t("announce.err.relay_deadline_far", days=MAX_AHEAD_DAYS))
-                relay_deadline = None
-            elif deadline is not None and relay_deadline < deadline:
-                errors.append(t("announce.err.relay_before_deadline"))
+        relay_deadline, relay_errors = check_relay_deadline(
+            form.relay_deadline, today, t, confirm_by=deadline
+        )
+        errors += relay_errors
     send_at = None
     if form.send_mode == "later":
         day, at = _parse_date(form.send_date), _parse_time(form.send_time)
@@ -279,6 +270,40 @@ def validate(
         ),
         [],
     )
+
+
+def check_relay_deadline(
+    raw: str, today: date, t: T, *, confirm_by: date | None
+) -> tuple[date | None, list[str]]:
+    """A typed 伝達期限 (YYYY-MM-DD) checked: not past, not a typo far ahead, not before the confirmation
+    deadline ``confirm_by``. Returns the date as typed (None if unreadable) and the errors."""
+    if not raw:
+        return None, [t("announce.err.relay_deadline")]
+    day = _parse_date(raw)
+    if day is None:
+        return None, [t("announce.err.relay_deadline_format")]
+    if day < today:
+        return day, [t("announce.err.relay_deadline_past")]
+    if day > today + timedelta(days=MAX_AHEAD_DAYS):
+        return None, [t("announce.err.relay_deadline_far", days=MAX_AHEAD_DAYS)]
+    if confirm_by is not None and day < confirm_by:
+        return day, [t("announce.err.relay_before_deadline")]
+    return day, []
+
+
+def changed_relay_deadline(
+    raw: str, now: datetime, t: T, *, confirm_by: date | None
+) -> tuple[date | None, list[str], list[str]]:
+    """伝達期限 changed after sending (「伝達期限を変更」): the business day it becomes, the errors, and the
+    notices (a holiday moved to the next business day), with the same checks as the compose form.
+
+        day, errors, notices = changed_relay_deadline("2026-04-29", now, t, confirm_by=ann.deadline)
+    """
+    day, errors = check_relay_deadline(raw.strip(), now.astimezone(JST).date(), t, confirm_by=confirm_by)
+    if errors:
+        return None, errors, []
+    notices: list[str] = []
+    return _on_a_business_day(day, "announce.notice.relay_deadline_moved", notices, t), [], notices
 
 
 def _on_a_business_day(day: date | None, key: str, notices: list[str], t: Any) -> date | None:

@@ -856,12 +856,18 @@ async def apply_edit(
     from dialogs.announce.relay.channels import section_channel_messages
 
     in_sections = await section_channel_messages(session, locale, ann)
+    # A promoter who confirmed a relay request keeps the request and the report form on every copy.
+    relaying = (
+        await relay_reminders.confirmed_card_messages(session, ann, locale) if ann.relay_required else {}
+    )
 
     def message_for(row: Delivery) -> Message:
         if row.purpose == CHANNEL_PURPOSE:
             return recipient_message(ann, locale, channel=True)
         if row.purpose in in_sections:
             return in_sections[row.purpose]
+        if row.person_id in relaying:
+            return relaying[row.person_id]
         at = confirmed.get(row.person_id) if row.person_id is not None else None
         return recipient_message(
             ann, locale, confirmed_at=at, reminder=row.purpose.startswith("reminder") and at is None

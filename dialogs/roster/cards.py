@@ -490,8 +490,12 @@ def audit_what(t: T, entry: AuditEntry) -> str:
     detail: dict[str, Any] = dict(entry.detail or {})
     if "role" in detail and entry.action.startswith("division."):
         detail["role"] = division_text(t, detail["role"])
-    if isinstance(detail.get("effective"), str):
-        detail["effective"] = day_text(t, date.fromisoformat(detail["effective"]))
+    for key in ("effective", "before", "after"):  # days kept as ISO text, shown as the reader writes them
+        if isinstance(detail.get(key), str) and detail[key]:
+            try:
+                detail[key] = day_text(t, date.fromisoformat(detail[key]))
+            except ValueError:
+                pass
     key = f"roster.audit.{entry.action}"
     try:
         message = t(key, **detail)

@@ -4,7 +4,9 @@ refused, and reminders go only to the sections not relayed."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -16,8 +18,20 @@ from dialogs.announce.relay.store import section_status
 from dialogs.engines.delivery.worker import drain
 from dialogs.kit.business_days import JST, add_business_days, format_date_ja
 from storage.models import TeamsAccount
-from storage.models.announce import Announcement, AnnouncementRelay
+from storage.models.announce import Announcement, AnnouncementMemberAck, AnnouncementRelay
 from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc
+from tests.announce.relay_flow import (
+    SECTION_CHANNEL,
+    button,
+    copy_in,
+    form,
+    in_section_channel,
+    link_section_channel,
+    post_to_section_channel,
+    promoter,
+    relay_press,
+    send,
+)
 from tests.delivery.helpers import FAST, conv_of
 from tests.support import (
     ADMIN,
@@ -25,7 +39,6 @@ from tests.support import (
     STAFF,
     TENANT,
     Person,
-    activity,
     fixed_clock,
     members_for,
     running_bot,
@@ -35,61 +48,13 @@ from tests.support import (
 pytestmark = pytest.mark.asyncio
 
 
-def _promoter(pid: int) -> Person:
-    return Person(f"29:u{pid}", f"aad-{pid}", f"職員{pid}", f"p{pid}@city.example.jp")
-
-
-def _form(**kw):
-    today = now_utc().astimezone(JST).date()
-    values = {
-        "title": "生成AI利用ガイドラインのお知らせ",
-        "body": "生成AIの利用ガイドラインを定めました。課内への周知をお願いします。",
-        "importance": "normal",
-        "audience": "all",
-        "ack_required": "true",
-        "deadline": add_business_days(today, 3).isoformat(),
-        "relay_required": "true",
-        "relay_deadline": add_business_days(today, 5).isoformat(),
-        "send_mode": "now",
-    }
-    values.update(kw)
-    return values
-
-
-async def _send(bot, connector, **kw) -> tuple[int, str]:
-    await bot.say("お知らせ", user=ADMIN)
-    compose_id = card_ids(connector, ADMIN.conversation_id)[-1]
-    assert "課内への伝達を依頼する" in card_text(connector, compose_id)
-    await bot.press({"action": "announce.preview", **_form(**kw)}, user=ADMIN, reply_to_id=compose_id)
-    ann_id = next(a["id"] for a in actions(card(connector, compose_id)) if a.get("action") == "announce.send")
-    await bot.press({"action": "announce.send", "id": ann_id}, user=ADMIN, reply_to_id=compose_id)
-    await drain(bot.services, config=FAST)
-    return ann_id, compose_id
-
-
-def _copy(connector, conversation_id: str, title: str = "生成AI利用ガイドライン") -> str:
-    return next(
-        i
-        for i in card_ids(connector, conversation_id)
-        if connector.activities[i].get("attachments") and title in card_text(connector, i)
-    )
-
-
-def _relay_press(card_json, **override):
-    button = next(a for a in actions(card_json) if a.get("action") == "announce.relay")
-    data = {k: v for k, v in button.items() if k != "title"}
-    data.update(inputs(card_json))
-    data.update(override)
-    return data
-
-
 async def test_compose_checks_the_relay_deadline(sqlite_url, connector) -> None:
     async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
         await build_city(bot.services, connector.url, connector)
         await bot.say("お知らせ", user=ADMIN)
         compose_id = card_ids(connector, ADMIN.conversation_id)[-1]
         await bot.press(
-            {"action": "announce.preview", **_form(relay_deadline="", ack_required="false")},
+            {"action": "announce.preview", **form(relay_deadline="", ack_required="false")},
             user=ADMIN,
             reply_to_id=compose_id,
         )
@@ -98,7 +63,7 @@ async def test_compose_checks_the_relay_deadline(sqlite_url, connector) -> None:
         assert "「確認しました」を求める設定もオンにしてください" in shown
         today = now_utc().astimezone(JST).date()
         await bot.press(
-            {"action": "announce.preview", **_form(relay_deadline=(today - timedelta(days=1)).isoformat())},
+            {"action": "announce.preview", **form(relay_deadline=(today - timedelta(days=1)).isoformat())},
             user=ADMIN,
             reply_to_id=compose_id,
         )
@@ -111,13 +76,13 @@ async def test_relay_report_correction_forgery_and_reminders(sqlite_url, connect
     async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
         city = await build_city(bot.services, connector.url, connector)
         await bot.say("ヘルプ", user=LEADER)
-        ann_id, author_card = await _send(bot, connector)
+        ann_id, author_card = await send(bot, connector)
         author = card_text(connector, author_card)
         assert "伝達済みの課" in author and "0/3課" in author
         relay_deadline = add_business_days(now_utc().astimezone(JST).date(), 5)
         assert format_date_ja(relay_deadline) in author
 
-        leader_card = _copy(connector, LEADER.conversation_id)
+        leader_card = copy_in(connector, LEADER.conversation_id)
         # Before confirming there is no relay form; a hand-made press is asked to confirm first.
         assert not [a for a in actions(card(connector, leader_card)) if a.get("action") == "announce.relay"]
         await bot.press(
@@ -130,7 +95,7 @@ async def test_relay_report_correction_forgery_and_reminders(sqlite_url, connect
         await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card)
         leader_view = card_text(connector, leader_card)
         assert "【伝達依頼】" in leader_view and format_date_ja(relay_deadline) in leader_view
-        press = _relay_press(card(connector, leader_card))
+        press = relay_press(card(connector, leader_card))
         assert press["section"] == city.sections["総務課"]
 
         # No method chosen: a polite error, nothing stored.
@@ -146,7 +111,7 @@ async def test_relay_report_correction_forgery_and_reminders(sqlite_url, connect
         assert "ご自分の課の伝達だけ" in connector.texts_to(LEADER.conversation_id)[-1]
         assert any("refused a relay report" in r.getMessage() for r in caplog.records)
         # Someone pressing the leader's card (another section's promoter) is refused too.
-        await bot.press({**press, "relay_method": "mail"}, user=_promoter(102), reply_to_id=leader_card)
+        await bot.press({**press, "relay_method": "mail"}, user=promoter(102), reply_to_id=leader_card)
         assert "この報告は受け付けられません" in connector.texts_to(conv_of(102))[-1]
         async with bot.services.sessionmaker() as s:
             assert await s.scalar(select(func.count()).select_from(AnnouncementRelay)) == 0
@@ -165,14 +130,14 @@ async def test_relay_report_correction_forgery_and_reminders(sqlite_url, connect
 
         # The sub-leader of the same section confirms: their card shows the leader's report, and they may
         # correct it. Still one report for the section.
-        sub_card = _copy(connector, conv_of(101))
-        await bot.press({"action": "announce.ack", "id": ann_id}, user=_promoter(101), reply_to_id=sub_card)
+        sub_card = copy_in(connector, conv_of(101))
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=promoter(101), reply_to_id=sub_card)
         assert "報告: 鈴木 一郎" in card_text(connector, sub_card)
-        sub_press = _relay_press(card(connector, sub_card))
+        sub_press = relay_press(card(connector, sub_card))
         assert sub_press["relay_method"] == "meeting" and sub_press["relay_reached"] == 12
         await bot.press(
             {**sub_press, "relay_method": "channel", "relay_reached": ""},
-            user=_promoter(101),
+            user=promoter(101),
             reply_to_id=sub_card,
         )
         assert "伝達の報告を訂正しました" in connector.texts_to(conv_of(101))[-1]
@@ -227,11 +192,11 @@ async def test_automatic_relay_reminder_goes_once_to_sections_not_relayed(sqlite
     async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
         city = await build_city(bot.services, connector.url, connector)
         await bot.say("ヘルプ", user=LEADER)
-        ann_id, _author = await _send(bot, connector)
-        leader_card = _copy(connector, LEADER.conversation_id)
+        ann_id, _author = await send(bot, connector)
+        leader_card = copy_in(connector, LEADER.conversation_id)
         await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card)
         await bot.press(
-            {**_relay_press(card(connector, leader_card)), "relay_method": "mail"},
+            {**relay_press(card(connector, leader_card)), "relay_method": "mail"},
             user=LEADER,
             reply_to_id=leader_card,
         )
@@ -263,34 +228,6 @@ async def test_automatic_relay_reminder_goes_once_to_sections_not_relayed(sqlite
         assert city.sections  # the city was built
 
 
-SECTION_CHANNEL = "19:soumu-ka@thread.tacv2"
-
-
-def _in_channel(
-    user: Person, text: str | None = None, value: dict | None = None, reply_to_id: str | None = None
-):
-    return activity(
-        "",  # filled in by the caller
-        user=user,
-        text=text,
-        value=value,
-        reply_to_id=reply_to_id,
-        conversation_id=SECTION_CHANNEL,
-        conversation_type="channel",
-        channel_data={
-            "tenant": {"id": TENANT},
-            "team": {"id": "19:team-soumu@thread.tacv2", "name": "総務課"},
-            "channel": {"id": SECTION_CHANNEL, "name": "一般"},
-        },
-    )
-
-
-async def _channel(bot, user: Person, **kw) -> int:
-    act = _in_channel(user, **kw)
-    act["serviceUrl"] = bot.connector.url
-    return await bot.post(act)
-
-
 async def test_section_channel_post_reaches_every_member_once_counts_confirmations_and_is_recalled(
     sqlite_url, connector
 ) -> None:
@@ -299,11 +236,11 @@ async def test_section_channel_post_reaches_every_member_once_counts_confirmatio
         # The city's accounts in the tenant the activities come from, so promoters are recognised anywhere.
         async with bot.services.sessionmaker() as s, s.begin():
             await s.execute(update(TeamsAccount).where(TeamsAccount.tenant_id == "").values(tenant_id=TENANT))
-        for person in (LEADER, _promoter(101), _promoter(102)):
+        for person in (LEADER, promoter(101), promoter(102)):
             await bot.say("ヘルプ", user=person)
         # The team behind the section's channel: three people and the bot.
         connector.members = {
-            **members_for(ADMIN, LEADER, STAFF, _promoter(101)),
+            **members_for(ADMIN, LEADER, STAFF, promoter(101)),
             "28:dxbot": {"id": "28:dxbot"},
         }
         connector.conversation_members["19:team-soumu@thread.tacv2"] = [
@@ -313,15 +250,17 @@ async def test_section_channel_post_reaches_every_member_once_counts_confirmatio
             "28:dxbot",
         ]
         # Another section's promoter cannot make this 総務課's channel; the leader of 総務課 can, in it.
-        await _channel(bot, _promoter(102), text="<at>DX推進ボット</at> ここを課のチャネルにする 総務課")
+        await in_section_channel(
+            bot, promoter(102), text="<at>DX推進ボット</at> ここを課のチャネルにする 総務課"
+        )
         assert "総務課のDX推進リーダー・サブリーダーか" in connector.texts_to(SECTION_CHANNEL)[-1]
         await bot.say("ここを課のチャネルにする", user=LEADER)  # not in a channel: says where
         assert "課のチャネル(またはグループチャット)で" in connector.texts_to(LEADER.conversation_id)[-1]
-        await _channel(bot, LEADER, text="<at>DX推進ボット</at> ここを課のチャネルにする")
+        await in_section_channel(bot, LEADER, text="<at>DX推進ボット</at> ここを課のチャネルにする")
         assert "ここを総務課のチャネルにしました" in connector.texts_to(SECTION_CHANNEL)[-1]
 
-        ann_id, author_card = await _send(bot, connector)
-        leader_card = _copy(connector, LEADER.conversation_id)
+        ann_id, author_card = await send(bot, connector)
+        leader_card = copy_in(connector, LEADER.conversation_id)
         await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card)
         post = next(
             a for a in actions(card(connector, leader_card)) if a.get("action") == "announce.relay_post"
@@ -339,7 +278,9 @@ async def test_section_channel_post_reaches_every_member_once_counts_confirmatio
         shared = channel_posts[0].created
         assert shared is not None
         shared_text = card_text(connector, shared)
-        assert "鈴木 一郎さん" in shared_text and "生成AI利用ガイドライン" in shared_text
+        assert "生成AI利用ガイドライン" in shared_text
+        # The section's staff read who shared it, in the role that person holds in the section.
+        assert "総務課 DX推進リーダー 鈴木 一郎さんが共有しました。" in shared_text
         assert "確認した人: 0人" in shared_text
         # The leader's card now says 伝達済み by the section's Teams channel, without a second post button.
         assert "課の Teams チャネル" in card_text(connector, leader_card)
@@ -350,12 +291,12 @@ async def test_section_channel_post_reaches_every_member_once_counts_confirmatio
         # Members confirm in the channel: each once, the shared card counts them.
         ack = next(a for a in actions(card(connector, shared)) if a.get("action") == "announce.member_ack")
         ack = {k: v for k, v in ack.items() if k != "title"}
-        await _channel(bot, STAFF, value=ack, reply_to_id=shared)
-        await _channel(bot, STAFF, value=ack, reply_to_id=shared)
-        await _channel(bot, _promoter(101), value=ack, reply_to_id=shared)
+        await in_section_channel(bot, STAFF, value=ack, reply_to_id=shared)
+        await in_section_channel(bot, STAFF, value=ack, reply_to_id=shared)
+        await in_section_channel(bot, promoter(101), value=ack, reply_to_id=shared)
         assert "確認した人: 2人" in card_text(connector, shared)
         # The same button pressed on a card that is not a section-channel copy records nothing.
-        await _channel(bot, STAFF, value=ack, reply_to_id=leader_card)
+        await in_section_channel(bot, STAFF, value=ack, reply_to_id=leader_card)
         assert "記録できませんでした" in connector.texts_to(SECTION_CHANNEL)[-1]
 
         await drain(bot.services, config=FAST)
@@ -390,3 +331,188 @@ async def test_section_channel_post_reaches_every_member_once_counts_confirmatio
         await drain(bot.services, config=FAST)
         assert shared not in connector.activities
         assert leader_card not in connector.activities
+
+
+async def test_the_section_channel_copy_speaks_to_the_sections_staff(sqlite_url, connector) -> None:
+    """The copy a sub-leader posts says 総務課 DX推進サブリーダー, asks every member to confirm, and carries
+    nothing addressed to promoters: not the DX channel's line about leaders and sub-leaders being asked
+    individually, not their confirmation deadline."""
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await link_section_channel(bot, connector)
+        ann_id, _ = await send(bot, connector)
+        sub = promoter(101)
+        shared = await post_to_section_channel(bot, connector, ann_id, sub, copy_in(connector, conv_of(101)))
+        shown = card_text(connector, shared)
+        assert shown.splitlines()[0] == "総務課 DX推進サブリーダー 職員101さんが共有しました。"
+        assert "お一人ずつ「確認しました」を押してください" in shown
+        assert "リーダー・サブリーダー" not in shown and "個別に確認" not in shown
+        assert "確認期限" not in shown and "伝達期限" not in shown
+        assert [a["title"] for a in actions(card(connector, shared))] == ["確認しました"]
+        # An edit re-draws the copy: the same words.
+        await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN)
+        revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
+        values = inputs(card(connector, revise_id))
+        values["body"] = "生成AIの利用ガイドラインを改訂しました。"
+        await bot.press(
+            {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
+        )
+        await bot.press(
+            {"action": "announce.apply_edit", "id": ann_id, "version": 1}, user=ADMIN, reply_to_id=revise_id
+        )
+        await drain(bot.services, config=FAST)
+        shown = card_text(connector, shared)
+        assert "改訂しました" in shown
+        assert shown.splitlines()[0] == "総務課 DX推進サブリーダー 職員101さんが共有しました。"
+        assert "個別に確認" not in shown
+
+
+async def test_a_copy_shared_by_someone_not_a_promoter_of_the_section_reads_as_the_dx_division() -> None:
+    from datetime import UTC, datetime
+
+    from dialogs.announce.relay.channels import Sharer, channel_card
+
+    ann = Announcement(
+        id=7, title="お知らせ", body="本文", links=[], importance="normal", ack_required=True,
+        relay_required=True, version=1, sent_at=datetime(2026, 4, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    for locale, sharer, line in [
+        ("ja", Sharer("佐藤 花子"), "DX推進課 佐藤 花子さんが共有しました。"),
+        (
+            "ja",
+            Sharer("鈴木 一郎", "総務課", "leader"),
+            "総務課 DX推進リーダー 鈴木 一郎さんが共有しました。",
+        ),
+        ("en", Sharer("佐藤 花子"), "Shared by 佐藤 花子 of the DX division."),
+        ("en", Sharer("職員101", "総務課", "subleader"), "Shared by 職員101, DX sub-leader of 総務課."),
+    ]:
+        shown = channel_card(locale, ann, section_id=1, sharer=sharer, confirmed=0)
+        assert shown["body"][0]["items"][0]["text"] == line
+
+
+KANA_KANJI = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+def _titles(card_json) -> list[str]:
+    return [a["title"] for a in actions(card_json)]
+
+
+async def test_an_english_city_sees_english_buttons_on_every_relay_card(sqlite_url, connector) -> None:
+    """DXBOT_LOCALE=en: the promoters' cards, the copy in the section's channel and the author's card
+    (written in an en-US client) carry English button titles only."""
+    settings = settings_for(sqlite_url, admins=[ADMIN.email], locale="en")
+    async with running_bot(settings, connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await link_section_channel(bot, connector)
+        ann_id, author_card = await send(bot, connector, locale="en-US")
+        leader_card = copy_in(connector, LEADER.conversation_id)
+        assert _titles(card(connector, leader_card)) == ["Confirm"]
+        await bot.press(
+            {"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card, locale="en-US"
+        )
+        titles = _titles(card(connector, leader_card))
+        assert titles == ["Passed on in my section", "Post to the section's channel"]
+        shown = card_text(connector, leader_card)
+        assert (
+            'press "Passed on in my section"' in shown
+            and '"Post to the section\'s channel" posts it' in shown
+        )
+        await bot.press(
+            {**relay_press(card(connector, leader_card)), "relay_method": "meeting"},
+            user=LEADER,
+            reply_to_id=leader_card,
+            locale="en-US",
+        )
+        assert _titles(card(connector, leader_card)) == [
+            "Correct the report",
+            "Post to the section's channel",
+        ]
+        shared = await post_to_section_channel(bot, connector, ann_id, LEADER, leader_card)
+        assert card_text(connector, shared).splitlines()[0] == "Shared by 鈴木 一郎, DX leader of 総務課."
+        assert 'each of you press "Confirm"' in card_text(connector, shared)
+        assert _titles(card(connector, shared)) == ["Confirm"]
+        await drain(bot.services, config=FAST)
+        author_titles = _titles(card(connector, author_card))
+        assert "Relay status" in author_titles and "Remind sections not relayed" in author_titles
+        for where, titles in [
+            ("leader", _titles(card(connector, leader_card))),
+            ("channel", _titles(card(connector, shared))),
+            ("author", author_titles),
+        ]:
+            assert not [t for t in titles if KANA_KANJI.search(t)], (where, titles)
+
+
+async def test_a_channel_member_counts_once_however_often_they_press(sqlite_url, connector) -> None:
+    """Anyone in the linked channel may confirm (they are the section's staff, whom the roster does not
+    list), and each person counts once, by their Entra object id: a double press arriving at the same
+    moment, a press under another Teams id or name, all one; the author's figure is 'n of m members'."""
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await link_section_channel(bot, connector)
+        ann_id, author_card = await send(bot, connector)
+        shared = await post_to_section_channel(
+            bot, connector, ann_id, LEADER, copy_in(connector, LEADER.conversation_id)
+        )
+        ack = button(card(connector, shared), "announce.member_ack")
+
+        statuses = await asyncio.gather(
+            in_section_channel(bot, STAFF, value=ack, reply_to_id=shared),
+            in_section_channel(bot, STAFF, value=ack, reply_to_id=shared),
+        )
+        assert all(s < 300 for s in statuses), statuses
+        same_person = Person("29:staff-web", STAFF.aad_object_id, "田中 次郎(Web)", STAFF.email)
+        await in_section_channel(bot, same_person, value=ack, reply_to_id=shared)
+        no_entra_id = Person("29:visitor", "", "来庁者", "")
+        await in_section_channel(bot, no_entra_id, value=ack, reply_to_id=shared)
+        assert "記録できませんでした" in connector.texts_to(SECTION_CHANNEL)[-1]
+        assert "確認した人: 1人" in card_text(connector, shared)
+        async with bot.services.sessionmaker() as s:
+            acks = (await s.scalars(select(AnnouncementMemberAck))).all()
+        assert [a.aad_object_id for a in acks] == [STAFF.aad_object_id]
+
+        await in_section_channel(bot, promoter(101), value=ack, reply_to_id=shared)
+        assert "確認した人: 2人" in card_text(connector, shared)
+        await drain(bot.services, config=FAST)
+        # m: the people in the team behind the channel when it was posted (the bot not counted).
+        author = card_text(connector, author_card)
+        assert "課のチャネルで確認したメンバー\n3人中2人" in author
+        await bot.press({"action": "announce.relay_status", "id": ann_id}, user=ADMIN)
+        status = card_text(connector, card_ids(connector, ADMIN.conversation_id)[-1])
+        assert "メンバー3人中2人が確認" in status
+
+
+async def test_an_edit_keeps_the_relay_request_on_confirmed_promoters_cards(sqlite_url, connector) -> None:
+    """After 内容を編集, a promoter who had confirmed still sees the relay request and the report form (the
+    edit used to redraw their card as a plain confirmed announcement), with the section's report."""
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await bot.say("ヘルプ", user=LEADER)
+        ann_id, author_card = await send(bot, connector)
+        leader_card = copy_in(connector, LEADER.conversation_id)
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card)
+        sub_card = copy_in(connector, conv_of(101))
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=promoter(101), reply_to_id=sub_card)
+        await bot.press(
+            relay_press(card(connector, sub_card), relay_method="circular"),
+            user=promoter(101),
+            reply_to_id=sub_card,
+        )
+        await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=author_card)
+        revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
+        values = inputs(card(connector, revise_id))
+        values["body"] = "生成AIの利用ガイドラインを改訂しました。"
+        await bot.press(
+            {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
+        )
+        await bot.press(
+            {"action": "announce.apply_edit", "id": ann_id, "version": 1}, user=ADMIN, reply_to_id=revise_id
+        )
+        await drain(bot.services, config=FAST)
+        for copy in (leader_card, sub_card):
+            shown = card_text(connector, copy)
+            assert "改訂しました" in shown
+            assert "課内に伝達済みです" in shown and "回覧" in shown
+            assert [a["action"] for a in actions(card(connector, copy))] == ["announce.relay"]
+        # A promoter who has not confirmed still gets the plain card with 「確認しました」.
+        other = card(connector, copy_in(connector, conv_of(102)))
+        assert [a["action"] for a in actions(other)] == ["announce.ack"]

@@ -22,6 +22,7 @@ ADMIN = "dx-admin@demo-city.example.jp"
 LEADER = "leader@demo-city.example.jp"
 GROUP = "DX推進リーダー連絡会"
 TITLE = "生成AI利用ガイドラインの周知のお願い"
+SHARED = "さんが共有しました"  # the first line of the copy posted in the section's channel
 
 
 def test_relay_by_posting_to_the_section_channel_counts_a_member(drive: Callable[..., DriveResult]) -> None:
@@ -92,19 +93,19 @@ def test_relay_by_posting_to_the_section_channel_counts_a_member(drive: Callable
             {"as": "leader", "chat": GROUP},
             {
                 "as": "leader",
-                "expect": {"card": True, "text": "共有します", "anywhere": True, "timeout": 60000},
+                "expect": {"card": True, "text": SHARED, "anywhere": True, "timeout": 60000},
             },
-            {"as": "leader", "click": t("announce.btn.ack", loc), "card": "共有します"},
+            {"as": "leader", "click": t("announce.btn.ack", loc), "card": SHARED},
             {"as": "leader", "expect": {"text": "確認した人: 1人", "anywhere": True, "timeout": 30000}},
-            {"as": "leader", "screenshot": "channel-copy", "card": "共有します"},
+            {"as": "leader", "screenshot": "channel-copy", "card": SHARED},
             {"as": "admin", "wait": 6000},  # the progress card is refreshed every couple of seconds
             {"as": "admin", "screenshot": "author-card", "card": progress},
         ],
         users={"admin": ADMIN, "leader": LEADER},
         timeout=420,
     )
-    shared = [c for c in run.bot_cards("leader") if "共有します" in c.title + c.text][-1]
-    assert "鈴木 一郎さん" in shared.text and "確認した人: 1人" in shared.text, shared.text
+    shared = [c for c in run.bot_cards("leader") if SHARED in c.title + c.text][-1]
+    assert "鈴木 一郎さんが共有しました" in shared.text and "確認した人: 1人" in shared.text, shared.text
     author = [c for c in run.bot_cards("admin") if c.title == progress or progress in c.text][-1]
     assert t("announce.relay.fig.relayed", loc) in author.text, author.text
     # n of m: the playground's group chat has its six mock users, one of whom confirmed.

@@ -5,6 +5,8 @@ make or correct it.
 
 - ``store``: the reports and the per-section status (delivered → read → confirmed → relayed);
 - ``cards``: the relay part of a recipient's card, the author's figures and the 伝達状況 card;
-- ``handlers``: the buttons (report, status, remind the sections not relayed);
-- ``reminders``: reminders to the promoters of sections not relayed, by hand and automatically.
+- ``handlers``: the buttons (report, status, remind the sections not relayed, change the deadline);
+- ``reminders``: reminders to the promoters of sections not relayed, by hand and automatically;
+- ``deadline``: 「伝達期限を変更」 after sending (cards, the automatic reminder and the audit log follow);
+- ``channels``: the section's own channel and the copy a promoter posts there.
 """

@@ -185,8 +185,53 @@ def progress_items(t: T, ann: Announcement, summary: RelaySummary | None, *, liv
     buttons = [submit(t("announce.relay.btn.status"), "announce.relay_status", id=ann.id)]
     if live and summary.not_relayed:
         buttons.append(submit(t("announce.relay.btn.remind"), "announce.relay_remind", id=ann.id))
+    if live:
+        buttons.append(submit(t("announce.relay.btn.deadline"), "announce.relay_deadline", id=ann.id))
     items.append({"type": "ActionSet", "actions": buttons})
     return items
+
+
+def deadline_card(
+    t: T, ann: Announcement, *, value: str | None = None, errors: Sequence[str] = ()
+) -> dict[str, Any]:
+    """「伝達期限を変更」: the current deadline and a date picker (holding what was typed after an error)."""
+    current = format_date_ja(ann.relay_deadline) if ann.relay_deadline else ""
+    body: list[Element] = [heading(t("announce.relay.deadline.title", title=ann.title), size="Medium")]
+    if errors:
+        body.append(
+            container([text(e, color="Attention", spacing="None") for e in errors], style="attention")
+        )
+    body += [
+        facts([(t("announce.relay.deadline.current"), current)]),
+        {
+            "type": "Input.Date",
+            "id": "relay_deadline",
+            "label": t("announce.relay.deadline.field"),
+            "value": value
+            if value is not None
+            else (ann.relay_deadline.isoformat() if ann.relay_deadline else ""),
+        },
+        text(t("announce.relay.deadline.hint"), isSubtle=True, size="Small"),
+    ]
+    return adaptive_card(
+        body,
+        [
+            submit(
+                t("announce.relay.btn.deadline_apply"),
+                "announce.relay_deadline_set",
+                style="positive",
+                id=ann.id,
+            ),
+            submit(t("announce.btn.keep"), "announce.dismiss", id=ann.id),
+        ],
+    )
+
+
+def deadline_changed_card(t: T, ann: Announcement, lines: Sequence[str]) -> dict[str, Any]:
+    return adaptive_card(
+        [heading(t("announce.relay.deadline.done_title"), size="Medium")]
+        + [text(line, spacing="Small") for line in lines]
+    )
 
 
 def _section_line(t: T, s: SectionRelay) -> tuple[str, str, str]:

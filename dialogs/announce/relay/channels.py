@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,7 +25,6 @@ from dialogs.announce import service
 from dialogs.announce.service import KIND
 from dialogs.engines import delivery
 from dialogs.engines.delivery import DeliveryItem, Recipient
-from dialogs.kit.business_days import format_date_ja
 from dialogs.kit.cards import adaptive_card, container, submit, text
 from dialogs.kit.i18n import t as translate
 from dialogs.kit.router import Router
@@ -33,6 +33,7 @@ from storage.models import ConversationRef, Delivery, Section
 from storage.models.announce import (
     Announcement,
     AnnouncementMemberAck,
+    AnnouncementRecipient,
     AnnouncementState,
     SectionChannel,
 )
@@ -84,26 +85,46 @@ async def member_acks(session: AsyncSession, ann_id: int, section_id: int) -> in
     )
 
 
+@dataclass(frozen=True)
+class Sharer:
+    """Who posted the copy in a section's channel, as the section's staff should read it."""
+
+    name: str
+    section: str = ""
+    role: str | None = None  # leader | subleader; None: not a promoter of the section (the DX division)
+
+
+def shared_by_line(t: Any, sharer: Sharer) -> str:
+    """「総務課 DX推進リーダー 鈴木 一郎さんが共有しました。」, the role the sharer holds in that section."""
+    if sharer.role in ("leader", "subleader") and sharer.section:
+        return t(
+            "announce.relay.channel.shared_by",
+            section=sharer.section,
+            role=t(f"announce.relay.channel.role.{sharer.role}"),
+            name=sharer.name,
+        )
+    if sharer.name:
+        return t("announce.relay.channel.shared_by_division", name=sharer.name)
+    return t("announce.relay.channel.shared")
+
+
 def channel_card(
-    locale: str, ann: Announcement, *, section_id: int, sharer: str, confirmed: int
+    locale: str, ann: Announcement, *, section_id: int, sharer: Sharer, confirmed: int
 ) -> dict[str, Any]:
-    """The copy in the section's channel: shared by the promoter, with 「確認しました」 for every member."""
+    """The copy in the section's channel: shared by the promoter, with 「確認しました」 for every member.
+    Its readers are the section's staff: nothing on it speaks to promoters (their confirmation
+    deadline, 「各課のDX推進リーダー・サブリーダーには…」)."""
     from dialogs.announce import cards as announce_cards
 
     def t(key: str, **kw: Any) -> str:
         return translate(key, locale, **kw)
 
     body = [
-        container(
-            [text(t("announce.relay.channel.shared_by", name=sharer), weight="Bolder")], style="accent"
-        ),
-        *announce_cards.announcement_items(t, ann, channel=True),
+        container([text(shared_by_line(t, sharer), weight="Bolder")], style="accent"),
+        *announce_cards.announcement_items(t, ann, channel=True, section=True),
+        text(t("announce.relay.channel.ask"), size="Small"),
+        text(t("announce.relay.channel.confirmed", n=confirmed), isSubtle=True, size="Small"),
     ]
-    if ann.relay_deadline:
-        body.append(
-            text(t("announce.relay.channel.ask", deadline=format_date_ja(ann.relay_deadline)), size="Small")
-        )
-    body.append(text(t("announce.relay.channel.confirmed", n=confirmed), isSubtle=True, size="Small"))
     actions = [
         {"type": "Action.OpenUrl", "title": link["title"], "url": link["url"]} for link in ann.links or []
     ]
@@ -113,9 +134,26 @@ def channel_card(
     return adaptive_card(body, actions)
 
 
-async def channel_message(session: AsyncSession, locale: str, ann: Announcement, section_id: int) -> Message:
+async def sharer_of(session: AsyncSession, ann: Announcement, section_id: int) -> Sharer:
+    """The promoter whose report posted the copy (the section's report says who), with the role they
+    were sent the announcement in."""
     rep = await store.report_of(session, ann.id, section_id)
-    sharer = rep.reporter_name if rep is not None else ""
+    if rep is None:
+        return Sharer(name="")
+    held = await session.scalar(
+        select(AnnouncementRecipient).where(
+            AnnouncementRecipient.announcement_id == ann.id,
+            AnnouncementRecipient.person_id == rep.reported_by,
+            AnnouncementRecipient.section_id == section_id,
+        )
+    )
+    if held is None:
+        return Sharer(name=rep.reporter_name)
+    return Sharer(name=rep.reporter_name, section=held.section, role=held.role)
+
+
+async def channel_message(session: AsyncSession, locale: str, ann: Announcement, section_id: int) -> Message:
+    sharer = await sharer_of(session, ann, section_id)
     n = await member_acks(session, ann.id, section_id)
     card = channel_card(locale, ann, section_id=section_id, sharer=sharer, confirmed=n)
     return Message(text=translate("announce.relay.channel.summary", locale, title=ann.title), card=card)

@@ -7,14 +7,17 @@ from typing import Any
 
 from bot.api import Message, Role, Turn
 from dialogs.announce import service
+from dialogs.announce.compose import changed_relay_deadline
 from dialogs.announce.service import KIND
 from dialogs.engines import delivery
+from dialogs.kit.business_days import format_date_ja, format_datetime_ja
 from dialogs.kit.router import Router
 from storage.models import Delivery
 from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
 
 from . import cards as relay_cards
 from . import store
+from .deadline import change_deadline
 from .reminders import recipient_card_message, remind_unrelayed
 
 log = logging.getLogger(__name__)
@@ -159,3 +162,72 @@ async def relay_remind(turn: Turn, data: dict[str, Any]) -> None:
         await turn.reply(turn.t("announce.relay.remind.done", n=people, sections=sections, title=ann.title))
     else:
         await turn.reply(turn.t("announce.relay.remind.nobody"))
+
+
+def _live(ann: Announcement) -> bool:
+    return ann.state in (AnnouncementState.SENDING, AnnouncementState.SENT)
+
+
+@router.action("announce.relay_deadline", role=Role.AUTHOR)
+async def deadline_form(turn: Turn, data: dict[str, Any]) -> None:
+    """「伝達期限を変更」 on the author's card: a card of its own with the date (the progress card is
+    redrawn whenever someone confirms, which would wipe a date being picked on it)."""
+    ann = await _load(turn, data)
+    if ann is None:
+        return
+    if not _live(ann):
+        await turn.reply(turn.t("announce.err.not_sent"))
+        return
+    card = relay_cards.deadline_card(turn.t, ann)
+    await turn.reply_card(card, text=turn.t("announce.relay.deadline.title", title=ann.title))
+
+
+@router.action("announce.relay_deadline_set", role=Role.AUTHOR)
+async def deadline_set(turn: Turn, data: dict[str, Any]) -> None:
+    """「変更する」: checked as in the compose form (a holiday moves to the next business day, a past day
+    is refused); the promoters' cards, the automatic reminder and the author's card follow."""
+    ann = await _load(turn, data)
+    if ann is None:
+        return
+    if not _live(ann):
+        await turn.reply(turn.t("announce.err.not_sent"))
+        return
+    raw = str(data.get("relay_deadline") or "")
+    now = turn.services.clock()
+    day, errors, notices = changed_relay_deadline(raw, now, turn.t, confirm_by=ann.deadline)
+    if day is None:
+        card = relay_cards.deadline_card(turn.t, ann, value=raw.strip(), errors=errors)
+        if turn.reply_to_id:
+            await turn.update_card(turn.reply_to_id, card)
+        else:
+            await turn.reply("\n".join(errors))
+        return
+    if day == ann.relay_deadline:
+        await turn.reply(turn.t("announce.relay.deadline.same", deadline=format_date_ja(day)))
+        return
+    change = await change_deadline(
+        turn.services,
+        turn.session,
+        ann,
+        day,
+        actor=(turn.identity.person_id, turn.identity.email or turn.user.name or "teams"),
+        now=now,
+    )
+    lines = [
+        *notices,
+        turn.t(
+            "announce.relay.deadline.done",
+            title=ann.title,
+            before=format_date_ja(change.before) if change.before else "",
+            after=format_date_ja(change.after),
+        ),
+    ]
+    if change.reminder_at is not None:
+        lines.append(turn.t("announce.relay.deadline.reminder", at=format_datetime_ja(change.reminder_at)))
+    elif turn.services.settings.announce_reminder_days > 0:
+        lines.append(turn.t("announce.relay.deadline.no_reminder"))
+    card = relay_cards.deadline_changed_card(turn.t, ann, lines)
+    if turn.reply_to_id:
+        await turn.update_card(turn.reply_to_id, card)
+    else:
+        await turn.reply_card(card, text=turn.t("announce.relay.deadline.done_title"))

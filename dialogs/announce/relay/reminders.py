@@ -18,6 +18,7 @@ from dialogs.engines import delivery
 from dialogs.engines.delivery import DeliveryItem, DeliveryState, Recipient
 from dialogs.kit.business_days import JST, add_business_days
 from dialogs.kit.i18n import t as translate
+from storage.models import Delivery
 from storage.models.announce import (
     Announcement,
     AnnouncementRecipient,
@@ -46,6 +47,40 @@ def relay_reminder_moment(ann: Announcement, sending_at: datetime, lead_days: in
     return moment if moment > sending_at + timedelta(hours=1) else None
 
 
+def card_message(
+    ann: Announcement,
+    locale: str,
+    recipient: AnnouncementRecipient,
+    *,
+    report: AnnouncementRelay | None,
+    link: SectionChannel | None,
+    reminder: bool = False,
+    relay_reminder: bool = False,
+) -> Message:
+    """A recipient's card as it stands for them, from what the caller loaded: confirmed or not, with the
+    relay form once confirmed (``report``: their section's report; ``link``: its channel)."""
+    from dialogs.announce.service import recipient_message
+
+    t = _t(locale)
+    # Not confirmed yet: the usual reminder to confirm (the relay form follows the confirmation).
+    message = recipient_message(
+        ann, locale, confirmed_at=recipient.confirmed_at, reminder=reminder or relay_reminder
+    )
+    if ann.relay_required and recipient.confirmed_at is not None and message.card is not None:
+        relay_cards.add_relay_form(
+            message.card,
+            t,
+            ann,
+            section_id=recipient.section_id,
+            report=report,
+            reminder=relay_reminder,
+            channel_title=(link.title or t("announce.relay.channel.unnamed")) if link else None,
+        )
+    if relay_reminder:
+        message.text = t("announce.relay.reminder_summary", title=ann.title)
+    return message
+
+
 async def recipient_card_message(
     services: Services,
     session: AsyncSession,
@@ -55,29 +90,75 @@ async def recipient_card_message(
     reminder: bool = False,
     relay_reminder: bool = False,
 ) -> Message:
-    """A recipient's card as it stands for them: confirmed or not, with the relay form once confirmed."""
-    from dialogs.announce.service import recipient_message
-
-    locale = services.settings.locale
-    # Not confirmed yet: the usual reminder to confirm (the relay form follows the confirmation).
-    message = recipient_message(
-        ann, locale, confirmed_at=recipient.confirmed_at, reminder=reminder or relay_reminder
-    )
-    if ann.relay_required and recipient.confirmed_at is not None and message.card is not None:
+    """A recipient's card as it stands for them (``card_message`` with their section's report and channel)."""
+    report = link = None
+    if ann.relay_required and recipient.confirmed_at is not None:
         report = await report_of(session, ann.id, recipient.section_id)
         link = await session.get(SectionChannel, recipient.section_id)
-        relay_cards.add_relay_form(
-            message.card,
-            _t(locale),
-            ann,
-            section_id=recipient.section_id,
-            report=report,
-            reminder=relay_reminder,
-            channel_title=(link.title or _t(locale)("announce.relay.channel.unnamed")) if link else None,
+    return card_message(
+        ann,
+        services.settings.locale,
+        recipient,
+        report=report,
+        link=link,
+        reminder=reminder,
+        relay_reminder=relay_reminder,
+    )
+
+
+async def confirmed_card_messages(
+    session: AsyncSession, ann: Announcement, locale: str
+) -> dict[int, Message]:
+    """person id -> the card of each promoter who confirmed, relay form included, as it now stands (the
+    reports and the section channels loaded once, whatever the number of promoters)."""
+    confirmed = (
+        await session.scalars(
+            select(AnnouncementRecipient).where(
+                AnnouncementRecipient.announcement_id == ann.id,
+                AnnouncementRecipient.confirmed_at.is_not(None),
+            )
         )
-    if relay_reminder:
-        message.text = _t(locale)("announce.relay.reminder_summary", title=ann.title)
-    return message
+    ).all()
+    if not confirmed:
+        return {}
+    reports = {
+        r.section_id: r
+        for r in (
+            await session.scalars(
+                select(AnnouncementRelay).where(AnnouncementRelay.announcement_id == ann.id)
+            )
+        ).all()
+    }
+    sections = {r.section_id for r in confirmed}
+    links = {
+        c.section_id: c
+        for c in (
+            await session.scalars(select(SectionChannel).where(SectionChannel.section_id.in_(sections)))
+        ).all()
+    }
+    return {
+        r.person_id: card_message(
+            ann, locale, r, report=reports.get(r.section_id), link=links.get(r.section_id)
+        )
+        for r in confirmed
+    }
+
+
+async def refresh_confirmed_cards(
+    services: Services, session: AsyncSession, ann: Announcement, *, revision: str, now: datetime
+) -> int:
+    """Every confirmed promoter's delivered copies (reminders included) show the relay form as it now
+    stands, e.g. after the relay deadline changed; through the delivery engine. Returns the copies
+    being updated."""
+    messages = await confirmed_card_messages(session, ann, services.settings.locale)
+    if not messages:
+        return 0
+
+    def message_for(row: Delivery) -> Message | None:
+        # The channel posts are not a promoter's card (the section's copy shows no relay deadline).
+        return messages.get(row.person_id) if row.person_id is not None else None
+
+    return await delivery.update_delivered(session, KIND, ann.id, message_for, revision=revision, now=now)
 
 
 async def remind_unrelayed(
@@ -149,4 +230,6 @@ async def tick(services: Services) -> None:
         async with services.sessionmaker() as session, session.begin():
             ann = await claim_once(session, ann_id, Announcement.relay_reminded_at, now)
             if ann is not None:
-                await remind_unrelayed(services, session, ann, now, purpose="relay-reminder-auto")
+                # One automatic reminder per deadline: a changed deadline re-arms it (relay/deadline.py).
+                deadline = ann.relay_deadline.isoformat() if ann.relay_deadline else ""
+                await remind_unrelayed(services, session, ann, now, purpose=f"relay-reminder-auto-{deadline}")

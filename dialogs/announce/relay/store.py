@@ -61,8 +61,8 @@ class SectionRelay:
     unread: int = 0  # receipts on, not read yet
     confirmed: int = 0
     report: RelayReport | None = None
-    pending: int = 0
-    members_confirmed: int = 0  # staff who pressed 「確認しました」 on the copy in the section's channel  # copies not gone out yet
+    pending: int = 0  # copies not gone out yet
+    members_confirmed: int = 0  # staff who pressed 「確認しました」 on the copy in the section's channel
 
     @property
     def relayed(self) -> bool:

@@ -1,8 +1,10 @@
 """Announcements: per announcement the share delivered and the share confirmed, and for the one
-chosen, the sections where nobody has confirmed yet.
+chosen, the sections where nobody has confirmed yet and, with a relay request, every section from
+delivered to relayed.
 
 The figures are the announcement feature's own (dialogs/announce/service.py ``figures`` and
-``unconfirmed_sections``), so the dashboard, the author's progress card and 「未確認の課」 agree.
+``unconfirmed_sections``, dialogs/announce/relay/store.py ``section_status``), so the dashboard, the
+author's progress card, 「未確認の課」 and 「伝達状況」 agree.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from dialogs.announce import service as announce
+from dialogs.announce.relay import store as relay_store
 from dialogs.dashboard import charts
 from dialogs.dashboard.pages.common import Block, Context, Option, PageView, Select, Tile
 from dialogs.dashboard.tables import Column, Table
@@ -184,4 +187,72 @@ async def build(ctx: Context) -> PageView:
         Block(sections.title, sections, intro=ctx.t("dashboard.announcements.unconfirmed_intro")),
         Block(ctx.t("dashboard.announcements.list"), table, chart, intro=ctx.t("dashboard.announcements.chart_intro")),
     ]  # fmt: skip
+    if f.relay is not None:
+        relay = await relay_table(ctx, chosen)
+        deadline = (
+            ctx.date(chosen.relay_deadline)
+            if chosen.relay_deadline
+            else ctx.t("dashboard.announcements.no_deadline")
+        )
+        intro = ctx.t("dashboard.relay.intro", deadline=deadline)
+        view.blocks.insert(1, Block(relay.title, relay, intro=intro))
     return view
+
+
+async def relay_table(ctx: Context, ann: Announcement) -> Table:
+    """Every section the announcement went to, in roster order: delivered → read → confirmed → relayed
+    (how, when, by whom, staff reached, channel members who confirmed). A section none of whose
+    promoters can be reached is listed and marked, never left out."""
+    table = Table(
+        "relay",
+        ctx.t("dashboard.relay.title", title=_title(ctx, ann)),
+        [
+            Column(ctx.t("dashboard.col.department")),
+            Column(ctx.t("dashboard.col.section")),
+            Column(ctx.t("dashboard.col.promoters"), "num"),
+            Column(ctx.t("dashboard.relay.col.delivered"), "num"),
+            Column(ctx.t("dashboard.relay.col.read"), "num"),
+            Column(ctx.t("dashboard.relay.col.confirmed"), "num"),
+            Column(ctx.t("dashboard.relay.col.state")),
+            Column(ctx.t("dashboard.relay.col.method")),
+            Column(ctx.t("dashboard.relay.col.at")),
+            Column(ctx.t("dashboard.relay.col.reporter")),
+            Column(ctx.t("dashboard.relay.col.reached"), "num"),
+            Column(ctx.t("dashboard.relay.col.members")),
+        ],
+    )
+    for s in await relay_store.section_status(ctx.session, ann.id):
+        rep = s.report
+        if rep is not None:
+            state, css = ctx.t("dashboard.relay.state.relayed"), ""
+        elif not s.reachable:
+            state, css = ctx.t("dashboard.relay.state.unreachable"), "alert"
+        else:
+            state, css = ctx.t("dashboard.relay.state.not_relayed"), ""
+        members = None
+        if rep is not None and rep.method == "channel":
+            members = (
+                ctx.t("dashboard.relay.members_of", n=s.members_confirmed, m=rep.reached)
+                if rep.reached is not None
+                else ctx.t("dashboard.relay.members", n=s.members_confirmed)
+            )
+        table.add(
+            [
+                s.department,
+                s.section,
+                s.promoters,
+                s.delivered,
+                s.read,
+                s.confirmed,
+                state,
+                (ctx.t(f"announce.relay.method.{rep.method}") + (f"({rep.note})" if rep.note else ""))
+                if rep is not None
+                else None,
+                ctx.datetime(rep.updated_at) if rep is not None else None,
+                rep.reporter_name if rep is not None else None,
+                rep.reached if rep is not None else None,  # posted to the channel: its members
+                members,
+            ],
+            css,
+        )
+    return table
