@@ -87,7 +87,7 @@ def quality(index: SearchIndex, eval_path: Path, *, details: bool = True) -> Non
     print(f"  Recall@10  {f.rec10:.3f}")
     cfg = index.config
     print(
-        f"  bands (answer ≥ {cfg.threshold:.2f} and ≥ {cfg.margin:.1f} × the second; choice ≥ {cfg.choice_floor:.2f}):"
+        f"  bands (answer ≥ {cfg.threshold:.2f} and ≥ {cfg.lead:.2f} ahead of the second; choice ≥ {cfg.choice_floor:.2f}):"
     )
     print(f"    answered with the right entry      {f.confident_right:.3f}")
     print(f"    answered with a wrong entry        {f.confident_wrong:.3f}   (target ≤ 0.030)")
