@@ -6,7 +6,8 @@
 Quality: Hit@1, MRR@10 and Recall@10 of the paraphrased questions in bench/data/qa_eval.csv against the
 starter knowledge base (and the municipal and city sets), the three confidence bands (answered right,
 answered wrong: target ≤ 3 %, shown a choice, passed on), off-topic questions, and a learning curve: half of
-each city entry's queries approved as phrasings, the other half measured.
+each city entry's queries approved as phrasings, the other half measured (also: the approved phrasings asked
+again, and each query of an entry with two or more with the others of its entry as phrasings).
 Performance: a synthetic knowledge base of 5,000 entries: index build time (cold and warm), p95 query
 latency and the memory the analyser adds (RSS, split into private and shared/file-backed pages).
 """
