@@ -25,7 +25,7 @@ async def test_a_new_database_is_not_migrated_until_upgraded(tmp_path) -> None:
         await upgrade(url)
         assert await is_migrated(engine)
         async with engine.begin() as conn:  # one branch behind
-            await conn.execute(text("DELETE FROM alembic_version WHERE version_num = '0032_qa_phrasings'"))
+            await conn.execute(text("DELETE FROM alembic_version WHERE version_num = '0033_qa_query_pick'"))
         assert not await is_migrated(engine)
     finally:
         await engine.dispose()

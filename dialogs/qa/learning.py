@@ -200,13 +200,15 @@ async def _published(session: AsyncSession, key: str) -> KbEntry | None:
 
 @router.action("qa.pick")
 async def on_pick(turn: Turn, data: dict[str, Any]) -> None:
-    """A choice in 「どれが近いですか?」: that entry's answer card; the question becomes a candidate."""
+    """A choice in 「どれが近いですか?」: that entry's answer card; the question counts as answered by
+    choice (not among the questions the bot could not answer) and becomes a candidate phrasing."""
     from dialogs.qa.answers import on_show
 
     qid = data.get("qid") if isinstance(data.get("qid"), int) else None
     asked = await turn.session.get(QueryLog, qid) if qid is not None else None
     entry = await _published(turn.session, str(data.get("entry") or ""))
     if entry is not None and asked is not None:
+        asked.picked_key = entry.key
         await phrasings.propose(
             turn.session, entry.key, asked.query, PhrasingSource.CHOICE, now=turn.services.clock()
         )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.kit.business_days import JST
@@ -101,7 +101,8 @@ class DepartmentReach:
 @dataclass
 class Questions:
     asked: int = 0
-    answered_by_bot: int = 0
+    answered_by_bot: int = 0  # outright, or an entry picked from 「どれが近いですか?」
+    answered_by_choice: int = 0  # of those, picked from the choices
     escalated: int = 0
     answered_by_division: int = 0
     median_days: float | None = None
@@ -210,11 +211,12 @@ async def reach(session: AsyncSession, q: Quarter) -> tuple[int, list[Department
 
 async def questions(session: AsyncSession, q: Quarter) -> Questions:
     start, end = q.bounds()
-    asked, answered = (
+    by_choice = and_(QueryLog.answered.is_(False), QueryLog.picked_key.is_not(None))
+    asked, outright, picked = (
         await session.execute(
-            select(func.count(), func.count().filter(QueryLog.answered.is_(True))).where(
-                QueryLog.at >= start, QueryLog.at < end
-            )
+            select(
+                func.count(), func.count().filter(QueryLog.answered.is_(True)), func.count().filter(by_choice)
+            ).where(QueryLog.at >= start, QueryLog.at < end)
         )
     ).one()
     escalated = int(
@@ -234,7 +236,8 @@ async def questions(session: AsyncSession, q: Quarter) -> Questions:
     ]
     return Questions(
         asked=int(asked or 0),
-        answered_by_bot=int(answered or 0),
+        answered_by_bot=int(outright or 0) + int(picked or 0),
+        answered_by_choice=int(picked or 0),
         escalated=escalated,
         answered_by_division=len(waits),
         median_days=round(statistics.median(waits), 1) if waits else None,
@@ -413,6 +416,8 @@ def findings(f: Figures) -> dict[str, str | None]:
     qs, prev = f.questions, f.previous_questions
     if qs.asked or qs.escalated:
         line = f"質問{qs.asked}件のうちボットが{qs.answered_by_bot}件に回答"
+        if qs.answered_by_choice:
+            line += f"(うち選択肢から{qs.answered_by_choice}件)"
         if qs.bot_rate is not None:
             line += f"(回答率{round(qs.bot_rate * 100)}%{_pt(qs.bot_rate, prev.bot_rate)})"
         line += f"、DX推進課へ{qs.escalated}件"
@@ -533,6 +538,11 @@ def as_rows(f: Figures) -> dict[str, list[list[Any]]]:
             ["項目", "今四半期", "前四半期"],
             ["質問数", f.questions.asked, f.previous_questions.asked],
             ["ボットが回答", f.questions.answered_by_bot, f.previous_questions.answered_by_bot],
+            [
+                "うち選択肢から選ばれた",
+                f.questions.answered_by_choice,
+                f.previous_questions.answered_by_choice,
+            ],
             ["DX推進課へ", f.questions.escalated, f.previous_questions.escalated],
             ["DX推進課が回答", f.questions.answered_by_division, f.previous_questions.answered_by_division],
             ["回答までの中央値(日)", f.questions.median_days, f.previous_questions.median_days],

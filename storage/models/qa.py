@@ -87,7 +87,9 @@ class QueryLog(Base):
     query: Mapped[str] = mapped_column(Text)
     top_key: Mapped[str | None] = mapped_column(String(100))
     score: Mapped[float | None] = mapped_column(Float)
-    answered: Mapped[bool] = mapped_column(Boolean)  # above the confidence threshold
+    answered: Mapped[bool] = mapped_column(Boolean)  # answered outright: above the confidence threshold
+    # The entry the asker picked from 「どれが近いですか?」: answered by choice (the latest pick).
+    picked_key: Mapped[str | None] = mapped_column(String(100))
 
 
 class Feedback(Base):

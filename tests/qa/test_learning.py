@@ -7,9 +7,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from dialogs.dashboard.pages import questions as questions_page
+from dialogs.dashboard.pages.common import Context, PageView
+from dialogs.kit.business_days import to_jst
 from dialogs.qa.kbfile import write_kb_csv
 from dialogs.qa.seed import seed_demo
 from dialogs.qa.store import to_kb_row
+from dialogs.report.figures import Quarter
+from dialogs.report.figures import questions as report_questions
 from storage.models import KbEntry, Phrasing, PhrasingSource, PhrasingStatus, Ticket, TicketStatus
 from tests.qa.feature_support import (
     DESK,
@@ -168,6 +173,39 @@ async def test_a_pick_among_choices_is_shown_and_becomes_a_candidate(db_url, con
         await bot.press(find_action(card, "qa.pick"), user=LEADER, reply_to_id=card_id)
         assert [(p.status, p.text) for p in await _phrasings(bot)] == [(PhrasingStatus.REJECTED, query)]
         assert query not in (await _entry(bot, picked["entry"])).alternates
+
+
+async def _questions_page(bot) -> PageView:
+    async with bot.services.sessionmaker() as s:
+        ctx = Context(bot.services, s, "ja", {"days": "all"}, bot.services.clock())
+        return await questions_page.build(ctx)
+
+
+async def test_a_pick_among_choices_counts_as_answered_on_the_dashboard_and_in_the_report(db_url, connector):
+    """A question shown 「どれが近いですか?」 whose asker picked an entry was answered by the bot (by choice):
+    not listed among the questions the bot could not answer, counted with the entry picked."""
+    connector.members = members_for(LEADER)
+    async with running_bot(_settings(db_url), connector) as bot:
+        await seed_demo(bot.services, True)
+        query = "チームズで同僚に個別にメッセージ送りたいんだけど"
+        await bot.say(query, user=LEADER)
+        card_id, card = last_card(connector, LEADER.conversation_id)
+        assert card["body"][0]["text"] == "どれが近いですか?"
+        waiting = await _questions_page(bot)
+        assert [row[0] for row in waiting.table("unanswered").rows] == [query]  # nothing picked yet
+        assert waiting.tiles[1].value == "0%"
+
+        pick = find_action(card, "qa.pick")
+        await bot.press(pick, user=LEADER, reply_to_id=card_id)
+        page = await _questions_page(bot)
+        assert page.table("unanswered").rows == []
+        assert page.tiles[1].value == "100%"
+        assert page.tiles[1].detail == "うち選択肢から選ばれた質問: 1件・答えられなかった質問: 0件"
+        assert [row[1:3] for row in page.table("most_asked").rows] == [[pick["entry"], 1]]
+        async with bot.services.sessionmaker() as s:
+            quarter = Quarter.containing(to_jst(bot.services.clock()).date())
+            figures = await report_questions(s, quarter)
+        assert (figures.asked, figures.answered_by_bot, figures.answered_by_choice) == (1, 1, 1)
 
 
 async def test_not_helpful_then_helpful_on_another_entry_proposes_the_question(db_url, connector):

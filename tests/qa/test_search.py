@@ -181,7 +181,8 @@ def test_three_bands_answer_choose_or_pass_on(starter: SearchIndex) -> None:
     assert starter.band(clear) == "answer" and starter.is_confident(clear)
     # Two entries score close together: not sure, so no answer outright.
     close = starter.search("チームズで同僚に個別にメッセージ送りたいんだけど")
-    assert close[1].confidence * starter.config.margin > close[0].confidence >= starter.config.threshold
+    assert close[0].confidence >= starter.config.threshold
+    assert close[0].confidence - close[1].confidence < starter.config.lead
     assert starter.band(close) == "choice" and not starter.is_confident(close)
     assert starter.band(starter.search("ほげほげふがふが")) == "none"
     assert starter.band(starter.search("来週の野球の試合の結果")) == "none"
@@ -197,3 +198,47 @@ def test_confident_wrong_answers_stay_rare_on_the_eval_set(starter: SearchIndex)
         if starter.is_confident(hits) and hits[0].id != r["expected_id"]:
             wrong += 1
     assert wrong / len(rows) <= 0.03
+
+
+# Two phrasings learned from use (別の聞き方) among entries whose FAQ text says it the official way.
+LEARNED = [
+    Entry(
+        "online",
+        "市役所に行かずにオンラインで申請できる手続きはありますか",
+        "電子申請サービスで、住民票の写しの請求や各種の届出ができます。マイナンバーカードで本人確認をします。",
+    ),
+    Entry(
+        "bereavement",
+        "家族が亡くなった後の手続きをまとめて相談できますか",
+        "おくやみ窓口で、死亡届の後に必要な手続きをまとめてご案内します。予約制です。",
+        alternates=["身内が死んだ後の役所の用事 一か所で済ませたい"],
+    ),
+    Entry(
+        "bags",
+        "指定ごみ袋はどこで買えますか",
+        "市内のスーパーやコンビニで販売しています。",
+        alternates=["黄色い袋の値段"],
+    ),
+    Entry("bulky", "粗大ごみの手数料はいくらですか", "品目ごとに200円から1,000円です。"),
+    Entry("moving-out", "転出届はどこで出せますか", "市民課または支所で受け付けます。"),
+]
+
+
+def test_a_question_that_repeats_a_learned_phrasing_is_answered_with_its_entry() -> None:
+    index = SearchIndex.build(LEARNED, [])
+    for question, entry in (
+        ("黄色い袋の値段", "bags"),
+        ("身内が死んだ後の役所の用事 一か所で済ませたい", "bereavement"),
+    ):
+        hits = index.search(question)
+        assert hits[0].id == entry and index.band(hits) == "answer"
+
+
+def test_a_phrasing_sharing_a_word_or_two_with_a_question_does_not_answer_it() -> None:
+    """「役所」 and 「済ませたい」 are in one asker's phrasing of the bereavement entry; another asker's
+    question about online procedures shares them, but not the phrasing's topic: the bereavement entry may
+    not be given as the answer outright (with the phrasing counted in full it was, at 0.34 against 0.18)."""
+    index = SearchIndex.build(LEARNED, [])
+    hits = index.search("役所に行かずにスマホで手続きを済ませたい")
+    assert index.band(hits) != "answer"
+    assert {h.id for h in hits[:2]} == {"online", "bereavement"}

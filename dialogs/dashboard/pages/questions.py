@@ -1,6 +1,9 @@
 """Questions: what promoters ask most, what the bot could not answer, the tickets waiting for the DX
 division and how old they are, and how helpful each knowledge-base entry was found.
 
+A question is answered by the bot when it was answered outright or when the asker picked an entry from
+「どれが近いですか?」 (answered by choice); the others are the questions it could not answer.
+
 Reads the question-answering feature's tables (storage/models/qa.py): the query log and feedback
 hold no asker, so nothing here names who asked.
 """
@@ -10,7 +13,7 @@ from __future__ import annotations
 import statistics
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from dialogs.dashboard import charts
 from dialogs.dashboard.pages.common import Block, Context, Option, PageView, Select, Tile
@@ -63,20 +66,27 @@ async def build(ctx: Context) -> PageView:
         )
     ]
 
-    asked, answered = (
+    by_choice = and_(QueryLog.answered.is_(False), QueryLog.picked_key.is_not(None))
+    asked, outright, picked = (
         await s.execute(
-            select(func.count(), func.sum(case((QueryLog.answered.is_(True), 1), else_=0))).where(*in_period)
+            select(
+                func.count(),
+                func.sum(case((QueryLog.answered.is_(True), 1), else_=0)),
+                func.sum(case((by_choice, 1), else_=0)),
+            ).where(*in_period)
         )
     ).one()
-    asked, answered = int(asked or 0), int(answered or 0)
+    asked, picked = int(asked or 0), int(picked or 0)
+    answered = int(outright or 0) + picked
 
-    # Most asked: the entries the bot answered with, by count.
+    # Most asked: the entries the bot answered with, outright or picked from its choices, by count.
+    given = case((QueryLog.answered.is_(True), QueryLog.top_key), else_=QueryLog.picked_key)
     top_rows = (
         await s.execute(
-            select(QueryLog.top_key, func.count().label("n"))
-            .where(QueryLog.answered.is_(True), QueryLog.top_key.is_not(None), *in_period)
-            .group_by(QueryLog.top_key)
-            .order_by(func.count().desc(), QueryLog.top_key)
+            select(given, func.count().label("n"))
+            .where(or_(QueryLog.answered.is_(True), by_choice), given.is_not(None), *in_period)
+            .group_by(given)
+            .order_by(func.count().desc(), given)
             .limit(TOP)
         )
     ).all()
@@ -127,13 +137,13 @@ async def build(ctx: Context) -> PageView:
         else None
     )
 
-    # Unanswered: questions below the confidence threshold, the same wording (ignoring case and
-    # surrounding spaces) counted together; one of its spellings is shown.
+    # Unanswered: questions below the confidence threshold where no choice was picked, the same wording
+    # (ignoring case and surrounding spaces) counted together; one of its spellings is shown.
     normal = func.lower(func.trim(QueryLog.query))
     miss_rows = (
         await s.execute(
             select(func.min(QueryLog.query), func.count(), func.max(QueryLog.at), func.max(QueryLog.top_key))
-            .where(QueryLog.answered.is_(False), *in_period)
+            .where(QueryLog.answered.is_(False), QueryLog.picked_key.is_(None), *in_period)
             .group_by(normal)
             .order_by(func.count().desc(), func.max(QueryLog.at).desc())
             .limit(UNANSWERED_ROWS)
@@ -244,7 +254,7 @@ async def build(ctx: Context) -> PageView:
         Tile(
             ctx.t("dashboard.questions.tile.answered"),
             charts.pct(answered / asked if asked else None),
-            ctx.t("dashboard.questions.tile.unanswered", n=asked - answered),
+            ctx.t("dashboard.questions.tile.unanswered", n=asked - answered, picked=picked),
         ),
         Tile(
             ctx.t("dashboard.questions.tile.backlog"),

@@ -11,6 +11,10 @@ IDF-weighted share of the query the entry covers, in [0, 1).  Query terms the kn
 seen count in that denominator, which is what makes an unrelated question score low.  The fused score is
 a weighted mean of the channels; it is both the ranking score and the confidence.
 
+An entry's alternates (別の聞き方, learned from use or imported) are a field of the entry like the others,
+but what they add to its score is limited by how closely the query repeats one of them: a question that
+shares a word or two with one asker's phrasing is not carried by it, one that repeats it is.
+
 A query that finds nothing confident is tried once more with its hiragana respelt by the knowledge base's
 own words, found by their readings (でんししんせい → 電子申請).
 """
@@ -37,6 +41,7 @@ from .synonyms import load_synonyms
 log = logging.getLogger(__name__)
 
 FIELDS = ("question", "alternates", "tags", "answer")
+ALTERNATES = "alternates"
 # SearchIndex.band: answer outright, offer the best three as choices, or offer the DX division.
 ANSWER, CHOICE, NONE = "answer", "choice", "none"
 
@@ -71,11 +76,12 @@ class SearchConfig:
     k1: float = 1.2
     word_weight: float = 0.5
     char_weight: float = 0.5
-    # Three bands (calibrated on the bench sets, see README "Honest confidence"): the best hit is given as
-    # the answer only at or above ``threshold`` and ``margin`` times the second hit's score (a clear
-    # winner); from ``choice_floor`` up the three best are offered as choices; below, "not found".
-    threshold: float = 0.30
-    margin: float = 1.2
+    # Three bands (calibrated on the starter and municipal sets, see README "Honest confidence"): the best
+    # hit is given as the answer only at or above ``threshold`` and at least ``lead`` ahead of the second
+    # hit (a clear winner); from ``choice_floor`` up the three best are offered as choices; below,
+    # "not found".
+    threshold: float = 0.29
+    lead: float = 0.07
     choice_floor: float = 0.22
 
 
@@ -393,10 +399,41 @@ def _terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _Terms:
     return _Terms(words, chars, words_optional, chars_optional, words_weight)
 
 
+class _Columns:
+    """A sparse ``entries × terms`` matrix in compressed sparse column form: for each term (column), the
+    rows that have it and their weights (three numpy arrays; no scipy, which would add 10 MB to every bot
+    process for one matrix product)."""
+
+    __slots__ = ("indptr", "rows", "weights")
+
+    def __init__(self, cols: np.ndarray, rows: np.ndarray, weights: np.ndarray, width: int) -> None:
+        """``cols`` sorted, and ``rows`` sorted within a column."""
+        self.indptr = np.concatenate(([0], np.cumsum(np.bincount(cols, minlength=width)))).astype(np.int64)
+        self.rows = rows.astype(np.int32)
+        self.weights = weights.astype(np.float32)
+
+    def add_into(self, scores: np.ndarray, cols: Sequence[int], qw: Sequence[float]) -> None:
+        for col, w in zip(cols, qw, strict=True):
+            lo, hi = self.indptr[col], self.indptr[col + 1]
+            if hi > lo:  # the rows of a column are distinct
+                scores[self.rows[lo:hi]] += self.weights[lo:hi] * np.float32(w)
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """A query's terms as one channel sees them: known columns, their weights, and the most the query could
+    score (weighted IDF sum, unknown terms included) with and without the predicate weights."""
+
+    cols: list[int]
+    weights: list[float]
+    denom: float
+    mass: float  # unweighted, for the overlap with a phrasing
+
+
 class _Channel:
-    """BM25F over one kind of term: for each term (column), the entries that have it and their final
-    weights, in compressed sparse column form (three numpy arrays; no scipy, which would add 10 MB to
-    every bot process for one matrix product)."""
+    """BM25F over one kind of term, in two parts: ``body`` (the entry's question, tags and answer) and
+    ``lift`` (what the entry's alternates add on top: the BM25F weight with them minus the weight without,
+    per term).  The IDF counts an entry as having a term if any of its fields has it, alternates included."""
 
     def __init__(self, docs: list[dict[str, list[str]]], config: SearchConfig) -> None:
         n = len(docs)
@@ -411,6 +448,7 @@ class _Channel:
         rows_all: list[np.ndarray] = []
         cols_all: list[np.ndarray] = []
         vals_all: list[np.ndarray] = []
+        body_all: list[np.ndarray] = []
         for fname in FIELDS:
             lists = per_field[fname]
             lengths = np.fromiter(map(len, lists), dtype=np.int64, count=n)
@@ -427,65 +465,111 @@ class _Channel:
             rows = np.repeat(np.arange(n), lengths)
             rows_all.append(rows)
             vals_all.append(norm[rows])
+            body_all.append(np.full(total, fname != ALTERNATES))
         self.vocab = vocab
         self.n_docs = n
         self.unseen_idf = math.log(1.0 + (n + 0.5) / 0.5)
         width = len(vocab)
+        empty = np.zeros(0, dtype=np.int64)
         if not cols_all:
-            self.indptr = np.zeros(width + 1, dtype=np.int64)
-            self.rows = np.zeros(0, dtype=np.int32)
-            self.weights = np.zeros(0, dtype=np.float32)
             self.idf = np.zeros(width)
+            self.body = self.lift = _Columns(empty, empty, np.zeros(0), width)
             return
         # Sum the weighted term frequencies of each (term, entry) pair: sort by term, then entry.
         key = np.concatenate(cols_all) * max(n, 1) + np.concatenate(rows_all)
         order = np.argsort(key, kind="stable")
         key, vals = key[order], np.concatenate(vals_all)[order]
+        in_body = np.concatenate(body_all)[order]
         starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
         tf = np.add.reduceat(vals, starts)
+        tf_body = np.add.reduceat(np.where(in_body, vals, 0.0), starts)
         key = key[starts]
         cols, rows = np.divmod(key, max(n, 1))
         df = np.bincount(cols, minlength=width)
-        self.indptr = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
-        self.rows = rows.astype(np.int32)
         self.idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        self.weights = (tf / (config.k1 + tf) * self.idf[cols]).astype(np.float32)
+        k1 = config.k1
+        weight = tf / (k1 + tf) * self.idf[cols]
+        body = tf_body / (k1 + tf_body) * self.idf[cols]
+        lift = weight - body
+        has_body, has_lift = tf_body > 0, lift > 0
+        self.body = _Columns(cols[has_body], rows[has_body], body[has_body], width)
+        self.lift = _Columns(cols[has_lift], rows[has_lift], lift[has_lift], width)
 
-    def score(
+    def query(
         self,
         terms: Iterable[str],
         optional: dict[str, set[str]] | None = None,
         weights: dict[str, float] | None = None,
-    ) -> np.ndarray:
-        """Scores of every entry in [0, 1): covered IDF share of the query's distinct terms.  A term the
-        knowledge base has never seen counts against every entry, unless it is ``optional`` under a
-        synonym group word that the knowledge base has: the group word then stands in for it.  A group
-        word the knowledge base lacks stands in for nothing, so it does not count, and its terms do."""
+    ) -> _Query:
+        """A term the knowledge base has never seen counts against every entry, unless it is ``optional``
+        under a synonym group word that the knowledge base has: the group word then stands in for it.  A
+        group word the knowledge base lacks stands in for nothing, so it does not count, and its terms do."""
         excused: set[str] = set()
         for group, group_terms in (optional or {}).items():
             excused |= group_terms if group in self.vocab else {group}
         cols: list[int] = []
         qw: list[float] = []
-        denom = 0.0
+        denom = mass = 0.0
         for term in set(terms):
             w = 1.0 if weights is None else weights.get(term, 1.0)
             col = self.vocab.get(term)
             if col is None:
                 if term not in excused:
                     denom += w * self.unseen_idf
+                    mass += self.unseen_idf
             else:
                 cols.append(col)
                 qw.append(w)
-                denom += w * float(self.idf[col])
-        scores = np.zeros(self.n_docs, dtype=np.float32)
-        if not cols or denom <= 0.0:
-            return scores
-        for col, w in zip(cols, qw, strict=True):
-            lo, hi = self.indptr[col], self.indptr[col + 1]
-            scores[self.rows[lo:hi]] += self.weights[lo:hi] * np.float32(
-                w
-            )  # entries in a column are distinct
-        return scores / denom
+                idf = float(self.idf[col])
+                denom += w * idf
+                mass += idf
+        return _Query(cols, qw, denom, mass)
+
+    def scores(self, query: _Query) -> tuple[np.ndarray, np.ndarray]:
+        """(body, lift) of every entry: the covered IDF share of the query's distinct terms, in [0, 1)."""
+        body = np.zeros(self.n_docs, dtype=np.float32)
+        lift = np.zeros(self.n_docs, dtype=np.float32)
+        if query.cols and query.denom > 0.0:
+            self.body.add_into(body, query.cols, query.weights)
+            self.lift.add_into(lift, query.cols, query.weights)
+            body /= query.denom
+            lift /= query.denom
+        return body, lift
+
+
+class _Phrasings:
+    """Each alternate (別の聞き方) of each entry as a set of terms, for the share of a question and a
+    phrasing that they have in common (the IDF-weighted Dice coefficient)."""
+
+    def __init__(
+        self, texts: list[tuple[list[str], list[str]]], owners: list[int], channels: list[_Channel]
+    ) -> None:
+        self.owners = np.asarray(owners, dtype=np.int64)  # entry of each phrasing, ascending
+        self.members: list[_Columns] = []
+        self.mass: list[np.ndarray] = []
+        for c, channel in enumerate(channels):
+            width = len(channel.vocab)
+            per = [sorted({channel.vocab[t] for t in terms[c]}) for terms in texts]
+            lengths = np.fromiter(map(len, per), dtype=np.int64, count=len(per))
+            cols = np.fromiter(chain.from_iterable(per), dtype=np.int64, count=int(lengths.sum()))
+            rows = np.repeat(np.arange(len(per)), lengths)
+            order = np.argsort(cols, kind="stable")  # by term, then phrasing
+            self.members.append(_Columns(cols[order], rows[order], channel.idf[cols[order]], width))
+            self.mass.append(np.bincount(rows, weights=channel.idf[cols], minlength=len(per)))
+        # Where each entry's phrasings start, for the best phrasing per entry.
+        self.entries, self.starts = np.unique(self.owners, return_index=True)
+
+    def similarity(self, queries: Sequence[_Query], weights: Sequence[float], n_entries: int) -> np.ndarray:
+        """For every entry, the best Dice coefficient of the query with one of its phrasings (0 without)."""
+        dice = np.zeros(len(self.owners), dtype=np.float64)
+        for query, weight, members, mass in zip(queries, weights, self.members, self.mass, strict=True):
+            shared = np.zeros(len(self.owners), dtype=np.float32)
+            members.add_into(shared, query.cols, [1.0] * len(query.cols))
+            dice += weight * 2.0 * shared / np.maximum(query.mass + mass, 1e-9)
+        dice /= sum(weights)
+        best = np.zeros(n_entries, dtype=np.float64)
+        best[self.entries] = np.maximum.reduceat(dice, self.starts)
+        return best
 
 
 class SearchIndex:
@@ -500,10 +584,12 @@ class SearchIndex:
         respeller: _KanaRespeller,
         analyzer: Analyzer,
         config: SearchConfig,
+        phrasings: _Phrasings | None = None,
     ) -> None:
         self._ids = ids
         self._words = words
         self._chars = chars
+        self._phrasings = phrasings
         self._synonyms = synonyms
         self._respeller = respeller
         self._analyzer = analyzer
@@ -556,11 +642,12 @@ class SearchIndex:
         ids: list[str] = []
         word_docs: list[dict[str, list[str]]] = []
         char_docs: list[dict[str, list[str]]] = []
+        phrasing_terms: list[tuple[list[str], list[str]]] = []
+        owners: list[int] = []
         for entry in entries:
-            ids.append(entry.id)
             texts = {
                 "question": [entry.question],
-                "alternates": list(entry.alternates),
+                ALTERNATES: list(entry.alternates),
                 "tags": list(entry.tags),
                 "answer": [_plain(entry.answer)],
             }
@@ -568,7 +655,7 @@ class SearchIndex:
             cdoc: dict[str, list[str]] = {}
             for fname, parts in texts.items():
                 parts = [p for p in parts if p and p.strip()]
-                if len(parts) == 1:
+                if len(parts) == 1 and fname != ALTERNATES:
                     wdoc[fname], cdoc[fname] = terms_of(parts[0])
                 else:
                     w: list[str] = []
@@ -577,13 +664,20 @@ class SearchIndex:
                         pw, pc = terms_of(part)
                         w.extend(pw)
                         c.extend(pc)
+                        if fname == ALTERNATES:
+                            phrasing_terms.append((pw, pc))
+                            owners.append(len(ids))
                     wdoc[fname], cdoc[fname] = w, c
+            ids.append(entry.id)
             word_docs.append(wdoc)
             char_docs.append(cdoc)
         if len(memo) > 4 * len(ids) + 1000:
             memo.clear()  # texts of deleted entries pile up otherwise
         words, chars = _Channel(word_docs, config), _Channel(char_docs, config)
-        index = cls(ids, words, chars, matcher, _KanaRespeller(Counter(spellings)), analyzer, config)
+        phrasings = _Phrasings(phrasing_terms, owners, [words, chars]) if owners else None
+        index = cls(
+            ids, words, chars, matcher, _KanaRespeller(Counter(spellings)), analyzer, config, phrasings
+        )
         log.info("qa index built: %d entries in %.2f s", len(ids), time.perf_counter() - started)
         return index
 
@@ -605,17 +699,38 @@ class SearchIndex:
         return hits
 
     def _search(self, query: str, top_k: int) -> list[Hit]:
-        terms = _terms(self._analyzer.tokens(query), self._synonyms)
-        w = self._words.score(terms.words, terms.words_optional, terms.words_weight)
-        c = self._chars.score(terms.chars, terms.chars_optional)
-        cfg = self.config
-        fused = (cfg.word_weight * w + cfg.char_weight * c) / (cfg.word_weight + cfg.char_weight)
+        fused = self._scores(query)
         k = min(top_k, len(self._ids))
         if k <= 0:
             return []
         top = np.argpartition(-fused, k - 1)[:k] if k < len(fused) else np.arange(len(fused))
         top = top[np.argsort(-fused[top], kind="stable")]
         return [Hit(self._ids[i], float(fused[i]), float(fused[i])) for i in top if fused[i] > 0.0]
+
+    def _scores(self, query: str) -> np.ndarray:
+        """Every entry's score: its body's, plus what its alternates add, limited by how closely the query
+        repeats one of them (see README "Phrasings")."""
+        terms = _terms(self._analyzer.tokens(query), self._synonyms)
+        queries = (
+            self._words.query(terms.words, terms.words_optional, terms.words_weight),
+            self._chars.query(terms.chars, terms.chars_optional),
+        )
+        cfg = self.config
+        weights = (cfg.word_weight, cfg.char_weight)
+        (body_w, lift_w), (body_c, lift_c) = self._words.scores(queries[0]), self._chars.scores(queries[1])
+        total = sum(weights)
+        body = (weights[0] * body_w + weights[1] * body_c) / total
+        lift = (weights[0] * lift_w + weights[1] * lift_c) / total
+        if self._phrasings is None or not lift.any():
+            return body
+        # A phrasing is one asker's words: a question sharing a word or two with it may lift its entry a
+        # little, one that repeats it all the way.  The lift allowed is the best body score times the odds
+        # of the overlap s / (1 - s): a quarter of the best body score at s = 0.2, all of it at s = 0.5,
+        # no limit at s = 1.
+        sim = np.minimum(self._phrasings.similarity(queries, weights, len(self._ids)), 1.0)
+        repeated = sim >= 1.0 - 1e-6  # float sums: a verbatim repeat may come out at 0.9999999
+        allowed = np.where(repeated, lift, float(body.max()) * sim / np.where(repeated, 1.0, 1.0 - sim))
+        return (body + np.minimum(lift, allowed)).astype(np.float32)
 
     def is_confident(self, hits: Sequence[Hit]) -> bool:
         """True when the best hit is good enough to answer with outright: above the threshold and clearly
@@ -630,6 +745,6 @@ class SearchIndex:
         cfg = self.config
         best = hits[0].confidence
         second = hits[1].confidence if len(hits) > 1 else 0.0
-        if best >= cfg.threshold and best >= cfg.margin * second:
+        if best >= cfg.threshold and best - second >= cfg.lead:
             return ANSWER
         return CHOICE if best >= cfg.choice_floor else NONE
