@@ -13,6 +13,10 @@ PostgreSQL with --db postgres). Modes and targets (ratio = achieved msg/s / 50):
                                                              ratio >= 0.85, lost 0, duplicated <= concurrency
 - workers: two worker processes (on PostgreSQL) drawing from one shared budget
                                                              ratio >= 0.95, lost 0, duplicated 0
+- relay:   as clean, but the copies are an announcement asking for confirmation and relay (伝達依頼)
+           to n/2 sections, and the worker runs the features' progress listeners: the author's card
+           (delivered → read → confirmed → relayed per section) is refreshed while it goes
+                                                             ratio >= 0.97, lost 0, duplicated 0
 Achieved msg/s counts distinct recipients reached, from the first delivery to the last. Each mode
 also prints a timeline: successful sends per second in 5-second steps. Peak memory is the worker
 processes' largest resident set.
@@ -48,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 PY = sys.executable
 CEILING = 50.0
 CONCURRENCY = 24
-TARGETS = {"clean": 0.97, "faults": 0.92, "crash": 0.85, "workers": 0.95}
+TARGETS = {"clean": 0.97, "faults": 0.92, "crash": 0.85, "workers": 0.95, "relay": 0.97}
 PG_ADMIN = os.environ.get("DXBOT_TEST_PG", "postgresql://root@127.0.0.1:5432/postgres")
 
 
@@ -72,6 +76,8 @@ class Result:
     seconds: float
     note: str = ""
     timeline: list[float] | None = None
+    calls_per_second: float = 0.0  # every send the connector received (429s and 5xx too)
+    app_pauses: int = 0  # times a worker paused the whole app after systemic 429s
 
     @property
     def ratio(self) -> float:
@@ -109,8 +115,13 @@ def fresh_database(kind: str, folder: Path) -> tuple[str, object]:
     return url, lambda: None
 
 
-async def seed(url: str, service_url: str, n: int) -> None:
-    """n roster people with a Teams account and a personal chat, and one queued copy each."""
+async def seed(url: str, service_url: str, n: int, relay: bool = False) -> None:
+    """n roster people with a Teams account and a personal chat, and one queued copy each.
+
+    ``relay``: the copies are a real announcement asking for confirmation and relay (伝達依頼) to
+    n/2 sections of two promoters each, with the author's card delivered first, so the worker's
+    progress listener refreshes that card (delivered → read → confirmed → relayed per section) while
+    the broadcast runs, as it does in the bot."""
     from sqlalchemy import insert
 
     from bot.api import Message
@@ -121,9 +132,10 @@ async def seed(url: str, service_url: str, n: int) -> None:
     now = datetime.now(UTC)
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
+    people = n + 1 if relay else n  # the author is person n + 1
     async with sessions() as s, s.begin():
-        for start in range(1, n + 1, 1000):
-            ids = range(start, min(n, start + 999) + 1)
+        for start in range(1, people + 1, 1000):
+            ids = range(start, min(people, start + 999) + 1)
             await s.execute(
                 insert(Person.__table__),
                 [
@@ -171,10 +183,83 @@ async def seed(url: str, service_url: str, n: int) -> None:
             "body": [{"type": "TextBlock", "text": "研修のご案内"}],
         }
         message = Message(text="【お知らせ】研修のご案内", card=card)
+        if relay:
+            await _seed_relay(s, n, now)
+            await enqueue(
+                s,
+                "announcement-author",
+                1,
+                [DeliveryItem(Recipient(person_id=n + 1), Message(text="送信中", card=card))],
+                priority=40,
+            )
         await enqueue(
             s, "announcement", 1, [DeliveryItem(Recipient(person_id=i), message) for i in range(1, n + 1)]
         )
     await engine.dispose()
+
+
+async def _seed_relay(s: object, n: int, now: datetime) -> None:
+    """Departments of 50 sections, two promoters a section, and announcement 1 asking for relay."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from storage.models.announce import Announcement, AnnouncementRecipient
+    from storage.models.roster import Department, Section
+
+    sections = (n + 1) // 2
+    departments = (sections + 49) // 50
+    await s.execute(  # type: ignore[attr-defined]
+        insert(Department),
+        [{"id": d, "name": f"第{d}部", "sort_order": d} for d in range(1, departments + 1)],
+    )
+    await s.execute(  # type: ignore[attr-defined]
+        insert(Section),
+        [
+            {"id": c, "department_id": (c - 1) // 50 + 1, "name": f"第{c}課", "sort_order": c, "active": True}
+            for c in range(1, sections + 1)
+        ],
+    )
+    deadline = (now + timedelta(days=14)).date()
+    await s.execute(  # type: ignore[attr-defined]
+        insert(Announcement),
+        [
+            {
+                "id": 1,
+                "title": "研修のご案内",
+                "body": "各課で伝達をお願いします。",
+                "state": "sending",
+                "ack_required": True,
+                "deadline": deadline,
+                "relay_required": True,
+                "relay_deadline": deadline,
+                "audience": {"kind": "all"},
+                "links": [],
+                "form": {},
+                "source": "teams",
+                "author_person_id": n + 1,
+                "sent_at": now,
+            }
+        ],
+    )
+    for start in range(1, n + 1, 1000):
+        await s.execute(  # type: ignore[attr-defined]
+            insert(AnnouncementRecipient),
+            [
+                {
+                    "announcement_id": 1,
+                    "person_id": i,
+                    "name": f"職員{i}",
+                    "email": f"p{i}@city.example.jp",
+                    "department": f"第{((i + 1) // 2 - 1) // 50 + 1}部",
+                    "section": f"第{(i + 1) // 2}課",
+                    "section_id": (i + 1) // 2,
+                    "role": "leader" if i % 2 else "subleader",
+                    "sort_key": i,
+                }
+                for i in range(start, min(n, start + 999) + 1)
+            ],
+        )
 
 
 async def progress(engine: object) -> tuple[int, int, float | None, float | None]:
@@ -185,13 +270,16 @@ async def progress(engine: object) -> tuple[int, int, float | None, float | None
     from storage.models import Delivery
 
     async with make_sessionmaker(engine)() as s:  # type: ignore[arg-type]
+        copies = (Delivery.kind == "announcement", Delivery.op == "send")  # not the author's card
         rows = dict(
-            (await s.execute(select(Delivery.state, func.count()).group_by(Delivery.state))).tuples().all()
+            (await s.execute(select(Delivery.state, func.count()).where(*copies).group_by(Delivery.state)))
+            .tuples()
+            .all()
         )
         first, last = (
             await s.execute(
                 select(func.min(Delivery.delivered_at), func.max(Delivery.delivered_at)).where(
-                    Delivery.state == "delivered"
+                    Delivery.state == "delivered", *copies
                 )
             )
         ).one()
@@ -222,7 +310,7 @@ def start_connector(port: int, faults: list[str], latency: float) -> subprocess.
     raise RuntimeError("the fake connector did not start")
 
 
-def start_worker(url: str, stop_file: Path, lease: float) -> subprocess.Popen[str]:
+def start_worker(url: str, stop_file: Path, lease: float, listeners: bool = False) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             PY,
@@ -236,6 +324,7 @@ def start_worker(url: str, stop_file: Path, lease: float) -> subprocess.Popen[st
             str(CONCURRENCY),
             "--lease",
             str(lease),
+            *(["--listeners"] if listeners else []),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -258,20 +347,25 @@ async def _engine(url: str) -> object:
 
 def run_mode(mode: str, n: int, db: str, folder: Path, latency: float) -> Result:
     faults = ["429=0.05", "500=0.01"] if mode == "faults" else []
+    relay = mode == "relay"
     port = free_port()
     connector = start_connector(port, faults, latency)
     url, drop = fresh_database("postgres" if mode == "workers" else db, folder)
     stop_file = folder / f"stop-{mode}"
     runner = asyncio.Runner()
     try:
-        runner.run(seed(url, f"http://127.0.0.1:{port}/", n))
+        runner.run(seed(url, f"http://127.0.0.1:{port}/", n, relay=relay))
         engine = runner.run(_engine(url))
         lease = 60.0
         started = time.monotonic()
-        workers = [start_worker(url, stop_file, lease) for _ in range(2 if mode == "workers" else 1)]
+        workers = [
+            start_worker(url, stop_file, lease, listeners=relay) for _ in range(2 if mode == "workers" else 1)
+        ]
         peak = 0
         killed = False
         note = "2 workers, one budget" if mode == "workers" else ""
+        if relay:
+            note = "relay tracking: the author's card refreshed as it goes"
         while True:
             time.sleep(0.5)
             try:
@@ -292,8 +386,18 @@ def run_mode(mode: str, n: int, db: str, folder: Path, latency: float) -> Result
                 break
         seconds = time.monotonic() - started
         stop_file.touch()
+        pauses = 0
         for w in workers:
-            w.communicate(timeout=60)
+            out, _ = w.communicate(timeout=60)
+            try:
+                stats = json.loads(out.strip().splitlines()[-1])
+                print(
+                    f"         worker {stats.get('pid')}: sent {stats.get('sent')}, retried {stats.get('retried')}, "
+                    f"shared slots missed {stats.get('slots_missed')}"
+                )
+                pauses += int(stats.get("pauses", 0))
+            except (ValueError, IndexError):
+                pass  # a killed worker prints nothing
         _, delivered, first, last = runner.run(progress(engine))
         runner.run(engine.dispose())  # type: ignore[attr-defined]
         calls = connector_calls(port)
@@ -303,14 +407,23 @@ def run_mode(mode: str, n: int, db: str, folder: Path, latency: float) -> Result
         connector.terminate()
         connector.wait(10)
         drop()
-    ok = Counter(str(c["cid"]) for c in calls if c["method"] == "POST" and int(str(c["status"])) < 300)
     expected = {f"a:personal-{i}" for i in range(1, n + 1)}
+    ok = Counter(
+        str(c["cid"])
+        for c in calls
+        if c["method"] == "POST" and int(str(c["status"])) < 300 and c["cid"] in expected
+    )
+    if relay:
+        updates = sum(1 for c in calls if c["method"] == "PUT" and int(str(c["status"])) < 300)
+        note += f" ({updates} updates of it)"
     lost = len(expected - set(ok))
     duplicated = sum(v - 1 for v in ok.values())
     throttled = sum(1 for c in calls if c["status"] == 429)
     errors = sum(1 for c in calls if int(str(c["status"])) >= 500)
     span = (last - first) if first and last and last > first else seconds
     rate = (len(ok) - 1) / span if len(ok) > 1 else 0.0
+    posts = sorted(float(str(c["at"])) for c in calls if c["method"] == "POST")
+    calls_rate = (len(posts) - 1) / (posts[-1] - posts[0]) if len(posts) > 1 and posts[-1] > posts[0] else 0.0
     return Result(
         mode,
         n,
@@ -324,6 +437,8 @@ def run_mode(mode: str, n: int, db: str, folder: Path, latency: float) -> Result
         seconds,
         note,
         timeline(calls),
+        calls_rate,
+        pauses,
     )
 
 
@@ -343,7 +458,7 @@ def main() -> int:
     )
     parser.add_argument("--recipients", type=int, default=2000)
     parser.add_argument("--full", action="store_true", help="10,000 recipients per mode")
-    parser.add_argument("--modes", default="clean,faults,crash,workers")
+    parser.add_argument("--modes", default="clean,faults,crash,workers,relay")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--latency", type=float, default=0.15, help="seconds the connector takes per call")
     args = parser.parse_args()
@@ -364,6 +479,10 @@ def main() -> int:
                 f"{r.mode:<8} {r.delivered:>9} {r.lost:>5} {r.duplicated:>4} {r.rate:>6.1f} {r.ratio:>6.3f} "
                 f"{r.throttled:>5} {r.errors:>4} {r.peak_rss_mb:>6.0f} MB {r.seconds:>5.0f}s {r.note}",
                 flush=True,
+            )
+            print(
+                f"         calls/s the connector received (failed ones too): {r.calls_per_second:.1f}; "
+                f"app-wide pauses after systemic 429s: {r.app_pauses}"
             )
             load_after = os.getloadavg()
             print(

@@ -37,6 +37,12 @@ async def run(args: argparse.Namespace) -> dict[str, int]:
     )
     messenger = ConnectorMessenger(timeout=10)
     async with open_services(settings_for(args.db_url), messenger=messenger) as services:
+        if args.listeners:
+            from dialogs.composition import features
+
+            for feature in features():
+                if feature.name == "delivery" and feature.startup:
+                    await feature.startup(services)
         worker = Worker(services, config)
 
         async def watch() -> None:
@@ -49,7 +55,12 @@ async def run(args: argparse.Namespace) -> dict[str, int]:
         await worker.run(stop)
         watcher.cancel()
     await messenger.close()
-    return {**worker.stats, "pid": os.getpid()}
+    return {
+        **worker.stats,
+        "pauses": worker.limiter.pauses,
+        "slots_missed": worker.limiter.slots_missed,
+        "pid": os.getpid(),
+    }
 
 
 def main() -> None:
@@ -59,6 +70,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--lease", type=float, default=60.0)
+    parser.add_argument(
+        "--listeners",
+        action="store_true",
+        help="run the features' progress listeners, as the bot's worker does",
+    )
     args = parser.parse_args()
     print(json.dumps(asyncio.run(run(args))), flush=True)
 
