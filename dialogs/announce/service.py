@@ -47,6 +47,10 @@ KIND = "announcement"  # recipients' copies (and the channel post, purpose "chan
 AUTHOR_KIND = "announcement-author"  # the author's own card, updated as the send progresses
 CHANNEL_KEY = "announce.division_channel"
 CHANNEL_PURPOSE = "channel"
+# The automatic reminder's purpose, + "-<deadline>": one per confirmation deadline (an edit that moves the
+# deadline re-arms it; under one purpose the engine would take the new one for the one already sent).
+# Rows from before the deadline was part of it read plain "reminder-auto".
+AUTO_REMINDER_PURPOSE = "reminder-auto"
 LATE_AFTER = timedelta(minutes=2)
 REMINDER_HOUR = time(9, 0)
 
@@ -238,6 +242,11 @@ def auto_reminder_moment(ann: Announcement, sending_at: datetime, lead_days: int
     return moment if moment > sending_at + timedelta(hours=1) else None
 
 
+def auto_reminder_purpose(ann: Announcement) -> str:
+    deadline = ann.deadline.isoformat() if ann.deadline else ""
+    return f"{AUTO_REMINDER_PURPOSE}-{deadline}"
+
+
 def recipient_message(
     ann: Announcement,
     locale: str,
@@ -379,7 +388,25 @@ async def tick(services: Services) -> None:
         async with services.sessionmaker() as session, session.begin():
             ann = await claim_once(session, ann_id, Announcement.auto_reminded_at, now)
             if ann is not None:
-                await remind(services, session, ann, now, purpose="reminder-auto")
+                await remind_automatically(services, session, ann, now)
+
+
+async def remind_automatically(
+    services: Services, session: AsyncSession, ann: Announcement, now: datetime
+) -> None:
+    """The automatic reminder for the current deadline (claimed by the caller): once per deadline."""
+    purpose = auto_reminder_purpose(ann)
+    went = await session.scalar(
+        select(func.count()).where(
+            Delivery.kind == KIND, Delivery.ref_id == ann.id, Delivery.purpose == purpose
+        )
+    )
+    if went:  # the deadline came back to one whose reminder already went
+        log.info("announcement %d: %s already went", ann.id, purpose)
+        return
+    ann.auto_reminders += 1
+    await remind(services, session, ann, now, purpose=purpose)
+    await refresh_author_card(services, session, ann)  # 自動督促 <when> becomes 督促 n回
 
 
 async def claim_once(
@@ -830,15 +857,12 @@ async def apply_edit(
     ann.body = draft.body
     ann.links = draft.links
     ann.importance = draft.importance
-    if ann.ack_required and draft.deadline:
+    if ann.ack_required and draft.deadline and draft.deadline != ann.deadline:
+        # A new deadline has an automatic reminder of its own (none if it is too close to come), whether
+        # or not the old one went; an edit that keeps the deadline leaves the reminder as it was.
         ann.deadline = draft.deadline
         ann.auto_reminder_at = auto_reminder_moment(ann, now, services.settings.announce_reminder_days)
-        if (
-            ann.auto_reminder_at is not None
-            and ann.auto_reminded_at is not None
-            and ann.auto_reminder_at > now
-        ):
-            ann.auto_reminded_at = None  # a later deadline deserves its own reminder
+        ann.auto_reminded_at = None
     ann.version += 1
     ann.updated_at = now
     confirmed = dict(

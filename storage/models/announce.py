@@ -42,8 +42,11 @@ class Announcement(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)  # went out after a downtime
     version: Mapped[int] = mapped_column(Integer, default=1)  # +1 per edit after sending
     reminders: Mapped[int] = mapped_column(Integer, default=0)  # manual 督促 sent so far
+    # The automatic reminder of the current confirmation deadline: when it is due, when it went. An edit
+    # that moves the deadline re-arms it (one per deadline); ``auto_reminders`` counts those that went.
     auto_reminder_at: Mapped[datetime | None]
     auto_reminded_at: Mapped[datetime | None]
+    auto_reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     progress_seq: Mapped[int] = mapped_column(Integer, default=0)
     # 伝達依頼: each section's promoters pass it on inside the section and report how (AnnouncementRelay).
     relay_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
