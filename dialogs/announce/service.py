@@ -47,6 +47,7 @@ KIND = "announcement"  # recipients' copies (and the channel post, purpose "chan
 AUTHOR_KIND = "announcement-author"  # the author's own card, updated as the send progresses
 CHANNEL_KEY = "announce.division_channel"
 CHANNEL_PURPOSE = "channel"
+REMINDER_PURPOSE = "reminder-"  # every reminder to confirm: + N (by hand) or + "auto-<deadline>"
 # The automatic reminder's purpose, + "-<deadline>": one per confirmation deadline (an edit that moves the
 # deadline re-arms it; under one purpose the engine would take the new one for the one already sent).
 # Rows from before the deadline was part of it read plain "reminder-auto".
@@ -506,7 +507,9 @@ async def figures(session: AsyncSession, ann: Announcement) -> Figures:
         if purpose.startswith("section-"):
             continue  # a promoter's post in their section's channel: counted by the relay status
         if purpose != delivery.INITIAL:
-            if state == DeliveryState.DELIVERED:
+            # Reminders to confirm (reminder-N, reminder-auto[-<deadline>]); the relay reminders
+            # (relay-reminder-…) are the relay's figure, not this one.
+            if purpose.startswith(REMINDER_PURPOSE) and state == DeliveryState.DELIVERED:
                 f.reminders_delivered += n
             continue
         f.recipients += n
@@ -813,7 +816,7 @@ async def remind(
         return 0
     if purpose is None:
         ann.reminders += 1
-        purpose = f"reminder-{ann.reminders}"
+        purpose = f"{REMINDER_PURPOSE}{ann.reminders}"
     states = await delivery_states(session, ann)
     targets = [
         r
@@ -894,7 +897,7 @@ async def apply_edit(
             return relaying[row.person_id]
         at = confirmed.get(row.person_id) if row.person_id is not None else None
         return recipient_message(
-            ann, locale, confirmed_at=at, reminder=row.purpose.startswith("reminder") and at is None
+            ann, locale, confirmed_at=at, reminder=row.purpose.startswith(REMINDER_PURPOSE) and at is None
         )
 
     n = await delivery.update_delivered(

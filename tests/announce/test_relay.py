@@ -516,3 +516,25 @@ async def test_an_edit_keeps_the_relay_request_on_confirmed_promoters_cards(sqli
         # A promoter who has not confirmed still gets the plain card with 「確認しました」.
         other = card(connector, copy_in(connector, conv_of(102)))
         assert [a["action"] for a in actions(other)] == ["announce.ack"]
+
+
+async def test_the_authors_reminder_figure_counts_confirmation_reminders_only(sqlite_url, connector) -> None:
+    """督促 n回(配信 k件) is about 「確認しました」; the relay reminders have their figure of their own."""
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await bot.say("ヘルプ", user=LEADER)
+        ann_id, author_card = await send(bot, connector)
+        await bot.press({"action": "announce.remind", "id": ann_id}, user=ADMIN)  # 4 copies arrived
+        await drain(bot.services, config=FAST)
+        leader_card = copy_in(connector, LEADER.conversation_id)
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card)
+        await bot.press(
+            relay_press(card(connector, leader_card), relay_method="meeting"),
+            user=LEADER,
+            reply_to_id=leader_card,
+        )
+        await bot.press({"action": "announce.relay_remind", "id": ann_id}, user=ADMIN)  # 人事課, 税務課
+        await drain(bot.services, config=FAST)
+        author = card_text(connector, author_card)
+        assert "督促\n1回(配信 4件)" in author
+        assert "伝達の督促\n1回" in author
