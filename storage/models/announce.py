@@ -52,8 +52,9 @@ class Announcement(Base):
     relay_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     relay_deadline: Mapped[date | None] = mapped_column(Date)  # 伝達期限 (a business day, JST)
     relay_reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # manual, so far
-    relay_reminder_at: Mapped[datetime | None]
+    relay_reminder_at: Mapped[datetime | None]  # as auto_reminder_at, for the relay deadline
     relay_reminded_at: Mapped[datetime | None]
+    relay_auto_reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     form: Mapped[dict] = mapped_column(JSON, default=dict)  # the compose form as last submitted (drafts)
 
     source: Mapped[str] = mapped_column(String(10), default="teams")  # teams | cli | api
