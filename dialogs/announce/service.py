@@ -891,8 +891,8 @@ async def apply_edit(
     def message_for(row: Delivery) -> Message:
         if row.purpose == CHANNEL_PURPOSE:
             return recipient_message(ann, locale, channel=True)
-        if row.purpose in in_sections:
-            return in_sections[row.purpose]
+        if row.id in in_sections:
+            return in_sections[row.id]
         if row.person_id in relaying:
             return relaying[row.person_id]
         at = confirmed.get(row.person_id) if row.person_id is not None else None

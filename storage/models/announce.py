@@ -157,3 +157,22 @@ class AnnouncementMemberAck(Base):
             "announcement_id", "section_id", "aad_object_id", name="uq_announcement_member_acks_member"
         ),
     )
+
+
+class AnnouncementSectionPost(Base):
+    """A copy of an announcement posted into a section's channel (「課のチャネルに投稿」) and who shared it, as
+    they were when they pressed: the copy keeps naming them, whoever corrects the section's report later."""
+
+    __tablename__ = "announcement_section_posts"
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), primary_key=True)  # the copy's row
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id"))
+    section_id: Mapped[int] = mapped_column(Integer)
+    shared_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))  # None: not known (see 0019)
+    sharer_name: Mapped[str] = mapped_column(String(100), default="")
+    # The role they were sent the announcement in, in that section; "" / None: not its promoter.
+    sharer_section: Mapped[str] = mapped_column(String(100), default="")
+    sharer_role: Mapped[str | None] = mapped_column(String(16))  # leader | subleader
+    posted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_announcement_section_posts_announcement", "announcement_id"),)
