@@ -572,13 +572,13 @@ def progress_card(t: T, ann: Announcement, f: Figures, *, xlsx_url: str, csv_url
             rows.append((t("announce.card.deadline"), format_date_ja(ann.deadline)))
         if ann.auto_reminder_at and not ann.auto_reminded_at:
             rows.append((t("announce.fig.auto_reminder"), format_datetime_ja(ann.auto_reminder_at)))
-        if ann.reminders or ann.auto_reminded_at:
+        if ann.reminders or ann.auto_reminders:
             rows.append(
                 (
                     t("announce.fig.reminders"),
                     t(
                         "announce.fig.reminders_value",
-                        n=ann.reminders + (1 if ann.auto_reminded_at else 0),
+                        n=ann.reminders + ann.auto_reminders,
                         delivered=f.reminders_delivered,
                     ),
                 )

@@ -47,6 +47,11 @@ KIND = "announcement"  # recipients' copies (and the channel post, purpose "chan
 AUTHOR_KIND = "announcement-author"  # the author's own card, updated as the send progresses
 CHANNEL_KEY = "announce.division_channel"
 CHANNEL_PURPOSE = "channel"
+REMINDER_PURPOSE = "reminder-"  # every reminder to confirm: + N (by hand) or + "auto-<deadline>"
+# The automatic reminder's purpose, + "-<deadline>": one per confirmation deadline (an edit that moves the
+# deadline re-arms it; under one purpose the engine would take the new one for the one already sent).
+# Rows from before the deadline was part of it read plain "reminder-auto".
+AUTO_REMINDER_PURPOSE = "reminder-auto"
 LATE_AFTER = timedelta(minutes=2)
 REMINDER_HOUR = time(9, 0)
 
@@ -238,6 +243,11 @@ def auto_reminder_moment(ann: Announcement, sending_at: datetime, lead_days: int
     return moment if moment > sending_at + timedelta(hours=1) else None
 
 
+def auto_reminder_purpose(ann: Announcement) -> str:
+    deadline = ann.deadline.isoformat() if ann.deadline else ""
+    return f"{AUTO_REMINDER_PURPOSE}-{deadline}"
+
+
 def recipient_message(
     ann: Announcement,
     locale: str,
@@ -379,7 +389,25 @@ async def tick(services: Services) -> None:
         async with services.sessionmaker() as session, session.begin():
             ann = await claim_once(session, ann_id, Announcement.auto_reminded_at, now)
             if ann is not None:
-                await remind(services, session, ann, now, purpose="reminder-auto")
+                await remind_automatically(services, session, ann, now)
+
+
+async def remind_automatically(
+    services: Services, session: AsyncSession, ann: Announcement, now: datetime
+) -> None:
+    """The automatic reminder for the current deadline (claimed by the caller): once per deadline."""
+    purpose = auto_reminder_purpose(ann)
+    went = await session.scalar(
+        select(func.count()).where(
+            Delivery.kind == KIND, Delivery.ref_id == ann.id, Delivery.purpose == purpose
+        )
+    )
+    if went:  # the deadline came back to one whose reminder already went
+        log.info("announcement %d: %s already went", ann.id, purpose)
+        return
+    ann.auto_reminders += 1
+    await remind(services, session, ann, now, purpose=purpose)
+    await refresh_author_card(services, session, ann)  # 自動督促 <when> becomes 督促 n回
 
 
 async def claim_once(
@@ -479,7 +507,9 @@ async def figures(session: AsyncSession, ann: Announcement) -> Figures:
         if purpose.startswith("section-"):
             continue  # a promoter's post in their section's channel: counted by the relay status
         if purpose != delivery.INITIAL:
-            if state == DeliveryState.DELIVERED:
+            # Reminders to confirm (reminder-N, reminder-auto[-<deadline>]); the relay reminders
+            # (relay-reminder-…) are the relay's figure, not this one.
+            if purpose.startswith(REMINDER_PURPOSE) and state == DeliveryState.DELIVERED:
                 f.reminders_delivered += n
             continue
         f.recipients += n
@@ -786,7 +816,7 @@ async def remind(
         return 0
     if purpose is None:
         ann.reminders += 1
-        purpose = f"reminder-{ann.reminders}"
+        purpose = f"{REMINDER_PURPOSE}{ann.reminders}"
     states = await delivery_states(session, ann)
     targets = [
         r
@@ -830,15 +860,12 @@ async def apply_edit(
     ann.body = draft.body
     ann.links = draft.links
     ann.importance = draft.importance
-    if ann.ack_required and draft.deadline:
+    if ann.ack_required and draft.deadline and draft.deadline != ann.deadline:
+        # A new deadline has an automatic reminder of its own (none if it is too close to come), whether
+        # or not the old one went; an edit that keeps the deadline leaves the reminder as it was.
         ann.deadline = draft.deadline
         ann.auto_reminder_at = auto_reminder_moment(ann, now, services.settings.announce_reminder_days)
-        if (
-            ann.auto_reminder_at is not None
-            and ann.auto_reminded_at is not None
-            and ann.auto_reminder_at > now
-        ):
-            ann.auto_reminded_at = None  # a later deadline deserves its own reminder
+        ann.auto_reminded_at = None
     ann.version += 1
     ann.updated_at = now
     confirmed = dict(
@@ -864,13 +891,13 @@ async def apply_edit(
     def message_for(row: Delivery) -> Message:
         if row.purpose == CHANNEL_PURPOSE:
             return recipient_message(ann, locale, channel=True)
-        if row.purpose in in_sections:
-            return in_sections[row.purpose]
+        if row.id in in_sections:
+            return in_sections[row.id]
         if row.person_id in relaying:
             return relaying[row.person_id]
         at = confirmed.get(row.person_id) if row.person_id is not None else None
         return recipient_message(
-            ann, locale, confirmed_at=at, reminder=row.purpose.startswith("reminder") and at is None
+            ann, locale, confirmed_at=at, reminder=row.purpose.startswith(REMINDER_PURPOSE) and at is None
         )
 
     n = await delivery.update_delivered(

@@ -42,15 +42,19 @@ class Announcement(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)  # went out after a downtime
     version: Mapped[int] = mapped_column(Integer, default=1)  # +1 per edit after sending
     reminders: Mapped[int] = mapped_column(Integer, default=0)  # manual 督促 sent so far
+    # The automatic reminder of the current confirmation deadline: when it is due, when it went. An edit
+    # that moves the deadline re-arms it (one per deadline); ``auto_reminders`` counts those that went.
     auto_reminder_at: Mapped[datetime | None]
     auto_reminded_at: Mapped[datetime | None]
+    auto_reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     progress_seq: Mapped[int] = mapped_column(Integer, default=0)
     # 伝達依頼: each section's promoters pass it on inside the section and report how (AnnouncementRelay).
     relay_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     relay_deadline: Mapped[date | None] = mapped_column(Date)  # 伝達期限 (a business day, JST)
     relay_reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # manual, so far
-    relay_reminder_at: Mapped[datetime | None]
+    relay_reminder_at: Mapped[datetime | None]  # as auto_reminder_at, for the relay deadline
     relay_reminded_at: Mapped[datetime | None]
+    relay_auto_reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     form: Mapped[dict] = mapped_column(JSON, default=dict)  # the compose form as last submitted (drafts)
 
     source: Mapped[str] = mapped_column(String(10), default="teams")  # teams | cli | api
@@ -153,3 +157,22 @@ class AnnouncementMemberAck(Base):
             "announcement_id", "section_id", "aad_object_id", name="uq_announcement_member_acks_member"
         ),
     )
+
+
+class AnnouncementSectionPost(Base):
+    """A copy of an announcement posted into a section's channel (「課のチャネルに投稿」) and who shared it, as
+    they were when they pressed: the copy keeps naming them, whoever corrects the section's report later."""
+
+    __tablename__ = "announcement_section_posts"
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), primary_key=True)  # the copy's row
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id"))
+    section_id: Mapped[int] = mapped_column(Integer)
+    shared_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))  # None: not known (see 0019)
+    sharer_name: Mapped[str] = mapped_column(String(100), default="")
+    # The role they were sent the announcement in, in that section; "" / None: not its promoter.
+    sharer_section: Mapped[str] = mapped_column(String(100), default="")
+    sharer_role: Mapped[str | None] = mapped_column(String(16))  # leader | subleader
+    posted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_announcement_section_posts_announcement", "announcement_id"),)

@@ -15,14 +15,15 @@ from urllib.parse import urlparse
 import pytest
 from sqlalchemy import func, select
 
-from dialogs.announce.service import KIND
+from dialogs.announce.service import KIND, tick
 from dialogs.engines.delivery import DeliveryState, deliveries
 from dialogs.engines.delivery.worker import drain
-from dialogs.kit.business_days import JST, add_business_days, format_date_ja
+from dialogs.kit.business_days import JST, add_business_days, format_date_ja, format_datetime_ja
 from storage.models.announce import Announcement, AnnouncementRecipient
 from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc
+from tests.announce.relay_flow import promoter
 from tests.delivery.helpers import FAST, conv_of
-from tests.support import ADMIN, LEADER, STAFF, TENANT, running_bot, settings_for
+from tests.support import ADMIN, LEADER, STAFF, TENANT, fixed_clock, running_bot, settings_for
 
 pytestmark = pytest.mark.asyncio
 
@@ -424,3 +425,95 @@ async def test_a_preview_left_open_past_its_time_is_not_sent_and_stays_a_draft(s
         async with bot.services.sessionmaker() as s:
             assert (await s.get(Announcement, ann_id)).state == "draft"
             assert await s.scalar(select(func.count()).select_from(AnnouncementRecipient)) == 0
+
+
+def _reminders_to(connector: Any, conversation_id: str) -> list[str]:
+    """The 【督促】 cards posted into a conversation, oldest first, as they read when posted."""
+    return [
+        str(c.body)
+        for c in connector.posts()
+        if c.conversation_id == conversation_id
+        and c.created
+        and str((c.body or {}).get("summary", "")).startswith("【督促】")
+    ]
+
+
+async def _edit(sent: Sent, connector: Any, **changes: str) -> None:
+    """The author edits the sent announcement (内容を編集 → 確認 → 更新) with ``changes`` to the form."""
+    bot, ann_id = sent.bot, sent.ann_id
+    await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=sent.compose_id)
+    revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
+    values = {**inputs(card(connector, revise_id)), **changes}
+    await bot.press(
+        {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
+    )
+    async with bot.services.sessionmaker() as s:
+        version = (await s.get(Announcement, ann_id)).version
+    await bot.press(
+        {"action": "announce.apply_edit", "id": ann_id, "version": version}, user=ADMIN, reply_to_id=revise_id
+    )
+    await drain(bot.services, config=FAST)
+
+
+async def test_a_later_deadline_after_an_edit_gets_its_own_automatic_reminder(sqlite_url, connector):
+    async with sent_announcement(sqlite_url, connector) as sent:
+        bot, services = sent.bot, sent.bot.services
+        await _leader_confirms(sent, connector)
+        async with services.sessionmaker() as s:
+            ann = await s.get(Announcement, sent.ann_id)
+            first_at, old_deadline = ann.auto_reminder_at, ann.deadline
+        assert first_at is not None and old_deadline is not None
+
+        # The automatic reminder goes for the first deadline, once, to those who have not confirmed.
+        services.clock = fixed_clock(first_at + timedelta(minutes=1))
+        await tick(services)
+        await tick(services)
+        await drain(services, config=FAST)
+        assert [len(_reminders_to(connector, conv_of(p))) for p in (101, 102, 103)] == [1, 1, 1]
+        assert _reminders_to(connector, LEADER.conversation_id) == []
+        author = card_text(connector, sent.compose_id)
+        assert "1回(配信 3件)" in author and "自動督促" not in author
+
+        # 職員101 confirms; the author gives everyone a week more.
+        card_101 = card_ids(connector, conv_of(101))[0]
+        await bot.press(
+            {"action": "announce.ack", "id": sent.ann_id}, user=promoter(101), reply_to_id=card_101
+        )
+        later = add_business_days(old_deadline, 5)
+        await _edit(sent, connector, deadline=later.isoformat())
+        async with services.sessionmaker() as s:
+            ann = await s.get(Announcement, sent.ann_id)
+            second_at = ann.auto_reminder_at
+        assert ann.deadline == later and second_at is not None and second_at > first_at
+        author = card_text(connector, sent.compose_id)
+        # The card says when the next one goes, and still counts the one that went.
+        assert f"自動督促\n{format_datetime_ja(second_at)}" in author
+        assert "1回(配信 3件)" in author
+
+        # A correction of the text half an hour before keeps the deadline, and so the reminder.
+        services.clock = fixed_clock(second_at - timedelta(minutes=30))
+        await _edit(sent, connector, title="【訂正】電子申請研修のご案内")
+        async with services.sessionmaker() as s:
+            assert (await s.get(Announcement, sent.ann_id)).auto_reminder_at == second_at
+        assert f"自動督促\n{format_datetime_ja(second_at)}" in card_text(connector, sent.compose_id)
+        services.clock = fixed_clock(second_at - timedelta(minutes=1))
+        await tick(services)
+        await drain(services, config=FAST)
+        assert [len(_reminders_to(connector, conv_of(p))) for p in (101, 102, 103)] == [1, 1, 1]
+
+        # Due: once (two ticks), to the two who still have not confirmed, naming the new deadline.
+        services.clock = fixed_clock(second_at + timedelta(minutes=1))
+        await tick(services)
+        await tick(services)
+        await drain(services, config=FAST)
+        assert [len(_reminders_to(connector, conv_of(p))) for p in (101, 102, 103)] == [1, 2, 2]
+        assert _reminders_to(connector, LEADER.conversation_id) == []
+        for pid in (102, 103):
+            assert f"確認期限は {format_date_ja(later)}" in _reminders_to(connector, conv_of(pid))[-1]
+        author = card_text(connector, sent.compose_id)
+        assert "2回(配信 5件)" in author and "自動督促" not in author
+
+        services.clock = fixed_clock(second_at + timedelta(days=2))
+        await tick(services)
+        await drain(services, config=FAST)
+        assert [len(_reminders_to(connector, conv_of(p))) for p in (101, 102, 103)] == [1, 2, 2]

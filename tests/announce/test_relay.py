@@ -516,3 +516,76 @@ async def test_an_edit_keeps_the_relay_request_on_confirmed_promoters_cards(sqli
         # A promoter who has not confirmed still gets the plain card with 「確認しました」.
         other = card(connector, copy_in(connector, conv_of(102)))
         assert [a["action"] for a in actions(other)] == ["announce.ack"]
+
+
+async def test_the_authors_reminder_figure_counts_confirmation_reminders_only(sqlite_url, connector) -> None:
+    """督促 n回(配信 k件) is about 「確認しました」; the relay reminders have their figure of their own."""
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await bot.say("ヘルプ", user=LEADER)
+        ann_id, author_card = await send(bot, connector)
+        await bot.press({"action": "announce.remind", "id": ann_id}, user=ADMIN)  # 4 copies arrived
+        await drain(bot.services, config=FAST)
+        leader_card = copy_in(connector, LEADER.conversation_id)
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=LEADER, reply_to_id=leader_card)
+        await bot.press(
+            relay_press(card(connector, leader_card), relay_method="meeting"),
+            user=LEADER,
+            reply_to_id=leader_card,
+        )
+        await bot.press({"action": "announce.relay_remind", "id": ann_id}, user=ADMIN)  # 人事課, 税務課
+        await drain(bot.services, config=FAST)
+        author = card_text(connector, author_card)
+        assert "督促\n1回(配信 4件)" in author
+        assert "伝達の督促\n1回" in author
+
+
+async def test_the_channel_copy_keeps_naming_who_shared_it_when_the_report_is_corrected(
+    sqlite_url, connector
+) -> None:
+    """The leader posts to 総務課's channel; the sub-leader later corrects the section's report (it is theirs
+    now); the copy in the channel, redrawn by an edit and by a member's 「確認しました」, still names the leader:
+    who shared it is what happened in the channel, not who last reported."""
+    async with running_bot(settings_for(sqlite_url, admins=[ADMIN.email]), connector) as bot:
+        await build_city(bot.services, connector.url, connector)
+        await link_section_channel(bot, connector)
+        ann_id, author_card = await send(bot, connector)
+        shared = await post_to_section_channel(
+            bot, connector, ann_id, LEADER, copy_in(connector, LEADER.conversation_id)
+        )
+        leader_line = "総務課 DX推進リーダー 鈴木 一郎さんが共有しました。"
+        assert leader_line in card_text(connector, shared)
+
+        sub_card = copy_in(connector, conv_of(101))
+        await bot.press({"action": "announce.ack", "id": ann_id}, user=promoter(101), reply_to_id=sub_card)
+        await bot.press(
+            relay_press(card(connector, sub_card), relay_method="meeting", relay_reached="15"),
+            user=promoter(101),
+            reply_to_id=sub_card,
+        )
+        assert "伝達の報告を訂正しました" in connector.texts_to(conv_of(101))[-1]
+        async with bot.services.sessionmaker() as s:
+            report = await s.scalar(select(AnnouncementRelay))
+            assert report is not None and (report.reporter_name, report.method) == ("職員101", "meeting")
+
+        # The author edits the announcement: the channel copy is redrawn with the new title, by the leader.
+        await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=author_card)
+        revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
+        values = {**inputs(card(connector, revise_id)), "title": "【改訂】生成AI利用ガイドラインのお知らせ"}
+        await bot.press(
+            {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
+        )
+        await bot.press(
+            {"action": "announce.apply_edit", "id": ann_id, "version": 1}, user=ADMIN, reply_to_id=revise_id
+        )
+        await drain(bot.services, config=FAST)
+        shown = card_text(connector, shared)
+        assert "【改訂】生成AI利用ガイドライン" in shown
+        assert leader_line in shown and "職員101" not in shown
+
+        # A member confirms there: the copy is redrawn in place, still by the leader.
+        ack = button(card(connector, shared), "announce.member_ack")
+        await in_section_channel(bot, STAFF, value=ack, reply_to_id=shared)
+        shown = card_text(connector, shared)
+        assert "確認した人: 1人" in shown
+        assert leader_line in shown and "職員101" not in shown

@@ -12,7 +12,13 @@ from sqlalchemy import select
 
 from dialogs.announce.relay import reminders as relay_reminders
 from dialogs.engines.delivery.worker import drain
-from dialogs.kit.business_days import JST, add_business_days, format_date_ja, next_business_day
+from dialogs.kit.business_days import (
+    JST,
+    add_business_days,
+    format_date_ja,
+    format_datetime_ja,
+    next_business_day,
+)
 from storage.models.announce import Announcement
 from storage.models.shared import AuditEntry
 from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc
@@ -167,6 +173,8 @@ async def test_a_later_relay_deadline_rearms_the_automatic_reminder(sqlite_url, 
             0,
         )
         assert (await _stored(bot, ann_id)).relay_reminded_at is not None
+        author = card_text(connector, author_card)
+        assert "伝達の督促\n1回" in author and "伝達の自動督促" not in author
 
         # The author gives the sections a week more: the reminder is due again, before the new deadline.
         later = add_business_days(ann.relay_deadline, 5)
@@ -178,6 +186,11 @@ async def test_a_later_relay_deadline_rearms_the_automatic_reminder(sqlite_url, 
         expected = relay_reminders.relay_reminder_moment(changed, services.clock(), 2)
         assert expected is not None and changed.relay_reminder_at == expected
         assert "未伝達の課への自動督促は" in card_text(connector, form_id)
+        await drain(services, config=FAST)
+        author = card_text(connector, author_card)
+        # The card says when the next one goes, and still counts the one that went.
+        assert f"伝達の自動督促\n{format_datetime_ja(expected)}" in author
+        assert "伝達の督促\n1回" in author
 
         services.clock = fixed_clock(expected - timedelta(minutes=1))
         await relay_reminders.tick(services)
@@ -196,3 +209,5 @@ async def test_a_later_relay_deadline_rearms_the_automatic_reminder(sqlite_url, 
             2,
             0,
         )
+        author = card_text(connector, author_card)
+        assert "伝達の督促\n2回" in author and "伝達の自動督促" not in author

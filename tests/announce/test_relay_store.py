@@ -110,3 +110,80 @@ async def test_one_report_per_section_corrected_by_either_promoter(db_url) -> No
             assert (summary.relayed, summary.sections, summary.unreachable) == (1, 2, ["税務課"])
     finally:
         await engine.dispose()
+
+
+async def test_a_section_channel_copy_names_who_posted_it_whoever_reports_later(db_url) -> None:
+    """「課のチャネルに投稿」 records who shared the copy with it; the copy, redrawn after the other promoter
+    corrected the section's report, still names the one who posted."""
+    from bot.api import Address
+    from dialogs.announce.relay import channels
+    from dialogs.engines import delivery
+    from dialogs.engines.delivery import DeliveryItem, Recipient
+
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions() as s, s.begin():
+            await s.execute(
+                insert(Person),
+                [{"id": i, "name": f"職員{i}", "email": f"p{i}@city.example.jp"} for i in (1, 2)],
+            )
+            await s.execute(
+                insert(Announcement),
+                [{"id": 7, "title": "お知らせ", "state": "sent", "ack_required": True, "relay_required": True,
+                  "audience": {"kind": "all"}, "links": [], "form": {}}],
+            )  # fmt: skip
+            await s.execute(
+                insert(AnnouncementRecipient),
+                [
+                    {"announcement_id": 7, "person_id": pid, "name": f"職員{pid}", "email": "", "department": "総務部",
+                     "section": "総務課", "section_id": 10, "role": role, "sort_key": pid, "confirmed_at": T0}
+                    for pid, role in [(1, "leader"), (2, "subleader")]
+                ],
+            )  # fmt: skip
+        async with sessions() as s, s.begin():
+            ann = await s.get(Announcement, 7)
+            assert ann is not None
+            posted = await store.report(
+                s, ann, copy_person_id=1, claimed_section_id=10, method="channel", reached=3, note="", now=T0
+            )
+            assert posted.ok and posted.recipient is not None
+            where = Recipient(
+                address=Address(conversation_id="19:soumu", service_url="https://smba.example/")
+            )
+            message = channels.channel_message(
+                "ja", ann, section_id=10, sharer=channels.sharer_from(posted.recipient), confirmed=0
+            )
+            item = DeliveryItem(where, message, purpose=channels.purpose_of(10))
+            assert await delivery.enqueue(s, "announcement", 7, [item], now=T0) == 1
+            await channels.record_post(s, ann, where, 10, posted.recipient, T0)
+        async with sessions() as s, s.begin():
+            ann = await s.get(Announcement, 7)
+            corrected = await store.report(
+                s,
+                ann,
+                copy_person_id=2,
+                claimed_section_id=10,
+                method="meeting",
+                reached=None,
+                note="",
+                now=T0,
+            )
+            assert corrected.ok and corrected.corrected
+        async with sessions() as s:
+            ann = await s.get(Announcement, 7)
+            assert ann is not None
+            row = await s.scalar(select(Delivery).where(Delivery.purpose == "section-10"))
+            assert row is not None
+            redrawn = [
+                await channels.channel_message_for(s, "ja", ann, row),
+                *(await channels.section_channel_messages(s, "ja", ann)).values(),
+            ]
+            assert len(redrawn) == 2
+            for m in redrawn:
+                assert m.card is not None
+                assert (
+                    m.card["body"][0]["items"][0]["text"] == "総務課 DX推進リーダー 職員1さんが共有しました。"
+                )
+    finally:
+        await engine.dispose()

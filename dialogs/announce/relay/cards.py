@@ -150,13 +150,13 @@ def progress_rows(
             rows.append((t("announce.relay.fig.deadline"), format_date_ja(ann.relay_deadline)))
         if ann.relay_reminder_at and not ann.relay_reminded_at:
             rows.append((t("announce.relay.fig.auto_reminder"), format_datetime_ja(ann.relay_reminder_at)))
-        if ann.relay_reminders or ann.relay_reminded_at:
+        if ann.relay_reminders or ann.relay_auto_reminders:
             rows.append(
                 (
                     t("announce.relay.fig.reminders"),
                     t(
                         "announce.relay.fig.reminders_n",
-                        n=ann.relay_reminders + (1 if ann.relay_reminded_at else 0),
+                        n=ann.relay_reminders + ann.relay_auto_reminders,
                     ),
                 )
             )

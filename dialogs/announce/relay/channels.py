@@ -4,8 +4,9 @@
   section when they hold one) or an admin (who names the section).
 - 「課のチャネルに投稿」 on a confirmed promoter's relay card: the bot posts the announcement there through the
   delivery engine (purpose ``section-<id>``, so recall and edit reach it), marked as shared by that
-  promoter, with its own 「確認しました」 for every member; it also records the section's relay report
-  (method: the section's Teams channel).
+  promoter (recorded with the post, ``AnnouncementSectionPost``: a later correction of the section's report
+  by the other promoter does not make them the sharer), with its own 「確認しました」 for every member; it
+  also records the section's relay report (method: the section's Teams channel).
 - A member's 「確認しました」 there is recorded once per member (``AnnouncementMemberAck``); the shared card
   shows how many have confirmed.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -34,6 +36,7 @@ from storage.models.announce import (
     Announcement,
     AnnouncementMemberAck,
     AnnouncementRecipient,
+    AnnouncementSectionPost,
     AnnouncementState,
     SectionChannel,
 )
@@ -134,29 +137,34 @@ def channel_card(
     return adaptive_card(body, actions)
 
 
-async def sharer_of(session: AsyncSession, ann: Announcement, section_id: int) -> Sharer:
-    """The promoter whose report posted the copy (the section's report says who), with the role they
-    were sent the announcement in."""
-    rep = await store.report_of(session, ann.id, section_id)
-    if rep is None:
+def sharer_of(post: AnnouncementSectionPost | None) -> Sharer:
+    """Who shared a channel copy, as recorded when it was posted (nobody named if there is no record)."""
+    if post is None:
         return Sharer(name="")
-    held = await session.scalar(
-        select(AnnouncementRecipient).where(
-            AnnouncementRecipient.announcement_id == ann.id,
-            AnnouncementRecipient.person_id == rep.reported_by,
-            AnnouncementRecipient.section_id == section_id,
-        )
-    )
-    if held is None:
-        return Sharer(name=rep.reporter_name)
-    return Sharer(name=rep.reporter_name, section=held.section, role=held.role)
+    return Sharer(name=post.sharer_name, section=post.sharer_section, role=post.sharer_role)
 
 
-async def channel_message(session: AsyncSession, locale: str, ann: Announcement, section_id: int) -> Message:
-    sharer = await sharer_of(session, ann, section_id)
-    n = await member_acks(session, ann.id, section_id)
-    card = channel_card(locale, ann, section_id=section_id, sharer=sharer, confirmed=n)
+def sharer_from(recipient: AnnouncementRecipient) -> Sharer:
+    """The promoter posting now, in the role they were sent the announcement in, in their section."""
+    return Sharer(name=recipient.name, section=recipient.section, role=recipient.role)
+
+
+def channel_message(
+    locale: str, ann: Announcement, *, section_id: int, sharer: Sharer, confirmed: int
+) -> Message:
+    card = channel_card(locale, ann, section_id=section_id, sharer=sharer, confirmed=confirmed)
     return Message(text=translate("announce.relay.channel.summary", locale, title=ann.title), card=card)
+
+
+async def channel_message_for(
+    session: AsyncSession, locale: str, ann: Announcement, row: Delivery
+) -> Message:
+    """The channel copy ``row`` as it now stands: its sharer as recorded, the members' count now."""
+    section_id = section_of_purpose(row.purpose)
+    assert section_id is not None
+    post = await session.get(AnnouncementSectionPost, row.id)
+    n = await member_acks(session, ann.id, section_id)
+    return channel_message(locale, ann, section_id=section_id, sharer=sharer_of(post), confirmed=n)
 
 
 # --- linking ---------------------------------------------------------------------------------------
@@ -284,16 +292,26 @@ async def post_to_section_channel(turn: Turn, data: dict[str, Any]) -> None:
     if members is not None and result.report is not None:
         result.report.reached = members  # posting there reached every member of the channel
     await turn.session.flush()
-    message = await channel_message(turn.session, turn.services.settings.locale, ann, section_id)
+    sharer = sharer_from(result.recipient)
+    message = channel_message(
+        turn.services.settings.locale,
+        ann,
+        section_id=section_id,
+        sharer=sharer,
+        confirmed=await member_acks(turn.session, ann.id, section_id),
+    )
     # Keyed by (announcement, channel address, section): pressing twice posts once.
+    recipient = Recipient(address=address_of(link))
     queued = await delivery.enqueue(
         turn.session,
         KIND,
         ann.id,
-        [DeliveryItem(Recipient(address=address_of(link)), message, purpose=purpose_of(section_id))],
+        [DeliveryItem(recipient, message, purpose=purpose_of(section_id))],
         priority=90,
         now=now,
     )
+    if queued:
+        await record_post(turn.session, ann, recipient, section_id, result.recipient, now)
     card_message = await recipient_card_message(turn.services, turn.session, ann, result.recipient)
     if turn.reply_to_id and card_message.card:
         await turn.update_card(turn.reply_to_id, card_message.card)
@@ -303,6 +321,38 @@ async def post_to_section_channel(turn: Turn, data: dict[str, Any]) -> None:
     await turn.reply(
         turn.t(
             "announce.relay.post.done" if queued else "announce.relay.post.already", channel=link.title or ""
+        )
+    )
+
+
+async def record_post(
+    session: AsyncSession,
+    ann: Announcement,
+    recipient: Recipient,
+    section_id: int,
+    sharer: AnnouncementRecipient,
+    now: datetime,
+) -> None:
+    """Who shared the copy just queued, kept with it (the copy is drawn from this, never from the report)."""
+    row_id = await session.scalar(
+        select(Delivery.id).where(
+            Delivery.kind == KIND,
+            Delivery.ref_id == ann.id,
+            Delivery.recipient_key == recipient.key,
+            Delivery.purpose == purpose_of(section_id),
+        )
+    )
+    assert row_id is not None
+    session.add(
+        AnnouncementSectionPost(
+            delivery_id=row_id,
+            announcement_id=ann.id,
+            section_id=section_id,
+            shared_by=sharer.person_id,
+            sharer_name=sharer.name,
+            sharer_section=sharer.section,
+            sharer_role=sharer.role,
+            posted_at=now,
         )
     )
 
@@ -353,7 +403,7 @@ async def member_ack(turn: Turn, data: dict[str, Any]) -> None:
     except IntegrityError:
         first = False
     if first:
-        message = await channel_message(turn.session, turn.services.settings.locale, ann, section_id)
+        message = await channel_message_for(turn.session, turn.services.settings.locale, ann, row)
         if message.card is not None:
             await turn.update_card(turn.reply_to_id or "", message.card)
             row.payload = delivery.message_to_payload(message)
@@ -362,11 +412,12 @@ async def member_ack(turn: Turn, data: dict[str, Any]) -> None:
 
 async def section_channel_messages(
     session: AsyncSession, locale: str, ann: Announcement
-) -> dict[str, Message]:
-    """purpose -> the current channel copy, for every section channel this announcement was posted to."""
-    purposes = (
-        await session.scalars(
-            select(Delivery.purpose).where(
+) -> dict[int, Message]:
+    """delivery row id -> the channel copy as it now stands, for every copy posted in a section's channel
+    (each with the sharer recorded when it was posted)."""
+    copies = (
+        await session.execute(
+            select(Delivery.id, Delivery.purpose).where(
                 Delivery.kind == KIND,
                 Delivery.ref_id == ann.id,
                 Delivery.op == "send",
@@ -374,11 +425,28 @@ async def section_channel_messages(
             )
         )
     ).all()
-    out: dict[str, Message] = {}
-    for purpose in purposes:
+    if not copies:
+        return {}
+    posts = {
+        p.delivery_id: p
+        for p in (
+            await session.scalars(
+                select(AnnouncementSectionPost).where(AnnouncementSectionPost.announcement_id == ann.id)
+            )
+        ).all()
+    }
+    confirmed = await member_ack_counts(session, ann.id)
+    out: dict[int, Message] = {}
+    for row_id, purpose in copies:
         section_id = section_of_purpose(purpose)
         if section_id is not None:
-            out[purpose] = await channel_message(session, locale, ann, section_id)
+            out[row_id] = channel_message(
+                locale,
+                ann,
+                section_id=section_id,
+                sharer=sharer_of(posts.get(row_id)),
+                confirmed=confirmed.get(section_id, 0),
+            )
     return out
 
 

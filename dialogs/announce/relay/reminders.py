@@ -224,7 +224,7 @@ async def tick(services: Services) -> None:
                 )
             )
         ).all()
-    from dialogs.announce.service import claim_once
+    from dialogs.announce.service import claim_once, refresh_author_card
 
     for ann_id in due:
         async with services.sessionmaker() as session, session.begin():
@@ -232,4 +232,6 @@ async def tick(services: Services) -> None:
             if ann is not None:
                 # One automatic reminder per deadline: a changed deadline re-arms it (relay/deadline.py).
                 deadline = ann.relay_deadline.isoformat() if ann.relay_deadline else ""
+                ann.relay_auto_reminders += 1  # the author's card counts it (relay_reminded_at is re-armed)
                 await remind_unrelayed(services, session, ann, now, purpose=f"relay-reminder-auto-{deadline}")
+                await refresh_author_card(services, session, ann)
