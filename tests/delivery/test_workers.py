@@ -144,3 +144,38 @@ async def test_two_busy_workers_share_one_budget(services, connector):
     )
     times = sorted(c.at for c in posts)
     assert (len(times) - 1) / (times[-1] - times[0]) > 30
+
+
+async def test_a_slow_progress_refresh_is_made_rarer_so_sends_keep_their_pace(services):
+    """The author's card of a 10,000-copy send takes ~250 ms to refresh on the worker's event loop; at
+    every 2 s that stole slots from the sends. The next refresh waits 40 times what the last one took."""
+    worker = Worker(services, dataclasses.replace(FAST, progress_interval=0.01))
+    calls: list[float] = []
+
+    async def slow_refresh() -> None:
+        calls.append(time.monotonic())
+        await asyncio.sleep(0.03)  # 30 ms of refresh: the next one no sooner than 1.2 s later
+
+    worker.flush_progress = slow_refresh  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    loop = asyncio.create_task(worker._progress_loop(stop))
+    await asyncio.sleep(1.0)
+    stop.set()
+    await loop
+    assert len(calls) == 1  # every 10 ms it would have been ~25
+
+
+async def test_a_quick_progress_refresh_keeps_the_configured_interval(services):
+    worker = Worker(services, dataclasses.replace(FAST, progress_interval=0.05))
+    calls: list[float] = []
+
+    async def quick_refresh() -> None:
+        calls.append(time.monotonic())
+
+    worker.flush_progress = quick_refresh  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    loop = asyncio.create_task(worker._progress_loop(stop))
+    await asyncio.sleep(0.5)
+    stop.set()
+    await loop
+    assert len(calls) >= 5
