@@ -178,3 +178,25 @@ def connector_sync():
     asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
+
+
+async def edit_sent(
+    bot: Any, connector: Any, ann_id: int, reply_to_id: str | None = None, **changes: str
+) -> None:
+    """The author edits a sent announcement (内容を編集 → 確認 → 更新) with ``changes`` to the form, and the
+    worker sends the updates."""
+    from dialogs.engines.delivery.worker import drain
+    from storage.models.announce import Announcement
+
+    await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=reply_to_id)
+    revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
+    values = {**inputs(card(connector, revise_id)), **changes}
+    await bot.press(
+        {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
+    )
+    async with bot.services.sessionmaker() as s:
+        version = (await s.get(Announcement, ann_id)).version
+    await bot.press(
+        {"action": "announce.apply_edit", "id": ann_id, "version": version}, user=ADMIN, reply_to_id=revise_id
+    )
+    await drain(bot.services, config=FAST)

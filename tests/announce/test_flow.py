@@ -20,7 +20,7 @@ from dialogs.engines.delivery import DeliveryState, deliveries
 from dialogs.engines.delivery.worker import drain
 from dialogs.kit.business_days import JST, add_business_days, format_date_ja, format_datetime_ja
 from storage.models.announce import Announcement, AnnouncementRecipient
-from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc
+from tests.announce.conftest import actions, build_city, card, card_ids, card_text, edit_sent, inputs, now_utc
 from tests.announce.relay_flow import promoter
 from tests.delivery.helpers import FAST, conv_of
 from tests.support import ADMIN, LEADER, STAFF, TENANT, fixed_clock, running_bot, settings_for
@@ -440,19 +440,7 @@ def _reminders_to(connector: Any, conversation_id: str) -> list[str]:
 
 async def _edit(sent: Sent, connector: Any, **changes: str) -> None:
     """The author edits the sent announcement (内容を編集 → 確認 → 更新) with ``changes`` to the form."""
-    bot, ann_id = sent.bot, sent.ann_id
-    await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=sent.compose_id)
-    revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
-    values = {**inputs(card(connector, revise_id)), **changes}
-    await bot.press(
-        {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
-    )
-    async with bot.services.sessionmaker() as s:
-        version = (await s.get(Announcement, ann_id)).version
-    await bot.press(
-        {"action": "announce.apply_edit", "id": ann_id, "version": version}, user=ADMIN, reply_to_id=revise_id
-    )
-    await drain(bot.services, config=FAST)
+    await edit_sent(sent.bot, connector, sent.ann_id, reply_to_id=sent.compose_id, **changes)
 
 
 async def test_a_later_deadline_after_an_edit_gets_its_own_automatic_reminder(sqlite_url, connector):

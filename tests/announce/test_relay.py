@@ -19,7 +19,7 @@ from dialogs.engines.delivery.worker import drain
 from dialogs.kit.business_days import JST, add_business_days, format_date_ja
 from storage.models import TeamsAccount
 from storage.models.announce import Announcement, AnnouncementMemberAck, AnnouncementRelay
-from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc
+from tests.announce.conftest import actions, build_city, card, card_ids, card_text, edit_sent, inputs, now_utc
 from tests.announce.relay_flow import (
     SECTION_CHANNEL,
     button,
@@ -307,17 +307,7 @@ async def test_section_channel_post_reaches_every_member_once_counts_confirmatio
         assert "課の Teams チャネル・3人" in status and "メンバー3人中2人が確認" in status
 
         # An edit reaches the channel copy, which keeps who shared it and the members' confirmations.
-        await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=author_card)
-        revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
-        values = inputs(card(connector, revise_id))
-        values["title"] = "【改訂】生成AI利用ガイドラインのお知らせ"
-        await bot.press(
-            {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
-        )
-        await bot.press(
-            {"action": "announce.apply_edit", "id": ann_id, "version": 1}, user=ADMIN, reply_to_id=revise_id
-        )
-        await drain(bot.services, config=FAST)
+        await edit_sent(bot, connector, ann_id, author_card, title="【改訂】生成AI利用ガイドラインのお知らせ")
         shared_text = card_text(connector, shared)
         assert "【改訂】生成AI利用ガイドライン" in shared_text
         assert "鈴木 一郎さん" in shared_text and "確認した人: 2人" in shared_text
@@ -350,17 +340,7 @@ async def test_the_section_channel_copy_speaks_to_the_sections_staff(sqlite_url,
         assert "確認期限" not in shown and "伝達期限" not in shown
         assert [a["title"] for a in actions(card(connector, shared))] == ["確認しました"]
         # An edit re-draws the copy: the same words.
-        await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN)
-        revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
-        values = inputs(card(connector, revise_id))
-        values["body"] = "生成AIの利用ガイドラインを改訂しました。"
-        await bot.press(
-            {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
-        )
-        await bot.press(
-            {"action": "announce.apply_edit", "id": ann_id, "version": 1}, user=ADMIN, reply_to_id=revise_id
-        )
-        await drain(bot.services, config=FAST)
+        await edit_sent(bot, connector, ann_id, body="生成AIの利用ガイドラインを改訂しました。")
         shown = card_text(connector, shared)
         assert "改訂しました" in shown
         assert shown.splitlines()[0] == "総務課 DX推進サブリーダー 職員101さんが共有しました。"
@@ -497,17 +477,7 @@ async def test_an_edit_keeps_the_relay_request_on_confirmed_promoters_cards(sqli
             user=promoter(101),
             reply_to_id=sub_card,
         )
-        await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=author_card)
-        revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
-        values = inputs(card(connector, revise_id))
-        values["body"] = "生成AIの利用ガイドラインを改訂しました。"
-        await bot.press(
-            {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
-        )
-        await bot.press(
-            {"action": "announce.apply_edit", "id": ann_id, "version": 1}, user=ADMIN, reply_to_id=revise_id
-        )
-        await drain(bot.services, config=FAST)
+        await edit_sent(bot, connector, ann_id, author_card, body="生成AIの利用ガイドラインを改訂しました。")
         for copy in (leader_card, sub_card):
             shown = card_text(connector, copy)
             assert "改訂しました" in shown
@@ -569,16 +539,7 @@ async def test_the_channel_copy_keeps_naming_who_shared_it_when_the_report_is_co
             assert report is not None and (report.reporter_name, report.method) == ("職員101", "meeting")
 
         # The author edits the announcement: the channel copy is redrawn with the new title, by the leader.
-        await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=author_card)
-        revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
-        values = {**inputs(card(connector, revise_id)), "title": "【改訂】生成AI利用ガイドラインのお知らせ"}
-        await bot.press(
-            {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
-        )
-        await bot.press(
-            {"action": "announce.apply_edit", "id": ann_id, "version": 1}, user=ADMIN, reply_to_id=revise_id
-        )
-        await drain(bot.services, config=FAST)
+        await edit_sent(bot, connector, ann_id, author_card, title="【改訂】生成AI利用ガイドラインのお知らせ")
         shown = card_text(connector, shared)
         assert "【改訂】生成AI利用ガイドライン" in shown
         assert leader_line in shown and "職員101" not in shown

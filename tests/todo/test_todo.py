@@ -14,7 +14,7 @@ from dialogs.engines.delivery.worker import drain
 from dialogs.kit.business_days import JST, add_business_days, format_date_ja
 from storage.models import Survey, SurveyRound
 from storage.models.announce import Announcement
-from tests.announce.conftest import actions, build_city, card, card_ids, card_text, inputs, now_utc
+from tests.announce.conftest import actions, build_city, card, card_ids, card_text, edit_sent, now_utc
 from tests.delivery.helpers import FAST
 from tests.support import ADMIN, LEADER, STAFF, running_bot, settings_for
 from tests.survey.helpers import answers_for
@@ -207,17 +207,7 @@ async def test_a_reopened_card_follows_an_edit_and_is_no_reminder(sqlite_url, co
             if connector.activities[i].get("attachments")
             and any(a.get("action") == "announce.revise" for a in actions(card(connector, i)))
         )
-        await bot.press({"action": "announce.revise", "id": ann_id}, user=ADMIN, reply_to_id=progress)
-        revise_id = card_ids(connector, ADMIN.conversation_id)[-1]
-        values = inputs(card(connector, revise_id))
-        values["title"] = "【会場変更】電子申請研修のご案内"
-        await bot.press(
-            {"action": "announce.revise_preview", "id": ann_id, **values}, user=ADMIN, reply_to_id=revise_id
-        )
-        await bot.press(
-            {"action": "announce.apply_edit", "id": ann_id, "version": 1}, user=ADMIN, reply_to_id=revise_id
-        )
-        await drain(bot.services, config=FAST)
+        await edit_sent(bot, connector, ann_id, progress, title="【会場変更】電子申請研修のご案内")
         text = card_text(connector, reopened)
         assert "【会場変更】電子申請研修のご案内" in text
         assert "【督促】" not in text and "確認しました" in text
