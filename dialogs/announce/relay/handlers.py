@@ -164,19 +164,21 @@ async def relay_remind(turn: Turn, data: dict[str, Any]) -> None:
         await turn.reply(turn.t("announce.relay.remind.nobody"))
 
 
-def _live(ann: Announcement) -> bool:
-    return ann.state in (AnnouncementState.SENDING, AnnouncementState.SENT)
+async def _live_announcement(turn: Turn, data: dict[str, Any]) -> Announcement | None:
+    """The announcement the card names, if it is out (sending or sent); else the reply says why."""
+    ann = await _load(turn, data)
+    if ann is not None and ann.state not in (AnnouncementState.SENDING, AnnouncementState.SENT):
+        await turn.reply(turn.t("announce.err.not_sent"))
+        return None
+    return ann
 
 
 @router.action("announce.relay_deadline", role=Role.AUTHOR)
 async def deadline_form(turn: Turn, data: dict[str, Any]) -> None:
     """「伝達期限を変更」 on the author's card: a card of its own with the date (the progress card is
     redrawn whenever someone confirms, which would wipe a date being picked on it)."""
-    ann = await _load(turn, data)
+    ann = await _live_announcement(turn, data)
     if ann is None:
-        return
-    if not _live(ann):
-        await turn.reply(turn.t("announce.err.not_sent"))
         return
     card = relay_cards.deadline_card(turn.t, ann)
     await turn.reply_card(card, text=turn.t("announce.relay.deadline.title", title=ann.title))
@@ -186,11 +188,8 @@ async def deadline_form(turn: Turn, data: dict[str, Any]) -> None:
 async def deadline_set(turn: Turn, data: dict[str, Any]) -> None:
     """「変更する」: checked as in the compose form (a holiday moves to the next business day, a past day
     is refused); the promoters' cards, the automatic reminder and the author's card follow."""
-    ann = await _load(turn, data)
+    ann = await _live_announcement(turn, data)
     if ann is None:
-        return
-    if not _live(ann):
-        await turn.reply(turn.t("announce.err.not_sent"))
         return
     raw = str(data.get("relay_deadline") or "")
     now = turn.services.clock()
