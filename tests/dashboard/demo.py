@@ -24,7 +24,7 @@ from dialogs.engines import delivery
 from dialogs.kit.business_days import JST
 from dialogs.roster.network import current_promoters, today_jst
 from storage.models import ConversationRef, Delivery, DeliveryState, TeamsAccount
-from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementState
+from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementRelay, AnnouncementState
 from storage.models.qa import Feedback, KbEntry, QueryLog, Ticket, TicketStatus
 
 TENANT = "00000000-0000-0000-0000-0000000000aa"
@@ -131,6 +131,10 @@ async def seed_announcements(services: Services, rng: random.Random, reach: dict
                 author_label="dx-admin@demo-city.example.jp", created_at=sent_at, updated_at=sent_at,
                 sent_at=sent_at, finished_at=sent_at + timedelta(minutes=3),
             )  # fmt: skip
+            # The last two ask each section to pass them on (伝達依頼): the page shows the relay table.
+            if days_ago <= 14:
+                ann.relay_required = True
+                ann.relay_deadline = (sent_at + timedelta(days=14)).date()
             session.add(ann)
             await session.flush()
             await delivery.enqueue(
@@ -145,17 +149,20 @@ async def seed_announcements(services: Services, rng: random.Random, reach: dict
             )
             still_sending = days_ago < 3
             keys_by_state: dict[DeliveryState, list[str]] = {}
+            confirmed_at: dict[int, datetime] = {}
             for order, p in enumerate(people):
                 reachable = reach.get(p.person_id, False)
                 pending = still_sending and reachable and rng.random() < 0.06
                 delivered = reachable and not pending
                 confirmed = ack and delivered and rng.random() < confirm_share
+                if confirmed:
+                    confirmed_at[p.person_id] = min(now, sent_at + timedelta(hours=rng.randint(1, 70)))
                 session.add(
                     AnnouncementRecipient(
                         announcement_id=ann.id, person_id=p.person_id, name=p.name, email=p.email,
                         department=p.department, section=p.section, section_id=p.section_id, role=p.role.value,
                         sort_key=order,
-                        confirmed_at=sent_at + timedelta(hours=rng.randint(1, 70)) if confirmed else None,
+                        confirmed_at=confirmed_at.get(p.person_id),
                     )
                 )  # fmt: skip
                 state = (
@@ -183,6 +190,22 @@ async def seed_announcements(services: Services, rng: random.Random, reach: dict
                     )
                     .values(**values)
                 )
+            if ann.relay_required:
+                # A promoter reports after confirming, never later than now.
+                relayed: set[int] = set()
+                for p in people:
+                    if p.section_id in relayed or p.person_id not in confirmed_at or rng.random() > 0.6:
+                        continue
+                    relayed.add(p.section_id)
+                    at = min(now, confirmed_at[p.person_id] + timedelta(hours=rng.randint(1, 48)))
+                    session.add(
+                        AnnouncementRelay(
+                            announcement_id=ann.id, section_id=p.section_id,
+                            method=rng.choice(["meeting", "mail", "channel", "circular"]),
+                            reached=rng.randint(5, 30), reported_by=p.person_id, reporter_name=p.name,
+                            reported_at=at, updated_at=at,
+                        )
+                    )  # fmt: skip
             if still_sending:
                 ann.state = AnnouncementState.SENDING.value
                 ann.finished_at = None

@@ -21,7 +21,7 @@ from storage.models import (
     SurveyRound,
     TeamsAccount,
 )
-from storage.models.announce import Announcement, AnnouncementRecipient
+from storage.models.announce import Announcement, AnnouncementRecipient, AnnouncementRelay
 from storage.models.delivery import Delivery
 from storage.models.qa import Ticket, TicketStatus
 from storage.models.roster import Assignment, Person, Section
@@ -200,7 +200,13 @@ async def test_announcements_show_unconfirmed_sections_and_shares_from_the_recor
             select(func.count()).where(Delivery.kind == "announcement", Delivery.ref_id == ann.id,
                                        Delivery.purpose == "initial", Delivery.state == "delivered")
         )  # fmt: skip
+        relayed = await s.scalar(
+            select(func.count(func.distinct(AnnouncementRelay.section_id))).where(
+                AnnouncementRelay.announcement_id == ann.id
+            )
+        )
     await engine.dispose()
+    assert ann.relay_required and relayed
     confirmed_sections = {r.section for r in recipients if r.confirmed_at is not None}
     unconfirmed = {r.section for r in recipients} - confirmed_sections
     assert unconfirmed and confirmed_sections
@@ -217,8 +223,9 @@ async def test_announcements_show_unconfirmed_sections_and_shares_from_the_recor
         confirmed = sum(1 for r in recipients if r.confirmed_at)
         assert row[header.index("確認した割合")] == f"{confirmed / len(recipients) * 100:.0f}%"
         assert row[header.index("未確認の課")] == str(len(unconfirmed))
-        # No relay was asked in the demo, and no read receipt came: 0% read, never a guess.
-        assert row[header.index("伝達済みの課")] == "伝達依頼なし"
+        # Relay reports counted per section; no read receipt came: 0% read, never a guess.
+        sections = len({r.section_id for r in recipients})
+        assert row[header.index("伝達済みの課")] == f"{relayed}/{sections}課"
         assert row[header.index("既読の割合")] == "0%"
 
         # Every promoter of one of those sections confirms: it drops off the list at once.
