@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from dialogs.kit.business_days import JST, add_business_days
+from dialogs.kit.business_days import JST, add_business_days, format_date_ja
 from dialogs.kit.i18n import t
 from tests.e2e.conftest import DriveResult
 
@@ -45,6 +45,9 @@ def test_relay_by_posting_to_the_section_channel_counts_a_member(drive: Callable
     compose = t("announce.compose.title", loc)
     preview = t("announce.preview.title", loc)
     progress = t("announce.progress.title", loc, title=TITLE)
+    change_title = t("announce.relay.deadline.title", loc, title=TITLE)
+    changed = t("announce.relay.deadline.done_title", loc)
+    later = add_business_days(today, 8)
     run = drive(
         [
             {"as": "leader", "chat": "Personal Chat"},  # open before anything is sent to them
@@ -100,6 +103,18 @@ def test_relay_by_posting_to_the_section_channel_counts_a_member(drive: Callable
             {"as": "leader", "screenshot": "channel-copy", "card": SHARED},
             {"as": "admin", "wait": 6000},  # the progress card is refreshed every couple of seconds
             {"as": "admin", "screenshot": "author-card", "card": progress},
+            # The DX division moves the relay deadline later (伝達期限を変更 → a card with the date → 変更する).
+            {"as": "admin", "click": t("announce.relay.btn.deadline", loc), "card": progress},
+            {"as": "admin", "expect": {"card": True, "text": change_title, "timeout": 30000}},
+            {
+                "as": "admin",
+                "fill": {"field": t("announce.relay.deadline.field", loc), "value": later.isoformat()},
+                "card": change_title,
+            },
+            {"as": "admin", "screenshot": "deadline-form", "card": change_title},
+            {"as": "admin", "click": t("announce.relay.btn.deadline_apply", loc), "card": change_title},
+            {"as": "admin", "expect": {"text": changed, "anywhere": True, "timeout": 30000}},
+            {"as": "admin", "screenshot": "deadline-changed", "card": changed},
         ],
         users={"admin": ADMIN, "leader": LEADER},
         timeout=420,
@@ -110,3 +125,6 @@ def test_relay_by_posting_to_the_section_channel_counts_a_member(drive: Callable
     assert t("announce.relay.fig.relayed", loc) in author.text, author.text
     # n of m: the playground's group chat has its six mock users, one of whom confirmed.
     assert t("announce.relay.fig.members", loc) in author.text and "6人中1人" in author.text, author.text
+    # The new deadline, in the words the card uses (e.g. 2026年12月17日(木)), and nothing refused.
+    done = [c for c in run.bot_cards("admin") if changed in c.title + c.text][-1]
+    assert format_date_ja(later) in done.text, done.text
