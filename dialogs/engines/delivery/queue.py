@@ -255,6 +255,35 @@ def _send_rows(kind: str, ref_id: int, purposes: Sequence[str] | None, recipient
     return and_(*cond)
 
 
+def _change_row(
+    kind: str,
+    ref_id: int,
+    target: Delivery,
+    op: DeliveryOp,
+    revision: str,
+    payload: dict[str, Any],
+    priority: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """An update or delete of the copy ``target`` delivered; ``revision`` keys it, so asking twice is harmless."""
+    row = _base_row(kind, ref_id, now)
+    row.update(
+        recipient_key=target.recipient_key,
+        purpose=f"{target.purpose}~{revision}",
+        op=op.value,
+        target_id=target.id,
+        person_id=target.person_id,
+        aad_object_id=target.aad_object_id,
+        conversation_id=None,
+        address=None,
+        payload=payload,
+        priority=priority,
+        not_before=None,
+        next_attempt_at=now,
+    )
+    return row
+
+
 async def update_delivered(
     session: AsyncSession,
     kind: str,
@@ -294,22 +323,7 @@ async def update_delivered(
         payload = message_to_payload(message)
         if target.state == DeliveryState.QUEUED:
             target.payload = payload
-        row = _base_row(kind, ref_id, now)
-        row.update(
-            recipient_key=target.recipient_key,
-            purpose=f"{target.purpose}~{revision}",
-            op=DeliveryOp.UPDATE.value,
-            target_id=target.id,
-            person_id=target.person_id,
-            aad_object_id=target.aad_object_id,
-            conversation_id=None,
-            address=None,
-            payload=payload,
-            priority=priority,
-            not_before=None,
-            next_attempt_at=now,
-        )
-        ops.append(row)
+        ops.append(_change_row(kind, ref_id, target, DeliveryOp.UPDATE, revision, payload, priority, now))
     await _insert_ignore(session, ops)
     return len(ops)
 
@@ -340,22 +354,7 @@ async def delete_delivered(
     ).all()
     ops = []
     for target in targets:
-        row = _base_row(kind, ref_id, now)
-        row.update(
-            recipient_key=target.recipient_key,
-            purpose=f"{target.purpose}~{revision}",
-            op=DeliveryOp.DELETE.value,
-            target_id=target.id,
-            person_id=target.person_id,
-            aad_object_id=target.aad_object_id,
-            conversation_id=None,
-            address=None,
-            payload={},
-            priority=priority,
-            not_before=None,
-            next_attempt_at=now,
-        )
-        ops.append(row)
+        ops.append(_change_row(kind, ref_id, target, DeliveryOp.DELETE, revision, {}, priority, now))
     await _insert_ignore(session, ops)
     return cancelled + len(ops)
 
