@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from dialogs.kit.business_days import JST, add_business_days
 from dialogs.kit.i18n import t
 from tests.e2e.conftest import DriveResult
+from tests.e2e.steps import compose_to_leaders
 
 ADMIN = "dx-admin@demo-city.example.jp"
 LEADER = "leader@demo-city.example.jp"
@@ -35,31 +36,7 @@ def test_admin_sends_leader_confirms_admin_sees_it(drive: Callable[..., DriveRes
         [
             {"as": "leader", "chat": "Personal Chat"},  # open before anything is sent to it
             {"as": "admin", "chat": "Personal Chat"},
-            {"as": "admin", "send": "お知らせ"},
-            {"as": "admin", "expect": {"card": True, "text": compose, "timeout": 30000}},
-            {
-                "as": "admin",
-                "fill": {"field": t("announce.field.title", loc), "value": TITLE},
-                "card": compose,
-            },
-            {
-                "as": "admin",
-                "fill": {"field": t("announce.field.body", loc), "value": "4月15日 14時から研修を行います。"},
-                "card": compose,
-            },
-            {
-                "as": "admin",
-                "choose": {
-                    "field": t("announce.field.audience", loc),
-                    "option": t("announce.audience.leaders", loc),
-                },
-                "card": compose,
-            },
-            {
-                "as": "admin",
-                "fill": {"field": t("announce.field.deadline", loc), "value": deadline},
-                "card": compose,
-            },
+            *compose_to_leaders(loc, TITLE, "4月15日 14時から研修を行います。", deadline),
             {"as": "admin", "click": t("announce.btn.preview", loc), "card": compose},
             {"as": "admin", "expect": {"text": preview, "anywhere": True, "timeout": 30000}},
             {"as": "admin", "screenshot": "preview", "card": preview},

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from dialogs.kit.business_days import JST, add_business_days, format_date_ja
 from dialogs.kit.i18n import t
 from tests.e2e.conftest import DriveResult
+from tests.e2e.steps import compose_to_leaders
 
 ADMIN = "dx-admin@demo-city.example.jp"
 LEADER = "leader@demo-city.example.jp"
@@ -52,31 +53,7 @@ def test_relay_by_posting_to_the_section_channel_counts_a_member(drive: Callable
         [
             {"as": "leader", "chat": "Personal Chat"},  # open before anything is sent to them
             {"as": "admin", "chat": "Personal Chat"},
-            {"as": "admin", "send": "お知らせ"},
-            {"as": "admin", "expect": {"card": True, "text": compose, "timeout": 30000}},
-            {
-                "as": "admin",
-                "fill": {"field": t("announce.field.title", loc), "value": TITLE},
-                "card": compose,
-            },
-            {
-                "as": "admin",
-                "fill": {"field": t("announce.field.body", loc), "value": "課内への周知をお願いします。"},
-                "card": compose,
-            },
-            {
-                "as": "admin",
-                "choose": {
-                    "field": t("announce.field.audience", loc),
-                    "option": t("announce.audience.leaders", loc),
-                },
-                "card": compose,
-            },
-            {
-                "as": "admin",
-                "fill": {"field": t("announce.field.deadline", loc), "value": deadline},
-                "card": compose,
-            },
+            *compose_to_leaders(loc, TITLE, "課内への周知をお願いします。", deadline),
             {"as": "admin", "toggle": {"title": t("announce.field.relay", loc), "on": True}, "card": compose},
             {
                 "as": "admin",
