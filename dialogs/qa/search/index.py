@@ -27,6 +27,7 @@ import math
 import re
 import sys
 import time
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from itertools import chain
 import numpy as np
 
 from .analyzer import Analyzer, Token, default_analyzer
+from .lexicon import load_lexicon
 from .normalize import normalize
 from .synonyms import load_synonyms
 
@@ -81,7 +83,7 @@ class SearchConfig:
     # hit (a clear winner); from ``choice_floor`` up the three best are offered as choices; below,
     # "not found".
     threshold: float = 0.29
-    lead: float = 0.07
+    lead: float = 0.08
     choice_floor: float = 0.22
 
 
@@ -97,20 +99,50 @@ def _plain(text: str) -> str:
     return _MARKUP.sub(" ", text)
 
 
+# The terms of each lexicon word as an analyser reads them, kept per analyser: the lexicon has some 50,000
+# words, and analysing them is most of what it costs, so only the first build of a process pays for it.
+_LEXICON_SEQUENCES: weakref.WeakKeyDictionary[Analyzer, dict[str, frozenset[tuple[str, ...]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class _SynonymMatcher:
     """Finds synonym terms in token sequences, by lemma or by folded surface, longest match first.
 
-    A match adds a group word (``≡3``) next to the original words, in entries and queries alike, so
-    在宅勤務 finds テレワーク while an exact match still scores higher.  A term may be in several groups
-    (引っ越し with 転入 and with 転出, which are not each other's synonyms)."""
+    A match adds a group word next to the original words, in entries and queries alike, so 在宅勤務 finds
+    テレワーク while an exact match still scores higher.  A term may be in several groups (引っ越し with 転入
+    and with 転出, which are not each other's synonyms).  The city's own groups are ``≡0``, ``≡1`` …; the
+    general lexicon's are ``≈0``, ``≈1`` … and bridge only (see :meth:`SearchIndex._scores`)."""
 
-    def __init__(self, groups: Iterable[Iterable[str]], analyzer: Analyzer) -> None:
+    def __init__(
+        self,
+        groups: Iterable[Iterable[str]],
+        analyzer: Analyzer,
+        lexicon: Sequence[Sequence[str]] = (),
+    ) -> None:
         self._by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
-        self.signature: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in groups)
-        for gid, group in enumerate(self.signature):
+        own: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in groups)
+        # What the terms of a text depend on (the index memo's key): the city's groups, and the lexicon by
+        # its content.
+        lexicon_key = lexicon if isinstance(lexicon, tuple) else tuple(map(tuple, lexicon))
+        self.signature: tuple[object, ...] = (own, ("lexicon", len(lexicon_key), hash(lexicon_key)))
+        self.names: list[str] = [f"≡{gid}" for gid in range(len(own))] + [
+            f"≈{gid}" for gid in range(len(lexicon))
+        ]
+        for gid, group in enumerate(own):
             for term in group:
                 for seq in self._sequences(term, analyzer):
                     self._by_first.setdefault(seq[0], []).append((seq, gid))
+        if lexicon:
+            known = _LEXICON_SEQUENCES.setdefault(analyzer, {})
+            for gid, words in enumerate(lexicon, start=len(own)):
+                for term in words:
+                    seqs = known.get(term)
+                    if seqs is None:
+                        seqs = known[term] = frozenset(self._sequences(term, analyzer))
+                    for seq in seqs:
+                        self._by_first.setdefault(seq[0], []).append((seq, gid))
+        self.active = bool(self._by_first)
         # Tokens are shared objects, so "which synonyms can start here" is worked out once per token.
         self._candidates: dict[Token, tuple[tuple[tuple[str, ...], int], ...]] = {}
 
@@ -269,8 +301,9 @@ def _entry_terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _TextTerm
             run.append(tok.folded)
     if run:
         chars.extend(_grams("".join(run)))
-    if matcher.signature:
-        groups = [f"≡{gid}" for _, _, gids in matcher.spans(tokens) for gid in gids]
+    if matcher.active:
+        names = matcher.names
+        groups = [names[gid] for _, _, gids in matcher.spans(tokens) for gid in gids]
         words.extend(groups)
         chars.extend(groups)
     return words, chars, tuple(spelt)
@@ -327,12 +360,12 @@ class _KanaRespeller:
 
 
 def _terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _Terms:
-    spans = matcher.spans(tokens) if matcher.signature else _NO_SPANS
+    spans = matcher.spans(tokens) if matcher.active else _NO_SPANS
     # The group words of the synonym occurrence each token is in (none for most).
     in_span: list[tuple[str, ...]] = [()] * len(tokens)
     groups: list[str] = []
     for start, end, gids in spans:
-        span_groups = tuple(f"≡{gid}" for gid in gids)
+        span_groups = tuple(matcher.names[gid] for gid in gids)
         for k in range(start, end):
             in_span[k] = span_groups
         groups.extend(span_groups)
@@ -397,6 +430,26 @@ def _terms(tokens: Sequence[Token], matcher: _SynonymMatcher) -> _Terms:
     flush()
     chars.extend(groups)
     return _Terms(words, chars, words_optional, chars_optional, words_weight)
+
+
+def _bridge_only(terms: _Terms, vocab: dict[str, int]) -> None:
+    """Keep a general-lexicon group word (``≈``) in a query only where it bridges: where a word of the
+    query's match is one the knowledge base lacks (はんこ, when the FAQ writes 印鑑).  Where the knowledge
+    base has the query's own words, they speak for themselves, and the group word would only add the
+    lexicon's looser neighbours (a dictionary groups words that are close in general, not in one city's
+    FAQ)."""
+    drop = {
+        group
+        for group, members in terms.words_optional.items()
+        if group.startswith("≈") and all(t in vocab for t in members if "+" not in t)
+    }
+    if not drop:
+        return
+    terms.words = [t for t in terms.words if t not in drop]
+    terms.chars = [t for t in terms.chars if t not in drop]
+    for group in drop:
+        terms.words_optional.pop(group, None)
+        terms.chars_optional.pop(group, None)
 
 
 class _Columns:
@@ -601,17 +654,20 @@ class SearchIndex:
         entries: Iterable[Entry],
         synonyms: Iterable[Iterable[str]] | None = None,
         *,
+        lexicon: Sequence[Sequence[str]] | None = None,
         config: SearchConfig | None = None,
         analyzer: Analyzer | None = None,
     ) -> SearchIndex:
-        """Index ``entries``.  ``synonyms`` are groups of equivalent terms; ``None`` means the shipped
-        default list (dialogs/qa/data/synonyms.txt), ``[]`` means none."""
+        """Index ``entries``.  ``synonyms`` are the city's groups of equivalent terms; ``None`` means the
+        shipped default list (dialogs/qa/data/synonyms.txt), ``[]`` means none.  ``lexicon`` is the general
+        synonym lexicon (groups that only bridge a query word the knowledge base lacks); ``None`` means the
+        Sudachi synonym dictionary when it was fetched (lexicon.py), ``()`` means none."""
         # Building allocates millions of short-lived strings and lists but no reference cycles; pausing the
         # cyclic garbage collector meanwhile saves about a fifth of the time.
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            return cls._build(entries, synonyms, config, analyzer)
+            return cls._build(entries, synonyms, lexicon, config, analyzer)
         finally:
             if gc_was_enabled:
                 gc.enable()
@@ -621,6 +677,7 @@ class SearchIndex:
         cls,
         entries: Iterable[Entry],
         synonyms: Iterable[Iterable[str]] | None,
+        lexicon: Sequence[Sequence[str]] | None,
         config: SearchConfig | None,
         analyzer: Analyzer | None,
     ) -> SearchIndex:
@@ -628,7 +685,7 @@ class SearchIndex:
         config = config or SearchConfig()
         analyzer = analyzer or default_analyzer()
         groups = load_synonyms() if synonyms is None else [list(g) for g in synonyms]
-        matcher = _SynonymMatcher(groups, analyzer)
+        matcher = _SynonymMatcher(groups, analyzer, load_lexicon() if lexicon is None else lexicon)
         memo: dict[str, _TextTerms] = analyzer.memo(("qa-terms", matcher.signature))
         spellings: list[tuple[str, str]] = []
 
@@ -711,6 +768,7 @@ class SearchIndex:
         """Every entry's score: its body's, plus what its alternates add, limited by how closely the query
         repeats one of them (see README "Phrasings")."""
         terms = _terms(self._analyzer.tokens(query), self._synonyms)
+        _bridge_only(terms, self._words.vocab)
         queries = (
             self._words.query(terms.words, terms.words_optional, terms.words_weight),
             self._chars.query(terms.chars, terms.chars_optional),
