@@ -35,6 +35,7 @@ from dialogs.qa.kbfile import KbRow, read_kb  # noqa: E402
 from dialogs.qa.search import Analyzer, Entry, SearchIndex  # noqa: E402
 from dialogs.qa.search.analyzer import Token  # noqa: E402
 from dialogs.qa.search.index import ANSWER, CHOICE, NONE  # noqa: E402
+from dialogs.qa.search.lexicon import load_lexicon  # noqa: E402
 from dialogs.qa.search.normalize import normalize  # noqa: E402
 
 KB = ROOT / "dialogs/qa/data/starter_faq.csv"
@@ -164,6 +165,24 @@ def figures(index: SearchIndex, rows: list[tuple[str, str]]) -> Figures:
         counts[NONE] / n,
         misses,
     )
+
+
+def without_lexicon() -> None:
+    """The three sets with and without the general lexicon, side by side (same bands)."""
+    print("What the general synonym lexicon changes (Hit@1 / MRR@10 / R@10, answered right / wrong):")
+    for name, kb, ev in (
+        ("starter", KB, EVAL),
+        ("municipal", MUNICIPAL_KB, MUNICIPAL_EVAL),
+        ("city", CITY_KB, CITY_EVAL),
+    ):
+        rows = read_eval(ev)
+        cells = []
+        for lexicon in ((), None):
+            f = figures(SearchIndex.build(load_entries(kb), None, lexicon=lexicon), rows)
+            cells.append(
+                f"{f.hit1:.3f} / {f.mrr:.3f} / {f.rec10:.3f}, {f.confident_right:.3f} / {f.confident_wrong:.3f}"
+            )
+        print(f"  {name:<10} without {cells[0]}   with {cells[1]}")
 
 
 def learning_curve(kb_path: Path, eval_path: Path) -> None:
@@ -561,6 +580,14 @@ def main() -> int:
     if args.compare_analyzers:
         compare_analyzers(args.size)
         return 0
+    lexicon = load_lexicon()
+    print(
+        f"General synonym lexicon: {len(lexicon)} groups (the Sudachi synonym dictionary)"
+        if lexicon
+        else "General synonym lexicon: not fetched (python dialogs/qa/search/lexicon.py fetch)"
+    )
+    if not lexicon:
+        MISSED.append("the synonym lexicon was not fetched: the figures are without it")
     quality(SearchIndex.build(load_entries(), None), EVAL)
     print()
     print("Cross-check on a small municipal FAQ (60 citizen-facing entries, 121 questions):")
@@ -568,6 +595,8 @@ def main() -> int:
     print()
     print("Held-out check: a 200-entry city FAQ and 252 citizen-style queries written apart from it:")
     quality(SearchIndex.build(load_entries(CITY_KB), None), CITY_EVAL, details=False)
+    print()
+    without_lexicon()
     print()
     learning_curve(CITY_KB, CITY_EVAL)
     if not args.no_perf:

@@ -106,6 +106,11 @@ _LEXICON_SEQUENCES: weakref.WeakKeyDictionary[Analyzer, dict[str, frozenset[tupl
 )
 
 
+# What a token may start: the groups of the one-token terms it is, and the longer terms by their second token.
+_Starts = tuple[tuple[int, ...], dict[str, list[tuple[tuple[str, ...], int]]]]
+_NO_STARTS: _Starts = ((), {})
+
+
 class _SynonymMatcher:
     """Finds synonym terms in token sequences, by lemma or by folded surface, longest match first.
 
@@ -139,19 +144,21 @@ class _SynonymMatcher:
                 for term in words:
                     seqs = known.get(term)
                     if seqs is None:
-                        seqs = known[term] = frozenset(self._sequences(term, analyzer))
+                        seqs = known[term] = frozenset(self._sequences(term, analyzer, alone_only=True))
                     for seq in seqs:
                         self._by_first.setdefault(seq[0], []).append((seq, gid))
         self.active = bool(self._by_first)
         # Tokens are shared objects, so "which synonyms can start here" is worked out once per token.
-        self._candidates: dict[Token, tuple[tuple[tuple[str, ...], int], ...]] = {}
+        self._candidates: dict[Token, _Starts] = {}
 
     @staticmethod
-    def _sequences(term: str, analyzer: Analyzer) -> set[tuple[str, ...]]:
+    def _sequences(term: str, analyzer: Analyzer, *, alone_only: bool = False) -> set[tuple[str, ...]]:
         """The lemmas and the folded surfaces of a term, analysed alone and followed by a particle: a word
-        the dictionary does not know may be cut differently in a sentence (ピッ|とく|ん alone, ピッ|と|くん|の)."""
+        the dictionary does not know may be cut differently in a sentence (ピッ|とく|ん alone, ピッ|と|くん|の).
+        ``alone_only`` for the lexicon's words: they are dictionary words, and analysing 50,000 of them twice
+        would double what the first build of a process pays."""
         found: set[tuple[str, ...]] = set()
-        for text, tail in ((term, 0), (term + "の", 1)):
+        for text, tail in ((term, 0),) if alone_only else ((term, 0), (term + "の", 1)):
             toks = [t for t in analyzer.tokens(text) if t.surface.strip()]
             if tail:
                 if not toks or toks[-1].surface != "の":
@@ -162,21 +169,28 @@ class _SynonymMatcher:
                 found.add(tuple(t.folded for t in toks))
         return found
 
-    def _starting_at(self, tok: Token) -> tuple[tuple[tuple[str, ...], int], ...]:
+    def _starting_at(self, tok: Token) -> _Starts:
+        """The groups of the one-token terms that ``tok`` is, and the longer terms it starts, by their second
+        token (so that a common first token such as お or 日 does not try every term it starts)."""
         found = self._candidates.get(tok)
         if found is None:
-            found = tuple(self._by_first.get(tok.lemma, ())) + (
-                tuple(self._by_first.get(tok.folded, ())) if tok.folded != tok.lemma else ()
-            )
+            singles: set[int] = set()
+            longer: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+            for key in {tok.lemma, tok.folded}:
+                for seq, gid in self._by_first.get(key, ()):
+                    if len(seq) == 1:
+                        singles.add(gid)
+                    else:
+                        longer.setdefault(seq[1], []).append((seq, gid))
+            found = (tuple(sorted(singles)), longer) if singles or longer else _NO_STARTS
             if len(self._candidates) > 200_000:
                 self._candidates.clear()
             self._candidates[tok] = found
         return found
 
     def spans(self, tokens: Sequence[Token]) -> list[tuple[int, int, tuple[int, ...]]]:
-        """(start, end, group ids) of each synonym occurrence, not overlapping."""
-        by_first = self._by_first
-        if not by_first:
+        """(start, end, group ids) of each synonym occurrence, longest first, not overlapping."""
+        if not self._by_first:
             return []
         out: list[tuple[int, int, tuple[int, ...]]] = []
         n = len(tokens)
@@ -184,25 +198,31 @@ class _SynonymMatcher:
         known = self._candidates
         while i < n:
             tok = tokens[i]
-            candidates = known.get(tok)
-            if candidates is None:
-                candidates = self._starting_at(tok)
-            if not candidates:
-                i += 1
-                continue
+            starts = known.get(tok)
+            if starts is None:
+                starts = self._starting_at(tok)
+            singles, longer = starts
             best = 0
             gids: set[int] = set()
-            for seq, gid in candidates:
-                size = len(seq)
-                if size < best or i + size > n:
-                    continue
-                if all(seq[j] in (tokens[i + j].lemma, tokens[i + j].folded) for j in range(1, size)):
-                    if size > best:
-                        best, gids = size, set()
-                    gids.add(gid)
+            if longer and i + 1 < n:
+                nxt = tokens[i + 1]
+                candidates = longer.get(nxt.lemma, [])
+                if nxt.folded != nxt.lemma:
+                    candidates = candidates + longer.get(nxt.folded, [])
+                for seq, gid in candidates:
+                    size = len(seq)
+                    if size < best or i + size > n:
+                        continue
+                    if all(seq[j] in (tokens[i + j].lemma, tokens[i + j].folded) for j in range(2, size)):
+                        if size > best:
+                            best, gids = size, set()
+                        gids.add(gid)
             if best:
                 out.append((i, i + best, tuple(sorted(gids))))
                 i += best
+            elif singles:
+                out.append((i, i + 1, singles))
+                i += 1
             else:
                 i += 1
         return out
