@@ -101,7 +101,7 @@ def _plain(text: str) -> str:
 
 # The terms of each lexicon word as an analyser reads them, kept per analyser: the lexicon has some 50,000
 # words, and analysing them is most of what it costs, so only the first build of a process pays for it.
-_LEXICON_SEQUENCES: weakref.WeakKeyDictionary[Analyzer, dict[str, frozenset[tuple[str, ...]]]] = (
+_LEXICON_SEQUENCES: weakref.WeakKeyDictionary[Analyzer, dict[str, tuple[tuple[str, ...], ...]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -144,7 +144,7 @@ class _SynonymMatcher:
                 for term in words:
                     seqs = known.get(term)
                     if seqs is None:
-                        seqs = known[term] = frozenset(self._sequences(term, analyzer, alone_only=True))
+                        seqs = known[term] = tuple(self._sequences(term, analyzer, alone_only=True))
                     for seq in seqs:
                         self._by_first.setdefault(seq[0], []).append((seq, gid))
         self.active = bool(self._by_first)
@@ -159,7 +159,9 @@ class _SynonymMatcher:
         would double what the first build of a process pays."""
         found: set[tuple[str, ...]] = set()
         for text, tail in ((term, 0),) if alone_only else ((term, 0), (term + "の", 1)):
-            toks = [t for t in analyzer.tokens(text) if t.surface.strip()]
+            # Not kept in the analyser's cache of texts: the lexicon's 50,000 words would push out the
+            # questions and the knowledge base's texts.
+            toks = [t for t in analyzer.tokens(text, cache=not alone_only) if t.surface.strip()]
             if tail:
                 if not toks or toks[-1].surface != "の":
                     continue
