@@ -161,3 +161,17 @@ def test_a_potential_verb_finds_the_entry_written_with_the_plain_verb() -> None:
     assert index.search("市税はどこで支払える?")[0].id == "tax"
     birth = index.search("子どもが産まれた")
     assert birth[0].id == "birth" and index.is_confident(birth)
+
+
+def test_one_off_texts_leave_no_tokens_behind() -> None:
+    """keep=False (the synonym lexicon's 50,000 words) gives the same tokens without keeping them."""
+    analyzer = Analyzer()
+    analyzer.tokens("辞書を読み込みます")
+    lines = len(analyzer._tokens)  # noqa: SLF001
+    one_off = analyzer.tokens("粗大ごみの収集を申し込みたい", cache=False, keep=False)
+    assert len(analyzer._tokens) == lines  # noqa: SLF001
+    kept = analyzer.tokens("粗大ごみの収集を申し込みたい", cache=False)
+    assert [(t.surface, t.lemma, t.pos, t.reading) for t in one_off] == [
+        (t.surface, t.lemma, t.pos, t.reading) for t in kept
+    ]
+    assert len(analyzer._tokens) > lines  # noqa: SLF001

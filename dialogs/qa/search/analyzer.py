@@ -261,14 +261,17 @@ class Analyzer:
             key=lambda pair: -len(pair[0]),
         )
 
-    def tokens(self, text: str, *, cache: bool = True) -> tuple[Token, ...]:
+    def tokens(self, text: str, *, cache: bool = True, keep: bool = True) -> tuple[Token, ...]:
+        """The tokens of ``text``.  ``cache``: remember the text's tokens; ``keep``: keep the tokens made for
+        its MeCab lines for later texts (False for one-off texts such as the synonym lexicon's 50,000
+        words, which would otherwise stay in memory for the life of the process)."""
         text = normalize(text)
         cached = self._cache.get(text)
         if cached is not None:
             return cached
         with self._lock:
             parsed = self._tagger.parse(self._rewrite(text))
-            result = tuple(self._parse_lines(parsed))
+            result = tuple(self._parse_lines(parsed, None if keep else {}))
             if len(self._tokens) >= 10 * self._cache_size:
                 self._tokens.clear()
                 self._joined.clear()
@@ -297,11 +300,14 @@ class Analyzer:
                 self._memos.pop(next(iter(self._memos)))
             return memo
 
-    def _parse_lines(self, parsed: str) -> list[Token]:
+    def _parse_lines(self, parsed: str, known: dict[str, tuple[Token, ...]] | None = None) -> list[Token]:
         out: list[Token] = []
-        known = self._tokens
+        if known is None:
+            known = self._tokens
         for line in parsed.split("\n"):
             toks = known.get(line)
+            if toks is None:
+                toks = self._tokens.get(line)
             if toks is None:
                 toks = known[line] = self._line_tokens(line)
             for tok in toks:

@@ -161,7 +161,11 @@ class _SynonymMatcher:
         for text, tail in ((term, 0),) if alone_only else ((term, 0), (term + "の", 1)):
             # Not kept in the analyser's cache of texts: the lexicon's 50,000 words would push out the
             # questions and the knowledge base's texts.
-            toks = [t for t in analyzer.tokens(text, cache=not alone_only) if t.surface.strip()]
+            toks = [
+                t
+                for t in analyzer.tokens(text, cache=not alone_only, keep=not alone_only)
+                if t.surface.strip()
+            ]
             if tail:
                 if not toks or toks[-1].surface != "の":
                     continue
