@@ -136,3 +136,9 @@ def test_the_shipped_lexicon_is_fetched() -> None:
     assert len(groups) > 15_000
     assert any({"印鑑", "はんこ"} <= set(g) for g in groups)
     assert any({"転居", "引っ越し"} <= set(g) for g in groups)
+
+
+def test_a_lexicon_of_lists_is_accepted() -> None:
+    """Any sequences will do (a tuple of lists made the memo key unhashable)."""
+    index = SearchIndex.build(ENTRIES[:2], [], lexicon=tuple(list(g) for g in LEXICON))
+    assert index.search("ハンコの登録をしたい")[0].id == "seal"

@@ -271,7 +271,7 @@ class Analyzer:
             return cached
         with self._lock:
             parsed = self._tagger.parse(self._rewrite(text))
-            result = tuple(self._parse_lines(parsed, None if keep else {}))
+            result = tuple(self._parse_lines(parsed, keep=keep))
             if len(self._tokens) >= 10 * self._cache_size:
                 self._tokens.clear()
                 self._joined.clear()
@@ -300,16 +300,15 @@ class Analyzer:
                 self._memos.pop(next(iter(self._memos)))
             return memo
 
-    def _parse_lines(self, parsed: str, known: dict[str, tuple[Token, ...]] | None = None) -> list[Token]:
+    def _parse_lines(self, parsed: str, *, keep: bool = True) -> list[Token]:
         out: list[Token] = []
-        if known is None:
-            known = self._tokens
+        known = self._tokens
         for line in parsed.split("\n"):
             toks = known.get(line)
             if toks is None:
-                toks = self._tokens.get(line)
-            if toks is None:
-                toks = known[line] = self._line_tokens(line)
+                toks = self._line_tokens(line)
+                if keep:
+                    known[line] = toks
             for tok in toks:
                 if out and _splits_a_word(out[-1], tok):
                     out[-1] = self._join(out[-1], tok)

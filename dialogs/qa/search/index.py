@@ -129,7 +129,7 @@ class _SynonymMatcher:
         own: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in groups)
         # What the terms of a text depend on (the index memo's key): the city's groups, and the lexicon by
         # its content.
-        lexicon_key = lexicon if isinstance(lexicon, tuple) else tuple(map(tuple, lexicon))
+        lexicon_key = tuple(map(tuple, lexicon))  # hashable whatever sequences the caller passed
         self.signature: tuple[object, ...] = (own, ("lexicon", len(lexicon_key), hash(lexicon_key)))
         self.names: list[str] = [f"≡{gid}" for gid in range(len(own))] + [
             f"≈{gid}" for gid in range(len(lexicon))
