@@ -176,7 +176,8 @@ async def run_search(settings: Settings, args: argparse.Namespace) -> int:
         if not await _prepare(engine, settings.database_url):
             return 2
         async with make_sessionmaker(engine)() as session, session.begin():
-            index = await KnowledgeBase().index(session)
+            # A one-off run: the sentence vectors are embedded now (the bot does it in the background).
+            index = await KnowledgeBase(wait_for_meaning=True).index(session)
             questions: dict[str, str] = {}
             if args.query is not None and not args.json:
                 hits = index.search(args.query, top_k=args.top)

@@ -7,6 +7,11 @@ Every change to entries or synonyms bumps ``qa_state.version`` in the same trans
 remembers the version it was built from; a question, or the background poll, that sees a newer
 number rebuilds (off the event loop) and swaps the new index in. The old one keeps answering
 meanwhile, so nothing waits for a restart and a second process notices changes too.
+
+The meaning channel (search/dense.py) needs a sentence vector per entry, tens of milliseconds each, so a
+build does not wait for new ones: it answers on words alone at once, and the background job embeds what
+is missing (``complete_meaning``) and swaps in the index with the channel a few seconds later. A one-off
+command (``dxbot faq search``) passes ``wait_for_meaning=True`` instead.
 """
 
 from __future__ import annotations
@@ -14,13 +19,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Services
 from dialogs.qa import store
-from dialogs.qa.search import SearchIndex
+from dialogs.qa.search import Entry, SearchIndex
 
 log = logging.getLogger(__name__)
 EXTRAS_KEY = "qa.knowledge_base"
@@ -32,12 +39,15 @@ class Snapshot:
     version: int
     index: SearchIndex
     built_in: float  # seconds
+    entries: Sequence[Entry] = ()
+    synonyms: Sequence[Sequence[str]] = ()
 
 
 class KnowledgeBase:
-    def __init__(self) -> None:
+    def __init__(self, *, wait_for_meaning: bool = False) -> None:
         self.snapshot: Snapshot | None = None
         self._lock: asyncio.Lock | None = None
+        self._wait_for_meaning = wait_for_meaning
 
     async def index(self, session: AsyncSession) -> SearchIndex:
         """The index for the knowledge base as ``session`` sees it now."""
@@ -56,10 +66,37 @@ class KnowledgeBase:
             entries = await store.published_entries(session)
             synonyms = await store.synonym_terms(session)
             started = time.perf_counter()
-            index = await asyncio.to_thread(SearchIndex.build, entries, synonyms)
-            self.snapshot = Snapshot(version, index, time.perf_counter() - started)
+            build = partial(SearchIndex.build, entries, synonyms, embed=self._wait_for_meaning)
+            index = await asyncio.to_thread(build)
+            self.snapshot = Snapshot(version, index, time.perf_counter() - started, entries, synonyms)
             log.info("qa index at version %d: %d entries", version, len(index))
             return index
+
+    async def complete_meaning(self, stop: Callable[[], bool] | None = None) -> bool:
+        """Embed the entries the current index has no sentence vector for, then swap in the same knowledge
+        base's index with the meaning channel.  True when it swapped.  Questions are answered by the index
+        on words alone meanwhile."""
+        snap = self.snapshot
+        if snap is None or not snap.index.dense_pending:
+            return False
+        await asyncio.to_thread(snap.index.embed_pending, stop)
+        if stop is not None and stop():
+            return False
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self.snapshot is not snap:
+                return False  # a newer version came in meanwhile; the next round embeds for that one
+            started = time.perf_counter()
+            build = partial(SearchIndex.build, snap.entries, snap.synonyms, embed=False)
+            index = await asyncio.to_thread(build)
+            self.snapshot = Snapshot(
+                snap.version, index, time.perf_counter() - started, snap.entries, snap.synonyms
+            )
+        log.info(
+            "qa index at version %d: meaning channel %s", snap.version, "on" if index.dense else "pending"
+        )
+        return index.dense
 
     async def refresh(self, services: Services) -> None:
         async with services.sessionmaker() as session, session.begin():
@@ -87,6 +124,10 @@ async def poll_versions(services: Services, stop: asyncio.Event) -> None:
     """Background job: notice changes another process made, and rebuild before anyone asks."""
     kb = knowledge_base(services)
     while not stop.is_set():
+        try:
+            await kb.complete_meaning(stop.is_set)
+        except Exception as exc:  # words alone keep answering; the next round tries again
+            log.warning("qa meaning channel not completed: %s", type(exc).__name__)
         try:
             await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
             return

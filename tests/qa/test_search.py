@@ -174,13 +174,31 @@ def test_docstring_examples_hold(module: str) -> None:
     assert result.failed == 0
 
 
-def test_three_bands_answer_choose_or_pass_on(starter: SearchIndex) -> None:
+@pytest.fixture(scope="module")
+def starter_words() -> SearchIndex:
+    """The starter KB on words alone (as when the meaning channel's model is missing)."""
+    return SearchIndex.build([r.to_entry() for r in read_kb(STARTER).rows], None, vectors=False)
+
+
+@pytest.mark.parametrize(
+    ("channels", "close_query"),
+    [
+        ("words", "チームズで同僚に個別にメッセージ送りたいんだけど"),
+        ("meaning", "何人かでチャットするにはどうやるの"),
+    ],
+)
+def test_three_bands_answer_choose_or_pass_on(
+    starter: SearchIndex, starter_words: SearchIndex, channels: str, close_query: str
+) -> None:
     """Answered outright only when clearly ahead; two close entries are offered as choices; nonsense and
-    off-topic questions go to the DX division."""
+    off-topic questions go to the DX division.  Each with the bands calibrated for its channels."""
+    if channels == "meaning" and not starter.dense:
+        pytest.skip("the meaning channel's model is not installed (test_dense.py fails under CI)")
+    starter = starter_words if channels == "words" else starter
     clear = starter.search("Teams会議を録画するにはどうすればいいですか")
     assert starter.band(clear) == "answer" and starter.is_confident(clear)
     # Two entries score close together: not sure, so no answer outright.
-    close = starter.search("チームズで同僚に個別にメッセージ送りたいんだけど")
+    close = starter.search(close_query)
     assert close[0].confidence >= starter.config.threshold
     assert close[0].confidence - close[1].confidence < starter.config.lead
     assert starter.band(close) == "choice" and not starter.is_confident(close)
@@ -238,7 +256,12 @@ def test_a_phrasing_sharing_a_word_or_two_with_a_question_does_not_answer_it() -
     """「役所」 and 「済ませたい」 are in one asker's phrasing of the bereavement entry; another asker's
     question about online procedures shares them, but not the phrasing's topic: the bereavement entry may
     not be given as the answer outright (with the phrasing counted in full it was, at 0.34 against 0.18)."""
-    index = SearchIndex.build(LEARNED, [])
+    index = SearchIndex.build(LEARNED, [], vectors=False)
     hits = index.search("役所に行かずにスマホで手続きを済ませたい")
     assert index.band(hits) != "answer"
     assert {h.id for h in hits[:2]} == {"online", "bereavement"}
+    # The meaning channel reads what the question is about: the online entry, clearly.
+    meaning = SearchIndex.build(LEARNED, [])
+    if meaning.dense:
+        hits = meaning.search("役所に行かずにスマホで手続きを済ませたい")
+        assert hits[0].id == "online" and meaning.band(hits) == "answer"

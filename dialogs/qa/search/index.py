@@ -29,13 +29,15 @@ import sys
 import time
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import chain
+from typing import Literal
 
 import numpy as np
 
 from .analyzer import Analyzer, Token, default_analyzer
+from .dense import Vectors, default_vectors
 from .lexicon import load_lexicon
 from .normalize import normalize
 from .synonyms import load_synonyms
@@ -85,6 +87,22 @@ class SearchConfig:
     threshold: float = 0.29
     lead: float = 0.08
     choice_floor: float = 0.22
+    # The meaning channel (dense.py), when the model is there: an entry's score is
+    # (words and characters + dense_weight × (cosine − dense_center)) / (1 + dense_weight × (1 − dense_center)).
+    # dense_center is the cosine the model gives unrelated texts (the median over all pairs of the three
+    # bench sets: 0.80), so the channel adds for a related text and takes away for an unrelated one.
+    # dense_weight and the bands below were set on the starter and municipal sets (README "Meaning").
+    dense_weight: float = 5.0
+    dense_center: float = 0.80
+    dense_threshold: float = 0.24
+    dense_lead: float = 0.06
+    dense_choice_floor: float = 0.17
+
+    def with_dense_bands(self) -> SearchConfig:
+        """This configuration with the bands calibrated for scores that include the meaning channel."""
+        return replace(
+            self, threshold=self.dense_threshold, lead=self.dense_lead, choice_floor=self.dense_choice_floor
+        )
 
 
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -664,8 +682,12 @@ class SearchIndex:
         analyzer: Analyzer,
         config: SearchConfig,
         phrasings: _Phrasings | None = None,
+        dense: tuple[Vectors, np.ndarray] | None = None,
+        pending: tuple[Vectors, list[str]] | None = None,
     ) -> None:
         self._ids = ids
+        self._dense = dense
+        self._pending = pending
         self._words = words
         self._chars = chars
         self._phrasings = phrasings
@@ -683,17 +705,23 @@ class SearchIndex:
         lexicon: Sequence[Sequence[str]] | None = None,
         config: SearchConfig | None = None,
         analyzer: Analyzer | None = None,
+        vectors: Vectors | Literal[False] | None = None,
+        embed: bool = True,
     ) -> SearchIndex:
         """Index ``entries``.  ``synonyms`` are the city's groups of equivalent terms; ``None`` means the
         shipped default list (dialogs/qa/data/synonyms.txt), ``[]`` means none.  ``lexicon`` is the general
         synonym lexicon (groups that only bridge a query word the knowledge base lacks); ``None`` means the
-        Sudachi synonym dictionary when it was fetched (lexicon.py), ``()`` means none."""
+        Sudachi synonym dictionary when it was fetched (lexicon.py), ``()`` means none.  ``vectors`` is the
+        meaning channel's memo of sentence vectors (dense.py): ``None`` means the shipped model when it is
+        installed, ``False`` none.  With ``embed=False`` texts without a vector are not embedded (that takes
+        tens of milliseconds each): if any entry lacks one, the index runs on words alone and says so in
+        ``dense_pending``."""
         # Building allocates millions of short-lived strings and lists but no reference cycles; pausing the
         # cyclic garbage collector meanwhile saves about a fifth of the time.
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            return cls._build(entries, synonyms, lexicon, config, analyzer)
+            return cls._build(entries, synonyms, lexicon, config, analyzer, vectors, embed)
         finally:
             if gc_was_enabled:
                 gc.enable()
@@ -706,6 +734,8 @@ class SearchIndex:
         lexicon: Sequence[Sequence[str]] | None,
         config: SearchConfig | None,
         analyzer: Analyzer | None,
+        vectors: Vectors | Literal[False] | None,
+        embed: bool,
     ) -> SearchIndex:
         started = time.perf_counter()
         config = config or SearchConfig()
@@ -727,6 +757,7 @@ class SearchIndex:
         char_docs: list[dict[str, list[str]]] = []
         phrasing_terms: list[tuple[list[str], list[str]]] = []
         owners: list[int] = []
+        passages: list[str] = []
         for entry in entries:
             texts = {
                 "question": [entry.question],
@@ -752,17 +783,54 @@ class SearchIndex:
                             owners.append(len(ids))
                     wdoc[fname], cdoc[fname] = w, c
             ids.append(entry.id)
+            passages.append(f"{entry.question}\n{texts['answer'][0]}".strip())
             word_docs.append(wdoc)
             char_docs.append(cdoc)
         if len(memo) > 4 * len(ids) + 1000:
             memo.clear()  # texts of deleted entries pile up otherwise
         words, chars = _Channel(word_docs, config), _Channel(char_docs, config)
         phrasings = _Phrasings(phrasing_terms, owners, [words, chars]) if owners else None
-        index = cls(
-            ids, words, chars, matcher, _KanaRespeller(Counter(spellings)), analyzer, config, phrasings
+        dense, pending = cls._dense_channel(
+            passages, default_vectors() if vectors is None else vectors, embed
         )
-        log.info("qa index built: %d entries in %.2f s", len(ids), time.perf_counter() - started)
+        if dense is not None:
+            config = config.with_dense_bands()
+        index = cls(
+            ids,
+            words,
+            chars,
+            matcher,
+            _KanaRespeller(Counter(spellings)),
+            analyzer,
+            config,
+            phrasings,
+            dense,
+            pending,
+        )
+        log.info(
+            "qa index built: %d entries in %.2f s (meaning channel %s)",
+            len(ids),
+            time.perf_counter() - started,
+            "on" if dense is not None else "pending" if pending is not None else "off",
+        )
         return index
+
+    @staticmethod
+    def _dense_channel(
+        passages: list[str], vectors: Vectors | Literal[False] | None, embed: bool
+    ) -> tuple[tuple[Vectors, np.ndarray] | None, tuple[Vectors, list[str]] | None]:
+        """The entries' sentence vectors (question and answer, one passage each), and whether some are
+        still to be embedded.  Passages are what an entry is about; phrasings stay with the words: on the
+        city set their vectors pulled other entries' questions in (README "Meaning")."""
+        if not vectors or not passages:
+            return None, None
+        if embed:
+            vectors.embed(passages)
+        matrix = vectors.matrix(passages)
+        if matrix is None:
+            return None, (vectors, passages)
+        vectors.keep_only(passages)
+        return (vectors, matrix), None
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -771,18 +839,51 @@ class SearchIndex:
         """Best entries for ``query``, best first (only entries sharing something with the query)."""
         if not self._ids or not query.strip():
             return []
-        hits = self._search(query, top_k)
+        meaning = self._meaning(query)
+        hits = self._search(query, top_k, meaning)
         if self._respeller and not self.is_confident(hits):
             # Perhaps typed in hiragana (でんししんせい); the respelt query counts only if it does better.
+            # The model reads the respelt query better too (チャットの送り方, not ちゃっとのおくりかた).
             respelt = self._respeller.respell(normalize(query))
             if respelt is not None:
-                again = self._search(respelt, top_k)
+                again = self._search(respelt, top_k, self._meaning(respelt))
                 if again and (not hits or again[0].confidence > hits[0].confidence):
                     return again
         return hits
 
-    def _search(self, query: str, top_k: int) -> list[Hit]:
+    def _meaning(self, query: str) -> np.ndarray | None:
+        """What the meaning channel adds to every entry's score (see SearchConfig), or None when it is off."""
+        if self._dense is None:
+            return None
+        vectors, matrix = self._dense
+        cfg = self.config
+        cosine = matrix @ vectors.encoder.query(query)
+        return (cfg.dense_weight * (cosine - cfg.dense_center)).astype(np.float32)
+
+    @property
+    def dense(self) -> bool:
+        """True when the meaning channel counts in this index's scores."""
+        return self._dense is not None
+
+    @property
+    def dense_pending(self) -> bool:
+        """True when the meaning channel is on but some entry had no vector yet (``build(embed=False)``):
+        this index runs on words alone until ``embed_pending`` and a rebuild give it the vectors."""
+        return self._pending is not None
+
+    def embed_pending(self, stop: Callable[[], bool] | None = None) -> int:
+        """Embed the passages this index lacks (blocking: tens of milliseconds each; run it in a thread).
+        The next build of the same entries then has the meaning channel.  The number embedded."""
+        if self._pending is None:
+            return 0
+        vectors, passages = self._pending
+        return vectors.embed(passages, stop)
+
+    def _search(self, query: str, top_k: int, meaning: np.ndarray | None = None) -> list[Hit]:
         fused = self._scores(query)
+        if meaning is not None:
+            cfg = self.config
+            fused = (fused + meaning) / (1.0 + cfg.dense_weight * (1.0 - cfg.dense_center))
         k = min(top_k, len(self._ids))
         if k <= 0:
             return []
