@@ -133,6 +133,17 @@ def start_service(name: str, cmd: list[str], env: dict[str, str], cwd: Path, log
     return Service(name, proc, log)
 
 
+def wait_log(service: Service, line: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not service.alive():
+            raise RuntimeError(f"{service.name} exited with {service.proc.returncode}:\n{_tail(service.log)}")
+        if line in service.log.read_text(encoding="utf-8", errors="replace"):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"{service.name} never logged {line!r} in {timeout:.0f} s:\n{_tail(service.log)}")
+
+
 def wait_http(
     service: Service, url: str, timeout: float, ok: Callable[[bytes], bool] = lambda _: True
 ) -> bytes:
@@ -198,6 +209,9 @@ def e2e_bot(e2e_tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     service = start_service("bot", [sys.executable, "-m", "bot", "run"], env, work, work / "bot.log")
     try:
         wait_http(service, f"http://127.0.0.1:{port}/readyz", timeout=120)
+        # The bot answers on words at once and adds the FAQ search's meaning channel once the demo entries
+        # are embedded (a few seconds): the scenarios are written for the bot as it then answers.
+        wait_log(service, "meaning channel on", timeout=180)
         yield BotServer(
             f"http://127.0.0.1:{port}/api/messages",
             f"http://127.0.0.1:{port}",

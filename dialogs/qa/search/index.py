@@ -96,7 +96,7 @@ class SearchConfig:
     dense_center: float = 0.80
     dense_threshold: float = 0.24
     dense_lead: float = 0.06
-    dense_choice_floor: float = 0.17
+    dense_choice_floor: float = 0.22
 
     def with_dense_bands(self) -> SearchConfig:
         """This configuration with the bands calibrated for scores that include the meaning channel."""
@@ -669,6 +669,29 @@ class _Phrasings:
         return best
 
 
+@dataclass(frozen=True)
+class _Meaning:
+    """The meaning channel's vectors: one per entry (its question and answer) and one per phrasing."""
+
+    vectors: Vectors
+    body: np.ndarray
+    phrasings: np.ndarray
+    owners: np.ndarray  # entry of each phrasing
+
+    def cosine(self, query: np.ndarray, overlap: np.ndarray | None) -> np.ndarray:
+        """Every entry's cosine with the query.  A phrasing counts by the rule its words follow (README
+        "Phrasings"): its cosine replaces the entry's by the odds s / (1 - s) of the query's overlap s
+        with it, so a repeated phrasing counts in full and one sharing a word or two barely.  On the city
+        set, phrasings counted in full pulled other citizens' questions in (README "Meaning")."""
+        cosine = self.body @ query
+        if overlap is None or not len(self.owners):
+            return cosine
+        best = np.full(len(cosine), -1.0, dtype=np.float32)
+        np.maximum.at(best, self.owners, self.phrasings @ query)
+        odds = np.where(overlap >= 1.0 - 1e-6, 1.0, overlap / np.maximum(1.0 - overlap, 1e-6))
+        return cosine + np.maximum(best - cosine, 0.0) * np.minimum(odds, 1.0)
+
+
 class SearchIndex:
     """An immutable index; build a new one whenever the knowledge base or the synonyms change."""
 
@@ -682,7 +705,7 @@ class SearchIndex:
         analyzer: Analyzer,
         config: SearchConfig,
         phrasings: _Phrasings | None = None,
-        dense: tuple[Vectors, np.ndarray] | None = None,
+        dense: _Meaning | None = None,
         pending: tuple[Vectors, list[str]] | None = None,
     ) -> None:
         self._ids = ids
@@ -758,6 +781,7 @@ class SearchIndex:
         phrasing_terms: list[tuple[list[str], list[str]]] = []
         owners: list[int] = []
         passages: list[str] = []
+        phrasing_texts: list[str] = []
         for entry in entries:
             texts = {
                 "question": [entry.question],
@@ -780,6 +804,7 @@ class SearchIndex:
                         c.extend(pc)
                         if fname == ALTERNATES:
                             phrasing_terms.append((pw, pc))
+                            phrasing_texts.append(part)
                             owners.append(len(ids))
                     wdoc[fname], cdoc[fname] = w, c
             ids.append(entry.id)
@@ -791,7 +816,7 @@ class SearchIndex:
         words, chars = _Channel(word_docs, config), _Channel(char_docs, config)
         phrasings = _Phrasings(phrasing_terms, owners, [words, chars]) if owners else None
         dense, pending = cls._dense_channel(
-            passages, default_vectors() if vectors is None else vectors, embed
+            passages, phrasing_texts, owners, default_vectors() if vectors is None else vectors, embed
         )
         if dense is not None:
             config = config.with_dense_bands()
@@ -817,20 +842,25 @@ class SearchIndex:
 
     @staticmethod
     def _dense_channel(
-        passages: list[str], vectors: Vectors | Literal[False] | None, embed: bool
-    ) -> tuple[tuple[Vectors, np.ndarray] | None, tuple[Vectors, list[str]] | None]:
-        """The entries' sentence vectors (question and answer, one passage each), and whether some are
-        still to be embedded.  Passages are what an entry is about; phrasings stay with the words: on the
-        city set their vectors pulled other entries' questions in (README "Meaning")."""
+        passages: list[str],
+        phrasings: list[str],
+        owners: list[int],
+        vectors: Vectors | Literal[False] | None,
+        embed: bool,
+    ) -> tuple[_Meaning | None, tuple[Vectors, list[str]] | None]:
+        """The sentence vectors of the entries (question and answer, one passage each) and of their
+        phrasings, or what is still to be embedded."""
         if not vectors or not passages:
             return None, None
+        texts = passages + phrasings
         if embed:
-            vectors.embed(passages)
-        matrix = vectors.matrix(passages)
+            vectors.embed(texts)
+        matrix = vectors.matrix(texts)
         if matrix is None:
-            return None, (vectors, passages)
-        vectors.keep_only(passages)
-        return (vectors, matrix), None
+            return None, (vectors, texts)
+        vectors.keep_only(texts)
+        n = len(passages)
+        return _Meaning(vectors, matrix[:n], matrix[n:], np.asarray(owners, dtype=np.int64)), None
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -839,26 +869,19 @@ class SearchIndex:
         """Best entries for ``query``, best first (only entries sharing something with the query)."""
         if not self._ids or not query.strip():
             return []
-        meaning = self._meaning(query)
-        hits = self._search(query, top_k, meaning)
+        hits = self._search(query, top_k, self._query_vector(query))
         if self._respeller and not self.is_confident(hits):
             # Perhaps typed in hiragana (でんししんせい); the respelt query counts only if it does better.
             # The model reads the respelt query better too (チャットの送り方, not ちゃっとのおくりかた).
             respelt = self._respeller.respell(normalize(query))
             if respelt is not None:
-                again = self._search(respelt, top_k, self._meaning(respelt))
+                again = self._search(respelt, top_k, self._query_vector(respelt))
                 if again and (not hits or again[0].confidence > hits[0].confidence):
                     return again
         return hits
 
-    def _meaning(self, query: str) -> np.ndarray | None:
-        """What the meaning channel adds to every entry's score (see SearchConfig), or None when it is off."""
-        if self._dense is None:
-            return None
-        vectors, matrix = self._dense
-        cfg = self.config
-        cosine = matrix @ vectors.encoder.query(query)
-        return (cfg.dense_weight * (cosine - cfg.dense_center)).astype(np.float32)
+    def _query_vector(self, query: str) -> np.ndarray | None:
+        return None if self._dense is None else self._dense.vectors.encoder.query(query)
 
     @property
     def dense(self) -> bool:
@@ -879,11 +902,14 @@ class SearchIndex:
         vectors, passages = self._pending
         return vectors.embed(passages, stop)
 
-    def _search(self, query: str, top_k: int, meaning: np.ndarray | None = None) -> list[Hit]:
-        fused = self._scores(query)
-        if meaning is not None:
+    def _search(self, query: str, top_k: int, vector: np.ndarray | None = None) -> list[Hit]:
+        fused, overlap = self._scores(query)
+        if vector is not None and self._dense is not None:
             cfg = self.config
-            fused = (fused + meaning) / (1.0 + cfg.dense_weight * (1.0 - cfg.dense_center))
+            cosine = self._dense.cosine(vector, overlap)
+            fused = (fused + cfg.dense_weight * (cosine - cfg.dense_center)) / (
+                1.0 + cfg.dense_weight * (1.0 - cfg.dense_center)
+            )
         k = min(top_k, len(self._ids))
         if k <= 0:
             return []
@@ -891,9 +917,10 @@ class SearchIndex:
         top = top[np.argsort(-fused[top], kind="stable")]
         return [Hit(self._ids[i], float(fused[i]), float(fused[i])) for i in top if fused[i] > 0.0]
 
-    def _scores(self, query: str) -> np.ndarray:
+    def _scores(self, query: str) -> tuple[np.ndarray, np.ndarray | None]:
         """Every entry's score: its body's, plus what its alternates add, limited by how closely the query
-        repeats one of them (see README "Phrasings")."""
+        repeats one of them (see README "Phrasings"); and that overlap per entry (None: no phrasing shares
+        a term with the query)."""
         terms = _terms(self._analyzer.tokens(query), self._synonyms)
         _bridge_only(terms, self._words.vocab)
         queries = (
@@ -907,7 +934,7 @@ class SearchIndex:
         body = (weights[0] * body_w + weights[1] * body_c) / total
         lift = (weights[0] * lift_w + weights[1] * lift_c) / total
         if self._phrasings is None or not lift.any():
-            return body
+            return body, None
         # A phrasing is one asker's words: a question sharing a word or two with it may lift its entry a
         # little, one that repeats it all the way.  The lift allowed is the best body score times the odds
         # of the overlap s / (1 - s): a quarter of the best body score at s = 0.2, all of it at s = 0.5,
@@ -915,7 +942,7 @@ class SearchIndex:
         sim = np.minimum(self._phrasings.similarity(queries, weights, len(self._ids)), 1.0)
         repeated = sim >= 1.0 - 1e-6  # float sums: a verbatim repeat may come out at 0.9999999
         allowed = np.where(repeated, lift, float(body.max()) * sim / np.where(repeated, 1.0, 1.0 - sim))
-        return (body + np.minimum(lift, allowed)).astype(np.float32)
+        return (body + np.minimum(lift, allowed)).astype(np.float32), sim
 
     def is_confident(self, hits: Sequence[Hit]) -> bool:
         """True when the best hit is good enough to answer with outright: above the threshold and clearly
