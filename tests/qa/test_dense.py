@@ -155,7 +155,9 @@ def _shipped() -> Vectors:
 
 
 CITY = [
-    Entry("c-birth", "出生届を提出するには", "子が生まれた日から14日以内に、市民課へ出生届を提出してください。"),
+    Entry(
+        "c-birth", "出生届を提出するには", "子が生まれた日から14日以内に、市民課へ出生届を提出してください。"
+    ),
     Entry("c-death", "死亡届を提出するには", "死亡の事実を知った日から7日以内に提出してください。"),
     Entry("c-bulky", "粗大ごみを出すには", "粗大ごみ受付センターへ申し込み、処理券を貼って出してください。"),
     Entry("c-cardboard", "段ボールの出し方", "たたんでひもで縛り、資源物の日に出してください。"),
@@ -232,7 +234,10 @@ async def test_the_bot_answers_on_words_at_once_and_swaps_in_the_meaning_channel
 
     async with sessions() as s, s.begin():
         await store.upsert_entry(
-            s, store.EntryInput("move", "転入届の手続き", "市民課へ。転出証明書が要ります。"), actor="t", now=now
+            s,
+            store.EntryInput("move", "転入届の手続き", "市民課へ。転出証明書が要ります。"),
+            actor="t",
+            now=now,
         )
     async with sessions() as s:
         third = await kb.index(s)

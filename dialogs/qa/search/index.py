@@ -871,13 +871,17 @@ class SearchIndex:
         """Best entries for ``query``, best first (only entries sharing something with the query)."""
         if not self._ids or not query.strip():
             return []
-        hits = self._search(query, top_k, self._query_vector(query))
+        vector = self._query_vector(query)
+        hits = self._search(query, top_k, vector)
         if self._respeller and not self.is_confident(hits):
             # Perhaps typed in hiragana (でんししんせい); the respelt query counts only if it does better.
-            # The model reads the respelt query better too (チャットの送り方, not ちゃっとのおくりかた).
             respelt = self._respeller.respell(normalize(query))
             if respelt is not None:
-                again = self._search(respelt, top_k, self._query_vector(respelt))
+                again = self._search(respelt, top_k, vector)
+                if again and vector is not None and (not hits or again[0].confidence > hits[0].confidence):
+                    # It does: the model reads the respelt words better too (チャットの送り方, not
+                    # ちゃっとのおくりかた).  Embedded only now, as a query costs most of the time budget.
+                    again = self._search(respelt, top_k, self._query_vector(respelt))
                 if again and (not hits or again[0].confidence > hits[0].confidence):
                     return again
         return hits
