@@ -170,42 +170,34 @@ def figures(index: SearchIndex, rows: list[tuple[str, str]]) -> Figures:
     )
 
 
-def without_lexicon() -> None:
-    """The three sets with and without the general lexicon, side by side (same bands)."""
-    print("What the general synonym lexicon changes (Hit@1 / MRR@10 / R@10, answered right / wrong):")
-    for name, kb, ev in (
-        ("starter", KB, EVAL),
-        ("municipal", MUNICIPAL_KB, MUNICIPAL_EVAL),
-        ("city", CITY_KB, CITY_EVAL),
-    ):
+SETS = (
+    ("starter", KB, EVAL),
+    ("municipal", MUNICIPAL_KB, MUNICIPAL_EVAL),
+    ("city", CITY_KB, CITY_EVAL),
+)
+
+
+def side_by_side(title: str, labels: tuple[str, str], builds: tuple[dict, dict]) -> None:
+    """The three sets built two ways (keyword arguments of SearchIndex.build), one line each."""
+    print(f"What {title} changes (Hit@1 / MRR@10 / R@10, answered right / wrong, shown a choice):")
+    for name, kb, ev in SETS:
         rows = read_eval(ev)
-        cells = []
-        for lexicon in ((), None):
-            f = figures(SearchIndex.build(load_entries(kb), None, lexicon=lexicon), rows)
-            cells.append(
-                f"{f.hit1:.3f} / {f.mrr:.3f} / {f.rec10:.3f}, {f.confident_right:.3f} / {f.confident_wrong:.3f}"
+        for label, kwargs in zip(labels, builds, strict=True):
+            f = figures(SearchIndex.build(load_entries(kb), None, **kwargs), rows)
+            print(
+                f"  {name if label == labels[0] else '':<10} {label:<13} {f.hit1:.3f} / {f.mrr:.3f} / "
+                f"{f.rec10:.3f}, {f.confident_right:.3f} / {f.confident_wrong:.3f}, {f.choice:.3f}"
             )
-        print(f"  {name:<10} without {cells[0]}   with {cells[1]}")
+
+
+def without_lexicon() -> None:
+    """With and without the general lexicon (the same bands)."""
+    side_by_side("the general synonym lexicon", ("without", "with"), ({"lexicon": ()}, {}))
 
 
 def without_meaning() -> None:
-    """The three sets on words alone and with the meaning channel, each with the bands calibrated for it."""
-    print("What the meaning channel changes (Hit@1 / MRR@10 / R@10, answered right / wrong, shown a choice):")
-    for name, kb, ev in (
-        ("starter", KB, EVAL),
-        ("municipal", MUNICIPAL_KB, MUNICIPAL_EVAL),
-        ("city", CITY_KB, CITY_EVAL),
-    ):
-        rows = read_eval(ev)
-        cells = []
-        for vectors in (False, None):
-            f = figures(SearchIndex.build(load_entries(kb), None, vectors=vectors), rows)
-            cells.append(
-                f"{f.hit1:.3f} / {f.mrr:.3f} / {f.rec10:.3f}, {f.confident_right:.3f} / "
-                f"{f.confident_wrong:.3f}, {f.choice:.3f}"
-            )
-        print(f"  {name:<10} words alone {cells[0]}")
-        print(f"  {'':<10} with meaning {cells[1]}")
+    """On words alone and with the meaning channel, each with the bands calibrated for it."""
+    side_by_side("the meaning channel", ("words alone", "with meaning"), ({"vectors": False}, {}))
 
 
 def learning_curve(kb_path: Path, eval_path: Path) -> None:
