@@ -46,8 +46,15 @@ class Snapshot:
 class KnowledgeBase:
     def __init__(self, *, wait_for_meaning: bool = False) -> None:
         self.snapshot: Snapshot | None = None
-        self._lock: asyncio.Lock | None = None
+        self._lock_made: asyncio.Lock | None = None
         self._wait_for_meaning = wait_for_meaning
+
+    @property
+    def _lock(self) -> asyncio.Lock:
+        """Made on first use, inside the event loop that uses it."""
+        if self._lock_made is None:
+            self._lock_made = asyncio.Lock()
+        return self._lock_made
 
     async def index(self, session: AsyncSession) -> SearchIndex:
         """The index for the knowledge base as ``session`` sees it now."""
@@ -55,8 +62,6 @@ class KnowledgeBase:
         snap = self.snapshot
         if snap is not None and snap.version == version:
             return snap.index
-        if self._lock is None:
-            self._lock = asyncio.Lock()
         async with self._lock:
             snap = self.snapshot
             if snap is not None and snap.version == version:
@@ -82,8 +87,6 @@ class KnowledgeBase:
         await asyncio.to_thread(snap.index.embed_pending, stop)
         if stop is not None and stop():
             return False
-        if self._lock is None:
-            self._lock = asyncio.Lock()
         async with self._lock:
             if self.snapshot is not snap:
                 return False  # a newer version came in meanwhile; the next round embeds for that one

