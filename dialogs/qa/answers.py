@@ -7,6 +7,7 @@ reports; 「役に立った」/「役に立たなかった」 is stored with the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -67,7 +68,8 @@ async def on_question(turn: Turn, args: str) -> None:
         return
     query = " ".join(args.split())[:QUESTION_MAX]
     index = await knowledge_base(turn.services).index(turn.session)
-    hits = index.search(query, top_k=1 + RELATED + 2)
+    # Off the event loop: with the meaning channel a search embeds the question (about 10 ms).
+    hits = await asyncio.to_thread(index.search, query, 1 + RELATED + 2)
     band = index.band(hits)
     confident = band == ANSWER
     entry_log = QueryLog(

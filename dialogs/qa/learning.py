@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -222,7 +223,7 @@ async def on_pick_faq(turn: Turn, data: dict[str, Any]) -> None:
     if ticket is None:
         return
     index = await knowledge_base(turn.services).index(turn.session)
-    hits = index.search(ticket.question, top_k=PICKS)
+    hits = await asyncio.to_thread(index.search, ticket.question, PICKS)  # embeds the question
     rows = await store.entries_by_key(turn.session, [h.id for h in hits])
     entries = [r for h in hits if (r := rows.get(h.id)) is not None]
     await turn.reply_card(
