@@ -89,36 +89,16 @@ def test_recall_where_the_connector_cannot_delete_says_the_copy_stayed(
         [
             {"as": "leader", "chat": "Personal Chat"},
             {"as": "admin", "chat": "Personal Chat"},
-            {"as": "admin", "send": "お知らせ"},
-            {"as": "admin", "expect": {"card": True, "text": compose, "timeout": 30000}},
-            {"as": "admin", "screenshot": "compose-hint", "card": compose},
-            {"as": "admin", "snapshot": "compose"},
-            {
-                "as": "admin",
-                "fill": {"field": t("announce.field.title", loc), "value": RECALL_TITLE},
-                "card": compose,
-            },
-            {
-                "as": "admin",
-                "fill": {
-                    "field": t("announce.field.body", loc),
-                    "value": "4月5日(土)に停止します。\n時間: 9時から17時",
-                },
-                "card": compose,
-            },
-            {
-                "as": "admin",
-                "choose": {
-                    "field": t("announce.field.audience", loc),
-                    "option": t("announce.audience.leaders", loc),
-                },
-                "card": compose,
-            },
-            {
-                "as": "admin",
-                "fill": {"field": t("announce.field.deadline", loc), "value": deadline},
-                "card": compose,
-            },
+            *compose_to_leaders(
+                loc,
+                RECALL_TITLE,
+                "4月5日(土)に停止します。\n時間: 9時から17時",
+                deadline,
+                on_open=[
+                    {"as": "admin", "screenshot": "compose-hint", "card": compose},
+                    {"as": "admin", "snapshot": "compose"},
+                ],
+            ),
             {"as": "admin", "click": t("announce.btn.preview", loc), "card": compose},
             {"as": "admin", "expect": {"text": preview, "anywhere": True, "timeout": 30000}},
             {"as": "admin", "click": t("announce.btn.send", loc), "card": preview},
